@@ -1,0 +1,253 @@
+"""The customer's side of a link: the cart page, placing the order, the confirmation.
+
+``GET``/``HEAD`` never change state. ``POST`` validates the form and then
+spends the link in the ledger's single atomic step; invalid input and store
+failures leave the link usable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Blueprint, Response, render_template, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import ValidationError
+
+from checkout_links.errors import Conflict, InvalidToken, LinkGone, NotFound
+from checkout_links.jsonutil import dumps
+from checkout_links.links import Line, total_of
+from checkout_links.money import format_money
+from checkout_links.orders import build_order, load_order
+from checkout_links.schemas import CustomerIn
+from checkout_links.services import Services, services
+from checkout_links.tokens import LinkPayload, order_id_for
+
+bp = Blueprint("checkout", __name__)
+
+FIELDS = (
+    ("email", "Email", "email", "email"),
+    ("first_name", "First name", "text", "given-name"),
+    ("last_name", "Last name", "text", "family-name"),
+    ("company", "Company", "text", "organization"),
+    ("phone", "Phone", "tel", "tel"),
+    ("address", "Address", "text", "street-address"),
+    ("postal_code", "Postal code", "text", "postal-code"),
+    ("city", "City", "text", "address-level2"),
+    ("region", "Region", "text", "address-level1"),
+    ("country", "Country (ISO code, e.g. DE)", "text", "country"),
+    ("tax_id", "Tax ID", "text", "off"),
+    ("language", "Language", "text", "language"),
+)
+#: A form older than this is refused (and re-rendered with a fresh one).
+CSRF_MAX_AGE = 24 * 3600
+
+
+def _csrf(svc: Services) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(svc.keyring.mac_keys("checkout-links/csrf/v1"), salt="csrf")
+
+
+def _confirmations(svc: Services) -> URLSafeTimedSerializer:
+    keys = svc.keyring.mac_keys("checkout-links/confirmation/v1")
+    return URLSafeTimedSerializer(keys, salt="confirmation")
+
+
+def _payload(svc: Services, token: str) -> LinkPayload:
+    payload = svc.codec.decode(token)
+    # A token "issued" further in the future than any sane clock skew is not
+    # one of ours in good standing; refuse it like a forgery.
+    if payload.issued_at > time.time() + svc.settings.clock_skew_seconds:
+        raise InvalidToken()
+    return payload
+
+
+def _check_open(svc: Services, payload: LinkPayload) -> None:
+    mark, now = svc.ledger.read(payload.link_rand)
+    if mark.state == "spent":
+        raise LinkGone("completed", "This link was already used to place an order.")
+    if mark.state == "revoked":
+        raise LinkGone("revoked", "The seller withdrew this link.")
+    if now > payload.expires_at:
+        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
+
+
+def _lines(svc: Services, payload: LinkPayload) -> list[Line]:
+    try:
+        return svc.links.lines_of(payload)
+    except NotFound:
+        raise InvalidToken() from None
+
+
+def _render_cart(
+    svc: Services,
+    payload: LinkPayload,
+    lines: list[Line],
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    locale = payload.locale or (payload.customer.language if payload.customer else "") or "en"
+
+    def money(amount: Any) -> str:
+        return format_money(amount, payload.currency, locale.replace("-", "_"))
+
+    csrf_token = _csrf(svc).dumps({"l": payload.link_rand.hex(), "n": secrets.token_urlsafe(12)})
+    html = render_template(
+        "cart.html",
+        lines=lines,
+        total=total_of(lines),
+        money=money,
+        fields=FIELDS,
+        values=values,
+        errors=errors,
+        csrf_token=csrf_token,
+        lang=locale.split("-")[0].split("_")[0],
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    extra = ""
+    if payload.return_url:
+        # Browsers apply the form page's form-action to the redirect after the
+        # POST, so the merchant's return origin must be allowed here.
+        parts = urlsplit(payload.return_url)
+        extra = f" {parts.scheme}://{parts.netloc}"
+    response.headers["Content-Security-Policy"] = _CSP.format(extra=extra)
+    return response
+
+
+@bp.route("/c/<token>", methods=["GET", "HEAD"])
+def cart(token: str) -> Response:
+    svc = services()
+    payload = _payload(svc, token)
+    lines = _lines(svc, payload)
+    _check_open(svc, payload)
+    prefill = {
+        name: getattr(payload.customer, name, "") if payload.customer else "" for name, *_ in FIELDS
+    }
+    return _render_cart(svc, payload, lines, prefill, {})
+
+
+def _form_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        errors.setdefault(field, err["msg"].removeprefix("Value error, "))
+    return errors
+
+
+def _request_id(svc: Services, payload: LinkPayload) -> str | None:
+    """The form's nonce if its CSRF token is ours, fresh and bound to this link."""
+    try:
+        data = _csrf(svc).loads(request.form.get("csrf_token", ""), max_age=CSRF_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("l") != payload.link_rand.hex():
+        return None
+    nonce = data.get("n")
+    return nonce if isinstance(nonce, str) else None
+
+
+def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
+    if payload.return_url:
+        parts = urlsplit(payload.return_url)
+        query = urlencode([*parse_qsl(parts.query), ("order_id", order_id)])
+        target = urlunsplit(parts._replace(query=query))
+    else:
+        ref = _confirmations(svc).dumps(payload.link_rand.hex())
+        target = f"/done/{ref}"
+    return Response(status=303, headers={"Location": target})
+
+
+@bp.post("/c/<token>")
+def place_order(token: str) -> Response:
+    svc = services()
+    payload = _payload(svc, token)
+    lines = _lines(svc, payload)
+    values = {name: request.form.get(name, "").strip() for name, *_ in FIELDS}
+    request_id = _request_id(svc, payload)
+    if request_id is None:
+        _check_open(svc, payload)
+        errors = {
+            "form": "This form has expired or did not come from this page. Please send it again."
+        }
+        return _render_cart(svc, payload, lines, values, errors, 422)
+    try:
+        customer = CustomerIn.model_validate(values)
+        if not customer.email:
+            raise ValidationError.from_exception_data(
+                "CustomerIn",
+                [{"type": "missing", "loc": ("email",), "input": ""}],
+            )
+    except ValidationError as exc:
+        _check_open(svc, payload)
+        return _render_cart(svc, payload, lines, values, _form_errors(exc), 422)
+    order_id = order_id_for(payload.link_rand)
+    created_ms = int(time.time() * 1000)
+    link_id = svc.links.link_id_of(payload)
+    order = build_order(
+        order_id=order_id,
+        link_id=link_id,
+        payload=payload,
+        lines=lines,
+        customer=customer.model_dump(),
+        created_ms=created_ms,
+    )
+    result = svc.ledger.spend(
+        payload.link_rand,
+        link_expires_at=payload.expires_at,
+        merchant_id=payload.merchant_id,
+        order_id=order_id,
+        order_json=dumps(order),
+        created_ms=created_ms,
+        request_id=request_id,
+        event_id="evt_" + order_id[4:],
+    )
+    if result.outcome == "placed":
+        return _placed(svc, payload, order_id)
+    if result.outcome == "expired":
+        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
+    mark = result.mark
+    if mark.state == "revoked":
+        raise LinkGone("revoked", "The seller withdrew this link.")
+    if mark.request_id == request_id and mark.order_id:
+        # Our own earlier attempt succeeded and its reply was lost: same answer.
+        return _placed(svc, payload, mark.order_id)
+    raise Conflict("This link was already used to place an order.")
+
+
+@bp.get("/done/<ref>")
+def confirmation(ref: str) -> Response:
+    svc = services()
+    try:
+        link_hex = _confirmations(svc).loads(ref, max_age=7 * 86400)
+        order_id = order_id_for(bytes.fromhex(link_hex))
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidToken() from None
+    order = load_order(svc.redis, order_id)
+    currency, locale = order["currency"], order.get("locale") or "en"
+
+    def money(amount: Any) -> str:
+        return format_money(amount, currency, locale.replace("-", "_"))
+
+    html = render_template("done.html", order=order, money=money, lang=locale.split("-")[0])
+    return Response(html, mimetype="text/html")
+
+
+_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https:; "
+    "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@bp.after_app_request
+def _customer_headers(response: Response) -> Response:
+    if request.path.startswith("/api/"):
+        return response
+    response.headers["Cache-Control"] = "no-store"
+    # no-referrer: the path holds the token, so it must never leave in a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Content-Security-Policy", _CSP.format(extra=""))
+    return response

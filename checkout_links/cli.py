@@ -1,0 +1,189 @@
+"""The ``checkout-links`` command line: a Flask CLI group bound to the app factory."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from pydantic import ValidationError
+
+from checkout_links import create_app
+from checkout_links.errors import CheckoutError, ConfigError
+from checkout_links.schemas import ProductIn
+from checkout_links.services import services
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(2)
+
+
+def _factory() -> Flask:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable; keeps the type checker sure we never return None
+
+
+@click.group(cls=FlaskGroup, create_app=_factory, add_version_option=False)
+def cli() -> None:
+    """Operate checkout-links: merchants, catalogs, the server and the webhook worker."""
+
+
+@cli.group()
+def merchant() -> None:
+    """Manage merchants and their API keys."""
+
+
+@merchant.command("create")
+@click.argument("merchant_id")
+@click.option("--name", default="", help="Display name.")
+@click.option("--webhook-url", default=None, help="Where order webhooks are sent.")
+@click.option("--currency", default="EUR", show_default=True, help="Default link currency.")
+@with_appcontext
+def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
+    """Create a merchant; prints its API key and webhook secret once, as JSON."""
+    try:
+        created = services().merchants.create(
+            merchant_id, name=name, webhook_url=webhook_url, currency=currency
+        )
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps(created))
+
+
+@merchant.command("add-key")
+@click.argument("merchant_id")
+@with_appcontext
+def merchant_add_key(merchant_id: str) -> None:
+    """Issue another API key (to rotate keys without downtime)."""
+    try:
+        key = services().merchants.add_key(merchant_id)
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps({"merchant_id": merchant_id, "api_key": key}))
+
+
+@merchant.command("list-keys")
+@click.argument("merchant_id")
+@with_appcontext
+def merchant_list_keys(merchant_id: str) -> None:
+    """List a merchant's key ids (never the keys)."""
+    click.echo(json.dumps(services().merchants.list_keys(merchant_id)))
+
+
+@merchant.command("revoke-key")
+@click.argument("merchant_id")
+@click.argument("key_id")
+@with_appcontext
+def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
+    """Revoke one API key (the 12-character id after ``ck_``)."""
+    try:
+        services().merchants.revoke_key(merchant_id, key_id)
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps({"key_id": key_id, "revoked": True}))
+
+
+@cli.group()
+def catalog() -> None:
+    """Manage merchants' original products."""
+
+
+def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
+    """Validate every product first, then store them all; returns the count."""
+    parsed = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or "id" not in item:
+            _fail(f"product #{i}: an object with an 'id' is required")
+        fields = {k: v for k, v in item.items() if k != "id"}
+        try:
+            parsed.append((str(item["id"]), ProductIn.model_validate(fields)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            _fail(
+                f"product #{i} ({item['id']}): {'.'.join(map(str, first['loc']))}: {first['msg']}"
+            )
+    svc = services()
+    svc.merchants.get(merchant_id)
+    for product_id, product in parsed:
+        svc.catalog.put_product(merchant_id, product_id, product)
+    return len(parsed)
+
+
+@catalog.command("import")
+@click.argument("merchant_id")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def catalog_import(merchant_id: str, file: Path) -> None:
+    """Load original products from a JSON list (objects as in PUT /api/v1/products/{id})."""
+    try:
+        items = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        _fail(f"{file}: {exc}")
+    if not isinstance(items, list):
+        _fail(f"{file}: expected a JSON list of products")
+    try:
+        count = import_products(merchant_id, items)
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
+
+
+def _serve(app: Flask, bind: str, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("logger_class", "checkout_links.gunicorn_logging.RedactingLogger")
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    _Server().run()
+
+
+@cli.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+def serve(bind: str, workers: int, threads: int) -> None:
+    """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
+    app = _factory()
+    if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
+        _fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
+    _serve(app, bind, workers, threads)
+
+
+@cli.command("demo")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+def demo(bind: str) -> None:
+    """Start a self-contained demo: in-process store, a demo merchant and catalog."""
+    from checkout_links.demo import seed
+
+    os.environ.setdefault("CHECKOUT_DEMO", "true")
+    os.environ.setdefault("CHECKOUT_BASE_URL", f"http://{bind}")
+    app = _factory()
+    with app.app_context():
+        banner = seed(current_app.config["CHECKOUT_SETTINGS"].base_url)
+    click.echo(banner)
+    sys.stdout.flush()
+    _serve(app, bind, 1, 8)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="checkout-links")

@@ -1,0 +1,113 @@
+"""Typed settings read from ``CHECKOUT_*`` environment variables.
+
+Every setting is validated once at start-up; a bad value stops the process
+with one line naming the variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from checkout_links.errors import ConfigError
+
+#: Gunicorn's hard maximum for a request line; ``deploy/gunicorn.conf.py`` and
+#: ``deploy/nginx.conf`` are set to accept it, and a test checks they agree.
+MAX_REQUEST_LINE = 8190
+
+#: The longest request line a link may produce: ``POST <path>?<query> HTTP/1.1``.
+#: We keep room for the method, the protocol and a short query string that a
+#: return flow or a tracking tool may append.
+REQUEST_LINE_MARGIN = 64
+
+
+class Settings(BaseSettings):
+    """All settings of one service instance."""
+
+    model_config = SettingsConfigDict(env_prefix="CHECKOUT_", extra="ignore", frozen=True)
+
+    redis_url: str | None = None
+    secret_keys: Annotated[tuple[str, ...], NoDecode] = ()
+    base_url: str = "http://127.0.0.1:8000"
+    demo: bool = False
+    allow_private_webhooks: bool = False
+    rate_limits_enabled: bool = True
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Leeway for tokens issued by an instance whose clock runs ahead, and the
+    #: margin the ledger keeps a spent mark beyond the link's expiry.
+    clock_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    #: How long a spent/revoked mark outlives the link (so status keeps saying
+    #: ``completed``/``revoked`` rather than ``expired``).
+    ledger_retention_seconds: int = Field(default=90 * 86400, ge=0)
+    #: Seconds that API-key, merchant and catalog lookups are cached per process.
+    #: Revoking a key takes effect within this time.
+    cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    #: Longest link URL path the service issues (bounded by the server configs).
+    max_link_path: int = Field(default=MAX_REQUEST_LINE - REQUEST_LINE_MARGIN, ge=256)
+    #: Number of trusted reverse-proxy hops (ProxyFix); 0 trusts no header.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
+    rate_limit_api: str = "600/minute"
+    rate_limit_checkout: str = "30/minute"
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    log_level: str = "INFO"
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _strong_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            if len(key) < 32:
+                raise ValueError("each secret key must be at least 32 characters")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        schemes = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://", "unix://")
+        if not value.startswith(schemes):
+            raise ValueError(f"must start with one of {', '.join(schemes)}")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or value.count("/") > 3:
+            raise ValueError("must be an origin such as https://pay.example.com")
+        return value.rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are ``Secure`` exactly when the public origin is https."""
+        return self.base_url.startswith("https://")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Read the environment (plus ``overrides``) and check the combination.
+
+    Raises :class:`ConfigError` with a one-line message naming the variable.
+    """
+    try:
+        settings = Settings(**(overrides or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "CHECKOUT_" + str(first["loc"][0]).upper() if first["loc"] else "CHECKOUT_*"
+        raise ConfigError(f"{name}: {first['msg']}") from None
+    if not settings.secret_keys:
+        if not settings.demo:
+            raise ConfigError(
+                "CHECKOUT_SECRET_KEYS: not set; give at least one secret of 32+ characters "
+                "(or set CHECKOUT_DEMO=true for an ephemeral demo key)"
+            )
+        settings = settings.model_copy(update={"secret_keys": (secrets.token_urlsafe(32),)})
+    return settings

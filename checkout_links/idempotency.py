@@ -1,0 +1,71 @@
+"""``Idempotency-Key`` for ``POST /api/v1/links``.
+
+The first response for a key is stored for 24 h with a hash of its body. A
+retry with the same key and body gets that response again, so a merchant's
+retry never yields a second usable link; the same key with another body is
+refused. Two racing first attempts both issue a link, but only the one whose
+record lands first is ever returned: links are stateless, so the other one,
+never shown to anybody, is as good as never made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from checkout_links import keys
+from checkout_links.errors import ValidationFailed
+from checkout_links.jsonutil import dumps, loads
+from checkout_links.store import Redis
+
+TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 255
+
+
+def _mismatch() -> ValidationFailed:
+    return ValidationFailed(
+        "This Idempotency-Key was already used with a different request body.",
+        errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with a different body"}],
+    )
+
+
+def run(
+    client: Redis,
+    merchant_id: str,
+    key: str,
+    body: bytes,
+    issue: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """Return ``(response, replayed)`` for an idempotent link creation."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            "Idempotency-Key must be 1..255 characters.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "must be 1..255 characters"}],
+        )
+    record_key = keys.idempotency(merchant_id, hashlib.sha256(key.encode()).hexdigest())
+    body_hash = hashlib.sha256(body).hexdigest()
+    replay = _replay(client.get(record_key), body_hash)
+    if replay is not None:
+        return replay, True
+    response = issue()
+    record = dumps({"body": body_hash, "response": response})
+    if client.set(record_key, record, nx=True, ex=TTL_SECONDS):
+        return response, False
+    # A concurrent first attempt stored its response first: answer with that one.
+    replay = _replay(client.get(record_key), body_hash)
+    if replay is not None:
+        return replay, True
+    # The record expired in between (the 24 h edge): this attempt is the first.
+    client.set(record_key, record, ex=TTL_SECONDS)
+    return response, False
+
+
+def _replay(raw: bytes | str | None, body_hash: str) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    record = loads(raw)
+    if record["body"] != body_hash:
+        raise _mismatch()
+    response: dict[str, Any] = record["response"]
+    return response

@@ -1,0 +1,83 @@
+"""The Redis key layout, in one place.
+
+Every key a multi-key atomic step touches carries the same ``{hash tag}``, so
+each step runs unchanged on Redis Cluster:
+
+* a link's ledger keys, its order and the outbox stream it feeds all live in
+  one of :data:`SHARDS` shards, ``{s07}``, chosen from the link's random id;
+* a merchant's catalog lives under ``{c:<merchant>}``;
+* a merchant's record, API-key list and idempotency records under ``{m:<merchant>}``.
+"""
+
+from __future__ import annotations
+
+#: Fixed for the life of a deployment: a link's shard is derived from its id,
+#: so changing this would orphan every issued link's ledger entry.
+SHARDS = 16
+
+PREFIX = "cl"
+
+
+def shard_of(link_rand: bytes) -> int:
+    """The outbox/ledger shard of a link, from its random id."""
+    return link_rand[0] % SHARDS
+
+
+def shard_tag(shard: int) -> str:
+    return f"{{s{shard:02d}}}"
+
+
+def link_mark(link_rand: bytes) -> str:
+    """Spent/revoked mark of one link: absent (open), ``r`` or ``o:<order>:<request>``."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:l:{link_rand.hex()}"
+
+
+def order(link_rand: bytes) -> str:
+    """The order a link produced (an order's id is derived from its link's id)."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:o:{link_rand.hex()}"
+
+
+def order_index(shard: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's orders in one shard, scored by creation time (ms)."""
+    return f"{PREFIX}:{shard_tag(shard)}:ox:{merchant_id}"
+
+
+def outbox(shard: int) -> str:
+    """The order-event stream of one shard, consumed by the webhook workers."""
+    return f"{PREFIX}:{shard_tag(shard)}:events"
+
+
+def catalog_current(merchant_id: str, product_id: str) -> str:
+    return f"{PREFIX}:{{c:{merchant_id}}}:p:{product_id}"
+
+
+def catalog_snapshot(merchant_id: str, product_id: str, rev: int) -> str:
+    """An immutable revision of a product; links refer to it by ``rev``."""
+    return f"{PREFIX}:{{c:{merchant_id}}}:p:{product_id}@{rev}"
+
+
+def catalog_index(merchant_id: str) -> str:
+    """Sorted set (all scores 0, so lexicographic) of a merchant's product ids."""
+    return f"{PREFIX}:{{c:{merchant_id}}}:ids"
+
+
+def merchant(merchant_id: str) -> str:
+    return f"{PREFIX}:{{m:{merchant_id}}}:merchant"
+
+
+def merchant_keys(merchant_id: str) -> str:
+    """Set of the merchant's API key ids."""
+    return f"{PREFIX}:{{m:{merchant_id}}}:keys"
+
+
+def merchant_index() -> str:
+    return f"{PREFIX}:merchants"
+
+
+def api_key(key_id: str) -> str:
+    """Record of one API key: merchant, hash of the key, revoked flag."""
+    return f"{PREFIX}:apikey:{key_id}"
+
+
+def idempotency(merchant_id: str, key_digest: str) -> str:
+    return f"{PREFIX}:{{m:{merchant_id}}}:idem:{key_digest}"

@@ -1,0 +1,142 @@
+"""The Redis ledger: the one place a link becomes spent or revoked.
+
+A link has one mark key. Absent: open. ``r``: revoked. ``o|<order>|<request>``:
+spent by the order. Spending writes the mark, the order, the merchant's order
+index and the outbox event in one Lua script, over keys that share the link's
+shard hash tag, so it is atomic on a single Redis and on Redis Cluster alike,
+and revoke and spend exclude each other because both claim the same mark.
+
+Expiry is judged against the Redis server's clock (``TIME``), so every app
+instance agrees on it whatever its own clock says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from checkout_links import keys
+from checkout_links.store import Redis
+
+_SPEND = """
+local mark = redis.call('GET', KEYS[1])
+if mark then return {'taken', mark} end
+local now = redis.call('TIME')
+if tonumber(now[1]) > tonumber(ARGV[2]) then return {'expired', now[1]} end
+redis.call('SET', KEYS[1], 'o|' .. ARGV[3] .. '|' .. ARGV[1], 'EXAT', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3])
+redis.call('XADD', KEYS[4], '*', 'event_id', ARGV[7], 'order_id', ARGV[3],
+           'merchant_id', ARGV[8], 'type', 'order.created')
+return {'ok', now[1]}
+"""
+
+_REVOKE = """
+local mark = redis.call('GET', KEYS[1])
+if mark then return mark end
+redis.call('SET', KEYS[1], 'r', 'EXAT', ARGV[1])
+return 'r'
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What the ledger knows about one link."""
+
+    state: str  # "open", "revoked" or "spent"
+    order_id: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def parse(cls, raw: bytes | str | None) -> Mark:
+        if raw is None:
+            return cls("open")
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        if text == "r":
+            return cls("revoked")
+        _, order_id, request_id = text.split("|", 2)
+        return cls("spent", order_id, request_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendResult:
+    """Outcome of :meth:`Ledger.spend`: ``placed``, ``expired`` or the mark that was there."""
+
+    outcome: str  # "placed", "expired", "taken"
+    mark: Mark
+    redis_time: int = 0
+
+
+class Ledger:
+    """Spend, revoke and read link marks; the scripts are loaded once per client."""
+
+    def __init__(self, client: Redis, clock_skew: int, retention: int) -> None:
+        self.client = client
+        self.clock_skew = clock_skew
+        self.retention = retention
+        self._spend = client.register_script(_SPEND)
+        self._revoke = client.register_script(_REVOKE)
+
+    def mark_expires_at(self, link_expires_at: int) -> int:
+        """Keep a mark past the link's expiry (skew margin) plus the status retention."""
+        return link_expires_at + self.clock_skew + self.retention
+
+    def read(self, link_rand: bytes) -> tuple[Mark, int]:
+        """The link's mark and the Redis server's time (one round trip)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(keys.link_mark(link_rand))
+        pipe.time()
+        raw, (seconds, _micro) = pipe.execute()
+        return Mark.parse(raw), int(seconds)
+
+    def spend(
+        self,
+        link_rand: bytes,
+        *,
+        link_expires_at: int,
+        merchant_id: str,
+        order_id: str,
+        order_json: bytes,
+        created_ms: int,
+        request_id: str,
+        event_id: str,
+    ) -> SpendResult:
+        """Atomically mark the link spent and write its order and outbox event.
+
+        Either everything is written or nothing is; a link already marked (by
+        this request's earlier attempt, another order or a revocation) is
+        reported as ``taken`` with the mark found.
+        """
+        shard = keys.shard_of(link_rand)
+        result: list[Any] = self._spend(
+            keys=[
+                keys.link_mark(link_rand),
+                keys.order(link_rand),
+                keys.order_index(shard, merchant_id),
+                keys.outbox(shard),
+            ],
+            args=[
+                request_id,
+                link_expires_at,
+                order_id,
+                self.mark_expires_at(link_expires_at),
+                order_json,
+                created_ms,
+                event_id,
+                merchant_id,
+            ],
+        )
+        outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
+        if outcome == "taken":
+            return SpendResult("taken", Mark.parse(result[1]))
+        redis_time = int(result[1])
+        if outcome == "expired":
+            return SpendResult("expired", Mark("open"), redis_time)
+        return SpendResult("placed", Mark("spent", order_id, request_id), redis_time)
+
+    def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:
+        """Mark the link revoked unless it is already marked; returns the mark now in place."""
+        raw = self._revoke(
+            keys=[keys.link_mark(link_rand)], args=[self.mark_expires_at(link_expires_at)]
+        )
+        return Mark.parse(raw)

@@ -1,0 +1,180 @@
+"""The merchant API under ``/api/v1``: views validate, call the domain, render JSON."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, request
+from pydantic import BaseModel, ValidationError
+
+from checkout_links import idempotency, orders
+from checkout_links.errors import (
+    CheckoutError,
+    Conflict,
+    InvalidToken,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from checkout_links.jsonutil import dumps, loads
+from checkout_links.schemas import LinkIn, ProductIn
+from checkout_links.services import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+M = TypeVar("M", bound=BaseModel)
+_PRODUCT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class BadRequest(CheckoutError):
+    """The body is not valid JSON."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc", "msg"}]``; input values are left out (personal data)."""
+    return [{"loc": [prefix, *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
+
+
+def parse_body(model: type[M]) -> tuple[M, bytes]:
+    """The request body validated as ``model``, and its raw bytes."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        data = loads(raw)
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    try:
+        return model.model_validate(data), raw
+    except ValidationError as exc:
+        raise ValidationFailed("The request is invalid.", errors=validation_errors(exc)) from None
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValidationFailed(
+            "limit must be 1..100.", errors=[{"loc": ["query", "limit"], "msg": "must be 1..100"}]
+        )
+    return int(raw)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
+
+
+def _merchant_id() -> str:
+    return str(g.merchant["id"])
+
+
+def _known_product_id(product_id: str) -> str:
+    if not _PRODUCT_ID.fullmatch(product_id):
+        raise NotFound(f"No product {product_id!r}.")
+    return product_id
+
+
+@bp.put("/products/<product_id>")
+def put_product(product_id: str) -> Response:
+    if not _PRODUCT_ID.fullmatch(product_id):
+        raise ValidationFailed(
+            "The product id is invalid.",
+            errors=[{"loc": ["path", "product_id"], "msg": f"must match {_PRODUCT_ID.pattern}"}],
+        )
+    product, _ = parse_body(ProductIn)
+    doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
+    return json_response(doc, 201 if created else 200)
+
+
+@bp.get("/products/<product_id>")
+def get_product(product_id: str) -> Response:
+    pid = _known_product_id(product_id)
+    return json_response(services().catalog.get_product(_merchant_id(), pid))
+
+
+@bp.delete("/products/<product_id>")
+def delete_product(product_id: str) -> Response:
+    pid = _known_product_id(product_id)
+    return json_response(services().catalog.deactivate(_merchant_id(), pid))
+
+
+@bp.get("/products")
+def list_products() -> Response:
+    cursor = request.args.get("cursor") or None
+    items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@bp.post("/links")
+def create_link() -> Response:
+    req, raw = parse_body(LinkIn)
+    svc = services()
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return json_response(svc.links.issue(g.merchant, req), 201)
+    body, replayed = idempotency.run(
+        svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(g.merchant, req)
+    )
+    return json_response(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def _link(link_id: str) -> tuple[bytes, int]:
+    try:
+        return services().links.link_ids.parse(link_id, _merchant_id())
+    except InvalidToken:
+        raise NotFound("No such link.") from None
+
+
+@bp.get("/links/<link_id>")
+def link_status(link_id: str) -> Response:
+    link_rand, expires_at = _link(link_id)
+    mark, now = services().ledger.read(link_rand)
+    body: dict[str, Any] = {"id": link_id, "status": "open"}
+    if mark.state == "spent":
+        body.update(status="completed", order_id=mark.order_id)
+    elif mark.state == "revoked":
+        body["status"] = "revoked"
+    elif now > expires_at:
+        body["status"] = "expired"
+    return json_response(body)
+
+
+@bp.post("/links/<link_id>/revoke")
+def revoke_link(link_id: str) -> Response:
+    link_rand, expires_at = _link(link_id)
+    mark = services().ledger.revoke(link_rand, expires_at)
+    if mark.state == "spent":
+        raise Conflict("The link already produced an order and cannot be revoked.")
+    return json_response({"id": link_id, "status": "revoked"})
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response:
+    order = orders.get_order(services().redis, _merchant_id(), order_id)
+    return json_response(orders.public(order))
+
+
+@bp.get("/orders")
+def list_orders() -> Response:
+    cursor = request.args.get("cursor") or None
+    items, next_cursor = orders.list_orders(services().redis, _merchant_id(), cursor, _limit())
+    return json_response({"items": [orders.public(o) for o in items], "next_cursor": next_cursor})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from checkout_links.openapi import document
+
+    return json_response(document())

@@ -1,0 +1,72 @@
+"""Money as ``Decimal``: parsing, minor-unit checks and formatting.
+
+The minor units come from Babel's copy of the CLDR/ISO 4217 data, so JPY has
+0 digits, EUR 2 and KWD 3 without a hand-kept table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.core import UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+#: The largest amount we accept for one unit price or one cart total.
+MAX_AMOUNT = Decimal("999999999999.999")
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    """Return ``code`` if it is an ISO 4217 currency Babel knows; else raise ``ValueError``."""
+    if code not in _known():
+        raise ValueError(f"unknown currency {code!r}; use an ISO 4217 code such as EUR")
+    return code
+
+
+@lru_cache(maxsize=512)
+def minor_units(currency: str) -> int:
+    """Number of digits after the decimal point for ``currency`` (EUR → 2, JPY → 0)."""
+    return int(get_currency_precision(currency))
+
+
+def parse_amount(value: str, currency: str) -> Decimal:
+    """Parse a decimal money string for ``currency``; raises ``ValueError`` with a clear message.
+
+    Rejects JSON numbers (callers pass strings only), exponents, signs other
+    than none, and more fraction digits than the currency's minor units.
+    """
+    if not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "19.99", not a number')
+    text = value.strip()
+    if not text or any(ch not in "0123456789." for ch in text) or text.count(".") > 1:
+        raise ValueError(f'{value!r} is not a plain decimal amount such as "19.99"')
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal amount") from None
+    digits = minor_units(currency)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > digits:
+        raise ValueError(f"{currency} allows at most {digits} decimal places")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"amount is over the maximum of {MAX_AMOUNT}")
+    return quantize(amount, currency)
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` with exactly the currency's minor-unit digits (exact, no rounding needed)."""
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+
+
+def format_money(amount: Decimal, currency: str, locale: str | None) -> str:
+    """Human formatting for a page, e.g. ``1.249,00 €`` for ``de``."""
+    try:
+        return str(format_currency(amount, currency, locale=locale or "en"))
+    except (ValueError, LookupError, UnknownLocaleError):
+        return str(format_currency(amount, currency, locale="en"))

@@ -1,0 +1,190 @@
+"""The OpenAPI 3.1 document of the merchant API, generated from the pydantic models."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from checkout_links import schemas
+
+_REF = "#/components/schemas/{model}"
+
+_PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_STATUS_TEXT = {
+    400: "Malformed JSON",
+    401: "No, unknown or revoked API key",
+    404: "Unknown id, or an id of another merchant",
+    409: "State conflict",
+    413: "Body over the size limit",
+    415: "Body is not application/json",
+    422: "Validation failure",
+    429: "Rate limited (see Retry-After)",
+    503: "Ledger store unreachable (see Retry-After)",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _op(
+    summary: str,
+    ok: int,
+    out: dict[str, Any] | None,
+    errors: tuple[int, ...],
+    body: type[BaseModel] | None = None,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        str(ok): {
+            "description": "OK",
+            **({"content": {"application/json": {"schema": out}}} if out else {}),
+        }
+    }
+    for code in (401, 429, 503, *errors):
+        responses[str(code)] = {
+            "description": _STATUS_TEXT[code],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}
+            },
+        }
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+_PAGING = [
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    },
+]
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (built once per process)."""
+    models: list[type[BaseModel]] = [
+        schemas.ProductIn,
+        schemas.Product,
+        schemas.ProductPage,
+        schemas.LinkIn,
+        schemas.LinkOut,
+        schemas.LinkStatus,
+        schemas.Order,
+        schemas.OrderPage,
+    ]
+    _, defs = models_json_schema(
+        [(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models],
+        ref_template=_REF,
+    )
+    components = dict(defs.get("$defs", {}))
+    components["Problem"] = _PROBLEM
+    pid = _path("product_id")
+    lid = _path("link_id")
+    idem = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    }
+    paths = {
+        "/api/v1/products/{product_id}": {
+            "put": _op(
+                "Create or replace an original product",
+                200,
+                _ref(schemas.Product),
+                (400, 413, 415, 422),
+                schemas.ProductIn,
+                [pid],
+            ),
+            "get": _op(
+                "Read an original product", 200, _ref(schemas.Product), (404,), params=[pid]
+            ),
+            "delete": _op(
+                "Deactivate an original product", 200, _ref(schemas.Product), (404,), params=[pid]
+            ),
+        },
+        "/api/v1/products": {
+            "get": _op(
+                "List original products", 200, _ref(schemas.ProductPage), (422,), params=_PAGING
+            ),
+        },
+        "/api/v1/links": {
+            "post": _op(
+                "Issue a checkout link",
+                201,
+                _ref(schemas.LinkOut),
+                (400, 413, 415, 422),
+                schemas.LinkIn,
+                [idem],
+            ),
+        },
+        "/api/v1/links/{link_id}": {
+            "get": _op("Link status", 200, _ref(schemas.LinkStatus), (404,), params=[lid]),
+        },
+        "/api/v1/links/{link_id}/revoke": {
+            "post": _op("Revoke a link", 200, _ref(schemas.LinkStatus), (404, 409), params=[lid]),
+        },
+        "/api/v1/orders/{order_id}": {
+            "get": _op(
+                "Read an order", 200, _ref(schemas.Order), (404,), params=[_path("order_id")]
+            ),
+        },
+        "/api/v1/orders": {
+            "get": _op(
+                "List orders, newest first", 200, _ref(schemas.OrderPage), (422,), params=_PAGING
+            ),
+        },
+    }
+    paths["/api/v1/products/{product_id}"]["put"]["responses"]["201"] = {
+        "description": "Created",
+        "content": {"application/json": {"schema": _ref(schemas.Product)}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "checkout-links merchant API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

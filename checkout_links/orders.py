@@ -1,0 +1,117 @@
+"""Orders: building the record at checkout and reading it back for merchants.
+
+An order lives in its link's shard. Each shard keeps a per-merchant sorted
+set of order ids by creation time; listing merges the shards newest first.
+The cursor is ``<created ms>.<order id>`` of the last item returned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from checkout_links import keys
+from checkout_links.errors import InvalidToken, NotFound, ValidationFailed
+from checkout_links.jsonutil import loads
+from checkout_links.links import Line, total_of
+from checkout_links.store import Redis
+from checkout_links.tokens import LinkPayload, link_rand_of_order
+
+
+def build_order(
+    *,
+    order_id: str,
+    link_id: str,
+    payload: LinkPayload,
+    lines: list[Line],
+    customer: dict[str, str],
+    created_ms: int,
+) -> dict[str, Any]:
+    """The order record as stored, returned by the API and sent in webhooks."""
+    created = datetime.fromtimestamp(created_ms / 1000, UTC)
+    return {
+        "id": order_id,
+        "link_id": link_id,
+        "merchant_id": payload.merchant_id,
+        "status": "placed",
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created_ms % 1000:03d}Z",
+        "currency": payload.currency,
+        "total": str(total_of(lines)),
+        "lines": [line.as_json() for line in lines],
+        "customer": customer,
+        "additional_data": dict(payload.additional_data or {}),
+        "external_ref": payload.external_ref,
+        "locale": payload.locale,
+    }
+
+
+def public(order: dict[str, Any]) -> dict[str, Any]:
+    """The order as the merchant API shows it (internal fields removed)."""
+    return {k: v for k, v in order.items() if k != "merchant_id"}
+
+
+def load_order(client: Redis, order_id: str) -> dict[str, Any]:
+    """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
+    try:
+        link_rand = link_rand_of_order(order_id)
+    except InvalidToken:
+        raise NotFound(f"No order {order_id!r}.") from None
+    raw = client.get(keys.order(link_rand))
+    if raw is None:
+        raise NotFound(f"No order {order_id!r}.")
+    order: dict[str, Any] = loads(raw)
+    return order
+
+
+def get_order(client: Redis, merchant_id: str, order_id: str) -> dict[str, Any]:
+    """One order of ``merchant_id``; another merchant's order is :class:`NotFound`."""
+    order = load_order(client, order_id)
+    if order["merchant_id"] != merchant_id:
+        raise NotFound(f"No order {order_id!r}.")
+    return order
+
+
+def _parse_cursor(cursor: str | None) -> tuple[float, str]:
+    if not cursor:
+        return float("inf"), ""
+    score, _, order_id = cursor.partition(".")
+    if not score.isdigit() or not order_id:
+        raise ValidationFailed(
+            "The cursor is invalid.", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]
+        )
+    return float(score), order_id
+
+
+def list_orders(
+    client: Redis, merchant_id: str, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the merchant's orders, newest first, merged over all shards."""
+    max_score, after_id = _parse_cursor(cursor)
+    upper = "+inf" if max_score == float("inf") else int(max_score)
+    # Items at exactly the cursor's millisecond are filtered by id below, so
+    # ask each shard for enough to cover a few ties as well as a full page.
+    want = limit + 1 + 16
+    pipe = client.pipeline(transaction=False)
+    for shard in range(keys.SHARDS):
+        pipe.zrevrangebyscore(
+            keys.order_index(shard, merchant_id), upper, "-inf", start=0, num=want, withscores=True
+        )
+    candidates: list[tuple[float, str]] = []
+    for rows in pipe.execute():
+        for member, score in rows:
+            oid = member.decode() if isinstance(member, bytes) else member
+            if score < max_score or (score == max_score and oid < after_id):
+                candidates.append((score, oid))
+    candidates.sort(reverse=True)
+    page = candidates[:limit]
+    orders = []
+    if page:
+        pipe = client.pipeline(transaction=False)
+        for _, oid in page:
+            pipe.get(keys.order(link_rand_of_order(oid)))
+        orders = [loads(raw) for raw in pipe.execute() if raw is not None]
+    next_cursor = None
+    if len(candidates) > limit:
+        score, oid = page[-1]
+        next_cursor = f"{int(score)}.{oid}"
+    return orders, next_cursor

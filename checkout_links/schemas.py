@@ -1,0 +1,257 @@
+"""Pydantic models of the merchant API: its input limits and its output shapes.
+
+The OpenAPI document is generated from these models, so a limit written here
+is the limit documented.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+
+from checkout_links.money import check_currency
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+ProductId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+MerchantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(check_currency)]
+#: Money is a decimal string; its minor units are checked against the currency
+#: where the currency is known (see ``money.parse_amount``).
+MoneyText = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,12}(\.\d{1,3})?$"),
+    Field(examples=["19.99"], json_schema_extra={"format": "decimal"}),
+]
+Props = Annotated[
+    dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[str, StringConstraints(max_length=500)],
+    ],
+    Field(max_length=50),
+]
+
+OVERRIDABLE = (
+    "name",
+    "price",
+    "quantity",
+    "sku",
+    "vendor_code",
+    "name_for_invoice",
+    "description",
+    "properties",
+    "subscription",
+)
+Overridable = Literal[
+    "name",
+    "price",
+    "quantity",
+    "sku",
+    "vendor_code",
+    "name_for_invoice",
+    "description",
+    "properties",
+    "subscription",
+]
+_ALL_OVERRIDABLE: tuple[Overridable, ...] = OVERRIDABLE  # type: ignore[assignment]
+
+# Exceptionally reserved and special codes CLDR lists as territories but that
+# are not countries a customer lives in.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    codes = [str(code) for code in Locale("en").territories]
+    return frozenset(c for c in codes if re.fullmatch(r"[A-Z]{2}", c) and c not in _NOT_COUNTRIES)
+
+
+def check_country(code: str) -> str:
+    if code and code.upper() not in _countries():
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as DE")
+    return code.upper()
+
+
+@lru_cache(maxsize=256)
+def check_locale(code: str) -> str:
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        raise ValueError("must be a locale such as de or de-AT") from None
+    return code
+
+
+def check_return_url(url: str) -> str:
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if (parts.scheme == "https" or (parts.scheme == "http" and loopback)) and parts.hostname:
+        return url
+    raise ValueError("must be an absolute https URL (http only for loopback hosts)")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SubscriptionIn(Strict):
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: int = Field(default=1, ge=1, le=365)
+
+
+class ProductIn(Strict):
+    """Body of ``PUT /api/v1/products/{product_id}``."""
+
+    name: Text = Field(min_length=1)
+    description: LongText = ""
+    price: MoneyText | None = None
+    currency: Currency | None = None
+    sku: Code = ""
+    tax_code: Code = ""
+    image_url: Annotated[str, AfterValidator(check_return_url)] | None = None
+    delivery: Literal["digital", "physical"] = "digital"
+    subscription: SubscriptionIn | None = None
+    overridable: list[Overridable] = Field(default_factory=lambda: list(_ALL_OVERRIDABLE))
+    price_min: MoneyText | None = None
+    price_max: MoneyText | None = None
+    active: bool = True
+
+
+class Product(ProductIn):
+    """An original product as stored and returned."""
+
+    id: ProductId
+    rev: int
+    updated_at: str
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    next_cursor: str | None = None
+
+
+class CustomerIn(Strict):
+    """Customer data: all optional; the same rules apply to the checkout form."""
+
+    email: EmailStr | Literal[""] = ""
+    first_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    last_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    company: Annotated[str, StringConstraints(max_length=200)] = ""
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+()./ -]*$")] = ""
+    country: Annotated[str, StringConstraints(max_length=2), AfterValidator(check_country)] = ""
+    region: Annotated[str, StringConstraints(max_length=100)] = ""
+    city: Annotated[str, StringConstraints(max_length=100)] = ""
+    postal_code: Annotated[str, StringConstraints(max_length=20)] = ""
+    address: Annotated[str, StringConstraints(max_length=300)] = ""
+    tax_id: Annotated[str, StringConstraints(max_length=40)] = ""
+    language: Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z_-]*$")] = ""
+
+
+class LinkLineIn(Strict):
+    """One dynamic product: an original product id plus per-link properties."""
+
+    id: ProductId
+    name: Text | None = Field(default=None, min_length=1)
+    price: MoneyText | None = None
+    quantity: int | None = Field(default=None, ge=1, le=1_000_000)
+    sku: Code | None = None
+    vendor_code: Code | None = None
+    name_for_invoice: Text | None = None
+    description: LongText | None = None
+    properties: Props | None = None
+    subscription: SubscriptionIn | None = None
+
+
+class LinkIn(Strict):
+    """Body of ``POST /api/v1/links``."""
+
+    currency: Currency | None = None
+    products: list[LinkLineIn] = Field(min_length=1, max_length=100)
+    customer: CustomerIn | None = None
+    additional_data: (
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=64)],
+            Annotated[str, StringConstraints(max_length=500)],
+        ]
+        | None
+    ) = Field(default=None, max_length=20)
+    external_ref: Annotated[str, StringConstraints(max_length=128)] | None = None
+    expires_in: int = Field(default=604_800, ge=1, le=2_592_000)
+    return_url: (
+        Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_return_url)] | None
+    ) = None
+    locale: (
+        Annotated[str, StringConstraints(max_length=35), AfterValidator(check_locale)] | None
+    ) = None
+
+
+class LineOut(BaseModel):
+    """A line as shown to the customer: request properties over the catalog's."""
+
+    product_id: str
+    name: str
+    price: Decimal
+    quantity: int
+    amount: Decimal
+    sku: str = ""
+    vendor_code: str = ""
+    name_for_invoice: str = ""
+    description: str = ""
+    properties: dict[str, str] = Field(default_factory=dict)
+    subscription: SubscriptionIn | None = None
+    tax_code: str = ""
+    image_url: str | None = None
+    delivery: Literal["digital", "physical"] = "digital"
+
+
+class LinkOut(BaseModel):
+    """Response of ``POST /api/v1/links``."""
+
+    id: str
+    url: str
+    expires_at: str
+    currency: str
+    total: Decimal
+    lines: list[LineOut]
+
+
+LinkStatusName = Literal["open", "expired", "completed", "revoked"]
+
+
+class LinkStatus(BaseModel):
+    id: str
+    status: LinkStatusName
+    order_id: str | None = None
+
+
+class Order(BaseModel):
+    """An order as placed by the customer."""
+
+    id: str
+    link_id: str
+    status: Literal["placed"] = "placed"
+    created_at: str
+    currency: str
+    total: Decimal
+    lines: list[LineOut]
+    customer: CustomerIn
+    additional_data: dict[str, str] = Field(default_factory=dict)
+    external_ref: str | None = None
+
+
+class OrderPage(BaseModel):
+    items: list[Order]
+    next_cursor: str | None = None

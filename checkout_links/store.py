@@ -1,0 +1,147 @@
+"""The Redis connection: one client per process, built from ``CHECKOUT_REDIS_URL``.
+
+Supported forms:
+
+* ``redis://host:port/db`` and ``rediss://...`` (TLS): a single server;
+* ``redis+sentinel://host:port,host:port/service_name/db``: Sentinel discovery
+  of the current master (use ``rediss+sentinel`` is not supported);
+* ``redis+cluster://host:port,host:port/``: Redis Cluster, from any seed nodes;
+* unset: an in-process fakeredis (one process only, data lost at exit).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import redis
+import redis.exceptions
+from flask import Flask, current_app
+from redis.cluster import ClusterNode, RedisCluster
+from redis.sentinel import Sentinel
+
+from checkout_links.errors import ConfigError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Redis = redis.Redis
+
+_COMMON: dict[str, Any] = {
+    "socket_timeout": 2.0,
+    "socket_connect_timeout": 2.0,
+    "health_check_interval": 30,
+}
+
+
+def _hosts(netloc: str) -> list[tuple[str, int]]:
+    hosts = []
+    for part in netloc.split(","):
+        host, _, port = part.rpartition(":")
+        hosts.append((host or part, int(port or 26379)))
+    return hosts
+
+
+def connect(url: str | None) -> Redis:
+    """Return a client for ``url``; the in-process fake when ``url`` is None."""
+    if url is None:
+        import fakeredis
+
+        return cast(Redis, fakeredis.FakeRedis(server=_fake_server()))
+    parts = urlsplit(url)
+    if parts.scheme == "redis+sentinel":
+        segments = [s for s in parts.path.split("/") if s]
+        if not segments:
+            raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
+        db = int(segments[1]) if len(segments) > 1 else 0
+        sentinel = Sentinel(_hosts(parts.netloc.split("@")[-1]), **_COMMON)  # type: ignore[no-untyped-call]
+        master = sentinel.master_for(  # type: ignore[no-untyped-call]
+            segments[0], db=db, password=parts.password, **_COMMON
+        )
+        return cast(Redis, master)
+    if parts.scheme == "redis+cluster":
+        seeds = _hosts(parts.netloc.split("@")[-1])
+        nodes = [ClusterNode(h, p) for h, p in seeds]  # type: ignore[no-untyped-call]
+        cluster = RedisCluster(
+            startup_nodes=nodes,
+            password=parts.password,
+            socket_timeout=2.0,
+            socket_connect_timeout=2.0,
+        )
+        # RedisCluster speaks the same commands we use; the ledger keeps every
+        # multi-key step inside one hash slot so the cluster can run it.
+        return cast(Redis, cluster)
+    return Redis.from_url(url, **_COMMON)
+
+
+_FAKE_SERVER: Any = None
+
+
+def _fake_server() -> Any:
+    global _FAKE_SERVER
+    if _FAKE_SERVER is None:
+        import fakeredis
+
+        _FAKE_SERVER = fakeredis.FakeServer(version=(7, 2))
+    return _FAKE_SERVER
+
+
+def get_redis() -> Redis:
+    """The current app's Redis client."""
+    return cast(Redis, current_app.extensions["checkout_redis"])
+
+
+_STORE_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.MasterDownError,
+)
+
+
+def as_store_error(exc: BaseException) -> StoreUnavailable | None:
+    """Map a Redis availability failure to :class:`StoreUnavailable`, else ``None``."""
+    if isinstance(exc, _STORE_ERRORS):
+        return StoreUnavailable()
+    if isinstance(exc, redis.exceptions.ResponseError) and "OOM" in str(exc):
+        return StoreUnavailable("The ledger store is out of memory; nothing was changed.")
+    return None
+
+
+def check_durability(client: Redis) -> list[str]:
+    """Warnings for Redis settings that can lose spends (eviction, no AOF)."""
+    warnings: list[str] = []
+    if isinstance(client, RedisCluster):
+        return warnings  # checked per node by the operator; see docs/operations.md
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", "")
+        aof = client.config_get("appendonly").get("appendonly", "")
+    except redis.exceptions.ResponseError:
+        return warnings  # managed Redis often forbids CONFIG; nothing to check
+    if policy not in ("noeviction", b"noeviction"):
+        warnings.append(f"Redis maxmemory-policy is {policy!r}: spent marks can be evicted")
+    if aof not in ("yes", b"yes"):
+        warnings.append("Redis appendonly is off: a crash can forget spent links")
+    return warnings
+
+
+def init_app(app: Flask) -> None:
+    """Create the process's client and warn loudly about unsafe set-ups."""
+    settings = app.config["CHECKOUT_SETTINGS"]
+    client = app.config.get("REDIS_CLIENT") or connect(settings.redis_url)
+    app.extensions["checkout_redis"] = client
+    if settings.redis_url is None:
+        log.warning(
+            "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
+            "Links, orders and merchants live only in this process and are lost at exit. "
+            "Never run it with more than one process."
+        )
+    else:
+        try:
+            for warning in check_durability(client):
+                log.warning("UNSAFE REDIS SETTING: %s", warning)
+        except redis.exceptions.RedisError as exc:
+            log.warning("Redis not reachable at start-up (%s); /readyz will say 503", exc)

@@ -1,0 +1,3 @@
+from checkout_links import create_app
+
+app = create_app()
