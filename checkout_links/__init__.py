@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``test_config`` may hold ``SETTINGS`` (a :class:`Settings` or a dict of
     overrides for the environment) and ``REDIS_CLIENT`` (a ready client).
     """
-    from checkout_links import checkout, errors, logs, merchant_api, ops, services, store
+    from checkout_links import checkout, errors, logs, merchant_api, metrics, ops, services, store
 
     config = dict(test_config or {})
     given = config.pop("SETTINGS", None)
@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     services.init_app(app)
     ops.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(checkout.bp)
     if settings.proxy_hops:

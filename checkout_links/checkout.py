@@ -16,6 +16,7 @@ from flask import Blueprint, Response, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 
+from checkout_links import metrics
 from checkout_links.errors import Conflict, InvalidToken, LinkGone, NotFound
 from checkout_links.jsonutil import dumps
 from checkout_links.links import Line, total_of
@@ -23,7 +24,7 @@ from checkout_links.money import format_money
 from checkout_links.orders import build_order, load_order
 from checkout_links.schemas import CustomerIn
 from checkout_links.services import Services, services
-from checkout_links.tokens import LinkPayload, order_id_for
+from checkout_links.tokens import LinkPayload, event_id_for, order_id_for
 
 bp = Blueprint("checkout", __name__)
 
@@ -201,18 +202,21 @@ def place_order(token: str) -> Response:
         order_json=dumps(order),
         created_ms=created_ms,
         request_id=request_id,
-        event_id="evt_" + order_id[4:],
+        event_id=event_id_for(payload.link_rand),
     )
     if result.outcome == "placed":
+        metrics.ORDERS_PLACED.inc()
         return _placed(svc, payload, order_id)
-    if result.outcome == "expired":
-        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
     mark = result.mark
-    if mark.state == "revoked":
-        raise LinkGone("revoked", "The seller withdrew this link.")
-    if mark.request_id == request_id and mark.order_id:
+    if mark.state == "spent" and mark.request_id == request_id and mark.order_id:
         # Our own earlier attempt succeeded and its reply was lost: same answer.
         return _placed(svc, payload, mark.order_id)
+    reason = "expired" if result.outcome == "expired" else mark.state
+    metrics.REDEMPTIONS_REFUSED.labels(reason=reason).inc()
+    if reason == "expired":
+        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
+    if reason == "revoked":
+        raise LinkGone("revoked", "The seller withdrew this link.")
     raise Conflict("This link was already used to place an order.")
 
 

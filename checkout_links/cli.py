@@ -17,6 +17,7 @@ from checkout_links import create_app
 from checkout_links.errors import CheckoutError, ConfigError
 from checkout_links.schemas import ProductIn
 from checkout_links.services import services
+from checkout_links.webhooks import validate_webhook_url
 
 
 def _fail(message: str) -> None:
@@ -50,8 +51,11 @@ def merchant() -> None:
 @with_appcontext
 def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
     """Create a merchant; prints its API key and webhook secret once, as JSON."""
+    svc = services()
     try:
-        created = services().merchants.create(
+        if webhook_url is not None:
+            validate_webhook_url(webhook_url, allow_private=svc.settings.allow_private_webhooks)
+        created = svc.merchants.create(
             merchant_id, name=name, webhook_url=webhook_url, currency=currency
         )
     except CheckoutError as exc:
@@ -90,6 +94,59 @@ def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     except CheckoutError as exc:
         _fail(exc.detail)
     click.echo(json.dumps({"key_id": key_id, "revoked": True}))
+
+
+@merchant.command("rotate-webhook-secret")
+@click.argument("merchant_id")
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    help="How long the old secret keeps signing alongside the new one.",
+)
+@with_appcontext
+def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None:
+    """Make a new webhook secret; both sign webhooks during the grace period."""
+    try:
+        secret = services().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
+
+
+@merchant.command("set-webhook-url")
+@click.argument("merchant_id")
+@click.argument("url")
+@with_appcontext
+def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
+    """Set where order webhooks are sent (https, public addresses only in production)."""
+    svc = services()
+    try:
+        validate_webhook_url(url, allow_private=svc.settings.allow_private_webhooks)
+        svc.merchants.set_webhook_url(merchant_id, url)
+    except CheckoutError as exc:
+        _fail(exc.detail)
+    click.echo(json.dumps({"merchant_id": merchant_id, "webhook_url": url}))
+
+
+@cli.command("worker")
+@click.option("--consumer", default=None, help="Consumer name (default: host-pid).")
+@with_appcontext
+def worker(consumer: str | None) -> None:
+    """Deliver order webhooks until stopped (SIGTERM/SIGINT finish the current attempt)."""
+    import signal
+    import threading
+
+    from checkout_links.worker import Worker
+
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    Worker(services(), consumer).run(stop)
 
 
 @cli.group()

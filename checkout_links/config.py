@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     rate_limit_api: str = "600/minute"
     rate_limit_checkout: str = "30/minute"
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    #: How long failed deliveries are retried before an event is ``dead``.
+    webhook_retry_seconds: int = Field(default=3 * 86400, ge=1)
+    #: First retry delay; each further one doubles (with jitter), capped at 6 h.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("secret_keys", mode="before")

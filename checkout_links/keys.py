@@ -47,6 +47,29 @@ def outbox(shard: int) -> str:
     return f"{PREFIX}:{shard_tag(shard)}:events"
 
 
+def event(event_id_rand: bytes) -> str:
+    """Delivery state of one order event (a hash), in its order's shard."""
+    return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:e:{event_id_rand.hex()}"
+
+
+def event_index(shard: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's events in one shard, by creation time (ms)."""
+    return f"{PREFIX}:{shard_tag(shard)}:ex:{merchant_id}"
+
+
+def retries(shard: int) -> str:
+    """Sorted set of event ids due for a (re)delivery attempt, scored by due time (ms)."""
+    return f"{PREFIX}:{shard_tag(shard)}:due"
+
+
+def delivery_lock(event_id_rand: bytes) -> str:
+    """Lease held by the worker attempting a delivery, so no two send at once."""
+    return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:lk:{event_id_rand.hex()}"
+
+
+WEBHOOK_GROUP = "webhooks"
+
+
 def catalog_current(merchant_id: str, product_id: str) -> str:
     return f"{PREFIX}:{{c:{merchant_id}}}:p:{product_id}"
 

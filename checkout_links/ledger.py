@@ -3,7 +3,8 @@
 A link has one mark key. Absent: open. ``r``: revoked. ``o|<order>|<request>``:
 spent by the order. Spending writes the mark, the order, the merchant's order
 index and the outbox event in one Lua script, over keys that share the link's
-shard hash tag, so it is atomic on a single Redis and on Redis Cluster alike,
+shard hash tag
+(plus the event's delivery record), so it is atomic on a single Redis and on Redis Cluster alike,
 and revoke and spend exclude each other because both claim the same mark.
 
 Expiry is judged against the Redis server's clock (``TIME``), so every app
@@ -28,6 +29,9 @@ redis.call('SET', KEYS[2], ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3])
 redis.call('XADD', KEYS[4], '*', 'event_id', ARGV[7], 'order_id', ARGV[3],
            'merchant_id', ARGV[8], 'type', 'order.created')
+redis.call('HSET', KEYS[5], 'id', ARGV[7], 'type', 'order.created', 'order_id', ARGV[3],
+           'merchant_id', ARGV[8], 'created_ms', ARGV[6], 'state', 'pending', 'attempts', 0)
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 return {'ok', now[1]}
 """
 
@@ -114,6 +118,8 @@ class Ledger:
                 keys.order(link_rand),
                 keys.order_index(shard, merchant_id),
                 keys.outbox(shard),
+                keys.event(link_rand),
+                keys.event_index(shard, merchant_id),
             ],
             args=[
                 request_id,

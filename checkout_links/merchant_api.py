@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
-from checkout_links import idempotency, orders
+from checkout_links import events, idempotency, metrics, orders
 from checkout_links.errors import (
     CheckoutError,
     Conflict,
@@ -123,10 +124,13 @@ def create_link() -> Response:
     svc = services()
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return json_response(svc.links.issue(g.merchant, req), 201)
-    body, replayed = idempotency.run(
-        svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(g.merchant, req)
-    )
+        body, replayed = svc.links.issue(g.merchant, req), False
+    else:
+        body, replayed = idempotency.run(
+            svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(g.merchant, req)
+        )
+    if not replayed:
+        metrics.LINKS_ISSUED.inc()
     return json_response(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -171,6 +175,26 @@ def list_orders() -> Response:
     cursor = request.args.get("cursor") or None
     items, next_cursor = orders.list_orders(services().redis, _merchant_id(), cursor, _limit())
     return json_response({"items": [orders.public(o) for o in items], "next_cursor": next_cursor})
+
+
+@bp.get("/events")
+def list_events() -> Response:
+    cursor = request.args.get("cursor") or None
+    items, next_cursor = events.list_events(services().redis, _merchant_id(), cursor, _limit())
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@bp.get("/events/<event_id>")
+def get_event(event_id: str) -> Response:
+    record = events.get_for(services().redis, _merchant_id(), event_id)
+    return json_response(events.public_view(record))
+
+
+@bp.post("/events/<event_id>/redeliver")
+def redeliver_event(event_id: str) -> Response:
+    now_ms = int(time.time() * 1000)
+    view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
+    return json_response(view, 202)
 
 
 @bp.get("/openapi.json")

@@ -159,6 +159,28 @@ class Merchants:
             raise Unauthorized("Unknown or revoked API key.")
         return self.get(record["merchant_id"])
 
+    def rotate_webhook_secret(self, merchant_id: str, grace_seconds: int) -> str:
+        """Make a new signing secret; the current ones keep signing for ``grace_seconds``."""
+        record = self.get(merchant_id)
+        until = datetime.fromtimestamp(time.time() + grace_seconds, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        now = _now()
+        kept = []
+        for entry in record["webhook_secrets"]:
+            if entry["expires_at"] is None or entry["expires_at"] > now:
+                expires = entry["expires_at"] if entry["expires_at"] is not None else until
+                kept.append({"secret": entry["secret"], "expires_at": min(expires, until)})
+        secret = new_webhook_secret()
+        record["webhook_secrets"] = [{"secret": secret, "expires_at": None}, *kept]
+        self.save(record)
+        return secret
+
+    def set_webhook_url(self, merchant_id: str, url: str | None) -> None:
+        record = self.get(merchant_id)
+        record["webhook_url"] = url
+        self.save(record)
+
     def webhook_secrets(self, merchant_id: str) -> list[str]:
         """Secrets that sign webhooks now: the current one plus any in its grace period."""
         record = self.get(merchant_id)

@@ -82,20 +82,18 @@ def _parse_cursor(cursor: str | None) -> tuple[float, str]:
     return float(score), order_id
 
 
-def list_orders(
-    client: Redis, merchant_id: str, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the merchant's orders, newest first, merged over all shards."""
+def merge_index_page(
+    client: Redis, index_keys: list[str], cursor: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    """One page of ids, newest first, merged over per-shard time-scored sorted sets."""
     max_score, after_id = _parse_cursor(cursor)
     upper = "+inf" if max_score == float("inf") else int(max_score)
     # Items at exactly the cursor's millisecond are filtered by id below, so
     # ask each shard for enough to cover a few ties as well as a full page.
     want = limit + 1 + 16
     pipe = client.pipeline(transaction=False)
-    for shard in range(keys.SHARDS):
-        pipe.zrevrangebyscore(
-            keys.order_index(shard, merchant_id), upper, "-inf", start=0, num=want, withscores=True
-        )
+    for key in index_keys:
+        pipe.zrevrangebyscore(key, upper, "-inf", start=0, num=want, withscores=True)
     candidates: list[tuple[float, str]] = []
     for rows in pipe.execute():
         for member, score in rows:
@@ -104,14 +102,23 @@ def list_orders(
                 candidates.append((score, oid))
     candidates.sort(reverse=True)
     page = candidates[:limit]
-    orders = []
-    if page:
-        pipe = client.pipeline(transaction=False)
-        for _, oid in page:
-            pipe.get(keys.order(link_rand_of_order(oid)))
-        orders = [loads(raw) for raw in pipe.execute() if raw is not None]
     next_cursor = None
     if len(candidates) > limit:
         score, oid = page[-1]
         next_cursor = f"{int(score)}.{oid}"
+    return [oid for _, oid in page], next_cursor
+
+
+def list_orders(
+    client: Redis, merchant_id: str, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the merchant's orders, newest first, merged over all shards."""
+    index_keys = [keys.order_index(shard, merchant_id) for shard in range(keys.SHARDS)]
+    page, next_cursor = merge_index_page(client, index_keys, cursor, limit)
+    orders = []
+    if page:
+        pipe = client.pipeline(transaction=False)
+        for oid in page:
+            pipe.get(keys.order(link_rand_of_order(oid)))
+        orders = [loads(raw) for raw in pipe.execute() if raw is not None]
     return orders, next_cursor

@@ -250,11 +250,25 @@ def order_id_for(link_rand: bytes) -> str:
     return "ord_" + _b64encode(link_rand)
 
 
-def link_rand_of_order(order_id: str) -> bytes:
-    """Inverse of :func:`order_id_for`; :class:`InvalidToken` for a malformed id."""
-    if not order_id.startswith("ord_") or len(order_id) != 26:
+def event_id_for(link_rand: bytes) -> str:
+    """The id of the ``order.created`` event of a link's order (the same on every retry)."""
+    return "evt_" + _b64encode(link_rand)
+
+
+def _rand_of(prefix: str, value: str) -> bytes:
+    if not value.startswith(prefix) or len(value) != 26:
         raise InvalidToken()
-    blob = _b64decode(order_id[4:])
+    blob = _b64decode(value[4:])
     if len(blob) != 16:
         raise InvalidToken()
     return blob
+
+
+def link_rand_of_order(order_id: str) -> bytes:
+    """Inverse of :func:`order_id_for`; :class:`InvalidToken` for a malformed id."""
+    return _rand_of("ord_", order_id)
+
+
+def link_rand_of_event(event_id: str) -> bytes:
+    """Inverse of :func:`event_id_for`; :class:`InvalidToken` for a malformed id."""
+    return _rand_of("evt_", event_id)

@@ -1,0 +1,97 @@
+"""Gunicorn logger that never writes a whole checkout token or a query string.
+
+A ``/c/<token>`` URL is a bearer credential: whoever holds it can open the cart
+and read the customer data sealed inside. Logs are read by more people and
+kept longer than links live, so the token is cut to its first 8 characters
+(enough to correlate a support case) and query strings are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+#: The ``access_log_format`` that ``deploy/gunicorn.conf.py`` uses: one JSON object
+#: a line. Gunicorn escapes ``"`` itself; :class:`RedactingLogger` escapes
+#: backslashes and control characters, so each line parses as JSON.
+ACCESS_LOG_FORMAT = (
+    '{"remote_addr": "%(h)s", "forwarded_for": "%({x-forwarded-for}i)s", '
+    '"method": "%(m)s", "path": "%(U)s", "query": "%(q)s", "status": %(s)s, '
+    '"bytes": %(B)s, "duration_ms": %(M)s, "request_id": "%({x-request-id}i)s"}'
+)
+
+# Matches the token segment also when a client spells the path with escapes
+# (``/c%2F...``, ``/%63/...``): the router decodes them, so the token is live.
+_TOKEN = re.compile(r"(?:/|%2f)(?:c|%63)(?:/|%2f)([^/?#\s\"]{0,8})[^/?#\s\"]*", re.IGNORECASE)
+# Atoms holding a URL whose query string may carry customer data.
+_URL_ATOMS = frozenset({"f", "{raw_uri}e", "{referer}i", "{http_referer}e", "{location}o"})
+# Atoms holding the query string alone.
+_QUERY_ATOMS = frozenset({"q", "{query_string}e"})
+# SafeAtoms escapes only '"'; these make the rest of a JSON string safe.
+_JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(0x20)} | {ord("\\"): "\\\\"}
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every ``/c/<token>`` cut to ``/c/<first 8 chars>…``."""
+    return _TOKEN.sub(r"/c/\1…", text)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with its token cut and any query string replaced by ``?…``."""
+    path, question_mark, _query = url.partition("?")
+    return redact(path) + (question_mark and "?…")
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
+    """Gunicorn's logger with tokens and query strings removed from every record."""
+
+    def atoms(
+        self,
+        resp: Any,
+        req: Any,
+        environ: Mapping[str, Any],
+        request_time: datetime.timedelta,
+    ) -> dict[str, Any]:
+        """Return gunicorn's log atoms with no whole token and no query string left."""
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for key, value in atoms.items():
+            if not isinstance(value, str):
+                continue
+            if key in _QUERY_ATOMS:
+                value = "…" if value else ""
+            elif key in _URL_ATOMS:
+                value = redact_url(value)
+            else:
+                # Any other atom (a header, an environ value) may quote the
+                # path too, for instance a same-origin Referer.
+                value = redact(value)
+            atoms[key] = value.translate(_JSON_ESCAPES)
+        target = redact_url(environ.get("RAW_URI", ""))
+        request_line = f"{environ['REQUEST_METHOD']} {target} {environ['SERVER_PROTOCOL']}"
+        atoms["r"] = request_line.translate(_JSON_ESCAPES)
+        # Gunicorn leaves B as None when nothing was sent; JSON needs a number.
+        atoms["B"] = atoms.get("B") or 0
+        return atoms
+
+    # Gunicorn writes the request URI into its error log when a request fails
+    # ("Error handling request GET /c/..."), so error records are cut too.
+    def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().critical(*_redact_record(msg, args), **kwargs)
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().error(*_redact_record(msg, args), **kwargs)
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().warning(*_redact_record(msg, args), **kwargs)
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().exception(*_redact_record(msg, args), **kwargs)
+
+
+def _redact_record(msg: object, args: tuple[object, ...]) -> tuple[object, ...]:
+    """Return ``(msg, *args)`` with the token cut from every string among them."""
+    return tuple(redact(part) if isinstance(part, str) else part for part in (msg, *args))
