@@ -15,7 +15,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``test_config`` may hold ``SETTINGS`` (a :class:`Settings` or a dict of
     overrides for the environment) and ``REDIS_CLIENT`` (a ready client).
     """
-    from checkout_links import checkout, errors, logs, merchant_api, metrics, ops, services, store
+    from checkout_links import (
+        checkout,
+        errors,
+        logs,
+        merchant_api,
+        metrics,
+        ops,
+        ratelimit,
+        services,
+        store,
+    )
 
     config = dict(test_config or {})
     given = config.pop("SETTINGS", None)
@@ -33,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(checkout.bp)
+    ratelimit.init_app(app)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
