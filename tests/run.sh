@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian machine: installs what the tests
+# use (Debian: redis-server, nginx, chromium; PyPI: the test extra), runs the
+# linters and type checker, then pytest. Servers are started by the fixtures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in redis-server:redis-server redis-cli:redis-tools nginx:nginx-light \
+            chromium:chromium chromedriver:chromium-driver wrk:wrk; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "== ruff";  python3 -m ruff check . && python3 -m ruff format --check .
+echo "== mypy";  python3 -m mypy checkout_links
+echo "== pytest"
+python3 -m pytest -p no:cacheprovider "$@"
