@@ -1,15 +1,15 @@
 """Gunicorn logger that never writes a whole checkout token or a query string.
 
-A ``/c/<token>`` URL is a bearer credential: whoever holds it can open the cart
-and read the customer data sealed inside. Logs are read by more people and
-kept longer than links live, so the token is cut to its first 8 characters
-(enough to correlate a support case) and query strings are dropped.
+A ``/c/<token>`` URL is a bearer credential that opens the cart and the
+customer data sealed in it, and logs outlive links: tokens are cut to their
+first 8 characters (enough to match a support case), query strings dropped.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +19,10 @@ from gunicorn.glogging import Logger
 #: a line. Gunicorn escapes ``"`` itself; :class:`RedactingLogger` escapes
 #: backslashes and control characters, so each line parses as JSON.
 ACCESS_LOG_FORMAT = (
-    '{"remote_addr": "%(h)s", "forwarded_for": "%({x-forwarded-for}i)s", '
-    '"method": "%(m)s", "path": "%(U)s", "query": "%(q)s", "status": %(s)s, '
-    '"bytes": %(B)s, "duration_ms": %(M)s, "request_id": "%({x-request-id}i)s"}'
+    '{"ts": "%(ts)s", "logger": "gunicorn.access", "remote_addr": "%(h)s", '
+    '"forwarded_for": "%({x-forwarded-for}i)s", "method": "%(m)s", "path": "%(U)s", '
+    '"query": "%(q)s", "status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, '
+    '"request_id": "%({x-request-id}i)s"}'
 )
 
 # Matches the token segment also when a client spells the path with escapes
@@ -75,6 +76,8 @@ class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type h
         atoms["r"] = request_line.translate(_JSON_ESCAPES)
         # Gunicorn leaves B as None when nothing was sent; JSON needs a number.
         atoms["B"] = atoms.get("B") or 0
+        # Same timestamp shape as the app's own JSON log lines (checkout_links.logs).
+        atoms["ts"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         return atoms
 
     # Gunicorn writes the request URI into its error log when a request fails

@@ -1,0 +1,1 @@
+"""Helpers that run real servers (redis-server, nginx, gunicorn) on loopback for tests."""

@@ -1,0 +1,125 @@
+"""Pin what RedactingLogger writes for requests parsed by gunicorn's own HTTP code."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+import re
+import socket
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gunicorn.config import Config
+from gunicorn.http import wsgi
+from gunicorn.http.parser import RequestParser
+
+from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT, RedactingLogger
+
+TOKEN = "".join(random.Random(7).choices(string.ascii_letters + string.digits + "-_", k=2000))
+PEER = ("203.0.113.7", 50123)
+
+
+@pytest.fixture
+def logger(tmp_path: Path) -> Iterator[RedactingLogger]:
+    """A RedactingLogger configured like deploy/gunicorn.conf.py, writing to files."""
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+    log = RedactingLogger(cfg)
+    yield log
+    for handler in [*log.access_log.handlers, *log.error_log.handlers]:
+        handler.close()
+
+
+def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parse ``raw`` with gunicorn, answer it as gunicorn's sync worker does, log it.
+
+    Returns the atoms and the access-log record (parsed from its JSON line).
+    """
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        req = next(iter(RequestParser(logger.cfg, [raw], PEER)))
+        resp, environ = wsgi.create(req, server_side, PEER, ("127.0.0.1", 8000), logger.cfg)
+        body = b"<p>cart</p>"
+        resp.start_response("200 OK", [("Content-Length", str(len(body)))])
+        resp.write(body)
+        resp.close()
+        elapsed = datetime.timedelta(milliseconds=12)
+        atoms = logger.atoms(resp, req, environ, elapsed)
+        logger.access(resp, req, environ, elapsed)
+    lines = Path(logger.cfg.accesslog).read_text(encoding="utf-8").splitlines()
+    return atoms, json.loads(lines[-1])
+
+
+def request(target: str, *headers: str, method: str = "POST") -> bytes:
+    """The bytes of an HTTP/1.1 request for ``target`` with extra header lines."""
+    head = [f"{method} {target} HTTP/1.1", "Host: pay.example.com", *headers]
+    return ("\r\n".join(head) + "\r\nContent-Length: 0\r\n\r\n").encode("latin-1")
+
+
+def test_access_record_keeps_no_token_and_no_query(logger: RedactingLogger) -> None:
+    """A POST to /c/<2,000-char token>?query logs the path cut to 8 token chars, no query."""
+    _, record = serve(logger, request(f"/c/{TOKEN}?utm_source=mail-42"))
+    line = json.dumps(record, ensure_ascii=False)
+    assert TOKEN[:9] not in line
+    assert "mail-42" not in line
+    assert record["path"] == f"/c/{TOKEN[:8]}…"
+    assert record["query"] == "…"
+    assert (record["method"], record["status"], record["bytes"]) == ("POST", 200, 11)
+    assert record["duration_ms"] == 12
+    assert record["logger"] == "gunicorn.access"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", record["ts"])
+
+
+def test_no_atom_holds_the_token_or_the_query(logger: RedactingLogger) -> None:
+    """Every atom a custom format could use (r, U, q, headers, environ) is cut."""
+    referer = f"Referer: https://pay.example.com/c/{TOKEN}?step=2"
+    atoms, _ = serve(logger, request(f"/c/{TOKEN}?utm_source=mail-42", referer))
+    leaks = {
+        key: value
+        for key, value in atoms.items()
+        if isinstance(value, str)
+        and (TOKEN[:9] in value or "mail-42" in value or "step=2" in value)
+    }
+    assert leaks == {}
+    assert atoms["r"] == f"POST /c/{TOKEN[:8]}…?… HTTP/1.1"
+    assert atoms["U"] == f"/c/{TOKEN[:8]}…"
+    assert atoms["q"] == "…"
+    assert atoms["f"] == f"https://pay.example.com/c/{TOKEN[:8]}…?…"
+
+
+def test_escaped_token_path_is_cut_too(logger: RedactingLogger) -> None:
+    """A token path spelled with escapes (/%63%2F<token>), which still routes, is cut."""
+    atoms, record = serve(logger, request(f"/%63%2F{TOKEN}", method="GET"))
+    assert TOKEN[:9] not in atoms["r"]
+    assert TOKEN[:9] not in json.dumps(record)
+
+
+def test_other_paths_and_empty_queries_are_logged_as_sent(logger: RedactingLogger) -> None:
+    """A path without a token is logged whole, and an absent query stays empty."""
+    _, record = serve(logger, request("/api/v1/links"))
+    assert record["path"] == "/api/v1/links"
+    assert record["query"] == ""
+
+
+def test_record_stays_json_for_hostile_request_id(logger: RedactingLogger) -> None:
+    """A request id with quotes and backslashes is escaped, so the line still parses."""
+    hostile = 'id-"quoted"\\end'
+    _, record = serve(logger, request("/healthz", f"X-Request-ID: {hostile}", method="GET"))
+    assert record["request_id"] == hostile
+
+
+def test_error_log_cuts_token_from_failed_request(logger: RedactingLogger) -> None:
+    """Gunicorn's "Error handling request <uri>" error record carries the cut token only."""
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("Error handling request %s %s", "POST", f"/c/{TOKEN}")
+    text = Path(logger.cfg.errorlog).read_text(encoding="utf-8")
+    assert f"/c/{TOKEN[:8]}…" in text
+    assert TOKEN[:9] not in text
