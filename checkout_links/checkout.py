@@ -70,7 +70,9 @@ def _check_open(svc: Services, payload: LinkPayload) -> None:
         raise LinkGone("completed", "This link was already used to place an order.")
     if mark.state == "revoked":
         raise LinkGone("revoked", "The seller withdrew this link.")
-    if now > payload.expires_at:
+    # >=: ``now`` is whole Redis seconds, so ">" kept a link usable for up to a
+    # second past its expires_at (an expires_in=1 link still opened 1.9 s later).
+    if now >= payload.expires_at:
         raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
 
 

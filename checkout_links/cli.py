@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,14 @@ from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
 from checkout_links import create_app
-from checkout_links.errors import CheckoutError, ConfigError
+from checkout_links.catalog import validate_product
+from checkout_links.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.schemas import ProductIn
 from checkout_links.services import services
 from checkout_links.webhooks import validate_webhook_url
+
+#: The product id rule of the merchant API (``schemas.ProductId``).
+PRODUCT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def _fail(message: str) -> None:
@@ -160,14 +165,27 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "id" not in item:
             _fail(f"product #{i}: an object with an 'id' is required")
+        # The same id rule as PUT /api/v1/products/{id}: an id such as "x@1" would
+        # otherwise land on the key of product x's revision 1.
+        if not isinstance(item["id"], str) or not PRODUCT_ID.fullmatch(item["id"]):
+            _fail(f"product #{i}: id must match {PRODUCT_ID.pattern}")
         fields = {k: v for k, v in item.items() if k != "id"}
         try:
-            parsed.append((str(item["id"]), ProductIn.model_validate(fields)))
+            product = ProductIn.model_validate(fields)
+            # Money against currency too, before anything is stored: a file with
+            # one bad price used to import the products before it.
+            validate_product(product)
         except ValidationError as exc:
             first = exc.errors()[0]
             _fail(
                 f"product #{i} ({item['id']}): {'.'.join(map(str, first['loc']))}: {first['msg']}"
             )
+        except ValidationFailed as exc:
+            where = "; ".join(
+                f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
+            )
+            _fail(f"product #{i} ({item['id']}): {where or exc.detail}")
+        parsed.append((item["id"], product))
     svc = services()
     svc.merchants.get(merchant_id)
     for product_id, product in parsed:

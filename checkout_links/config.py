@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -86,8 +87,19 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _origin(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")) or value.count("/") > 3:
+        # Counting slashes let "https://" (no host) and "https://host/path" through;
+        # links are built as base_url + "/c/<token>", so only a bare origin works.
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or "?" in value
+            or "#" in value
+            or parts.username is not None
+        ):
             raise ValueError("must be an origin such as https://pay.example.com")
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
         return value.rstrip("/")
 
     @property

@@ -23,7 +23,8 @@ _SPEND = """
 local mark = redis.call('GET', KEYS[1])
 if mark then return {'taken', mark} end
 local now = redis.call('TIME')
-if tonumber(now[1]) > tonumber(ARGV[2]) then return {'expired', now[1]} end
+-- >=: TIME's seconds are truncated, so '>' let a link be spent up to 1 s after it expired.
+if tonumber(now[1]) >= tonumber(ARGV[2]) then return {'expired', now[1]} end
 redis.call('SET', KEYS[1], 'o|' .. ARGV[3] .. '|' .. ARGV[1], 'EXAT', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3])
@@ -33,6 +34,14 @@ redis.call('HSET', KEYS[5], 'id', ARGV[7], 'type', 'order.created', 'order_id', 
            'merchant_id', ARGV[8], 'created_ms', ARGV[6], 'state', 'pending', 'attempts', 0)
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 return {'ok', now[1]}
+"""
+
+# GET and TIME in one script rather than a pipeline: Redis Cluster refuses a
+# keyless TIME inside a pipeline, and the script reads the clock of the very
+# node that holds the mark (the clock the spend script judges expiry by).
+_READ = """
+local now = redis.call('TIME')
+return {now[1], redis.call('GET', KEYS[1])}
 """
 
 _REVOKE = """
@@ -80,6 +89,7 @@ class Ledger:
         self.retention = retention
         self._spend = client.register_script(_SPEND)
         self._revoke = client.register_script(_REVOKE)
+        self._read = client.register_script(_READ)
 
     def mark_expires_at(self, link_expires_at: int) -> int:
         """Keep a mark past the link's expiry (skew margin) plus the status retention."""
@@ -87,10 +97,7 @@ class Ledger:
 
     def read(self, link_rand: bytes) -> tuple[Mark, int]:
         """The link's mark and the Redis server's time (one round trip)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.get(keys.link_mark(link_rand))
-        pipe.time()
-        raw, (seconds, _micro) = pipe.execute()
+        seconds, raw = self._read(keys=[keys.link_mark(link_rand)])
         return Mark.parse(raw), int(seconds)
 
     def spend(

@@ -86,8 +86,16 @@ def check_country(code: str) -> str:
     return code.upper()
 
 
+#: A BCP 47-style tag (``de``, ``de-AT``, ``zh-Hant-TW``, POSIX ``de_AT`` too).
+_LOCALE = re.compile(r"[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*")
+
+
 @lru_cache(maxsize=256)
 def check_locale(code: str) -> str:
+    # Babel alone accepts "de@<x>" or "de_DE.UTF-8" (modifier, encoding), which
+    # would then travel in the token and into the page's lang attribute.
+    if not _LOCALE.fullmatch(code):
+        raise ValueError("must be a locale such as de or de-AT")
     try:
         Locale.parse(code.replace("-", "_"))
     except (ValueError, UnknownLocaleError):

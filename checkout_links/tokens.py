@@ -160,10 +160,17 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """Decode unpadded base64url, accepting only the one spelling ``_b64encode`` makes."""
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise InvalidToken() from None
+    # b64decode also takes "+" and "/", "=" padding and stray low bits in the last
+    # character, so a link id with one character altered ("-" -> "+") still
+    # verified. Only the canonical spelling names a token or an id.
+    if _b64encode(data) != text:
+        raise InvalidToken()
+    return data
 
 
 class TokenCodec:
