@@ -42,6 +42,10 @@ class Unauthorized(CheckoutError):
     title = "Unauthorized"
     slug = "unauthorized"
 
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="checkout-links"'
+
 
 class NotFound(CheckoutError):
     """Unknown id, or an id that belongs to another merchant."""

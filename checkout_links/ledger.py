@@ -47,6 +47,7 @@ return {now[1], redis.call('GET', KEYS[1])}
 _REVOKE = """
 local mark = redis.call('GET', KEYS[1])
 if mark then return mark end
+if tonumber(redis.call('TIME')[1]) > tonumber(ARGV[2]) then return 'x' end
 redis.call('SET', KEYS[1], 'r', 'EXAT', ARGV[1])
 return 'r'
 """
@@ -56,7 +57,7 @@ return 'r'
 class Mark:
     """What the ledger knows about one link."""
 
-    state: str  # "open", "revoked" or "spent"
+    state: str  # "open", "revoked", "spent" (or "expired", only from revoke)
     order_id: str | None = None
     request_id: str | None = None
 
@@ -67,6 +68,8 @@ class Mark:
         text = raw.decode() if isinstance(raw, bytes) else raw
         if text == "r":
             return cls("revoked")
+        if text == "x":
+            return cls("expired")
         _, order_id, request_id = text.split("|", 2)
         return cls("spent", order_id, request_id)
 
@@ -148,8 +151,13 @@ class Ledger:
         return SpendResult("placed", Mark("spent", order_id, request_id), redis_time)
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:
-        """Mark the link revoked unless it is already marked; returns the mark now in place."""
+        """Mark the link revoked unless it is already marked or expired.
+
+        Returns the mark now in place, or ``Mark("expired")`` for an expired
+        open link, which is left as it is (there is nothing left to revoke).
+        """
         raw = self._revoke(
-            keys=[keys.link_mark(link_rand)], args=[self.mark_expires_at(link_expires_at)]
+            keys=[keys.link_mark(link_rand)],
+            args=[self.mark_expires_at(link_expires_at), link_expires_at],
         )
         return Mark.parse(raw)

@@ -161,6 +161,8 @@ def revoke_link(link_id: str) -> Response:
     mark = services().ledger.revoke(link_rand, expires_at)
     if mark.state == "spent":
         raise Conflict("The link already produced an order and cannot be revoked.")
+    if mark.state == "expired":
+        raise Conflict("The link has already expired; there is nothing to revoke.")
     return json_response({"id": link_id, "status": "revoked"})
 
 

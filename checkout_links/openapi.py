@@ -109,6 +109,8 @@ def document() -> dict[str, Any]:
         schemas.LinkStatus,
         schemas.Order,
         schemas.OrderPage,
+        schemas.Event,
+        schemas.EventPage,
     ]
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models],
@@ -172,6 +174,35 @@ def document() -> dict[str, Any]:
                 "List orders, newest first", 200, _ref(schemas.OrderPage), (422,), params=_PAGING
             ),
         },
+        "/api/v1/events": {
+            "get": _op(
+                "List order events with delivery state, newest first",
+                200,
+                _ref(schemas.EventPage),
+                (422,),
+                params=_PAGING,
+            ),
+        },
+        "/api/v1/events/{event_id}": {
+            "get": _op(
+                "Read an event", 200, _ref(schemas.Event), (404,), params=[_path("event_id")]
+            ),
+        },
+        "/api/v1/events/{event_id}/redeliver": {
+            "post": _op(
+                "Queue another delivery of an event",
+                202,
+                _ref(schemas.Event),
+                (404,),
+                params=[_path("event_id")],
+            ),
+        },
+    }
+    paths["/api/v1/links"]["post"]["responses"]["201"]["headers"] = {
+        "Idempotent-Replayed": {
+            "description": "Present (true) when the response replays an earlier one",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
     }
     paths["/api/v1/products/{product_id}"]["put"]["responses"]["201"] = {
         "description": "Created",

@@ -258,8 +258,29 @@ class Order(BaseModel):
     customer: CustomerIn
     additional_data: dict[str, str] = Field(default_factory=dict)
     external_ref: str | None = None
+    locale: str | None = None
 
 
 class OrderPage(BaseModel):
     items: list[Order]
+    next_cursor: str | None = None
+
+
+class Event(BaseModel):
+    """An order event and the state of its webhook delivery."""
+
+    id: str
+    type: Literal["order.created"]
+    order_id: str
+    created_at: str
+    state: Literal["pending", "retrying", "delivered", "dead"]
+    attempts: int
+    last_attempt_at: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    next_attempt_at: str | None = None
+
+
+class EventPage(BaseModel):
+    items: list[Event]
     next_cursor: str | None = None

@@ -133,7 +133,7 @@ def init_app(app: Flask) -> None:
     settings = app.config["CHECKOUT_SETTINGS"]
     client = app.config.get("REDIS_CLIENT") or connect(settings.redis_url)
     app.extensions["checkout_redis"] = client
-    if settings.redis_url is None:
+    if settings.redis_url is None and app.config.get("REDIS_CLIENT") is None:
         log.warning(
             "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
             "Links, orders and merchants live only in this process and are lost at exit. "

@@ -1,0 +1,424 @@
+"""A small Python client for the checkout-links merchant API, and webhook verification.
+
+Standalone on purpose: it needs only ``httpx`` and the standard library, so a
+merchant may copy this one file into their own project.
+
+    with CheckoutLinksClient("https://pay.example.com", api_key) as api:
+        link = api.create_link([{"id": "pro-licence", "price": "1249.00"}])
+        redirect(link["url"])
+
+Retries: connection errors, 429 and 503 are retried (at most ``max_retries``
+times) only for requests that are safe to repeat: ``GET``/``PUT``/``DELETE``,
+revoking a link, and ``create_link``, which always sends an ``Idempotency-Key``
+(a random one unless given) and reuses it, with the same body, on every retry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, Self
+from urllib.parse import quote
+
+import httpx
+
+USER_AGENT = "checkout-links-python/1"
+
+
+class CheckoutLinksError(Exception):
+    """Base of every error this module raises.
+
+    For an HTTP error, ``status`` is its status code and ``problem`` the
+    RFC 9457 problem+json body; ``detail`` and ``errors`` are read from it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        problem: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.problem: dict[str, Any] = problem or {}
+        self.detail: str = str(self.problem.get("detail") or message)
+        errors = self.problem.get("errors")
+        #: ``[{"loc": [...], "msg": "..."}]`` on validation failures, else ``[]``.
+        self.errors: list[dict[str, Any]] = errors if isinstance(errors, list) else []
+        #: Seconds from the ``Retry-After`` header, when the server sent one.
+        self.retry_after = retry_after
+
+
+class AuthenticationError(CheckoutLinksError):
+    """401: no, unknown or revoked API key."""
+
+
+class NotFoundError(CheckoutLinksError):
+    """404: unknown id, or an id that belongs to another merchant."""
+
+
+class ConflictError(CheckoutLinksError):
+    """409: the request conflicts with the current state (revoking a completed link)."""
+
+
+class ValidationError(CheckoutLinksError):
+    """422: the request is invalid; ``errors`` says where (``loc``) and why (``msg``)."""
+
+
+class RateLimitError(CheckoutLinksError):
+    """429: too many requests; ``retry_after`` says when to come back."""
+
+
+class ServiceUnavailableError(CheckoutLinksError):
+    """503: the service's ledger store is unreachable; nothing was changed."""
+
+
+class TransportError(CheckoutLinksError):
+    """The request failed on the network (connection refused, timeout, ...); no status."""
+
+
+class WebhookVerificationError(CheckoutLinksError):
+    """A webhook request that is not provably ours and fresh: answer it with 4xx."""
+
+
+_BY_STATUS: dict[int, type[CheckoutLinksError]] = {
+    401: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+    503: ServiceUnavailableError,
+}
+_RETRY_STATUSES = frozenset({429, 503})
+
+
+def _seg(value: str) -> str:
+    """One path segment, escaped; an empty or dot id would silently change the path."""
+    if value in ("", ".", ".."):
+        raise ValueError(f"invalid id {value!r}")
+    return quote(value, safe="")
+
+
+def _json_default(value: object) -> str:
+    # Money is a decimal string on the wire; let callers compute with Decimal.
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after", "").strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(response: httpx.Response) -> CheckoutLinksError:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if not isinstance(problem, dict):
+        # Not ours (a proxy's HTML page, say): keep what is useful.
+        problem = {"status": response.status_code, "title": response.reason_phrase}
+    cls = _BY_STATUS.get(response.status_code, CheckoutLinksError)
+    message = f"{response.status_code} {problem.get('title') or response.reason_phrase}"
+    if problem.get("detail"):
+        message += f": {problem['detail']}"
+    retry_after = _retry_after(response)
+    return cls(message, status=response.status_code, problem=problem, retry_after=retry_after)
+
+
+class CheckoutLinksClient:
+    """The merchant API of one checkout-links service, as one merchant (its API key)."""
+
+    #: First backoff after a connection error, in seconds (doubles per retry, with jitter).
+    RETRY_BACKOFF = 0.5
+    #: The longest wait before a retry; a longer ``Retry-After`` is raised to the caller.
+    MAX_RETRY_WAIT = 30.0
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        root = base_url.rstrip("/")
+        if not root.endswith("/api/v1"):
+            root += "/api/v1"
+        self.max_retries = max_retries
+        self._http = httpx.Client(
+            base_url=root + "/",
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # Catalog
+
+    def put_product(self, product_id: str, **fields: Any) -> dict[str, Any]:
+        """Create or replace an original product; returns it as stored."""
+        return self._call("PUT", f"products/{_seg(product_id)}", body=fields)
+
+    def get_product(self, product_id: str) -> dict[str, Any]:
+        return self._call("GET", f"products/{_seg(product_id)}")
+
+    def list_products(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """One page: ``{"items": [...], "next_cursor": str | None}``, in id order."""
+        return self._call("GET", "products", params=_page(cursor, limit))
+
+    def iter_products(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        """Every product, fetching pages of ``limit`` as needed."""
+        return self._iterate("products", limit)
+
+    def delete_product(self, product_id: str) -> dict[str, Any]:
+        """Deactivate a product (links already issued keep working); returns it."""
+        return self._call("DELETE", f"products/{_seg(product_id)}")
+
+    # Links
+
+    def create_link(
+        self,
+        products: list[dict[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Issue a checkout link; ``fields`` are the other body fields (``customer``, ...).
+
+        Every attempt of this call sends the same ``Idempotency-Key`` (``idempotency_key``
+        or a random one), so a retry never yields a second link. Pass your own key
+        (an order or quote id) to make retries across processes safe too.
+        """
+        key = idempotency_key or str(uuid.uuid4())
+        body = {"products": products, **fields}
+        return self._call("POST", "links", body=body, headers={"Idempotency-Key": key}, retry=True)
+
+    def get_link(self, link_id: str) -> dict[str, Any]:
+        """``{"id", "status", "order_id"?}``; status is open, expired, completed or revoked."""
+        return self._call("GET", f"links/{_seg(link_id)}")
+
+    def revoke_link(self, link_id: str) -> dict[str, Any]:
+        """Withdraw a link; :class:`ConflictError` if it already produced an order."""
+        # Revoking is idempotent (a revoked link stays revoked), so it may be retried.
+        return self._call("POST", f"links/{_seg(link_id)}/revoke", retry=True)
+
+    # Orders and events
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        return self._call("GET", f"orders/{_seg(order_id)}")
+
+    def list_orders(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """One page of orders, newest first: ``{"items", "next_cursor"}``."""
+        return self._call("GET", "orders", params=_page(cursor, limit))
+
+    def iter_orders(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        """Every order, newest first."""
+        return self._iterate("orders", limit)
+
+    def list_events(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """One page of webhook events and their delivery state, newest first."""
+        return self._call("GET", "events", params=_page(cursor, limit))
+
+    def iter_events(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        """Every webhook event, newest first."""
+        return self._iterate("events", limit)
+
+    def get_event(self, event_id: str) -> dict[str, Any]:
+        return self._call("GET", f"events/{_seg(event_id)}")
+
+    def redeliver_event(self, event_id: str) -> dict[str, Any]:
+        """Queue a webhook event for another delivery now; returns its delivery state."""
+        return self._call("POST", f"events/{_seg(event_id)}/redeliver")
+
+    # Plumbing
+
+    def _iterate(self, path: str, limit: int) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            page = self._call("GET", path, params=_page(cursor, limit))
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool | None = None,
+    ) -> dict[str, Any]:
+        """Send one request, retrying when that is safe; the JSON body or an error."""
+        if retry is None:
+            retry = method in ("GET", "HEAD", "PUT", "DELETE")
+        headers = dict(headers or {})
+        content = None
+        if body is not None:
+            # Encoded once: a retry must send the very same bytes (idempotency keys
+            # are bound to the body).
+            content = json.dumps(body, default=_json_default).encode()
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            final = not retry or attempt >= self.max_retries
+            try:
+                response = self._http.request(
+                    method, path, params=params, content=content, headers=headers
+                )
+            except httpx.RequestError as exc:
+                # Only network failures are worth a retry (not e.g. an undecodable body).
+                if final or not isinstance(exc, httpx.TransportError):
+                    raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+                wait = self._backoff(attempt)
+            else:
+                if response.is_success:
+                    return _json(response)
+                error = _error(response)
+                if final or response.status_code not in _RETRY_STATUSES:
+                    raise error
+                wait = self._backoff(attempt) if error.retry_after is None else error.retry_after
+                if wait > self.MAX_RETRY_WAIT:
+                    # Retrying sooner than the server asked would only be refused again.
+                    raise error
+            attempt += 1
+            time.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self.MAX_RETRY_WAIT, self.RETRY_BACKOFF * 2.0**attempt)
+        return delay * random.uniform(0.5, 1.0)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CheckoutLinksError(
+            f"{response.status_code}: the response is not a JSON object",
+            status=response.status_code,
+        )
+    return data
+
+
+def _page(cursor: str | None, limit: int) -> dict[str, str]:
+    params = {"limit": str(limit)}
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
+class HeaderMapping(Protocol):
+    """Headers as ``verify_webhook`` reads them.
+
+    Any ``Mapping[str, str]`` fits, and so do ``httpx.Headers`` and Flask's
+    ``request.headers`` (which is no ``Mapping`` to a type checker).
+    """
+
+    def get(self, key: str, /) -> str | None: ...
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
+def _header(headers: HeaderMapping, name: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    if not value:
+        raise WebhookVerificationError(f"missing {name} header")
+    return value
+
+
+def _key(secret: str) -> bytes:
+    encoded = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError("a webhook secret is 'whsec_' followed by base64") from None
+    if not key:
+        raise ValueError("the webhook secret is empty")
+    return key
+
+
+def verify_webhook(
+    body: bytes,
+    headers: HeaderMapping,
+    secret: str | Sequence[str],
+    *,
+    tolerance: int = 300,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The event of a webhook request, once its signature and timestamp check out.
+
+    ``body`` must be the raw request body (re-serialized JSON will not verify);
+    ``headers`` may be any mapping (names are looked up case-insensitively), including
+    ``request.headers`` in Flask.
+    ``secret`` may be a list while you rotate secrets: any one may match. The
+    timestamp must be within ``tolerance`` seconds of ``now``, either way.
+    Raises :class:`WebhookVerificationError`, or ``ValueError`` for a malformed secret.
+    """
+    msg_id = _header(headers, "webhook-id")
+    raw_ts = _header(headers, "webhook-timestamp")
+    signatures = _header(headers, "webhook-signature")
+    if not (raw_ts.isascii() and raw_ts.isdigit()):
+        raise WebhookVerificationError("invalid webhook-timestamp header")
+    current = time.time() if now is None else now
+    if abs(current - int(raw_ts)) > tolerance:
+        raise WebhookVerificationError("webhook-timestamp is outside the tolerance")
+    keys = [_key(secret)] if isinstance(secret, str) else [_key(s) for s in secret]
+    if not keys:
+        raise ValueError("no webhook secret given")
+    signed = f"{msg_id}.{raw_ts}.".encode() + body
+    expected = [hmac.new(key, signed, hashlib.sha256).digest() for key in keys]
+    for candidate in signatures.split():
+        version, _, encoded = candidate.partition(",")
+        if version != "v1":
+            continue
+        try:
+            given = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            continue
+        if any(hmac.compare_digest(given, digest) for digest in expected):
+            break
+    else:
+        raise WebhookVerificationError("no matching signature")
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise WebhookVerificationError("the body is not JSON") from None
+    if not isinstance(event, dict):
+        raise WebhookVerificationError("the body is not a JSON object")
+    return event
