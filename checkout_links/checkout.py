@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -154,7 +154,10 @@ def _request_id(svc: Services, payload: LinkPayload) -> str | None:
 def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
     if payload.return_url:
         parts = urlsplit(payload.return_url)
-        query = urlencode([*parse_qsl(parts.query), ("order_id", order_id)])
+        # Append to the merchant's query as sent: re-encoding it through
+        # parse_qsl dropped blank values ("a=") and rewrote "%20" as "+".
+        added = urlencode({"order_id": order_id})
+        query = f"{parts.query}&{added}" if parts.query else added
         target = urlunsplit(parts._replace(query=query))
     else:
         ref = _confirmations(svc).dumps(payload.link_rand.hex())

@@ -150,7 +150,7 @@ def link_status(link_id: str) -> Response:
         body.update(status="completed", order_id=mark.order_id)
     elif mark.state == "revoked":
         body["status"] = "revoked"
-    elif now > expires_at:
+    elif now >= expires_at:
         body["status"] = "expired"
     return json_response(body)
 
