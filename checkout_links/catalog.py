@@ -42,6 +42,15 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
     if not errors and low and high and currency:  # noqa: SIM102 - reads as two conditions
         if parse_amount(low, currency) > parse_amount(high, currency):
             errors.append({"loc": ["body", "price_min"], "msg": "price_min is above price_max"})
+    # A default price outside the product's own guard rails made every link that
+    # relies on it fail with 422; refuse the product instead.
+    price = product.price
+    if not errors and price and currency:
+        amount = parse_amount(price, currency)
+        if low and amount < parse_amount(low, currency):
+            errors.append({"loc": ["body", "price"], "msg": f"price is below price_min {low}"})
+        elif high and amount > parse_amount(high, currency):
+            errors.append({"loc": ["body", "price"], "msg": f"price is above price_max {high}"})
     return errors
 
 

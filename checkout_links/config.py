@@ -47,7 +47,13 @@ class Settings(BaseSettings):
     #: Revoking a key takes effect within this time.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
     #: Longest link URL path the service issues (bounded by the server configs).
-    max_link_path: int = Field(default=MAX_REQUEST_LINE - REQUEST_LINE_MARGIN, ge=256)
+    #: Also an upper bound: gunicorn cannot take a longer request line, and the
+    #: token codec refuses tokens over 16 KiB, so a larger value issued dead links.
+    max_link_path: int = Field(
+        default=MAX_REQUEST_LINE - REQUEST_LINE_MARGIN,
+        ge=256,
+        le=MAX_REQUEST_LINE - REQUEST_LINE_MARGIN,
+    )
     #: Number of trusted reverse-proxy hops (ProxyFix); 0 trusts no header.
     proxy_hops: int = Field(default=0, ge=0, le=5)
     rate_limit_api: str = "600/minute"
@@ -57,6 +63,7 @@ class Settings(BaseSettings):
     webhook_retry_seconds: int = Field(default=3 * 86400, ge=1)
     #: First retry delay; each further one doubles (with jitter), capped at 6 h.
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_claim_idle_ms: int = Field(default=30_000, ge=100)  # see worker.CLAIM_IDLE_MS
     log_level: str = "INFO"
 
     @field_validator("secret_keys", mode="before")

@@ -15,7 +15,9 @@ from flask import Flask, Response, g, has_request_context, request
 
 from checkout_links.jsonutil import dumps
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+# "message" and "asctime" are set on a record by any other handler's formatter
+# (pytest's, a Sentry hook): they would repeat "msg" and "ts" in our line.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -56,8 +58,11 @@ def init_app(app: Flask) -> None:
     def _request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         # Accept the proxy's id only when it looks like one, so a client cannot
-        # inject text into our logs through it.
-        ok = 0 < len(incoming) <= 64 and all(c.isalnum() or c in "-_." for c in incoming)
+        # inject text into our logs through it. ASCII only (str.isalnum() also
+        # takes "é" or "²"), the same rule as deploy/nginx.conf's.
+        ok = 0 < len(incoming) <= 64 and all(
+            (c.isascii() and c.isalnum()) or c in "-_." for c in incoming
+        )
         g.request_id = incoming if ok else uuid.uuid4().hex
 
     @app.after_request

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from checkout_links import schemas
 
 _REF = "#/components/schemas/{model}"
+PRODUCT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 _PROBLEM = {
     "type": "object",
@@ -96,6 +97,20 @@ _PAGING = [
     },
 ]
 
+# Orders and events page by "<created ms>.<id>" (orders.merge_index_page) and
+# refuse any other non-empty cursor with 422; documenting it as any string made
+# a valid request per the document (cursor=abc) a 422.
+_TIME_PAGING = [
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The next_cursor of the previous page.",
+        "schema": {"type": "string", "pattern": r"^([0-9]+\..+)?$"},
+    },
+    _PAGING[1],
+]
+
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
@@ -118,7 +133,9 @@ def document() -> dict[str, Any]:
     )
     components = dict(defs.get("$defs", {}))
     components["Problem"] = _PROBLEM
-    pid = _path("product_id")
+    # The id rule of schemas.ProductId: PUT refuses any other id with 422, which
+    # the document called valid while it said only "string".
+    pid = {**_path("product_id"), "schema": {"type": "string", "pattern": PRODUCT_ID_PATTERN}}
     lid = _path("link_id")
     idem = {
         "name": "Idempotency-Key",
@@ -171,7 +188,11 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/orders": {
             "get": _op(
-                "List orders, newest first", 200, _ref(schemas.OrderPage), (422,), params=_PAGING
+                "List orders, newest first",
+                200,
+                _ref(schemas.OrderPage),
+                (422,),
+                params=_TIME_PAGING,
             ),
         },
         "/api/v1/events": {
@@ -180,7 +201,7 @@ def document() -> dict[str, Any]:
                 200,
                 _ref(schemas.EventPage),
                 (422,),
-                params=_PAGING,
+                params=_TIME_PAGING,
             ),
         },
         "/api/v1/events/{event_id}": {

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from checkout_links import checkout, merchant_api
 from checkout_links.config import Settings
@@ -30,7 +34,34 @@ def _api_key_id() -> str:
 
 def storage_uri(settings: Settings) -> str:
     """Flask-Limiter's storage for our Redis URL (the ``limits`` library reads the same forms)."""
-    return settings.redis_url or "memory://"
+    url = settings.redis_url or "memory://"
+    if url.startswith("redis+sentinel://"):
+        # limits takes the whole path as the service name ("/mymaster/0" would
+        # look for "mymaster0" and, errors being swallowed, silently disable
+        # every limit): keep "/mymaster"; the db goes in storage_options.
+        head, _, path = url.partition("://")[2].partition("/")
+        url = f"redis+sentinel://{head}/{path.split('/')[0]}"
+    return url
+
+
+def storage_options(settings: Settings) -> dict[str, Any]:
+    """Connection options for the limiter's Redis client.
+
+    Without timeouts (the library's default) a silent Redis would hang every
+    request in the limiter before the ledger could answer 503; a failed
+    counter lets the request through (``swallow_errors``), so no retries.
+    """
+    url = settings.redis_url or ""
+    if not url.startswith(("redis://", "rediss://", "unix://", "redis+")):
+        return {}
+    options: dict[str, Any] = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+    if not url.startswith("redis+cluster://"):  # the cluster client's retry means re-routing
+        options["retry"] = Retry(NoBackoff(), 0)
+    if url.startswith("redis+sentinel://"):
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        options["db"] = int(segments[1]) if len(segments) > 1 else 0
+        options["sentinel_kwargs"] = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+    return options
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +70,7 @@ def init_app(app: Flask) -> None:
         key_func=get_remote_address,
         app=app,
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or storage_uri(settings),
+        storage_options={} if app.config.get("RATELIMIT_STORAGE_URI") else storage_options(settings),
         strategy="moving-window",
         headers_enabled=False,  # Retry-After is set on 429s only, by our handler
         swallow_errors=True,

@@ -6,6 +6,7 @@ is the limit documented.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from functools import lru_cache
@@ -103,12 +104,38 @@ def check_locale(code: str) -> str:
     return code
 
 
+#: A DNS host name, each label 1..63 letters, digits or inner hyphens.
+_HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_HOSTNAME.fullmatch(host))
+    return True
+
+
 def check_return_url(url: str) -> str:
     parts = urlsplit(url)
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if (parts.scheme == "https" or (parts.scheme == "http" and loopback)) and parts.hostname:
-        return url
-    raise ValueError("must be an absolute https URL (http only for loopback hosts)")
+    if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not parts.hostname:
+        raise ValueError("must be an absolute https URL (http only for loopback hosts)")
+    # The checkout page puts this URL's origin into its Content-Security-Policy
+    # header and redirects to it: a space or ";" in the host or in user info
+    # ("https://a.example; frame-ancestors *;/") added CSP directives, urlsplit
+    # silently drops tabs and newlines, and headers must be ASCII-safe.
+    if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValueError(
+            "must be ASCII without spaces: percent-encode the path, use punycode for the host"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("must have a valid port") from None
+    if parts.username is not None or not _valid_host(parts.hostname):
+        raise ValueError("must have a plain host name, without user info")
+    return url
 
 
 class Strict(BaseModel):

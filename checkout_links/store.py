@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 import redis
 import redis.exceptions
 from flask import Flask, current_app
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from checkout_links.errors import ConfigError, StoreUnavailable
@@ -32,6 +34,18 @@ _COMMON: dict[str, Any] = {
     "socket_connect_timeout": 2.0,
     "health_check_interval": 30,
 }
+
+
+def _retry() -> Retry:
+    """One quick retry (a pooled connection the server dropped), so an outage answers 503 soon.
+
+    redis-py 8's default is ten retries, and the health check retries inside
+    each: against a silent (firewalled, hung) Redis one command then waits
+    minutes, every gunicorn thread stalls and workers hit their 30 s timeout.
+    With one retry it is ~9 s (about four 2 s socket timeouts). Retrying a
+    spend is safe: the script recognises its own request's mark.
+    """
+    return Retry(ExponentialWithJitterBackoff(cap=0.5, base=0.05), 1)
 
 
 def _hosts(netloc: str) -> list[tuple[str, int]]:
@@ -54,9 +68,10 @@ def connect(url: str | None) -> Redis:
         if not segments:
             raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
         db = int(segments[1]) if len(segments) > 1 else 0
-        sentinel = Sentinel(_hosts(parts.netloc.split("@")[-1]), **_COMMON)  # type: ignore[no-untyped-call]
+        common = {**_COMMON, "retry": _retry()}
+        sentinel = Sentinel(_hosts(parts.netloc.split("@")[-1]), **common)  # type: ignore[no-untyped-call]
         master = sentinel.master_for(  # type: ignore[no-untyped-call]
-            segments[0], db=db, password=parts.password, **_COMMON
+            segments[0], db=db, password=parts.password, **common
         )
         return cast(Redis, master)
     if parts.scheme == "redis+cluster":
@@ -71,7 +86,7 @@ def connect(url: str | None) -> Redis:
         # RedisCluster speaks the same commands we use; the ledger keeps every
         # multi-key step inside one hash slot so the cluster can run it.
         return cast(Redis, cluster)
-    return Redis.from_url(url, **_COMMON)
+    return Redis.from_url(url, **_COMMON, retry=_retry())
 
 
 _FAKE_SERVER: Any = None

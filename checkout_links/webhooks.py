@@ -129,12 +129,17 @@ def deliver(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(secrets, event_id, timestamp, body),
     }
+    # httpx's read timeout bounds each read, not the whole body: a receiver that
+    # answers 2xx and then trickles its body a byte at a time kept the attempt (and
+    # the event's lease, timeout + 10 s) open for days. The body is only drained,
+    # never needed, so stop reading once the attempt has used its time budget.
+    budget = client.timeout.read if client.timeout.read is not None else 10.0
     try:
         with client.stream("POST", url, content=body, headers=headers) as response:
             read = 0
             for chunk in response.iter_bytes():
                 read += len(chunk)
-                if read >= MAX_RESPONSE_BYTES:
+                if read >= MAX_RESPONSE_BYTES or time.monotonic() - start > budget:
                     break
             status = response.status_code
     except httpx.HTTPError as exc:

@@ -45,6 +45,24 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# Records an attempt's outcome. A redelivery requested while the attempt was in
+# flight (its counter moved) used to be overwritten here: the event went to
+# ``delivered`` (or to a retry hours away) and left the due set, so the 202 of
+# POST /events/{id}/redeliver was never honoured. Now the attempt is counted
+# but the event stays pending and due. KEYS: event hash, due set, outbox
+# stream. ARGV: event id, entry id or '', redeliveries seen at load, state,
+# next_ms or '', attempts, last_attempt_ms, last_status, last_error, group.
+_FINISH = """
+if ARGV[2] ~= '' then redis.call('XACK', KEYS[3], ARGV[10], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'attempts', ARGV[6], 'last_attempt_ms', ARGV[7],
+           'last_status', ARGV[8], 'last_error', ARGV[9])
+if (redis.call('HGET', KEYS[1], 'redeliveries') or '0') ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'next_ms', ARGV[5])
+if ARGV[5] == '' then redis.call('ZREM', KEYS[2], ARGV[1])
+else redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
+return 1
+"""
+
 
 def backoff_ms(attempts: int, base_seconds: float) -> int:
     """Delay before attempt ``attempts + 1``: exponential, capped, with jitter in [50%, 100%]."""
@@ -63,7 +81,11 @@ class Worker:
         self.http: httpx.Client = http_client(self.settings.webhook_timeout_seconds)
         self.lease_ms = int((self.settings.webhook_timeout_seconds + 10) * 1000)
         self._release = self.redis.register_script(_RELEASE)
+        self._finish = self.redis.register_script(_FINISH)
         self._last_claim = 0.0
+        # CHECKOUT_WEBHOOK_CLAIM_IDLE_MS (default CLAIM_IDLE_MS): tests that kill a
+        # worker mid-attempt need the takeover sooner than 30 s.
+        self.claim_idle_ms = self.settings.webhook_claim_idle_ms
 
     def ensure_groups(self) -> None:
         """Create the consumer group on every shard stream (idempotent)."""
@@ -105,7 +127,7 @@ class Worker:
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     attempted += self._handle(shard, fields, entry_id)
-        if time.monotonic() - self._last_claim > CLAIM_IDLE_MS / 3000:
+        if time.monotonic() - self._last_claim > self.claim_idle_ms / 3000:
             self._last_claim = time.monotonic()
             attempted += self._claim_abandoned()
         now_ms = int(time.time() * 1000)
@@ -122,7 +144,7 @@ class Worker:
         attempted = 0
         for shard in range(keys.SHARDS):
             _next, claimed, *_ = self.redis.xautoclaim(
-                keys.outbox(shard), keys.WEBHOOK_GROUP, self.consumer, CLAIM_IDLE_MS, count=20
+                keys.outbox(shard), keys.WEBHOOK_GROUP, self.consumer, self.claim_idle_ms, count=20
             )
             for entry_id, fields in claimed:
                 if fields:
@@ -161,29 +183,35 @@ class Worker:
             pipe.zadd(keys.retries(shard), {event_id: record["next_ms"]})
             pipe.execute()
             return 0
+        pipe.reset()  # the outcome, the next due time and the XACK go in _FINISH
         attempt = self._send(record)
         attempts = int(record.get("attempts", 0)) + 1
         done_ms = int(time.time() * 1000)
-        update: dict[Any, str | int] = {  # redis-py types keys invariantly
-            "attempts": attempts,
-            "last_attempt_ms": done_ms,
-            "last_status": attempt.status or "",
-            "last_error": attempt.error or "",
-        }
+        next_ms: int | str = ""
         if attempt.ok:
-            update.update(state="delivered", next_ms="")
-            pipe.zrem(keys.retries(shard), event_id)
+            state = "delivered"
             metrics.WEBHOOK_LAG.observe((done_ms - record["created_ms"]) / 1000)
         elif done_ms - record["created_ms"] > self.settings.webhook_retry_seconds * 1000:
-            update.update(state="dead", next_ms="")
-            pipe.zrem(keys.retries(shard), event_id)
+            state = "dead"
             metrics.WEBHOOK_DEAD.inc()
         else:
+            state = "retrying"
             next_ms = done_ms + backoff_ms(attempts, self.settings.webhook_retry_base_seconds)
-            update.update(state="retrying", next_ms=next_ms)
-            pipe.zadd(keys.retries(shard), {event_id: next_ms})
-        pipe.hset(keys.event(rand), mapping=update)
-        pipe.execute()
+        self._finish(
+            keys=[keys.event(rand), keys.retries(shard), keys.outbox(shard)],
+            args=[
+                event_id,
+                entry_id if entry_id is not None else "",
+                record.get("redeliveries", "0"),
+                state,
+                next_ms,
+                attempts,
+                done_ms,
+                attempt.status or "",
+                attempt.error or "",
+                keys.WEBHOOK_GROUP,
+            ],
+        )
         outcome = "ok" if attempt.ok else "failed"
         metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc()
         log.info(
