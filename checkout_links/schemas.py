@@ -14,11 +14,11 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
 )
@@ -138,8 +138,28 @@ def check_return_url(url: str) -> str:
     return url
 
 
+def check_email(value: str) -> str:
+    """Empty, or a syntactically valid address (no DNS lookup: issuance must not block)."""
+    if not value:
+        return value
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+
+
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(check_email),
+    Field(json_schema_extra={"format": "email"}),
+]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # strict: JSON true is not a quantity and "3" is not an integer; a merchant
+    # bug should be a 422, not a silently different cart.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class SubscriptionIn(Strict):
@@ -181,7 +201,7 @@ class ProductPage(BaseModel):
 class CustomerIn(Strict):
     """Customer data: all optional; the same rules apply to the checkout form."""
 
-    email: EmailStr | Literal[""] = ""
+    email: Email = ""
     first_name: Annotated[str, StringConstraints(max_length=100)] = ""
     last_name: Annotated[str, StringConstraints(max_length=100)] = ""
     company: Annotated[str, StringConstraints(max_length=200)] = ""
