@@ -6,10 +6,11 @@ The minor units come from Babel's copy of the CLDR/ISO 4217 data, so JPY has
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.core import UnknownLocaleError
+from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 #: The largest amount we accept for one unit price or one cart total.
@@ -64,9 +65,66 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
 
 
-def format_money(amount: Decimal, currency: str, locale: str | None) -> str:
-    """Human formatting for a page, e.g. ``1.249,00 €`` for ``de``."""
+def format_money(amount: Decimal | str, currency: str, locale: str | None) -> str:
+    """Human formatting for a page, e.g. ``1.249,00 €`` for ``de``: exactly Babel's output."""
+    amount = Decimal(amount)
+    formatter = _formatter(currency, locale or "en")
+    if formatter is not None:
+        return formatter(amount)
+    return _babel_format(amount, currency, locale or "en")
+
+
+def _babel_format(amount: Decimal, currency: str, locale: str) -> str:
     try:
-        return str(format_currency(amount, currency, locale=locale or "en"))
+        return str(format_currency(amount, currency, locale=locale))
     except (ValueError, LookupError, UnknownLocaleError):
         return str(format_currency(amount, currency, locale="en"))
+
+
+def _group(digits: str, primary: int, secondary: int, sep: str) -> str:
+    if len(digits) <= primary:
+        return digits
+    head, tail = digits[:-primary], digits[-primary:]
+    groups = []
+    while len(head) > secondary:
+        groups.append(head[-secondary:])
+        head = head[:-secondary]
+    groups.append(head)
+    return sep.join(reversed(groups)) + sep + tail
+
+
+@lru_cache(maxsize=1024)
+def _formatter(currency: str, locale: str) -> Callable[[Decimal], str] | None:
+    """A fast formatter equivalent to Babel's for one (currency, locale), or ``None``.
+
+    Babel re-reads the locale's pattern on every call (~150 µs, a dozen times
+    per cart page). We let Babel format a probe amount once, take the prefix,
+    suffix and symbols from its output, and check the result against Babel on
+    a few amounts; any mismatch falls back to Babel itself.
+    """
+    try:
+        grouping = Locale.parse(locale.replace("-", "_")).currency_formats["standard"].grouping
+    except (ValueError, LookupError, UnknownLocaleError, AttributeError):
+        return None
+    digits = minor_units(currency)
+    probe = quantize(Decimal("1234567.891"), currency)
+    text = _babel_format(probe, currency, locale)
+    first, last = text.find("1"), text.rfind(str(probe)[-1])
+    if first < 0 or last < first:
+        return None
+    prefix, suffix, body = text[:first], text[last + 1 :], text[first : last + 1]
+    group = body[1 : body.find("2")] if grouping[0] == 3 and grouping[1] == 3 else None
+    if group is None:
+        group = body[body.find("4") + 1 : body.find("5")]
+    decimal = body[body.rfind("7") + 1 : body.rfind("8")] if digits else ""
+    primary, secondary = grouping
+
+    def fmt(amount: Decimal) -> str:
+        whole, _, frac = f"{quantize(amount, currency):f}".partition(".")
+        number = _group(whole, primary, secondary, group)
+        return prefix + number + (decimal + frac if frac else "") + suffix
+
+    for check in (probe, Decimal(0), Decimal("5.5"), Decimal("100000"), Decimal("999999999.99")):
+        if check < 0 or fmt(check) != _babel_format(quantize(check, currency), currency, locale):
+            return None
+    return fmt

@@ -810,3 +810,24 @@ def test_idempotency_key_length_is_checked(
     """An empty or over-long Idempotency-Key is 422 pointing at the header."""
     resp = client.post(LINKS, json={"products": KIT}, headers={**auth, "Idempotency-Key": key})
     _assert_422_at(resp, ["header", "Idempotency-Key"])
+
+
+@given(
+    st.from_regex(r"[A-Za-z0-9._%+!#-]{1,20}@[A-Za-z0-9.-]{1,20}\.[A-Za-z]{1,6}", fullmatch=True)
+)
+@settings(max_examples=300, deadline=None)
+def test_email_check_agrees_with_email_validator(address: str) -> None:
+    """The fast email path accepts and rejects exactly what email-validator does."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from checkout_links.schemas import check_email
+
+    try:
+        expected: str | None = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    try:
+        got: str | None = check_email(address)
+    except ValueError:
+        got = None
+    assert got == expected

@@ -140,3 +140,20 @@ def test_format_money_follows_the_locale_and_falls_back() -> None:
     assert format_money(Decimal("1249.00"), "EUR", "de") == "1.249,00\xa0€"
     assert format_money(Decimal("1249.00"), "EUR", "zz_ZZ") == "€1,249.00"
     assert format_money(Decimal("1500"), "JPY", None) == "¥1,500"
+
+
+@pytest.mark.parametrize(
+    "locale", ["en", "de", "fr", "de_CH", "en_IN", "hi", "ja", "ar", "he", "pt_BR"]
+)
+@pytest.mark.parametrize("currency", ["EUR", "JPY", "KWD", "USD", "INR", "CHF"])
+def test_fast_money_format_matches_babel(locale: str, currency: str) -> None:
+    """The cached formatter prints exactly what Babel's format_currency prints."""
+    from babel.numbers import format_currency
+
+    from checkout_links.money import format_money, quantize
+
+    for raw in ("0", "0.5", "7", "1234.5", "999999.99", "1234567.891", "100000000000"):
+        amount = quantize(Decimal(raw), currency)
+        assert format_money(amount, currency, locale) == format_currency(
+            amount, currency, locale=locale
+        )
