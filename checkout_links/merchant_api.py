@@ -63,7 +63,8 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
 
 def _limit() -> int:
     raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 100:
         raise ValidationFailed(
             "limit must be 1..100.", errors=[{"loc": ["query", "limit"], "msg": "must be 1..100"}]
         )

@@ -112,6 +112,20 @@ _TIME_PAGING = [
 ]
 
 
+def _non_blank(node: Any) -> None:
+    """Input models strip whitespace before checking lengths (``schemas.Strict``), so a
+    string with a ``minLength`` must hold a non-space character: the document called
+    ``" "`` a valid product name or ``additional_data`` key, and the API said 422."""
+    if isinstance(node, dict):
+        if node.get("minLength", 0) >= 1 and "pattern" not in node:
+            node["pattern"] = r"\S"
+        for value in node.values():
+            _non_blank(value)
+    elif isinstance(node, list):
+        for value in node:
+            _non_blank(value)
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (built once per process)."""
@@ -132,6 +146,9 @@ def document() -> dict[str, Any]:
         ref_template=_REF,
     )
     components = dict(defs.get("$defs", {}))
+    for name, component in components.items():
+        if name.endswith("In"):
+            _non_blank(component)
     components["Problem"] = _PROBLEM
     # The id rule of schemas.ProductId: PUT refuses any other id with 422, which
     # the document called valid while it said only "string".

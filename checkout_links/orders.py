@@ -7,6 +7,7 @@ The cursor is ``<created ms>.<order id>`` of the last item returned.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,7 +76,7 @@ def _parse_cursor(cursor: str | None) -> tuple[float, str]:
     if not cursor:
         return float("inf"), ""
     score, _, order_id = cursor.partition(".")
-    if not score.isdigit() or not order_id:
+    if not re.fullmatch(r"[0-9]{1,16}", score) or not order_id:
         raise ValidationFailed(
             "The cursor is invalid.", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]
         )

@@ -70,7 +70,9 @@ def init_app(app: Flask) -> None:
         key_func=get_remote_address,
         app=app,
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or storage_uri(settings),
-        storage_options={} if app.config.get("RATELIMIT_STORAGE_URI") else storage_options(settings),
+        storage_options={}
+        if app.config.get("RATELIMIT_STORAGE_URI")
+        else storage_options(settings),
         strategy="moving-window",
         headers_enabled=False,  # Retry-After is set on 429s only, by our handler
         swallow_errors=True,

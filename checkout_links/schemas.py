@@ -13,11 +13,13 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from annotated_types import Ge, Le
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -179,6 +181,22 @@ Email = Annotated[
 ]
 
 
+def _whole_number(value: object) -> object:
+    # JSON has one number type: 2.0 is the integer 2 (JSON Schema agrees), but
+    # true and "2" are not numbers at all and must not become a quantity.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
+
+
+# Integers as JSON means them: 3 or 3.0, never true or "3". (The bounds come
+# before the validator so that the JSON Schema states them as minimum/maximum.)
+_LaxInt = (Field(strict=False), BeforeValidator(_whole_number))
+Quantity = Annotated[int, Ge(1), Le(1_000_000), *_LaxInt]
+ExpiresIn = Annotated[int, Ge(1), Le(2_592_000), *_LaxInt]
+IntervalCount = Annotated[int, Ge(1), Le(365), *_LaxInt]
+
+
 class Strict(BaseModel):
     # strict: JSON true is not a quantity and "3" is not an integer; a merchant
     # bug should be a 422, not a silently different cart.
@@ -187,7 +205,7 @@ class Strict(BaseModel):
 
 class SubscriptionIn(Strict):
     interval: Literal["day", "week", "month", "year"]
-    interval_count: int = Field(default=1, ge=1, le=365)
+    interval_count: IntervalCount = 1
 
 
 class ProductIn(Strict):
@@ -244,7 +262,7 @@ class LinkLineIn(Strict):
     id: ProductId
     name: Text | None = Field(default=None, min_length=1)
     price: MoneyText | None = None
-    quantity: int | None = Field(default=None, ge=1, le=1_000_000)
+    quantity: Quantity | None = None
     sku: Code | None = None
     vendor_code: Code | None = None
     name_for_invoice: Text | None = None
@@ -267,7 +285,7 @@ class LinkIn(Strict):
         | None
     ) = Field(default=None, max_length=20)
     external_ref: Annotated[str, StringConstraints(max_length=128)] | None = None
-    expires_in: int = Field(default=604_800, ge=1, le=2_592_000)
+    expires_in: ExpiresIn = 604_800
     return_url: (
         Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_return_url)] | None
     ) = None

@@ -7,11 +7,13 @@ must never send a test request anywhere but 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from .servers import HOST, ProcessServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
+NGINX_CONF = REPO / "deploy" / "nginx.conf"
 SECRET = "a" * 40  # the same as tests/conftest.py's SECRET_A, so tokens verify across both
 
 
@@ -56,6 +59,59 @@ def gunicorn_app(
     return ProcessServer(
         argv, port=port, log_path=directory / f"{name}.log", env=full_env, cwd=REPO, name=name
     )
+
+
+def render_nginx_conf(upstreams: Sequence[str], listen: str) -> str:
+    """deploy/nginx.conf with its marked ``# upstream-server`` and ``# listen`` lines rewritten."""
+    out: list[str] = []
+    for line in NGINX_CONF.read_text(encoding="utf-8").splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.endswith("# upstream-server"):
+            if not any(o.endswith("# upstream-server") for o in out):
+                out += [f"{indent}server {u};  # upstream-server" for u in upstreams]
+        elif line.endswith("# listen"):
+            out.append(f"{indent}listen {listen};  # listen")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@contextlib.contextmanager
+def balanced(
+    directory: Path,
+    redis_url: str,
+    *,
+    instances: int = 3,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[ProcessServer, list[ProcessServer]]]:
+    """``instances`` 2-worker gunicorns on ``redis_url`` behind nginx running deploy/nginx.conf.
+
+    Yields ``(nginx, apps)``; link URLs point at nginx. Everything is stopped on exit.
+    """
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    apps = [
+        gunicorn_app(directory, redis_url, base_url=base, env=env, name=f"app{n}")
+        for n in range(instances)
+    ]
+    conf = directory / "nginx.conf"
+    conf.write_text(render_nginx_conf([f"{HOST}:{a.port}" for a in apps], f"{HOST}:{port}"))
+    # As root, nginx's workers would drop to "nobody", who cannot read pytest's temp dirs.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    argv = ["nginx", "-p", f"{directory}/", "-e", "stderr", "-c", str(conf), "-g", directives]
+    nginx = ProcessServer(argv, port=port, log_path=directory / "nginx.log", name="nginx")
+    try:
+        for app in apps:  # start all before waiting, so their imports overlap
+            app.start()
+        for app in apps:
+            app.wait_http("/readyz", timeout=60)
+        nginx.start()
+        nginx.wait_http("/readyz")
+        yield nginx, apps
+    finally:
+        nginx.stop()
+        with ThreadPoolExecutor() as pool:  # each waits for its workers to finish
+            list(pool.map(lambda app: app.stop(), apps))
 
 
 def http_client(base_url: str, **kwargs: Any) -> httpx.Client:
@@ -125,9 +181,3 @@ def sample(
     """Sum of the samples named ``name`` whose labels include ``labels`` (0 if none)."""
     wanted = set(labels.items())
     return sum(value for (n, lbl), value in samples.items() if n == name and wanted <= set(lbl))
-
-
-def drain(servers: Sequence[ProcessServer]) -> None:
-    """Stop ``servers`` in order, each given its graceful timeout."""
-    for server in servers:
-        server.stop()
