@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CLAIM_IDLE_MS = 30_000
 IDLE_SLEEP = 0.25
 MAX_BACKOFF_SECONDS = 6 * 3600
+OUTBOX_KEEP_MS = 24 * 3600 * 1000
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -130,6 +131,7 @@ class Worker:
         if time.monotonic() - self._last_claim > self.claim_idle_ms / 3000:
             self._last_claim = time.monotonic()
             attempted += self._claim_abandoned()
+            self._trim_outbox()
         now_ms = int(time.time() * 1000)
         pipe = self.redis.pipeline(transaction=False)
         for shard in range(keys.SHARDS):
@@ -139,6 +141,20 @@ class Worker:
                 eid = event_id.decode() if isinstance(event_id, bytes) else event_id
                 attempted += self._attempt(shard, eid, entry_id=None, due=True)
         return attempted
+
+    def _trim_outbox(self) -> None:
+        """Drop outbox entries older than :data:`OUTBOX_KEEP_MS`.
+
+        Every entry is acknowledged within seconds (delivered, or moved to the
+        due set), and a dead worker's entries are claimed within
+        ``webhook_claim_idle_ms``, so a day-old entry is history: the delivery
+        record and the order keep what the merchant API shows.
+        """
+        min_id = f"{int(time.time() * 1000) - OUTBOX_KEEP_MS}-0"
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(keys.SHARDS):
+            pipe.xtrim(keys.outbox(shard), minid=min_id, approximate=False)
+        pipe.execute()
 
     def _claim_abandoned(self) -> int:
         attempted = 0

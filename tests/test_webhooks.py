@@ -512,3 +512,22 @@ def test_redelivery_requested_during_an_attempt_is_not_lost(
     assert not first_pass.is_alive()
     pump(app, lambda: receiver.ids()[event_id] == 2, timeout=5)
     assert event_of(client, auth, order_id)["state"] == "delivered"
+
+
+def test_worker_trims_outbox_entries_older_than_a_day() -> None:
+    """The outbox streams do not grow forever: entries older than a day are trimmed,
+    newer ones are kept."""
+    from checkout_links import keys
+
+    app = make_app(_redis(), **FAST)
+    with app.app_context():
+        worker = Worker(services(), "w-trim")
+        worker.ensure_groups()
+        stream = keys.outbox(3)
+        day_ago_ms = int(time.time() * 1000) - 25 * 3600 * 1000
+        for i in range(5):
+            worker.redis.xadd(stream, {"event_id": f"old{i}"}, id=f"{day_ago_ms + i}-0")
+        worker.redis.xadd(stream, {"event_id": "new"})
+        worker._trim_outbox()
+        left = [fields[b"event_id"] for _, fields in worker.redis.xrange(stream)]
+    assert left == [b"new"]
