@@ -55,6 +55,11 @@ def render() -> bytes:
     return generate_latest()
 
 
+#: Labelled children by (endpoint, method, status): ``labels()`` costs more
+#: than the observation itself, and the set of keys is small and fixed.
+_children: dict[tuple[str, str, int], Histogram] = {}
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
@@ -65,10 +70,11 @@ def init_app(app: Flask) -> None:
         started = g.get("started")
         if started is not None:
             # The endpoint name, never the path: paths hold tokens and ids.
-            endpoint = request.endpoint or "unmatched"
-            REQUEST_LATENCY.labels(endpoint, request.method, str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
+            key = (request.endpoint or "unmatched", request.method, response.status_code)
+            child = _children.get(key)
+            if child is None:
+                child = _children[key] = REQUEST_LATENCY.labels(key[0], key[1], str(key[2]))
+            child.observe(time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

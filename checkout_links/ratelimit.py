@@ -66,6 +66,9 @@ def storage_options(settings: Settings) -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     settings: Settings = app.config["CHECKOUT_SETTINGS"]
+    if not settings.rate_limits_enabled:
+        # Not even the limiter's request hooks: switched off means no cost.
+        return
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -77,7 +80,6 @@ def init_app(app: Flask) -> None:
         headers_enabled=False,  # Retry-After is set on 429s only, by our handler
         swallow_errors=True,
         key_prefix="cl:rl",
-        enabled=settings.rate_limits_enabled,
     )
     limiter.limit(settings.rate_limit_api, key_func=_api_key_id)(merchant_api.bp)
     # The checkout blueprint's only POST is order placement.

@@ -17,7 +17,7 @@ from checkout_links.ledger import Ledger
 from checkout_links.links import Links
 from checkout_links.merchants import Merchants
 from checkout_links.store import Redis
-from checkout_links.tokens import KeyRing, LinkIds, TokenCodec
+from checkout_links.tokens import FormTokens, KeyRing, LinkIds, TokenCodec
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Services:
     merchants: Merchants
     links: Links
     ledger: Ledger
+    form_tokens: FormTokens
 
 
 def build(settings: Settings, client: Redis) -> Services:
@@ -46,6 +47,7 @@ def build(settings: Settings, client: Redis) -> Services:
         merchants=Merchants(client, settings.cache_seconds),
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(client, settings.clock_skew_seconds, settings.ledger_retention_seconds),
+        form_tokens=FormTokens(keyring),
     )
 
 
