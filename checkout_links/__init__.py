@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(checkout.bp)
     ratelimit.init_app(app)
+    app.wsgi_app = checkout.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -8,7 +8,8 @@ failures leave the link usable.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, render_template, request
@@ -25,6 +26,9 @@ from checkout_links.orders import build_order, load_order
 from checkout_links.schemas import CustomerIn
 from checkout_links.services import Services, services
 from checkout_links.tokens import LinkPayload, event_id_for, order_id_for
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("checkout", __name__)
 
@@ -259,14 +263,35 @@ _CSP = (
 )
 
 
-@bp.after_app_request
-def _customer_headers(response: Response) -> Response:
-    if request.path.startswith("/api/"):
-        return response
-    response.headers["Cache-Control"] = "no-store"
+_PAGE_HEADERS = [
+    ("Cache-Control", "no-store"),
     # no-referrer: the path holds the token, so it must never leave in a Referer.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.setdefault("Content-Security-Policy", _CSP.format(extra=""))
-    return response
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+_DEFAULT_CSP = ("Content-Security-Policy", _CSP.format(extra=""))
+
+
+class CustomerHeaders:
+    """WSGI middleware: the security headers of every page outside ``/api/``.
+
+    Added to the raw header list as the response starts, so every answer gets
+    them (pages, error pages, redirects, static files) at almost no cost; a
+    view that set its own Content-Security-Policy (the cart page) keeps it.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/api/"):
+            return self.app(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.extend(_PAGE_HEADERS)
+            if not any(name == "Content-Security-Policy" for name, _ in headers):
+                headers.append(_DEFAULT_CSP)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
