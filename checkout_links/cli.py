@@ -231,7 +231,7 @@ def _serve(app: Flask, bind: str, workers: int, threads: int) -> None:
     _Server().run()
 
 
-@cli.command("serve")
+@cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True)
 @click.option("--threads", default=4, show_default=True)
@@ -243,7 +243,7 @@ def serve(bind: str, workers: int, threads: int) -> None:
     _serve(app, bind, workers, threads)
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 def demo(bind: str) -> None:
     """Start a self-contained demo: in-process store, a demo merchant and catalog."""
