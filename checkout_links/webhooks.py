@@ -13,12 +13,15 @@ most :data:`MAX_RESPONSE_BYTES` of a response are read.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -134,16 +137,43 @@ def deliver(
     # the event's lease, timeout + 10 s) open for days. The body is only drained,
     # never needed, so stop reading once the attempt has used its time budget.
     budget = client.timeout.read if client.timeout.read is not None else 10.0
+    # Per-read timeouts do not bound a receiver that trickles its status line
+    # and headers either: a watchdog shuts the socket down when the attempt's
+    # budget is spent, so an attempt always ends well inside its lease.
+    sockets: list[socket.socket] = []
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                sockets.append(sock)
+
+    def hang_up() -> None:
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    # One second past the read timeout, so that a plain timeout still reports as one.
+    watchdog = threading.Timer(budget + 1.0, hang_up)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with client.stream("POST", url, content=body, headers=headers) as response:
-            read = 0
-            for chunk in response.iter_bytes():
-                read += len(chunk)
-                if read >= MAX_RESPONSE_BYTES or time.monotonic() - start > budget:
-                    break
+        with client.stream(
+            "POST", url, content=body, headers=headers, extensions={"trace": trace}
+        ) as response:
             status = response.status_code
+            # The answer is the status; the body is drained only to be polite,
+            # so a failure while draining it does not change the outcome.
+            with contextlib.suppress(httpx.HTTPError):
+                read = 0
+                for chunk in response.iter_bytes():
+                    read += len(chunk)
+                    if read >= MAX_RESPONSE_BYTES or time.monotonic() - start > budget:
+                        break
     except httpx.HTTPError as exc:
         return done(False, None, type(exc).__name__)
+    finally:
+        watchdog.cancel()
     if 200 <= status < 300:
         return done(True, status, None)
     return done(False, status, f"HTTP {status}")
@@ -152,6 +182,9 @@ def deliver(
 def http_client(timeout: float) -> httpx.Client:
     """The worker's HTTP client: no redirects, bounded time, no proxies from the environment."""
     return httpx.Client(
+        # A fresh connection per attempt: the attempt's watchdog can only hang up
+        # sockets it saw being opened (and merchants differ from one event to the next).
+        limits=httpx.Limits(max_keepalive_connections=0),
         follow_redirects=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         trust_env=False,

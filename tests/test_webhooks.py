@@ -469,11 +469,6 @@ def test_a_trickled_response_body_does_not_hold_the_attempt(receiver: Receiver) 
     assert rec.client_hung_up
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: httpx's timeouts are per read, and deliver() has no overall deadline "
-    "before the headers are in, so a receiver trickling its headers outlasts the lease",
-)
 def test_trickled_response_headers_do_not_hold_the_attempt(receiver: Receiver) -> None:
     """A receiver that sends its status line and headers a byte at a time (each read within
     the read timeout) does not keep the attempt open: the client hangs up first."""
