@@ -1,0 +1,347 @@
+"""Render ``docs/performance.md`` from one run's data (see :func:`bench.report.collect`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import report
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out
+
+
+def _machine(data: dict[str, Any]) -> list[str]:
+    m, opts = data["machine"], data["options"]
+    other = max((s["other_load"] for s in data["scenarios"]), default=0.0)
+    out = ["## Machine and settings", ""]
+    if m["loadavg_start"][0] > 0.5 * m["nproc"] or other > 0.1:
+        out += [
+            f"> **The machine was busy**: load average {m['loadavg_start'][0]:.1f} before the "
+            f"run on {m['nproc']} CPUs, and other processes used up to {other:.0%} of the "
+            "CPUs during the rounds. These numbers are indicative only; re-run on an idle "
+            "machine.",
+            "",
+        ]
+    out += _table(
+        ["what", "value"],
+        [
+            ["code measured (`git describe --always --dirty`)", m.get("code", "?")],
+            ["CPUs (`nproc`)", str(m["nproc"])],
+            ["CPU model", m["cpu_model"]],
+            ["memory", f"{m['memory_gib']} GiB"],
+            ["kernel", m["kernel"]],
+            ["Python", m["python"]],
+            ["Flask / gunicorn / redis-py", f"{m['flask']} / {m['gunicorn']} / {m['redis_py']}"],
+            ["Redis", m["redis_server"]],
+            ["wrk", m["wrk"]],
+            ["load average (1 min) before the run", f"{m['loadavg_start'][0]:.2f}"],
+            ["CPU used by other processes in the rounds (max per scenario)", f"{other:.0%}"],
+        ],
+    )
+    g = data["gunicorn"]
+    out += [
+        "",
+        "Both sides run `gunicorn -c deploy/gunicorn.conf.py` with these settings "
+        "(the service `wsgi:app`, the floor `bench.floor:app`):",
+        "",
+    ]
+    out += _table(["gunicorn setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in g.items()])
+    env = ", ".join(f"`{k}={v}`" for k, v in data["env"].items() if not k.startswith("BENCH_"))
+    out += [
+        "",
+        f"Environment: {env} (ports differ per side; `CHECKOUT_SECRET_KEYS` is a fresh "
+        "random secret per run).",
+        "",
+        f"Redis (one redis-server for both sides, in alternate rounds): {data['redis_settings']}.",
+        "",
+        f"Load: wrk, {opts['threads']} threads, {opts['connections']} connections; "
+        f"{opts['rounds']} measured rounds of {opts['duration']:g} s per side and scenario, "
+        f"after {opts['warmup']:g} s of unmeasured warm-up per side; rounds alternate "
+        "service→floor, floor→service, ... Everything (wrk, Redis, both gunicorns) shares "
+        "the machine's CPUs.",
+    ]
+    return out
+
+
+def _results(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for s in data["scenarios"]:
+        sv, fl = s["service"], s["floor"]
+        pairs = s["pair_ratios"]
+        spread = f" ({min(pairs):.2f} to {max(pairs):.2f})" if pairs else ""
+        verdict = (
+            "**invalid** (errors)"
+            if not s["valid"]
+            else ("meets" if s["meets_target"] else "**below**")
+        )
+        rows.append(
+            [
+                s["title"],
+                f"{sv['rps']:.0f}",
+                f"{fl['rps']:.0f}",
+                f"**{s['ratio']:.2f}**{spread}",
+                f"≥ {s['target']:.2f}: {verdict}",
+                f"{sv['p50_ms']:.1f} / {sv['p99_ms']:.1f}",
+                f"{fl['p50_ms']:.1f} / {fl['p99_ms']:.1f}",
+            ]
+        )
+    out = ["## Results", ""]
+    out += _table(
+        [
+            "scenario",
+            "service req/s",
+            "floor req/s",
+            "ratio (per pair)",
+            "target",
+            "service p50 / p99 ms",
+            "floor p50 / p99 ms",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "Medians over the rounds; the ratio is service/floor of the median req/s, "
+        "in brackets the range of the ratios of each back-to-back pair. Latency is "
+        "wrk's distribution (p50/p99 per round, median over rounds). A scenario with any "
+        "unexpected status or socket error is invalid.",
+        "",
+    ]
+    rows = []
+    for s in data["scenarios"]:
+        for side in ("service", "floor"):
+            d = s[side]
+            calls = ", ".join(f"{k} {v:.2f}" for k, v in d["redis_calls"].items() if v >= 0.01)
+            rows.append(
+                [
+                    s["key"],
+                    side,
+                    f"{d['app_cpu_us']:.0f}",
+                    f"{d['redis_cpu_us']:.0f}",
+                    calls or "none",
+                    f"{d['errors']}",
+                    ", ".join(f"{r:.0f}" for r in d["rounds_rps"]),
+                ]
+            )
+    out += ["### Cost per request", ""]
+    out += _table(
+        [
+            "scenario",
+            "side",
+            "app CPU µs/req",
+            "Redis CPU µs/req",
+            "Redis commands/req (measured)",
+            "errors",
+            "req/s per round",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "App CPU is user+system time of the gunicorn master and all its workers "
+        "(recycled ones included) over the rounds, per request; Redis CPU and commands "
+        "come from `INFO cpu` and `INFO commandstats` around each round (commands run "
+        "inside a Lua script are counted too, under their own names).",
+        "",
+    ]
+    sizes = data["sizes"]
+    if sizes:
+        out += [
+            "Bytes on the wire, service vs floor (the floor is sized from the service): "
+            + "; ".join(
+                f"{k} {sizes['service'][k]} vs {sizes['floor'][k]}" for k in sizes["service"]
+            )
+            + f". The stored order JSON is "
+            f"{data['order_json_bytes']} bytes.",
+            "",
+        ]
+    return out
+
+
+def _codec(data: dict[str, Any]) -> list[str]:
+    if not data["codec"]:
+        return []
+    out = [
+        "## Token size and codec speed",
+        "",
+        "`checkout_links.tokens.TokenCodec` in-process, median of 5 repeats. Carts of "
+        "varied lines (every third overrides name, price, sku and properties; the rest "
+        "quantity and sometimes a property) with a full customer block, "
+        "`additional_data`, `external_ref`, `return_url` and `locale`. *Fits* means "
+        "`/c/<token>` is within the longest path the service issues.",
+        "",
+    ]
+    out += _table(
+        [
+            "lines",
+            "msgpack bytes",
+            "deflated bytes",
+            "token chars",
+            "fits",
+            "encode µs",
+            "decode µs",
+        ],
+        [
+            [
+                str(r["lines"]),
+                str(r["msgpack_bytes"]),
+                str(r["deflated_bytes"]),
+                str(r["token_chars"]),
+                "yes" if r["fits"] else "no",
+                f"{r['encode_us']:.1f}",
+                f"{r['decode_us']:.1f}",
+            ]
+            for r in data["codec"]
+        ],
+    )
+    return [*out, ""]
+
+
+def _capacity(data: dict[str, Any]) -> list[str]:
+    cap = data.get("capacity")
+    if not cap:
+        return ["## Capacity model", "", "Needs all three scenarios in one run.", ""]
+    out = ["## Capacity model", ""]
+    if data["redis_benchmark"]:
+        out += [
+            "### One Redis primary, AOF `appendfsync always` (redis-benchmark)",
+            "",
+            "A fresh redis-server with the same settings, 50 clients, on the same machine "
+            "(so the disk's fsync latency is this machine's):",
+            "",
+        ]
+        out += _table(
+            ["load", "ops/s", "p50 ms", "p99 ms"],
+            [
+                [r["test"], f"{r['rps']:.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}"]
+                for r in data["redis_benchmark"]
+            ],
+        )
+        out.append("")
+    out += [
+        "### Redis operations per order (counted in the code, confirmed by the table above)",
+        "",
+        "- **Placement** (`checkout.place_order` → `Ledger.spend`): **1 round trip**, one "
+        "`EVALSHA` running `GET` (mark), `TIME`, `SET` (mark, with `EXAT`), `SET` (order), "
+        "`ZADD` (order index), `XADD` (outbox), `HSET` (event record), `ZADD` (event index): "
+        "8 commands, 7 of them writes, one AOF fsync (group-committed with concurrent "
+        "writes). The catalog revisions are read with one `MGET` only on a cold "
+        "per-process cache (revisions are immutable, cached without expiry).",
+        "- **Cart page**: 1 round trip (`Ledger.read`: the mark and the server's `TIME`).",
+        "- **Issuance**: no round trip while the per-process caches of the API key, the "
+        "merchant and the current products are warm (`CHECKOUT_CACHE_SECONDS`, 5 s); "
+        "otherwise one `GET` each and one `MGET` of the products.",
+        f"- **Webhook delivery** (`worker.py`, not run here): about {report.WEBHOOK_ROUND_TRIPS} "
+        f"round trips and {report.WEBHOOK_COMMANDS} commands per order (lease `SET NX PX`, "
+        "`HGETALL` event, `GET` order, `MULTI`/`XACK`/`ZREM`/`HSET`/`EXEC`, release script), "
+        "plus `XREADGROUP` batches of 20 and idle polling of 16 streams and 16 retry sets.",
+        "",
+        "### Throughput per core (measured above: requests per second of application CPU)",
+        "",
+    ]
+    per_core = cap["per_core"]
+    out += _table(
+        ["endpoint", "req/s per core (service)"], [[k, f"{v:.0f}"] for k, v in per_core.items()]
+    )
+    rows = []
+    for p in cap["plans"]:
+        shards = f"{p['primaries_for_ops']} → {p['primaries_even']}"
+        if p["over_tag_limit"]:
+            shards += " (**over the 16 ledger hash tags**)"
+        rows.append(
+            [
+                f"{p['orders_per_s']:,}",
+                f"{p['app_cores']:.0f}",
+                str(p["instances"]),
+                shards,
+                f"{p['memory_per_day_gb']:,.0f} GB ({p['primaries_for_one_day']} primaries)",
+                f"{p['aof_mb_per_s']:.0f} MB/s",
+            ]
+        )
+    redis_us = cap["redis_us_per_order"]
+    if redis_us:
+        parts = ", ".join(f"{k} {v:.0f} µs" for k, v in redis_us.items())
+        redis_text = (
+            f"A Redis primary spends {sum(redis_us.values()):.0f} µs per order ({parts}; "
+            "priced from redis-benchmark above: the spend script, a `GET` per small read, a "
+            f"`SET` per write round trip, the webhook worker as {report.WEBHOOK_WRITES} "
+            f"writes and {report.WEBHOOK_ROUND_TRIPS - report.WEBHOOK_WRITES} reads), so a "
+            f"primary is planned at **{cap['orders_per_primary']:.0f} orders/s**."
+        )
+    else:
+        redis_text = "Redis primaries need the redis-benchmark numbers (not measured)."
+    out += [
+        "",
+        "### Sizing for 10,000 and 100,000 orders/s",
+        "",
+        "Assumptions: per order the merchant issues "
+        f"{report.LINKS_PER_ORDER} link and the customer loads the cart page "
+        f"{report.PAGE_VIEWS_PER_ORDER} times; app instances have {report.INSTANCE_CORES} "
+        f"vCPUs and, like Redis primaries, are planned at {report.UTILISATION:.0%} busy; a "
+        f"Redis primary keeps {report.SHARD_MEMORY_GB:g} GB of data. Per order the app "
+        f"spends **{cap['app_us_per_order']:.0f} µs of CPU** (measured above). {redis_text} "
+        f"Redis memory per order: {cap['memory_per_order']:.0f} bytes; AOF per order: "
+        f"{cap['aof_per_order']:.0f} bytes (both measured over the order rounds). The "
+        "per-primary rate comes from this machine's disk and CPUs: rerun `redis-benchmark` "
+        "on the production hardware before sizing.",
+        "",
+    ]
+    out += _table(
+        [
+            "orders/s",
+            "app cores",
+            f"{report.INSTANCE_CORES}-vCPU instances",
+            "Redis primaries for ops (→ even over 16 tags)",
+            "new Redis data per day",
+            "AOF writes",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "What the numbers say:",
+        "",
+        "- **Ledger hash tags cap the cluster at 16 primaries.** Every ledger, order and "
+        "outbox key carries one of `keys.SHARDS = 16` hash tags, so at most 16 primaries "
+        "share the order traffic, and only 1, 2, 4, 8 or 16 spread it evenly (with 10, "
+        "six primaries hold two tags each). Beyond 16 times the per-primary rate, raising "
+        "`SHARDS` is a migration (a link's shard is derived from its id).",
+        "- **Memory, not operations, sizes Redis.** Each order leaves its order JSON, event "
+        "record and order/event index entries in Redis with no TTL (only the ledger mark "
+        "expires, and the webhook worker trims outbox entries older than a day; no worker "
+        "runs here, so the figure above includes the stream entry). Redis therefore grows "
+        "by about the bytes above per order for good, and the shipped `deploy/redis.conf` "
+        "(`maxmemory 512mb`, `noeviction`) answers writes with OOM, i.e. placement with "
+        "503, once full. Volumes like these need a retention (TTL on orders and delivered "
+        "events, trimming the indexes) or orders exported to a database.",
+        "- **AOF `always` is group-committed**: Redis fsyncs once per event-loop turn for "
+        "all clients' writes, so throughput depends on concurrency and on the disk's fsync "
+        "latency; measure the production disk with `redis-benchmark` as above.",
+        "",
+    ]
+    return out
+
+
+def render(data: dict[str, Any]) -> str:
+    """The whole document."""
+    out = [
+        "# Performance",
+        "",
+        f"*Generated by `python bench/run.py --write-docs` on {data['generated']}; do not "
+        "edit by hand. How the harness works: `bench/README.md`.*",
+        "",
+        "The service is measured side by side with a *floor*: a bare Flask app "
+        "(`bench/floor.py`) under the same gunicorn configuration that does the least each "
+        "scenario must do (parse the same body, one Redis round trip, a response of the same "
+        "size). Targets: issuance and cart page at least 0.85 of the floor's throughput, "
+        "order placement at least 0.75.",
+        "",
+    ]
+    out += _results(data)
+    out += _machine(data)
+    out.append("")
+    out += _codec(data)
+    out += _capacity(data)
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,88 @@
+"""Seed the merchant and mint order-placement links in-process, with the service's keys.
+
+Order placement needs a fresh link per request (a link yields one order) and
+the CSRF token its cart page would embed. Fetching every page would cost more
+than the benchmark itself, so the harness builds the app in-process over the
+same Redis and the same ``CHECKOUT_SECRET_KEYS``, issues the benchmark cart
+once through :meth:`Links.issue`, and then seals copies of that payload under
+new random link ids with the app's own codec and CSRF serializer: exactly
+what the service would have issued and rendered.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import redis
+from flask import Flask
+
+from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
+from checkout_links import checkout
+from checkout_links.schemas import LinkIn
+from checkout_links.services import Services, services
+from tests.conftest import add_merchant, make_app
+
+
+def seed(redis_url: str, secret: str, base_url: str) -> tuple[Flask, str]:
+    """An in-process app over ``redis_url`` and a new merchant with the test catalog.
+
+    Returns the app and the merchant's API key.
+    """
+    client = redis.Redis.from_url(redis_url)
+    app = make_app(client, secret_keys=secret, base_url=base_url, rate_limits_enabled=False)
+    return app, add_merchant(app, MERCHANT_ID)
+
+
+class Minter:
+    """Makes ``<path>\\t<form body>`` lines, one per order, for ``lua/order.lua``."""
+
+    def __init__(self, app: Flask) -> None:
+        with app.app_context():
+            svc = services()
+            merchant: dict[str, Any] = svc.merchants.get(MERCHANT_ID)
+            issued = svc.links.issue(merchant, LinkIn.model_validate(LINK_REQUEST))
+            token = issued["url"].rsplit("/", 1)[1]
+            self._template = svc.codec.decode(token)
+            self._codec = svc.codec
+            self._csrf_for = form_token_maker(svc)
+        self.token_chars = len(token)
+        self.csrf_chars = len(self._csrf_for(self._template.link_rand))
+
+    def service_lines(self, n: int) -> list[str]:
+        """``n`` fresh links of the benchmark cart, each with a valid CSRF token."""
+        out = []
+        for _ in range(n):
+            payload = msgspec.structs.replace(self._template, link_rand=os.urandom(16))
+            token = self._codec.encode(payload)
+            out.append(f"/c/{token}\t{order_form(self._csrf_for(payload.link_rand))}")
+        return out
+
+    def floor_lines(self, n: int) -> list[str]:
+        """``n`` lines of the same lengths for the floor, with random tokens."""
+        return [
+            f"/c/{_random_text(self.token_chars)}\t{order_form(_random_text(self.csrf_chars))}"
+            for _ in range(n)
+        ]
+
+
+def form_token_maker(svc: Services) -> Callable[[bytes], str]:
+    """What the cart page puts in its form's ``csrf_token`` field, for a link id."""
+    form_tokens = getattr(svc, "form_tokens", None)
+    if form_tokens is not None:
+        return lambda link_rand: str(form_tokens.make(link_rand, int(time.time())))
+    # Before FormTokens, the page used an itsdangerous serializer (checkout._csrf).
+    serializer = getattr(checkout, "_csrf")(svc)  # noqa: B009 - absent in newer versions
+    return lambda link_rand: str(
+        serializer.dumps({"l": link_rand.hex(), "n": secrets.token_urlsafe(12)})
+    )
+
+
+def _random_text(chars: int) -> str:
+    raw = base64.urlsafe_b64encode(os.urandom(chars)).decode()
+    return raw[:chars]
