@@ -7,8 +7,8 @@ reasons, never request bodies.
 from __future__ import annotations
 
 import logging
+import os
 import sys
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
         ok = 0 < len(incoming) <= 64 and all(
             (c.isascii() and c.isalnum()) or c in "-_." for c in incoming
         )
-        g.request_id = incoming if ok else uuid.uuid4().hex
+        g.request_id = incoming if ok else os.urandom(16).hex()
 
     @app.after_request
     def _echo(response: Response) -> Response:

@@ -6,6 +6,7 @@ The minor units come from Babel's copy of the CLDR/ISO 4217 data, so JPY has
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -35,6 +36,10 @@ def minor_units(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+#: Digits, optionally a point and more digits: no sign, exponent or spaces.
+_PLAIN = re.compile(r"[0-9]+(?:\.([0-9]*))?|\.([0-9]+)")
+
+
 def parse_amount(value: str, currency: str) -> Decimal:
     """Parse a decimal money string for ``currency``; raises ``ValueError`` with a clear message.
 
@@ -44,17 +49,16 @@ def parse_amount(value: str, currency: str) -> Decimal:
     if not isinstance(value, str):
         raise ValueError('money must be a decimal string such as "19.99", not a number')
     text = value.strip()
-    if not text or any(ch not in "0123456789." for ch in text) or text.count(".") > 1:
+    match = _PLAIN.fullmatch(text)
+    if match is None:
         raise ValueError(f'{value!r} is not a plain decimal amount such as "19.99"')
+    digits = minor_units(currency)
+    if len(match.group(1) or "") > digits:
+        raise ValueError(f"{currency} allows at most {digits} decimal places")
     try:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a decimal amount") from None
-    digits = minor_units(currency)
-    exponent = amount.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if -exponent > digits:
-        raise ValueError(f"{currency} allows at most {digits} decimal places")
     if amount > MAX_AMOUNT:
         raise ValueError(f"amount is over the maximum of {MAX_AMOUNT}")
     return quantize(amount, currency)
@@ -62,7 +66,12 @@ def parse_amount(value: str, currency: str) -> Decimal:
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """``amount`` with exactly the currency's minor-unit digits (exact, no rounding needed)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    return amount.quantize(_quantum(currency))
+
+
+@lru_cache(maxsize=512)
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
 
 
 def format_money(amount: Decimal | str, currency: str, locale: str | None) -> str:

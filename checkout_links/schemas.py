@@ -111,6 +111,8 @@ _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,6
 
 
 def _valid_host(host: str) -> bool:
+    if _HOSTNAME.fullmatch(host) and not host.replace(".", "").isdigit():
+        return True  # a name; only all-digit dotted forms need the IP parser
     try:
         ipaddress.ip_address(host)
     except ValueError:
