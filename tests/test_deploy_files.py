@@ -24,6 +24,7 @@ from gunicorn.config import Config
 
 from checkout_links.config import MAX_REQUEST_LINE
 from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT
+from tests.support.realapp import render_nginx_conf
 from tests.support.servers import HOST, ProcessServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,21 +62,6 @@ def k8s(kind: str, name: str) -> dict[str, Any]:
     ]
     assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
     return found[0]
-
-
-def render_nginx_conf(upstreams: Sequence[str], listen: str) -> str:
-    """deploy/nginx.conf with its marked upstream servers and listen address replaced."""
-    out: list[str] = []
-    for line in NGINX_CONF.read_text(encoding="utf-8").splitlines():
-        indent = line[: len(line) - len(line.lstrip())]
-        if line.endswith("# upstream-server"):
-            if not any(o.endswith("# upstream-server") for o in out):
-                out += [f"{indent}server {u};  # upstream-server" for u in upstreams]
-        elif line.endswith("# listen"):
-            out.append(f"{indent}listen {listen};  # listen")
-        else:
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def nginx_argv(prefix: Path, conf: Path, *extra: str) -> list[str]:
