@@ -159,3 +159,16 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid, _MULTIPROC_DIR)  # type: ignore[no-untyped-call]
+
+
+def when_ready(server: Any) -> None:
+    """Freeze the preloaded app's objects out of the garbage collector's reach.
+
+    Runs in the master after ``preload_app`` and before any worker forks: the
+    imported code, Babel's locale data and the compiled schemas then live in
+    the permanent generation, so a worker's collections no longer walk them
+    (less CPU per request) and do not dirty their pages (more memory shared).
+    """
+    import gc
+
+    gc.freeze()
