@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,6 @@ import redis
 from flask import Flask
 
 from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
-from checkout_links import checkout
 from checkout_links.schemas import LinkIn
 from checkout_links.services import Services, services
 from tests.conftest import add_merchant, make_app
@@ -73,14 +71,7 @@ class Minter:
 
 def form_token_maker(svc: Services) -> Callable[[bytes], str]:
     """What the cart page puts in its form's ``csrf_token`` field, for a link id."""
-    form_tokens = getattr(svc, "form_tokens", None)
-    if form_tokens is not None:
-        return lambda link_rand: str(form_tokens.make(link_rand, int(time.time())))
-    # Before FormTokens, the page used an itsdangerous serializer (checkout._csrf).
-    serializer = getattr(checkout, "_csrf")(svc)  # noqa: B009 - absent in newer versions
-    return lambda link_rand: str(
-        serializer.dumps({"l": link_rand.hex(), "n": secrets.token_urlsafe(12)})
-    )
+    return lambda link_rand: svc.form_tokens.make(link_rand, int(time.time()))
 
 
 def _random_text(chars: int) -> str:
