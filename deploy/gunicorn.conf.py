@@ -51,10 +51,14 @@ if _MULTIPROC_DIR:
     Path(_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 # --- Processes --------------------------------------------------------------
-# Threads let a worker overlap the Redis round trips of a redemption; the
-# numbers below are starting points, and the benchmark in bench/ decides the
-# final ones. Under Kubernetes set GUNICORN_WORKERS to the pod's CPU limit
-# times two: a container sees the node's CPUs, not its quota.
+# Threads let a worker overlap the Redis round trips of a redemption (each
+# spend waits for an fsync with appendfsync always). Measured with bench/run.py
+# on 2 vCPUs (see docs/operations.md, "Scaling"): 2x8, 4x4 and 8x2
+# workers x threads gave the same req/s within noise on all three endpoints;
+# 2x8 had the lowest p99. We keep 2 workers per core x 4 threads: more
+# processes ride out a crashed or recycling worker with less lost capacity.
+# Under Kubernetes set GUNICORN_WORKERS to the pod's CPU limit times two: a
+# container sees the node's CPUs, not its quota.
 worker_class = "gthread"
 workers = _env_int("GUNICORN_WORKERS", 2 * _cores(), minimum=1)
 threads = _env_int("GUNICORN_THREADS", 4, minimum=1)
