@@ -117,11 +117,12 @@ def _render_cart(
         return format_money(amount, payload.currency, locale.replace("-", "_"))
 
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
+    # Amounts are formatted here rather than called from the template: a call
+    # from Jinja costs more than the formatting itself.
     html = render_template(
         "cart.html",
-        lines=lines,
-        total=total_of(lines),
-        money=money,
+        rows=[(line, money(line.price), money(line.amount)) for line in lines],
+        total=money(total_of(lines)),
         field_markup=FIELD_MARKUP,
         values=values,
         errors=errors,
