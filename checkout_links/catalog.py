@@ -15,7 +15,7 @@ from typing import Any
 
 from checkout_links import keys
 from checkout_links.cache import TTLCache
-from checkout_links.errors import NotFound
+from checkout_links.errors import NotFound, ValidationFailed
 from checkout_links.jsonutil import dumps, loads
 from checkout_links.money import parse_amount
 from checkout_links.schemas import ProductIn
@@ -56,8 +56,6 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
 
 def validate_product(product: ProductIn) -> None:
     """Cross-field checks pydantic cannot do alone (money against currency)."""
-    from checkout_links.errors import ValidationFailed
-
     errors = _check_money(product)
     if errors:
         raise ValidationFailed("The product is invalid.", errors=errors)

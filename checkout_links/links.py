@@ -16,7 +16,7 @@ from typing import Any
 
 from checkout_links.catalog import Catalog
 from checkout_links.config import Settings
-from checkout_links.errors import NotFound, ValidationFailed
+from checkout_links.errors import ValidationFailed
 from checkout_links.money import MAX_AMOUNT, minor_units, parse_amount
 from checkout_links.schemas import LinkIn, LinkLineIn
 from checkout_links.tokens import CartLine, Customer, LinkIds, LinkPayload, Subscription, TokenCodec
@@ -248,12 +248,9 @@ class Links:
 
     def lines_of(self, payload: LinkPayload) -> list[Line]:
         """The merged lines a token shows, from the product revisions it names."""
-        try:
-            docs = self.catalog.snapshots(
-                payload.merchant_id, [(c.product_id, c.rev) for c in payload.lines]
-            )
-        except NotFound:
-            raise
+        docs = self.catalog.snapshots(
+            payload.merchant_id, [(c.product_id, c.rev) for c in payload.lines]
+        )
         return [merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in payload.lines]
 
     def link_id_of(self, payload: LinkPayload) -> str:

@@ -11,6 +11,7 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from checkout_links import create_app
 from checkout_links.schemas import ProductIn
@@ -78,6 +79,18 @@ def api_key(app: Flask) -> str:
 @pytest.fixture
 def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+def problem_body(resp: TestResponse, status: int) -> dict[str, Any]:
+    """The problem+json body of ``resp``, after checking its status, media type and fields."""
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    body: dict[str, Any] = resp.get_json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    assert body["type"].startswith("https://")
+    return body
 
 
 def csrf_of(html: str) -> str:

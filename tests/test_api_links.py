@@ -20,25 +20,14 @@ from werkzeug.test import TestResponse
 
 from checkout_links.config import MAX_REQUEST_LINE
 from checkout_links.services import services
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
+from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body
 
 LINKS = "/api/v1/links"
 
 
-def _problem(resp: TestResponse, status: int) -> dict[str, Any]:
-    """The problem+json body of ``resp``, after checking its status and media type."""
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == "application/problem+json"
-    body: dict[str, Any] = resp.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    return body
-
-
 def _assert_422_at(resp: TestResponse, loc: list[Any]) -> dict[str, Any]:
     """``resp`` is a 422 problem whose ``errors`` contain one located at (or under) ``loc``."""
-    body = _problem(resp, 422)
+    body = problem_body(resp, 422)
     locs = [err["loc"] for err in body["errors"]]
     assert all(err["msg"] for err in body["errors"])
     assert any(found[: len(loc)] == loc for found in locs), locs
@@ -491,7 +480,7 @@ def test_validation_errors_do_not_echo_personal_data(
         json={"products": KIT, "customer": {"email": "ana.private.ruiz", "country": "XX"}},
         headers=auth,
     )
-    _problem(resp, 422)
+    problem_body(resp, 422)
     assert "ana.private.ruiz" not in resp.get_data(as_text=True)
 
 
@@ -509,7 +498,7 @@ def test_wrong_content_type_is_415(
 ) -> None:
     """A body that is not declared application/json is 415 problem+json."""
     headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
-    _problem(client.post(LINKS, data=data, headers=headers), 415)
+    problem_body(client.post(LINKS, data=data, headers=headers), 415)
 
 
 @pytest.mark.parametrize(
@@ -519,7 +508,7 @@ def test_wrong_content_type_is_415(
 def test_malformed_json_is_400(client: FlaskClient, auth: dict[str, str], data: bytes) -> None:
     """A body that is not valid JSON (truncated, empty, bad UTF-8, lone surrogate) is 400."""
     resp = client.post(LINKS, data=data, headers={**auth, "Content-Type": "application/json"})
-    _problem(resp, 400)
+    problem_body(resp, 400)
 
 
 @pytest.mark.parametrize("data", [b"[]", b"null", b'"products"', b"42"])
@@ -537,7 +526,7 @@ def test_body_over_the_limit_is_413(fake_redis: fakeredis.FakeRedis) -> None:
     auth = _auth(add_merchant(app))
     client = app.test_client()
     big = {"products": KIT, "external_ref": "x", "additional_data": {"pad": "y" * 3000}}
-    _problem(client.post(LINKS, json=big, headers=auth), 413)
+    problem_body(client.post(LINKS, json=big, headers=auth), 413)
     assert client.post(LINKS, json={"products": KIT}, headers=auth).status_code == 201
 
 
@@ -550,7 +539,7 @@ def test_link_too_long_for_a_small_limit(fake_redis: fakeredis.FakeRedis) -> Non
     lines = [
         {"id": "pro-licence", "name": _random_text(rng, 60), "price": "10.00"} for _ in range(12)
     ]
-    body = _problem(client.post(LINKS, json={"products": lines}, headers=auth), 422)
+    body = problem_body(client.post(LINKS, json={"products": lines}, headers=auth), 422)
     assert "600" in body["detail"]
     assert body["errors"] == [{"loc": ["body", "products"], "msg": "cart too large for a link"}]
     link = _issue(client, auth, {"products": [{"id": "kit", "quantity": 2}]})
@@ -571,7 +560,7 @@ def test_default_limit_refuses_an_oversized_100_line_cart(
         }
         for _ in range(100)
     ]
-    body = _problem(client.post(LINKS, json={"products": lines}, headers=auth), 422)
+    body = problem_body(client.post(LINKS, json={"products": lines}, headers=auth), 422)
     assert str(app.config["CHECKOUT_SETTINGS"].max_link_path) in body["detail"]
 
 
@@ -651,7 +640,7 @@ def test_no_link_request_body_causes_a_500(
     )
     assert resp.status_code in (201, 400, 422), resp.get_data(as_text=True)
     if resp.status_code != 201:
-        _problem(resp, resp.status_code)
+        problem_body(resp, resp.status_code)
 
 
 # ---------------------------------------------------------------------------- status
@@ -707,7 +696,7 @@ def test_completed_link_cannot_be_revoked(client: FlaskClient, auth: dict[str, s
     status = _status(client, auth, link["id"]).get_json()
     assert status["status"] == "completed"
     assert status["order_id"].startswith("ord_")
-    _problem(_revoke(client, auth, link["id"]), 409)
+    problem_body(_revoke(client, auth, link["id"]), 409)
     assert _status(client, auth, link["id"]).get_json()["status"] == "completed"
 
 
@@ -715,8 +704,8 @@ def test_other_merchants_link_is_404(app: Flask, client: FlaskClient, auth: dict
     """Merchant B gets 404 for A's link on status and revoke, and A's link stays open."""
     link_id = _issue(client, auth, {"products": KIT})["id"]
     b_auth = _auth(add_merchant(app, "globex"))
-    _problem(_status(client, b_auth, link_id), 404)
-    _problem(_revoke(client, b_auth, link_id), 404)
+    problem_body(_status(client, b_auth, link_id), 404)
+    problem_body(_revoke(client, b_auth, link_id), 404)
     assert _status(client, auth, link_id).get_json()["status"] == "open"
 
 
@@ -733,8 +722,8 @@ def test_mangled_link_id_is_404(client: FlaskClient, auth: dict[str, str]) -> No
         "lnk_garbage",
     ]
     for bad in mangled:
-        _problem(_status(client, auth, bad), 404)
-        _problem(_revoke(client, auth, bad), 404)
+        problem_body(_status(client, auth, bad), 404)
+        problem_body(_revoke(client, auth, bad), 404)
     assert _status(client, auth, link_id).get_json()["status"] == "open"
 
 
@@ -750,9 +739,9 @@ def test_expired_link_reports_expired(
 def test_link_status_needs_an_api_key(client: FlaskClient, auth: dict[str, str]) -> None:
     """Status and revoke without a key are 401 and leave the link open."""
     link_id = _issue(client, auth, {"products": KIT})["id"]
-    _problem(client.get(f"{LINKS}/{link_id}"), 401)
-    _problem(client.post(f"{LINKS}/{link_id}/revoke"), 401)
-    _problem(client.post(LINKS, json={"products": KIT}), 401)
+    problem_body(client.get(f"{LINKS}/{link_id}"), 401)
+    problem_body(client.post(f"{LINKS}/{link_id}/revoke"), 401)
+    problem_body(client.post(LINKS, json={"products": KIT}), 401)
     assert _status(client, auth, link_id).get_json()["status"] == "open"
 
 
@@ -792,7 +781,7 @@ def test_idempotency_keys_are_per_merchant(
     assert "Idempotent-Replayed" not in b.headers
     assert a.get_json()["id"] != b.get_json()["id"]
     assert _status(client, b_auth, b.get_json()["id"]).get_json()["status"] == "open"
-    _problem(_status(client, b_auth, a.get_json()["id"]), 404)
+    problem_body(_status(client, b_auth, a.get_json()["id"]), 404)
 
 
 def test_without_a_key_every_post_is_a_new_link(client: FlaskClient, auth: dict[str, str]) -> None:

@@ -9,10 +9,9 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from checkout_links.services import services
-from tests.conftest import add_merchant, make_app
+from tests.conftest import add_merchant, make_app, problem_body
 
 WIDGET = {
     "name": "Widget",
@@ -28,17 +27,6 @@ WIDGET = {
     "price_min": "10.00",
     "price_max": "20.00",
 }
-
-
-def _problem(resp: TestResponse, status: int) -> dict[str, Any]:
-    """The problem+json body of ``resp``, after checking its status and media type."""
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == "application/problem+json"
-    body: dict[str, Any] = resp.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["type"].startswith("https://")
-    return body
 
 
 def _locs(body: dict[str, Any]) -> list[list[Any]]:
@@ -109,9 +97,9 @@ def test_get_returns_the_stored_product(client: FlaskClient, auth: dict[str, str
 
 def test_get_unknown_product_is_404(client: FlaskClient, auth: dict[str, str]) -> None:
     """GET and DELETE of an id the merchant does not have are 404 problem+json."""
-    _problem(client.get("/api/v1/products/nope", headers=auth), 404)
-    _problem(client.delete("/api/v1/products/nope", headers=auth), 404)
-    _problem(client.get("/api/v1/products/-bad-", headers=auth), 404)
+    problem_body(client.get("/api/v1/products/nope", headers=auth), 404)
+    problem_body(client.delete("/api/v1/products/nope", headers=auth), 404)
+    problem_body(client.get("/api/v1/products/-bad-", headers=auth), 404)
 
 
 def test_list_paginates_every_product_once_in_order(app: Flask, client: FlaskClient) -> None:
@@ -150,7 +138,7 @@ def test_list_of_an_empty_catalog(app: Flask, client: FlaskClient) -> None:
 def test_list_limit_is_validated(client: FlaskClient, auth: dict[str, str], limit: str) -> None:
     """A page size outside 1..100 is 422 pointing at the query parameter."""
     resp = client.get("/api/v1/products", query_string={"limit": limit}, headers=auth)
-    assert _locs(_problem(resp, 422)) == [["query", "limit"]]
+    assert _locs(problem_body(resp, 422)) == [["query", "limit"]]
 
 
 def test_delete_deactivates(client: FlaskClient, auth: dict[str, str]) -> None:
@@ -162,7 +150,7 @@ def test_delete_deactivates(client: FlaskClient, auth: dict[str, str]) -> None:
     assert resp.get_json()["active"] is False
     assert client.get("/api/v1/products/kit", headers=auth).get_json()["active"] is False
     refused = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth)
-    assert ["body", "products", 0, "id"] in _locs(_problem(refused, 422))
+    assert ["body", "products", 0, "id"] in _locs(problem_body(refused, 422))
 
 
 @pytest.mark.parametrize(
@@ -229,7 +217,7 @@ def test_invalid_products_are_422(
 ) -> None:
     """Each invalid product is 422 problem+json whose errors point at the offending field."""
     resp = client.put(f"/api/v1/products/{product_id}", json=body, headers=auth)
-    problem = _problem(resp, 422)
+    problem = problem_body(resp, 422)
     assert loc in _locs(problem)
     assert client.get(f"/api/v1/products/{product_id}", headers=auth).status_code == 404
 
@@ -243,7 +231,7 @@ def test_no_api_key_is_401(client: FlaskClient, api_key: str) -> None:
         ("DELETE", "/api/v1/products/kit"),
     ]:
         resp = client.open(path, method=method, json={"name": "x"})
-        _problem(resp, 401)
+        problem_body(resp, 401)
 
 
 @pytest.mark.parametrize(
@@ -258,7 +246,7 @@ def test_no_api_key_is_401(client: FlaskClient, api_key: str) -> None:
 )
 def test_unknown_api_key_is_401(client: FlaskClient, api_key: str, header: str) -> None:
     """A malformed or unknown key is 401."""
-    _problem(client.get("/api/v1/products", headers={"Authorization": header}), 401)
+    problem_body(client.get("/api/v1/products", headers={"Authorization": header}), 401)
 
 
 def test_right_key_id_with_wrong_secret_is_401(client: FlaskClient, api_key: str) -> None:
@@ -266,7 +254,7 @@ def test_right_key_id_with_wrong_secret_is_401(client: FlaskClient, api_key: str
     prefix, _, secret = api_key.rpartition("_")
     wrong = prefix + "_" + ("A" if secret[0] != "A" else "B") + secret[1:]
     resp = client.get("/api/v1/products", headers={"Authorization": f"Bearer {wrong}"})
-    _problem(resp, 401)
+    problem_body(resp, 401)
     ok = client.get("/api/v1/products", headers={"Authorization": f"Bearer {api_key}"})
     assert ok.status_code == 200
 
@@ -284,8 +272,8 @@ def test_revoked_key_is_401_at_once_without_cache(fake_redis: fakeredis.FakeRedi
     operator = make_app(fake_redis)
     with operator.app_context():
         services().merchants.revoke_key("acme", _key_id(api_key))
-    _problem(client.get("/api/v1/products", headers=auth), 401)
-    _problem(client.put("/api/v1/products/x", json={"name": "x"}, headers=auth), 401)
+    problem_body(client.get("/api/v1/products", headers=auth), 401)
+    problem_body(client.put("/api/v1/products/x", json={"name": "x"}, headers=auth), 401)
     # The other merchant's key is untouched.
     other_auth = {"Authorization": f"Bearer {other}"}
     assert client.get("/api/v1/products", headers=other_auth).status_code == 200
@@ -302,7 +290,7 @@ def test_revoked_key_is_401_after_the_cache_time(fake_redis: fakeredis.FakeRedis
     with operator.app_context():
         services().merchants.revoke_key("acme", _key_id(api_key))
     time.sleep(0.5)
-    _problem(client.get("/api/v1/products", headers=auth), 401)
+    problem_body(client.get("/api/v1/products", headers=auth), 401)
 
 
 def test_revoking_in_the_same_process_is_immediate(fake_redis: fakeredis.FakeRedis) -> None:
@@ -314,7 +302,7 @@ def test_revoking_in_the_same_process_is_immediate(fake_redis: fakeredis.FakeRed
     assert client.get("/api/v1/products", headers=auth).status_code == 200
     with app.app_context():
         services().merchants.revoke_key("acme", _key_id(api_key))
-    _problem(client.get("/api/v1/products", headers=auth), 401)
+    problem_body(client.get("/api/v1/products", headers=auth), 401)
 
 
 def test_revoking_another_merchants_key_is_not_found(app: Flask, api_key: str) -> None:
@@ -330,14 +318,14 @@ def test_tenant_isolation(app: Flask, client: FlaskClient, auth: dict[str, str])
     """Merchant B cannot see, list, deactivate or sell merchant A's product."""
     assert client.put("/api/v1/products/a-only", json=WIDGET, headers=auth).status_code == 201
     b_auth = {"Authorization": f"Bearer {add_merchant(app, 'globex')}"}
-    _problem(client.get("/api/v1/products/a-only", headers=b_auth), 404)
-    _problem(client.delete("/api/v1/products/a-only", headers=b_auth), 404)
+    problem_body(client.get("/api/v1/products/a-only", headers=b_auth), 404)
+    problem_body(client.delete("/api/v1/products/a-only", headers=b_auth), 404)
     listed = client.get("/api/v1/products", headers=b_auth).get_json()
     assert "a-only" not in [item["id"] for item in listed["items"]]
     link = client.post(
         "/api/v1/links", json={"products": [{"id": "a-only", "price": "12.00"}]}, headers=b_auth
     )
-    assert ["body", "products", 0, "id"] in _locs(_problem(link, 422))
+    assert ["body", "products", 0, "id"] in _locs(problem_body(link, 422))
     # B's DELETE attempt left A's product active.
     assert client.get("/api/v1/products/a-only", headers=auth).get_json()["active"] is True
 
