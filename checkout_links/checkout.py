@@ -14,10 +14,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from markupsafe import Markup
 from pydantic import ValidationError
 
-from checkout_links import metrics
+from checkout_links import cart_page, metrics
 from checkout_links.errors import Conflict, InvalidToken, LinkGone, NotFound
 from checkout_links.jsonutil import dumps
 from checkout_links.links import Line, total_of
@@ -32,40 +31,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("checkout", __name__)
 
-FIELDS = (
-    ("email", "Email", "email", "email"),
-    ("first_name", "First name", "text", "given-name"),
-    ("last_name", "Last name", "text", "family-name"),
-    ("company", "Company", "text", "organization"),
-    ("phone", "Phone", "tel", "tel"),
-    ("address", "Address", "text", "street-address"),
-    ("postal_code", "Postal code", "text", "postal-code"),
-    ("city", "City", "text", "address-level2"),
-    ("region", "Region", "text", "address-level1"),
-    ("country", "Country (ISO code, e.g. DE)", "text", "country"),
-    ("tax_id", "Tax ID", "text", "off"),
-    ("language", "Language", "text", "language"),
-)
-
-
-def _field_head(name: str, label: str, kind: str, autocomplete: str) -> Markup:
-    required = name == "email"
-    return Markup(
-        '<label for="f-{0}">{1}{2}</label>\n'
-        '<input id="f-{0}" name="{0}" type="{3}" autocomplete="{4}"{5}'
-    ).format(
-        name,
-        label,
-        Markup(' <span aria-hidden="true">*</span>') if required else "",
-        kind,
-        autocomplete,
-        Markup(" required") if required else "",
-    )
-
-
-#: Each form field's label and input opening, escaped once at import rather
-#: than re-rendered piece by piece on every page (a third of the page's cost).
-FIELD_MARKUP = tuple((field[0], _field_head(*field)) for field in FIELDS)
 #: A form older than this is refused (and re-rendered with a fresh one).
 CSRF_MAX_AGE = 24 * 3600
 
@@ -85,14 +50,20 @@ def _payload(svc: Services, token: str) -> LinkPayload:
 
 
 def _check_open(svc: Services, payload: LinkPayload) -> None:
-    mark, now = svc.ledger.read(payload.link_rand)
+    """Refuse a page for a link that is spent, revoked or expired.
+
+    A plain ``GET`` of the mark, and expiry by this instance's clock: the cart
+    page only shows the state, and the spend script, which decides, judges
+    expiry by Redis's clock. With clocks kept in sync (NTP) the two agree but
+    for the milliseconds around the expiry itself, where the worst case is a
+    form that answers "expired" when sent.
+    """
+    mark = svc.ledger.mark(payload.link_rand)
     if mark.state == "spent":
         raise LinkGone("completed", "This link was already used to place an order.")
     if mark.state == "revoked":
         raise LinkGone("revoked", "The seller withdrew this link.")
-    # >=: ``now`` is whole Redis seconds, so ">" kept a link usable for up to a
-    # second past its expires_at (an expires_in=1 link still opened 1.9 s later).
-    if now >= payload.expires_at:
+    if time.time() >= payload.expires_at:
         raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
 
 
@@ -121,10 +92,9 @@ def _render_cart(
     # from Jinja costs more than the formatting itself.
     html = render_template(
         "cart.html",
-        rows=[(line, money(line.price), money(line.amount)) for line in lines],
+        rows=cart_page.rows([(line, money(line.price), money(line.amount)) for line in lines]),
         total=money(total_of(lines)),
-        field_markup=FIELD_MARKUP,
-        values=values,
+        fields=cart_page.fields(values, errors),
         errors=errors,
         csrf_token=csrf_token,
         lang=locale.split("-")[0].split("_")[0],
@@ -146,9 +116,8 @@ def cart(token: str) -> Response:
     payload = _payload(svc, token)
     lines = _lines(svc, payload)
     _check_open(svc, payload)
-    prefill = {
-        name: getattr(payload.customer, name, "") if payload.customer else "" for name, *_ in FIELDS
-    }
+    customer = payload.customer
+    prefill = {n: getattr(customer, n) for n in cart_page.FIELD_NAMES} if customer else {}
     return _render_cart(svc, payload, lines, prefill, {})
 
 
@@ -185,7 +154,7 @@ def place_order(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     lines = _lines(svc, payload)
-    values = {name: request.form.get(name, "").strip() for name, *_ in FIELDS}
+    values = {name: request.form.get(name, "").strip() for name in cart_page.FIELD_NAMES}
     request_id = _request_id(svc, payload)
     if request_id is None:
         _check_open(svc, payload)

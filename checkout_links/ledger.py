@@ -103,6 +103,10 @@ class Ledger:
         seconds, raw = self._read(keys=[keys.link_mark(link_rand)])
         return Mark.parse(raw), int(seconds)
 
+    def mark(self, link_rand: bytes) -> Mark:
+        """The link's mark alone: a plain ``GET``, for pages that only show it."""
+        return Mark.parse(self.client.get(keys.link_mark(link_rand)))
+
     def spend(
         self,
         link_rand: bytes,
