@@ -129,9 +129,8 @@ def _form_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-def _request_id(svc: Services, payload: LinkPayload) -> str | None:
-    """The form's nonce if its CSRF token is ours, fresh and bound to this link."""
-    token = request.form.get("csrf_token", "")
+def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
+    """The form's nonce if its CSRF ``token`` is ours, fresh and bound to this link."""
     return svc.form_tokens.check(token, payload.link_rand, int(time.time()), CSRF_MAX_AGE)
 
 
@@ -154,8 +153,9 @@ def place_order(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     lines = _lines(svc, payload)
-    values = {name: request.form.get(name, "").strip() for name in cart_page.FIELD_NAMES}
-    request_id = _request_id(svc, payload)
+    form = request.form  # once: each request.form goes through Flask's context proxy
+    values = {name: form.get(name, "").strip() for name in cart_page.FIELD_NAMES}
+    request_id = _request_id(svc, payload, form.get("csrf_token", ""))
     if request_id is None:
         _check_open(svc, payload)
         errors = {

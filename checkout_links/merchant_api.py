@@ -18,7 +18,7 @@ from checkout_links.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from checkout_links.jsonutil import dumps, loads
+from checkout_links.jsonutil import dumps
 from checkout_links.schemas import LinkIn, ProductIn
 from checkout_links.services import services
 
@@ -52,12 +52,12 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.get_data(cache=True)
     try:
-        data = loads(raw)
-    except ValueError:
-        raise BadRequest("The body is not valid JSON.") from None
-    try:
-        return model.model_validate(data), raw
+        # Parsed and validated in one pass by pydantic-core, without building
+        # the intermediate dicts and lists first.
+        return model.model_validate_json(raw), raw
     except ValidationError as exc:
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise BadRequest("The body is not valid JSON.") from None
         raise ValidationFailed("The request is invalid.", errors=validation_errors(exc)) from None
 
 

@@ -120,6 +120,9 @@ def _valid_host(host: str) -> bool:
     return True
 
 
+# Cached: a merchant sends the same few return URLs with every link, and the
+# check is a pure function of the string (a refused URL raises, which is not cached).
+@lru_cache(maxsize=1024)
 def check_return_url(url: str) -> str:
     parts = urlsplit(url)
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
