@@ -48,6 +48,13 @@ def parse_amount(value: str, currency: str) -> Decimal:
     """
     if not isinstance(value, str):
         raise ValueError('money must be a decimal string such as "19.99", not a number')
+    return _parse_text(value, currency)
+
+
+# Cached: every cart page and issuance parses its catalog prices again, and
+# the result is an immutable Decimal (a refused amount raises, not cached).
+@lru_cache(maxsize=4096)
+def _parse_text(value: str, currency: str) -> Decimal:
     text = value.strip()
     match = _PLAIN.fullmatch(text)
     if match is None:
