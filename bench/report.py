@@ -87,6 +87,7 @@ def collect(bench: Any, args: argparse.Namespace) -> dict[str, Any]:
         "codec": [asdict(row) for row in bench.extra.get("codec", [])],
         "redis_benchmark": [asdict(row) for row in bench.extra.get("redis_benchmark", [])],
         "order_json_bytes": bench.extra.get("order_json_bytes", 0),
+        "split_cpu": bench.extra.get("split_cpu", {}),
     }
     data["capacity"] = capacity(data)
     return data
@@ -177,6 +178,16 @@ def console(data: dict[str, Any]) -> str:
             out.append(f"    errors: service {sv['error_text']}; floor {fl['error_text']}")
         calls = ", ".join(f"{k} {v:.2f}" for k, v in sv["redis_calls"].items() if v >= 0.01)
         out.append(f"    Redis commands per service request: {calls or 'none'}")
+    if data.get("split_cpu"):
+        out.append("\n== App CPU per request: inside the WSGI app / the rest (gunicorn)")
+        for s in data["scenarios"]:
+            inside = data["split_cpu"].get(s["key"], {})
+            parts = [
+                f"{side} {inside[side]:.0f} / {s[side]['app_cpu_us'] - inside[side]:.0f} µs"
+                for side in SIDES
+                if side in inside
+            ]
+            out.append(f"{s['key']:<9}" + "; ".join(parts))
     if data["codec"]:
         out.append("\n== Token size and codec speed (full customer block)")
         out.append(

@@ -36,6 +36,9 @@ from bench.mint import Minter, seed
 from bench.results import SCENARIOS, SIDES, Round, Scenario, ScenarioResult
 from bench.workload import LINK_REQUEST
 
+SPLIT_CPU_CONF = Path(__file__).resolve().parent / "split_cpu.conf.py"
+#: The request kind (bench/split_cpu.conf.py's ``kind_of``) of each scenario.
+SPLIT_KINDS = {"issue": "POST /api", "cart": "GET /c", "order": "POST /c"}
 #: First guess of the order rate, to size the warm-up's link files.
 _ORDER_RATE_GUESS = 800.0
 #: Links a round gets per thread: this many times what the best rate so far needs.
@@ -57,6 +60,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write every number to this file")
     p.add_argument("--no-redis-benchmark", action="store_true", help="skip redis-benchmark")
     p.add_argument("--keep", action="store_true", help="keep the work dir (logs, AOF)")
+    p.add_argument(
+        "--split-cpu",
+        action="store_true",
+        help="run both sides under bench/split_cpu.conf.py and report the app's share of CPU",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.warmup = 2, 3.0, 1.0
@@ -116,7 +124,17 @@ class Bench:
             env["GUNICORN_WORKERS"] = str(self.args.gunicorn_workers)
         if self.args.gunicorn_threads:
             env["GUNICORN_THREADS"] = str(self.args.gunicorn_threads)
+        if self.args.split_cpu:
+            env["BENCH_SPLIT_CPU_DIR"] = str(self._split_dir(side))
+            self._split_dir(side).mkdir(exist_ok=True)
         return env
+
+    def _split_dir(self, side: str) -> Path:
+        return self.work / side / "split-cpu"
+
+    @property
+    def _conf(self) -> Path:
+        return SPLIT_CPU_CONF if self.args.split_cpu else stack.GUNICORN_CONF
 
     def start(self) -> None:
         _log(f"work dir {self.work}")
@@ -130,7 +148,7 @@ class Bench:
         self.minter = Minter(app)
         env = self._env("service", port)
         self.sides["service"] = stack.start_gunicorn(
-            "service", "wsgi:app", self.work / "service", env, port
+            "service", "wsgi:app", self.work / "service", env, port, self._conf
         )
         self.env_shown = {k: v for k, v in env.items() if k != "CHECKOUT_SECRET_KEYS"}
         self._probe_service()
@@ -140,7 +158,7 @@ class Bench:
         env["BENCH_FLOOR_PAGE_BYTES"] = str(self.sizes["service"]["cart"])
         env["BENCH_FLOOR_LOCATION"] = self.location
         self.sides["floor"] = stack.start_gunicorn(
-            "floor", "bench.floor:app", self.work / "floor", env, port
+            "floor", "bench.floor:app", self.work / "floor", env, port, self._conf
         )
         self._probe_floor()
 
@@ -281,6 +299,8 @@ class Bench:
         for scenario in SCENARIOS:
             if scenario.key in wanted:
                 self.results[scenario.key] = self.scenario(scenario)
+        if self.args.split_cpu:
+            self.extra["split_cpu"] = self._split_cpu()
         _log("\n== Token codec (in-process, checkout_links.tokens)")
         budget = 0.3 if self.args.quick else 1.0
         self.extra["codec"] = codec.measure(self.secret, budget)
@@ -291,6 +311,28 @@ class Bench:
                 self.work / "redis-benchmark", self.extra["order_json_bytes"] or 2500, n
             )
         return self.finish()
+
+    def _split_cpu(self) -> dict[str, dict[str, float]]:
+        """Stop both sides (their workers write their tallies) and sum the tallies.
+
+        Returns µs of app CPU per request by scenario and side. Recycled
+        workers wrote theirs when they exited; warm-ups and probes count too.
+        """
+        for side in self.sides.values():
+            side.server.stop(timeout=40)
+        out: dict[str, dict[str, float]] = {}
+        for side in SIDES:
+            totals: dict[str, list[float]] = {}
+            for path in self._split_dir(side).glob("*.json"):
+                for kind, (n, cpu) in json.loads(path.read_text()).items():
+                    entry = totals.setdefault(kind, [0, 0.0])
+                    entry[0] += n
+                    entry[1] += cpu
+            for scenario in SCENARIOS:
+                n, cpu = totals.get(SPLIT_KINDS[scenario.key], [0, 0.0])
+                if n:
+                    out.setdefault(scenario.key, {})[side] = cpu / n * 1e6
+        return out
 
     def finish(self) -> int:
         data = report.collect(self, self.args)

@@ -99,11 +99,16 @@ def gunicorn_env(redis_url: str, secret: str, port: int, workdir: Path) -> dict[
 
 
 def start_gunicorn(
-    name: str, app_spec: str, workdir: Path, env: dict[str, str], port: int
+    name: str,
+    app_spec: str,
+    workdir: Path,
+    env: dict[str, str],
+    port: int,
+    conf: Path = GUNICORN_CONF,
 ) -> Gunicorn:
-    """Start one side under the shipped config; returns once ``/healthz`` answers."""
+    """Start one side under ``conf`` (the shipped config); returns once ``/healthz`` answers."""
     pidfile = workdir / "gunicorn.pid"
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(conf)]
     argv += ["--pid", str(pidfile), app_spec]
     server = ProcessServer(
         argv, port=port, log_path=workdir / "gunicorn.log", env=env, cwd=REPO, name=name
