@@ -7,8 +7,10 @@ shard hash tag
 (plus the event's delivery record), so it is atomic on a single Redis and on Redis Cluster alike,
 and revoke and spend exclude each other because both claim the same mark.
 
-Expiry is judged against the Redis server's clock (``TIME``), so every app
-instance agrees on it whatever its own clock says.
+Spending, revoking and the merchant's status judge expiry against the Redis
+server's clock (``TIME``), so every app instance agrees on it whatever its own
+clock says. The cart page only shows the state: it reads the mark alone
+(:meth:`Ledger.mark`) and the view compares with its own clock.
 """
 
 from __future__ import annotations
