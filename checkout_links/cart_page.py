@@ -76,7 +76,7 @@ def _line_html(line: Line, price: str, amount: str) -> str:
     if line.subscription:
         count = line.subscription.get("interval_count", 1)
         interval = escape(str(line.subscription.get("interval", "")))
-        every = f"{interval}" if count == 1 else f"{int(count)} {interval}s"
+        every = interval if count == 1 else f"{int(count)} {interval}s"
         parts += ['<p class="subscription">Renews every ', every, "</p>\n"]
     parts += [
         '</td>\n<td class="num">',

@@ -16,10 +16,10 @@ from flask import Flask, Response, g, has_request_context, request
 
 from checkout_links.jsonutil import dumps
 
+#: A request id we accept from the proxy: ASCII letters, digits and ``._-``.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # "message" and "asctime" are set on a record by any other handler's formatter
 # (pytest's, a Sentry hook): they would repeat "msg" and "ts" in our line.
-#: A request id we accept from the proxy (``re``'s ``[A-Za-z0-9]`` is ASCII only).
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
