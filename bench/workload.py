@@ -12,6 +12,7 @@ import random
 from typing import Any
 from urllib.parse import urlencode
 
+from checkout_links.cart_page import FIELD_NAMES
 from checkout_links.tokens import CartLine, Customer, LinkPayload, Subscription
 
 MERCHANT_ID = "bench"
@@ -67,26 +68,10 @@ LINK_REQUEST: dict[str, Any] = {
     "locale": "de",
 }
 
-#: The form a customer sends back, in the order of ``checkout.FIELDS``.
-FORM_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "phone",
-    "address",
-    "postal_code",
-    "city",
-    "region",
-    "country",
-    "tax_id",
-    "language",
-)
-
 
 def order_form(csrf_token: str) -> str:
     """The urlencoded ``POST /c/<token>`` body for one CSRF token."""
-    return urlencode([("csrf_token", csrf_token), *((f, CUSTOMER[f]) for f in FORM_FIELDS)])
+    return urlencode([("csrf_token", csrf_token), *((f, CUSTOMER[f]) for f in FIELD_NAMES)])
 
 
 _WORDS = (
