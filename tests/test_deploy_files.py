@@ -444,11 +444,12 @@ def test_gunicorn_serves_the_longest_link_and_logs_it_cut(
     assert status in {400, 414}  # gunicorn 27 says 414, older releases 400
     status, _, _ = raw_http(stub_gunicorn.port, f"POST /c/{TOKEN[:2000]}?utm=mail-42 HTTP/1.1")
     assert status == 200
-    log = stub_gunicorn.log_text()
+    log = stub_gunicorn.wait_log("the POST's access line", lambda text: "POST" in text)
     assert TOKEN[:9] not in log
     assert "mail-42" not in log
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert f"/c/{TOKEN[:8]}…" in {record["path"] for record in records}
+    posted = {record["path"] for record in records if record["method"] == "POST"}
+    assert f"/c/{TOKEN[:8]}…" in posted
 
 
 def test_gunicorn_replaces_stale_metric_files(stub_gunicorn: ProcessServer) -> None:

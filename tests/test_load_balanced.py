@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,7 +158,14 @@ def _through_nginx_from(stack: Stack, address: str) -> httpx.Client:
 
 
 def _access_record(stack: Stack, request_id: str) -> dict[str, Any]:
-    found = [r for app in stack.apps for r in access_records(app) if r["request_id"] == request_id]
+    def records() -> list[dict[str, Any]]:
+        every = [r for app in stack.apps for r in access_records(app)]
+        return [r for r in every if r["request_id"] == request_id]
+
+    # gunicorn writes the access line after the response, so give it a moment to appear.
+    deadline = time.monotonic() + 10
+    while not (found := records()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(found) == 1, f"expected one access record with request id {request_id}"
     return found[0]
 

@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -304,8 +303,13 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
         assert placed.status_code == 303
         assert placed.headers["X-Request-ID"] == "abc-123"
         assert web.post(path, data={**forms[1], "last_name": LAST}).status_code == 409
-    time.sleep(0.5)  # gunicorn writes its access line after the response
-    text = served.log_text()
+    # gunicorn writes its access line after the response; wait for the POST's.
+    text = served.wait_log(
+        "the access line of abc-123",
+        lambda text: any(
+            '"gunicorn.access"' in line and '"abc-123"' in line for line in text.splitlines()
+        ),
+    )
     for secret in [EMAIL, FIRST, LAST, api_key, "mail-7781", *slices(token)]:
         assert secret not in text
     access = [

@@ -209,6 +209,22 @@ class ProcessServer(_Managed):
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_log(self, what: str, check: Callable[[str], bool], timeout: float = 10.0) -> str:
+        """Poll the log until check(text) holds and return that text.
+
+        Servers write access lines after the response has gone out, so a client that reads
+        the log as soon as it has its answer can miss its own request's line.
+        """
+        seen = ""
+
+        def ready() -> bool:
+            nonlocal seen
+            seen = self.log_text()
+            return check(seen)
+
+        _wait_until(what, ready, timeout)
+        return seen
+
     def log_tail(self, lines: int = 40) -> str:
         tail = "\n".join(self.log_text().splitlines()[-lines:])
         return f"--- last {lines} lines of {self.log_path} ---\n{tail}"
