@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
 
-from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT, RedactingLogger
+from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT, RedactingLogger, format_atoms
 
 TOKEN = "".join(random.Random(7).choices(string.ascii_letters + string.digits + "-_", k=2000))
 PEER = ("203.0.113.7", 50123)
@@ -39,7 +40,8 @@ def logger(tmp_path: Path) -> Iterator[RedactingLogger]:
 def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parse ``raw`` with gunicorn, answer it as gunicorn's sync worker does, log it.
 
-    Returns the atoms and the access-log record (parsed from its JSON line).
+    Returns the atoms and the access-log record (parsed from its JSON line, or as
+    ``{"line": ...}`` when a test set a format that is not JSON).
     """
     server_side, client_side = socket.socketpair()
     with server_side, client_side:
@@ -52,8 +54,19 @@ def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str
         elapsed = datetime.timedelta(milliseconds=12)
         atoms = logger.atoms(resp, req, environ, elapsed)
         logger.access(resp, req, environ, elapsed)
-    lines = Path(logger.cfg.accesslog).read_text(encoding="utf-8").splitlines()
-    return atoms, json.loads(lines[-1])
+    line = Path(logger.cfg.accesslog).read_text(encoding="utf-8").splitlines()[-1]
+    # A test's own format need not be JSON; the shipped one is.
+    return atoms, json.loads(line) if line.startswith("{") else {"line": line}
+
+
+def gunicorn_atoms(logger: RedactingLogger, raw: bytes) -> set[str]:
+    """The names of the atoms gunicorn's own logger builds for ``raw``."""
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        req = next(iter(RequestParser(logger.cfg, [raw], PEER)))
+        resp, environ = wsgi.create(req, server_side, PEER, ("127.0.0.1", 8000), logger.cfg)
+        resp.start_response("200 OK", [("Content-Length", "0")])
+        return set(Logger.atoms(logger, resp, req, environ, datetime.timedelta()))
 
 
 def request(target: str, *headers: str, method: str = "POST") -> bytes:
@@ -79,7 +92,14 @@ def test_access_record_keeps_no_token_and_no_query(logger: RedactingLogger) -> N
 def test_no_atom_holds_the_token_or_the_query(logger: RedactingLogger) -> None:
     """Every atom a custom format could use (r, U, q, headers, environ) is cut."""
     referer = f"Referer: https://pay.example.com/c/{TOKEN}?step=2"
-    atoms, _ = serve(logger, request(f"/c/{TOKEN}?utm_source=mail-42", referer))
+    raw = request(f"/c/{TOKEN}?utm_source=mail-42", referer)
+    # A format that reads every atom gunicorn builds for this request.
+    every = gunicorn_atoms(logger, raw)
+    assert {"r", "U", "q", "f", "{referer}i", "{raw_uri}e", "{query_string}e"} <= every
+    logger.cfg.set("access_log_format", " ".join(f"%({name})s" for name in sorted(every)))
+    atoms, record = serve(logger, raw)
+    assert atoms.keys() >= every
+    assert TOKEN[:9] not in record["line"]
     leaks = {
         key: value
         for key, value in atoms.items()
@@ -96,7 +116,8 @@ def test_no_atom_holds_the_token_or_the_query(logger: RedactingLogger) -> None:
 def test_escaped_token_path_is_cut_too(logger: RedactingLogger) -> None:
     """A token path spelled with escapes (/%63%2F<token>), which still routes, is cut."""
     atoms, record = serve(logger, request(f"/%63%2F{TOKEN}", method="GET"))
-    assert TOKEN[:9] not in atoms["r"]
+    assert atoms["U"].startswith("/c/")
+    assert TOKEN[:9] not in atoms["U"]
     assert TOKEN[:9] not in json.dumps(record)
 
 
@@ -123,3 +144,23 @@ def test_error_log_cuts_token_from_failed_request(logger: RedactingLogger) -> No
     text = Path(logger.cfg.errorlog).read_text(encoding="utf-8")
     assert f"/c/{TOKEN[:8]}…" in text
     assert TOKEN[:9] not in text
+
+
+def test_only_the_atoms_the_format_reads_are_kept(logger: RedactingLogger) -> None:
+    """With the shipped format, the record's atoms are the format's, each cut; no other is kept."""
+    raw = request(f"/c/{TOKEN}?utm_source=mail-42", "X-Request-ID: abc-123")
+    atoms, record = serve(logger, raw)
+    wanted = format_atoms(ACCESS_LOG_FORMAT)
+    assert {"U", "q", "{x-request-id}i", "{x-forwarded-for}i"} <= wanted
+    assert "{raw_uri}e" not in wanted
+    # Headers the request lacks (X-Forwarded-For) are absent and log as "-".
+    assert atoms.keys() == wanted - {"{x-forwarded-for}i"}
+    assert record["forwarded_for"] == "-"
+    assert record["request_id"] == "abc-123"
+
+
+def test_format_atoms_reads_each_placeholder_as_gunicorn_looks_it_up() -> None:
+    """Placeholders of any conversion are found; header and environ names are lower-cased."""
+    log_format = '%(h)s "%(r)s" %(B)d %({X-Request-ID}i)s %({RAW_URI}e)s %(ts)s 100%%'
+    expected = {"h", "r", "B", "{x-request-id}i", "{raw_uri}e", "ts"}
+    assert format_atoms(log_format) == expected
