@@ -80,12 +80,13 @@ class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type h
         every: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         wanted = format_atoms(self.cfg.access_log_format)
         atoms: dict[str, Any] = {}
-        for key in wanted & every.keys():
+        for key in wanted & every.keys() - {"r"}:
             value = every[key]
             if isinstance(value, str):
                 value = _cut(key, value)
             atoms[key] = value
         if "r" in wanted:
+            # Rebuilt from the raw URI rather than cut from gunicorn's request line.
             target = redact_url(environ.get("RAW_URI", ""))
             request_line = f"{environ['REQUEST_METHOD']} {target} {environ['SERVER_PROTOCOL']}"
             atoms["r"] = request_line.translate(_JSON_ESCAPES)

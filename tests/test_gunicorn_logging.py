@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import random
@@ -22,6 +23,7 @@ from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT, RedactingLogger, 
 
 TOKEN = "".join(random.Random(7).choices(string.ascii_letters + string.digits + "-_", k=2000))
 PEER = ("203.0.113.7", 50123)
+ELAPSED = datetime.timedelta(milliseconds=12)
 
 
 @pytest.fixture
@@ -37,12 +39,9 @@ def logger(tmp_path: Path) -> Iterator[RedactingLogger]:
         handler.close()
 
 
-def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Parse ``raw`` with gunicorn, answer it as gunicorn's sync worker does, log it.
-
-    Returns the atoms and the access-log record (parsed from its JSON line, or as
-    ``{"line": ...}`` when a test set a format that is not JSON).
-    """
+@contextlib.contextmanager
+def answered(logger: RedactingLogger, raw: bytes) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """``raw`` parsed by gunicorn and answered as its sync worker does: (req, resp, environ)."""
     server_side, client_side = socket.socketpair()
     with server_side, client_side:
         req = next(iter(RequestParser(logger.cfg, [raw], PEER)))
@@ -51,22 +50,26 @@ def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str
         resp.start_response("200 OK", [("Content-Length", str(len(body)))])
         resp.write(body)
         resp.close()
-        elapsed = datetime.timedelta(milliseconds=12)
-        atoms = logger.atoms(resp, req, environ, elapsed)
-        logger.access(resp, req, environ, elapsed)
+        yield req, resp, environ
+
+
+def serve(logger: RedactingLogger, raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answer ``raw`` and log it; returns the atoms and the access-log record.
+
+    The record is parsed from its JSON line, or given as ``{"line": ...}`` when a
+    test set a format that is not JSON.
+    """
+    with answered(logger, raw) as (req, resp, environ):
+        atoms = logger.atoms(resp, req, environ, ELAPSED)
+        logger.access(resp, req, environ, ELAPSED)
     line = Path(logger.cfg.accesslog).read_text(encoding="utf-8").splitlines()[-1]
-    # A test's own format need not be JSON; the shipped one is.
     return atoms, json.loads(line) if line.startswith("{") else {"line": line}
 
 
 def gunicorn_atoms(logger: RedactingLogger, raw: bytes) -> set[str]:
     """The names of the atoms gunicorn's own logger builds for ``raw``."""
-    server_side, client_side = socket.socketpair()
-    with server_side, client_side:
-        req = next(iter(RequestParser(logger.cfg, [raw], PEER)))
-        resp, environ = wsgi.create(req, server_side, PEER, ("127.0.0.1", 8000), logger.cfg)
-        resp.start_response("200 OK", [("Content-Length", "0")])
-        return set(Logger.atoms(logger, resp, req, environ, datetime.timedelta()))
+    with answered(logger, raw) as (req, resp, environ):
+        return set(Logger.atoms(logger, resp, req, environ, ELAPSED))
 
 
 def request(target: str, *headers: str, method: str = "POST") -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from tests.support.realapp import (
     sample,
     scrape,
 )
-from tests.support.servers import ProcessServer, RedisServer
+from tests.support.servers import ProcessServer, RedisServer, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -163,9 +162,8 @@ def _access_record(stack: Stack, request_id: str) -> dict[str, Any]:
         return [r for r in every if r["request_id"] == request_id]
 
     # gunicorn writes the access line after the response, so give it a moment to appear.
-    deadline = time.monotonic() + 10
-    while not (found := records()) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(f"an access record with request id {request_id}", lambda: bool(records()), 10.0)
+    found = records()
     assert len(found) == 1, f"expected one access record with request id {request_id}"
     return found[0]
 

@@ -16,8 +16,8 @@ from .servers import (
     _command,
     _info,
     _Managed,
-    _wait_until,
     free_port,
+    wait_until,
 )
 
 SENTINEL_MASTER = "mymaster"
@@ -85,12 +85,12 @@ class RedisSentinelSetup(_Managed):
         try:
             self.master.start()
             self.replica.start()
-            _wait_until("replica sync", self._replica_synced, 30.0, self.replica.process)
+            wait_until("replica sync", self._replica_synced, 30.0, self.replica.process)
             for sentinel in self.sentinels:
                 sentinel.start()
             for sentinel in self.sentinels:
                 check = functools.partial(self._sentinel_ready, sentinel.port)
-                _wait_until(f"{sentinel.name} seeing master, replica, peers", check, 30.0, sentinel)
+                wait_until(f"{sentinel.name} seeing master, replica, peers", check, 30.0, sentinel)
         except BaseException:
             self.stop()
             raise
@@ -109,7 +109,7 @@ class RedisSentinelSetup(_Managed):
                 and _info(self.replica.port, "replication")["role"] == "master"
             )
 
-        _wait_until("Sentinel failover to the replica", promoted, timeout)
+        wait_until("Sentinel failover to the replica", promoted, timeout)
         return HOST, self.replica.port
 
     def stop(self) -> None:

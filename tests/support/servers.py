@@ -59,10 +59,10 @@ def _connects(host: str, port: int) -> bool:
 
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
     """Block until something accepts TCP connections on host:port, else raise TimeoutError."""
-    _wait_until(f"TCP accept on {host}:{port}", functools.partial(_connects, host, port), timeout)
+    wait_until(f"TCP accept on {host}:{port}", functools.partial(_connects, host, port), timeout)
 
 
-def _wait_until(
+def wait_until(
     what: str, check: Callable[[], bool], timeout: float, proc: ProcessServer | None = None
 ) -> None:
     """Poll check() until true; fail fast with the log tail if proc dies meanwhile."""
@@ -164,7 +164,7 @@ class ProcessServer(_Managed):
 
     def wait_port(self, timeout: float = 10.0) -> None:
         check = functools.partial(_connects, HOST, self.port)
-        _wait_until(f"TCP accept by {self.name}", check, timeout, self)
+        wait_until(f"TCP accept by {self.name}", check, timeout, self)
 
     def wait_http(self, path: str = "/healthz", timeout: float = 20.0) -> None:
         """Poll GET http://127.0.0.1:PORT{path} until it answers 200 (redirects do not count)."""
@@ -181,7 +181,7 @@ class ProcessServer(_Managed):
             finally:
                 conn.close()
 
-        _wait_until(f"HTTP 200 from {self.name} on {path}", ok, timeout, self)
+        wait_until(f"HTTP 200 from {self.name} on {path}", ok, timeout, self)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the leader so it shuts down cleanly; SIGKILL the group after timeout."""
@@ -222,7 +222,7 @@ class ProcessServer(_Managed):
             seen = self.log_text()
             return check(seen)
 
-        _wait_until(what, ready, timeout)
+        wait_until(what, ready, timeout)
         return seen
 
     def log_tail(self, lines: int = 40) -> str:
@@ -238,7 +238,7 @@ def _kill_all() -> None:
 
 def _client(port: int) -> redis.Redis:
     # No retries: redis-py's default backoff would stall every poll for seconds and hide a
-    # dead server; _wait_until does the retrying, and tests want failures to surface at once.
+    # dead server; wait_until does the retrying, and tests want failures to surface at once.
     return redis.Redis(
         host=HOST, port=port, socket_timeout=2.0, decode_responses=True, retry=Retry(NoBackoff(), 0)
     )
@@ -330,7 +330,7 @@ class RedisServer(_Managed):
         for attempt in range(3):
             assert self.process is not None
             try:
-                _wait_until(
+                wait_until(
                     f"PING and loading:0 from {self.name}", self._ready, timeout, self.process
                 )
                 break
@@ -415,7 +415,7 @@ class RedisCluster(_Managed):
                 raise ServerStartError(f"{' '.join(argv)} failed:\n{res.stdout}{res.stderr}")
             for node in self.nodes:
                 check = functools.partial(self._node_ok, node)
-                _wait_until(f"cluster_state:ok on {node.name}", check, 30.0, node.process)
+                wait_until(f"cluster_state:ok on {node.name}", check, 30.0, node.process)
         except BaseException:
             self.stop()
             raise
