@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import msgspec
 
 from bench.workload import codec_payload
-from checkout_links.config import Settings
-from checkout_links.tokens import KeyRing, TokenCodec
+from checkout_links.core.config import Settings
+from checkout_links.core.keyring import KeyRing
+from checkout_links.core.tokens import TokenCodec
 
 LINE_COUNTS = (1, 5, 20, 50, 100)
 

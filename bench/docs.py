@@ -257,7 +257,7 @@ def _codec(data: dict[str, Any]) -> list[str]:
     out = [
         "## Token size and codec speed",
         "",
-        "`checkout_links.tokens.TokenCodec` in-process, median of 5 repeats. Carts of "
+        "`checkout_links.core.tokens.TokenCodec` in-process, median of 5 repeats. Carts of "
         "varied lines (every third overrides name, price, sku and properties; the rest "
         "quantity and sometimes a property) with a full customer block, "
         "`additional_data`, `external_ref`, `return_url` and `locale`. *Fits* means "

@@ -22,8 +22,9 @@ import redis
 from flask import Flask
 
 from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
-from checkout_links.schemas import LinkIn
-from checkout_links.services import Services, services
+from checkout_links.core.schemas import LinkIn
+from checkout_links.core.services import Services
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, make_app
 
 

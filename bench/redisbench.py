@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import start_redis
-from checkout_links.ledger import _SPEND
+from checkout_links.core.ledger import _SPEND
 
 
 @dataclass(frozen=True)

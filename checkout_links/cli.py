@@ -15,10 +15,10 @@ from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
 from checkout_links import create_app
-from checkout_links.catalog import validate_product
-from checkout_links.errors import CheckoutError, ConfigError, ValidationFailed
-from checkout_links.schemas import ProductIn
-from checkout_links.services import services
+from checkout_links.core.catalog import validate_product
+from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
+from checkout_links.core.schemas import ProductIn
+from checkout_links.web.extensions import services
 from checkout_links.webhooks import validate_webhook_url
 
 #: The product id rule of the merchant API (``schemas.ProductId``).

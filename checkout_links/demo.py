@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from checkout_links.errors import Conflict
-from checkout_links.schemas import ProductIn
-from checkout_links.services import services
+from checkout_links.core.errors import Conflict
+from checkout_links.core.schemas import ProductIn
+from checkout_links.web.extensions import services
 
 DEMO_MERCHANT = "demo"
 

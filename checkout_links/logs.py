@@ -7,17 +7,14 @@ reasons, never request bodies.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import sys
+from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from checkout_links.core.jsonutil import dumps
 
-from checkout_links.jsonutil import dumps
-
-#: A request id we accept from the proxy: ASCII letters, digits and ``._-``.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: The id of the request being served, set by the web app for its duration.
+REQUEST_ID: ContextVar[str | None] = ContextVar("checkout_request_id", default=None)
 # "message" and "asctime" are set on a record by any other handler's formatter
 # (pytest's, a Sentry hook): they would repeat "msg" and "ts" in our line.
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -33,8 +30,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if has_request_context():
-            entry["request_id"] = getattr(g, "request_id", None)
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
@@ -52,21 +50,3 @@ def configure(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-
-
-def init_app(app: Flask) -> None:
-    configure(app.config["CHECKOUT_SETTINGS"].log_level)
-
-    @app.before_request
-    def _request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        # Accept the proxy's id only when it looks like one, so a client cannot
-        # inject text into our logs through it. ASCII only, the same rule as
-        # deploy/nginx.conf's.
-        ok = incoming and _REQUEST_ID.fullmatch(incoming)
-        g.request_id = incoming if ok else os.urandom(16).hex()
-
-    @app.after_request
-    def _echo(response: Response) -> Response:
-        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-        return response

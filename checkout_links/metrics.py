@@ -1,4 +1,4 @@
-"""Prometheus metrics, and ``GET /metrics``.
+"""Prometheus metrics of the web app and the worker (served at ``GET /metrics``).
 
 Under gunicorn, set ``PROMETHEUS_MULTIPROC_DIR`` (``deploy/gunicorn.conf.py``
 prepares it) and every worker's samples are aggregated at scrape time.
@@ -7,11 +7,8 @@ prepares it) and every worker's samples are aggregated at scrape time.
 from __future__ import annotations
 
 import os
-import time
 
-from flask import Flask, Response, g, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -53,30 +50,3 @@ def render() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest()
-
-
-#: Labelled children by (endpoint, method, status): ``labels()`` costs more
-#: than the observation itself, and the set of keys is small and fixed.
-_children: dict[tuple[str, str, int], Histogram] = {}
-
-
-def init_app(app: Flask) -> None:
-    @app.before_request
-    def _start() -> None:
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        started = g.get("started")
-        if started is not None:
-            # The endpoint name, never the path: paths hold tokens and ids.
-            key = (request.endpoint or "unmatched", request.method, response.status_code)
-            child = _children.get(key)
-            if child is None:
-                child = _children[key] = REQUEST_LATENCY.labels(key[0], key[1], str(key[2]))
-            child.observe(time.perf_counter() - started)
-        return response
-
-    @app.get("/metrics")
-    def metrics_view() -> Response:
-        return Response(render(), mimetype=CONTENT_TYPE_LATEST)

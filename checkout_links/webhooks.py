@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from checkout_links.errors import ValidationFailed
+from checkout_links.core.errors import ValidationFailed
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "checkout-links-webhooks/1"

@@ -29,9 +29,10 @@ from typing import Any
 import httpx
 import redis.exceptions
 
-from checkout_links import events, keys, metrics
-from checkout_links.services import Services
-from checkout_links.tokens import link_rand_of_event
+from checkout_links import metrics
+from checkout_links.core import events, keys
+from checkout_links.core.ids import link_rand_of_event
+from checkout_links.core.services import Services
 from checkout_links.webhooks import deliver, http_client
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ class Worker:
         return 1
 
     def _send(self, record: dict[str, Any]) -> Any:
-        from checkout_links.errors import NotFound
+        from checkout_links.core.errors import NotFound
         from checkout_links.webhooks import Attempt
 
         try:

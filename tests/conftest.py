@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from checkout_links import create_app
-from checkout_links.schemas import ProductIn
-from checkout_links.services import services
+from checkout_links.core.schemas import ProductIn
+from checkout_links.web.extensions import services
 
 SECRET_A = "a" * 40
 SECRET_B = "b" * 40

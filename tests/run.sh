@@ -20,5 +20,6 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
 echo "== ruff";  python3 -m ruff check . && python3 -m ruff format --check .
 echo "== mypy";  python3 -m mypy checkout_links
+echo "== import-linter"; lint-imports --no-cache
 echo "== pytest"
 python3 -m pytest -p no:cacheprovider "$@"

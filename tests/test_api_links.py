@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from checkout_links.config import MAX_REQUEST_LINE
-from checkout_links.services import services
+from checkout_links.core.config import MAX_REQUEST_LINE
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body
 
 LINKS = "/api/v1/links"
@@ -809,7 +809,7 @@ def test_email_check_agrees_with_email_validator(address: str) -> None:
     """The fast email path accepts and rejects exactly what email-validator does."""
     from email_validator import EmailNotValidError, validate_email
 
-    from checkout_links.schemas import check_email
+    from checkout_links.core.schemas import check_email
 
     try:
         expected: str | None = validate_email(address, check_deliverability=False).normalized

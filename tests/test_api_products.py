@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.services import services
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, make_app, problem_body
 
 WIDGET = {
@@ -307,7 +307,7 @@ def test_revoking_in_the_same_process_is_immediate(fake_redis: fakeredis.FakeRed
 
 def test_revoking_another_merchants_key_is_not_found(app: Flask, api_key: str) -> None:
     """A merchant cannot revoke a key id that belongs to another merchant."""
-    from checkout_links.errors import NotFound
+    from checkout_links.core.errors import NotFound
 
     add_merchant(app, "globex")
     with app.app_context(), pytest.raises(NotFound):

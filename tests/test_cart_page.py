@@ -1,4 +1,4 @@
-"""The cart page's HTML fragments, built outside Jinja (checkout_links.cart_page)."""
+"""The cart page's HTML fragments, built outside Jinja (checkout_links.web.cart_page)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import markupsafe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkout_links import cart_page
-from checkout_links.links import Line
+from checkout_links.core.links import Line
+from checkout_links.web import cart_page
 
 
 def _line(**changes: Any) -> Line:

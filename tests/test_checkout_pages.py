@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from werkzeug.test import TestResponse
 
-from checkout_links.services import services
-from checkout_links.tokens import CartLine, LinkPayload
+from checkout_links.core.tokens import CartLine, LinkPayload
+from checkout_links.web.extensions import services
 from tests.conftest import SECRET_A, SECRET_B, add_merchant, csrf_of, link_path, make_app
 
 CUSTOMER = {
@@ -593,6 +593,24 @@ def test_links_survive_key_rotation_and_die_with_their_key(
     fresh_path = link_path(fresh["url"])
     assert only_new.test_client().get(fresh_path).status_code == 200, "the newest key signs"
     assert old.test_client().get(fresh_path).status_code == 404
+
+
+def test_confirmation_pages_are_signed_with_the_newest_key_during_a_rotation(
+    fake_redis: fakeredis.FakeRedis,
+) -> None:
+    """A confirmation made under "A,B" opens on an instance that already dropped A."""
+    rotated = make_app(fake_redis, secret_keys=f"{SECRET_A},{SECRET_B}")
+    auth = {"Authorization": f"Bearer {add_merchant(rotated)}"}
+    rotated_client = rotated.test_client()
+    response = place(rotated_client, issue(rotated_client, auth))
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/done/")
+    only_new = make_app(fake_redis, secret_keys=SECRET_B)
+    only_old = make_app(fake_redis, secret_keys=SECRET_A)
+    assert only_new.test_client().get(location).status_code == 200
+    assert only_old.test_client().get(location).status_code == 404, "A no longer signs"
+    assert rotated_client.get(location).status_code == 200
 
 
 def _token_issued_in(app: Flask, auth: dict[str, str], seconds_ahead: int) -> str:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 from checkout_links.cli import cli
-from checkout_links.services import services
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, make_app
 
 Run = Callable[..., Result]

@@ -15,9 +15,9 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links import keys
-from checkout_links.services import Services
-from checkout_links.tokens import link_rand_of_order
+from checkout_links.core import keys
+from checkout_links.core.ids import link_rand_of_order
+from checkout_links.core.services import Services
 from checkout_links.worker import Worker
 from tests.conftest import add_merchant, csrf_of, link_path, make_app
 from tests.support.realapp import gunicorn_app, http_client, issue_link, path_of, race_one_link

@@ -23,9 +23,9 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links import keys
-from checkout_links.services import services
-from checkout_links.tokens import order_id_for
+from checkout_links.core import keys
+from checkout_links.core.ids import order_id_for
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, link_path, make_app
 from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
 

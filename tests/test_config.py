@@ -8,9 +8,10 @@ import re
 import pytest
 
 from checkout_links import create_app
-from checkout_links.config import MAX_REQUEST_LINE, REQUEST_LINE_MARGIN, load_settings
-from checkout_links.errors import ConfigError
-from checkout_links.tokens import KeyRing, LinkPayload, TokenCodec
+from checkout_links.core.config import MAX_REQUEST_LINE, REQUEST_LINE_MARGIN, load_settings
+from checkout_links.core.errors import ConfigError
+from checkout_links.core.keyring import KeyRing
+from checkout_links.core.tokens import LinkPayload, TokenCodec
 from tests.conftest import SECRET_A, SECRET_B
 
 SECRET_C = "c" * 32

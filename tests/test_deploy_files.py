@@ -22,7 +22,7 @@ import redis
 import yaml
 from gunicorn.config import Config
 
-from checkout_links.config import MAX_REQUEST_LINE
+from checkout_links.core.config import MAX_REQUEST_LINE
 from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT
 from tests.support.realapp import render_nginx_conf
 from tests.support.servers import HOST, ProcessServer, free_port

@@ -14,9 +14,9 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links import keys
-from checkout_links.services import services
-from checkout_links.tokens import link_rand_of_order, order_id_for
+from checkout_links.core import keys
+from checkout_links.core.ids import link_rand_of_order, order_id_for
+from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, csrf_of, link_path, make_app
 from tests.support.servers import RedisServer
 
@@ -171,13 +171,17 @@ def test_unsafe_redis_settings_are_reported_at_start_up_and_by_readyz(
     """Without AOF and with an evicting policy, create_app warns loudly and /readyz lists both."""
     server = RedisServer(tmp_path / "unsafe", appendonly=False, maxmemory_policy="allkeys-lru")
     with server:
-        with caplog.at_level(logging.WARNING, logger="checkout_links.store"):
+        with caplog.at_level(logging.WARNING, logger="checkout_links.web.extensions"):
             app = redis_app(server)
-        logged = [r.getMessage() for r in caplog.records if r.name == "checkout_links.store"]
+        logged = [
+            r.getMessage() for r in caplog.records if r.name == "checkout_links.web.extensions"
+        ]
         unsafe = [msg for msg in logged if msg.startswith("UNSAFE REDIS SETTING")]
         assert any("maxmemory-policy" in msg and "allkeys-lru" in msg for msg in unsafe), logged
         assert any("appendonly" in msg for msg in unsafe), logged
-        assert all(r.levelno >= logging.WARNING for r in caplog.records if r.name.endswith("store"))
+        assert all(
+            r.levelno >= logging.WARNING for r in caplog.records if r.name.endswith("extensions")
+        )
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 200
         warnings = ready.get_json()["warnings"]

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from checkout_links.config import Settings
+from checkout_links.core.config import Settings
 from tests.conftest import add_merchant, make_app
 from tests.support.realapp import (
     balanced,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from checkout_links.money import (
+from checkout_links.core.money import (
     MAX_AMOUNT,
     check_currency,
     format_money,
@@ -150,7 +150,7 @@ def test_fast_money_format_matches_babel(locale: str, currency: str) -> None:
     """The cached formatter prints exactly what Babel's format_currency prints."""
     from babel.numbers import format_currency
 
-    from checkout_links.money import format_money, quantize
+    from checkout_links.core.money import format_money, quantize
 
     for raw in ("0", "0.5", "7", "1234.5", "999999.99", "1234567.891", "100000000000"):
         amount = quantize(Decimal(raw), currency)

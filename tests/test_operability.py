@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from checkout_links import store
+from checkout_links.core import store
 from checkout_links.logs import JsonFormatter
 from tests.conftest import add_merchant, csrf_of, link_path, make_app
 from tests.support.realapp import gunicorn_app, http_client, issue_link, path_of, sample, scrape

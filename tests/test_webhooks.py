@@ -25,8 +25,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from checkout_links import webhooks
 from checkout_links.cli import cli
-from checkout_links.merchants import new_webhook_secret
-from checkout_links.services import services
+from checkout_links.core.merchants import new_webhook_secret
+from checkout_links.web.extensions import services
 from checkout_links.worker import Worker
 from tests.conftest import add_merchant, csrf_of, link_path, make_app
 from tests.support.webhook_receiver import HUGE_BYTES, Receiver
@@ -512,7 +512,7 @@ def test_redelivery_requested_during_an_attempt_is_not_lost(
 def test_worker_trims_outbox_entries_older_than_a_day() -> None:
     """The outbox streams do not grow forever: entries older than a day are trimmed,
     newer ones are kept."""
-    from checkout_links import keys
+    from checkout_links.core import keys
 
     app = make_app(_redis(), **FAST)
     with app.app_context():

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks import Webhook
 
-from checkout_links.services import services
+from checkout_links.web.extensions import services
 from tests.conftest import SECRET_A, add_merchant, make_app
 from tests.support.servers import ProcessServer, RedisServer, free_port
 from tests.support.webhook_receiver import Receiver

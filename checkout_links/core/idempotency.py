@@ -14,10 +14,10 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.errors import ValidationFailed
-from checkout_links.jsonutil import dumps, loads
-from checkout_links.store import Redis
+from checkout_links.core import keys
+from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.jsonutil import dumps, loads
+from checkout_links.core.store import Redis
 
 TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255

@@ -1,23 +1,24 @@
 """The objects one app instance works with, built once at start-up.
 
-Views reach them through :func:`services`; domain modules receive what they
-need as arguments, so they stay usable without Flask.
+The web side keeps one :class:`Services` per app (``web.extensions``), the
+worker and the CLI build their own; domain modules receive what they need as
+arguments, so they stay usable without Flask.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from flask import Flask, current_app
-
-from checkout_links.catalog import Catalog
-from checkout_links.config import Settings
-from checkout_links.ledger import Ledger
-from checkout_links.links import Links
-from checkout_links.merchants import Merchants
-from checkout_links.store import Redis
-from checkout_links.tokens import FormTokens, KeyRing, LinkIds, TokenCodec
+from checkout_links.core.catalog import Catalog
+from checkout_links.core.config import Settings
+from checkout_links.core.formtokens import FormTokens
+from checkout_links.core.ids import LinkIds
+from checkout_links.core.keyring import KeyRing
+from checkout_links.core.ledger import Ledger
+from checkout_links.core.links import Links
+from checkout_links.core.merchants import Merchants
+from checkout_links.core.store import Redis
+from checkout_links.core.tokens import TokenCodec
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,3 @@ def build(settings: Settings, client: Redis) -> Services:
         ledger=Ledger(client, settings.clock_skew_seconds, settings.ledger_retention_seconds),
         form_tokens=FormTokens(keyring),
     )
-
-
-def init_app(app: Flask) -> None:
-    settings = app.config["CHECKOUT_SETTINGS"]
-    app.extensions["checkout"] = build(settings, app.extensions["checkout_redis"])
-
-
-def services() -> Services:
-    """The current app's services."""
-    return cast(Services, current_app.extensions["checkout"])

@@ -11,12 +11,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.errors import InvalidToken, NotFound, ValidationFailed
-from checkout_links.jsonutil import loads
-from checkout_links.links import Line, total_of
-from checkout_links.store import Redis
-from checkout_links.tokens import LinkPayload, link_rand_of_order
+from checkout_links.core import keys
+from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
+from checkout_links.core.ids import link_rand_of_order
+from checkout_links.core.jsonutil import loads
+from checkout_links.core.links import Line, total_of
+from checkout_links.core.store import Redis
+from checkout_links.core.tokens import LinkPayload
 
 
 def build_order(

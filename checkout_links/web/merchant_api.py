@@ -9,31 +9,24 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
-from checkout_links import events, idempotency, metrics, orders
-from checkout_links.errors import (
-    CheckoutError,
+from checkout_links import metrics
+from checkout_links.core import events, idempotency, orders
+from checkout_links.core.errors import (
+    BadRequest,
     Conflict,
     InvalidToken,
     NotFound,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from checkout_links.jsonutil import dumps
-from checkout_links.schemas import LinkIn, ProductIn
-from checkout_links.services import services
+from checkout_links.core.jsonutil import dumps
+from checkout_links.core.schemas import LinkIn, ProductIn
+from checkout_links.web.extensions import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 M = TypeVar("M", bound=BaseModel)
 _PRODUCT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-class BadRequest(CheckoutError):
-    """The body is not valid JSON."""
-
-    status = 400
-    title = "Bad request"
-    slug = "bad-request"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -202,6 +195,6 @@ def redeliver_event(event_id: str) -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from checkout_links.openapi import document
+    from checkout_links.web.openapi import document
 
     return json_response(document())

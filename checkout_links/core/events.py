@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.errors import InvalidToken, NotFound
-from checkout_links.jsonutil import dumps
-from checkout_links.orders import load_order, merge_index_page, public
-from checkout_links.store import Redis
-from checkout_links.tokens import link_rand_of_event
+from checkout_links.core import keys
+from checkout_links.core.errors import InvalidToken, NotFound
+from checkout_links.core.ids import link_rand_of_event
+from checkout_links.core.jsonutil import dumps
+from checkout_links.core.orders import load_order, merge_index_page, public
+from checkout_links.core.store import Redis
 
 _INT_FIELDS = ("attempts", "created_ms", "next_ms", "last_attempt_ms", "last_status")
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from checkout_links.errors import ConfigError
+from checkout_links.core.errors import ConfigError
 
 #: Gunicorn's hard maximum for a request line; ``deploy/gunicorn.conf.py`` and
 #: ``deploy/nginx.conf`` are set to accept it, and a test checks they agree.

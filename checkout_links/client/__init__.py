@@ -1,7 +1,8 @@
 """A small Python client for the checkout-links merchant API, and webhook verification.
 
-Standalone on purpose: it needs only ``httpx`` and the standard library, so a
-merchant may copy this one file into their own project.
+Standalone on purpose: it needs only ``httpx`` and the standard library, and
+imports nothing of the server, so a merchant may copy this package into their
+own project.
 
     with CheckoutLinksClient("https://pay.example.com", api_key) as api:
         link = api.create_link([{"id": "pro-licence", "price": "1249.00"}])
@@ -15,81 +16,47 @@ revoking a link, and ``create_link``, which always sends an ``Idempotency-Key``
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, Self
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
 
+from checkout_links.client.errors import (
+    AuthenticationError,
+    CheckoutLinksError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServiceUnavailableError,
+    TransportError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from checkout_links.client.webhooks import HeaderMapping, verify_webhook
+
+__all__ = [
+    "AuthenticationError",
+    "CheckoutLinksClient",
+    "CheckoutLinksError",
+    "ConflictError",
+    "HeaderMapping",
+    "NotFoundError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "TransportError",
+    "ValidationError",
+    "WebhookVerificationError",
+    "verify_webhook",
+]
+
 USER_AGENT = "checkout-links-python/1"
-
-
-class CheckoutLinksError(Exception):
-    """Base of every error this module raises.
-
-    For an HTTP error, ``status`` is its status code and ``problem`` the
-    RFC 9457 problem+json body; ``detail`` and ``errors`` are read from it.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        problem: dict[str, Any] | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.problem: dict[str, Any] = problem or {}
-        self.detail: str = str(self.problem.get("detail") or message)
-        errors = self.problem.get("errors")
-        #: ``[{"loc": [...], "msg": "..."}]`` on validation failures, else ``[]``.
-        self.errors: list[dict[str, Any]] = errors if isinstance(errors, list) else []
-        #: Seconds from the ``Retry-After`` header, when the server sent one.
-        self.retry_after = retry_after
-
-
-class AuthenticationError(CheckoutLinksError):
-    """401: no, unknown or revoked API key."""
-
-
-class NotFoundError(CheckoutLinksError):
-    """404: unknown id, or an id that belongs to another merchant."""
-
-
-class ConflictError(CheckoutLinksError):
-    """409: the request conflicts with the current state (revoking a completed link)."""
-
-
-class ValidationError(CheckoutLinksError):
-    """422: the request is invalid; ``errors`` says where (``loc``) and why (``msg``)."""
-
-
-class RateLimitError(CheckoutLinksError):
-    """429: too many requests; ``retry_after`` says when to come back."""
-
-
-class ServiceUnavailableError(CheckoutLinksError):
-    """503: the service's ledger store is unreachable; nothing was changed."""
-
-
-class TransportError(CheckoutLinksError):
-    """The request failed on the network (connection refused, timeout, ...); no status."""
-
-
-class WebhookVerificationError(CheckoutLinksError):
-    """A webhook request that is not provably ours and fresh: answer it with 4xx."""
 
 
 _BY_STATUS: dict[int, type[CheckoutLinksError]] = {
@@ -340,85 +307,3 @@ def _page(cursor: str | None, limit: int) -> dict[str, str]:
     if cursor:
         params["cursor"] = cursor
     return params
-
-
-class HeaderMapping(Protocol):
-    """Headers as ``verify_webhook`` reads them.
-
-    Any ``Mapping[str, str]`` fits, and so do ``httpx.Headers`` and Flask's
-    ``request.headers`` (which is no ``Mapping`` to a type checker).
-    """
-
-    def get(self, key: str, /) -> str | None: ...
-    def items(self) -> Iterable[tuple[str, str]]: ...
-
-
-def _header(headers: HeaderMapping, name: str) -> str:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    if not value:
-        raise WebhookVerificationError(f"missing {name} header")
-    return value
-
-
-def _key(secret: str) -> bytes:
-    encoded = secret.removeprefix("whsec_")
-    try:
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except binascii.Error:
-        raise ValueError("a webhook secret is 'whsec_' followed by base64") from None
-    if not key:
-        raise ValueError("the webhook secret is empty")
-    return key
-
-
-def verify_webhook(
-    body: bytes,
-    headers: HeaderMapping,
-    secret: str | Sequence[str],
-    *,
-    tolerance: int = 300,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """The event of a webhook request, once its signature and timestamp check out.
-
-    ``body`` must be the raw request body (re-serialized JSON will not verify);
-    ``headers`` may be any mapping (names are looked up case-insensitively), including
-    ``request.headers`` in Flask.
-    ``secret`` may be a list while you rotate secrets: any one may match. The
-    timestamp must be within ``tolerance`` seconds of ``now``, either way.
-    Raises :class:`WebhookVerificationError`, or ``ValueError`` for a malformed secret.
-    """
-    msg_id = _header(headers, "webhook-id")
-    raw_ts = _header(headers, "webhook-timestamp")
-    signatures = _header(headers, "webhook-signature")
-    if not (raw_ts.isascii() and raw_ts.isdigit()):
-        raise WebhookVerificationError("invalid webhook-timestamp header")
-    current = time.time() if now is None else now
-    if abs(current - int(raw_ts)) > tolerance:
-        raise WebhookVerificationError("webhook-timestamp is outside the tolerance")
-    keys = [_key(secret)] if isinstance(secret, str) else [_key(s) for s in secret]
-    if not keys:
-        raise ValueError("no webhook secret given")
-    signed = f"{msg_id}.{raw_ts}.".encode() + body
-    expected = [hmac.new(key, signed, hashlib.sha256).digest() for key in keys]
-    for candidate in signatures.split():
-        version, _, encoded = candidate.partition(",")
-        if version != "v1":
-            continue
-        try:
-            given = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            continue
-        if any(hmac.compare_digest(given, digest) for digest in expected):
-            break
-    else:
-        raise WebhookVerificationError("no matching signature")
-    try:
-        event = json.loads(body)
-    except ValueError:
-        raise WebhookVerificationError("the body is not JSON") from None
-    if not isinstance(event, dict):
-        raise WebhookVerificationError("the body is not a JSON object")
-    return event

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from markupsafe import Markup
 
-from checkout_links.links import Line
+from checkout_links.core.links import Line
 
 #: The customer form: (name, label, input type, autocomplete token).
 FIELDS = (

@@ -13,13 +13,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.cache import TTLCache
-from checkout_links.errors import NotFound, ValidationFailed
-from checkout_links.jsonutil import dumps, loads
-from checkout_links.money import parse_amount
-from checkout_links.schemas import ProductIn
-from checkout_links.store import Redis
+from checkout_links.core import keys
+from checkout_links.core.cache import TTLCache
+from checkout_links.core.errors import NotFound, ValidationFailed
+from checkout_links.core.jsonutil import dumps, loads
+from checkout_links.core.money import parse_amount
+from checkout_links.core.schemas import ProductIn
+from checkout_links.core.store import Redis
 
 
 def _check_money(product: ProductIn) -> list[dict[str, Any]]:

@@ -20,9 +20,10 @@ from flask_limiter.util import get_remote_address
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from checkout_links import checkout, merchant_api
-from checkout_links.config import Settings
-from checkout_links.errors import RateLimited, render_error
+from checkout_links.core.config import Settings
+from checkout_links.core.errors import RateLimited
+from checkout_links.web import checkout, merchant_api
+from checkout_links.web.problems import render_error
 
 
 def _api_key_id() -> str:

@@ -25,7 +25,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from checkout_links.money import check_currency
+from checkout_links.core.money import check_currency
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.store import Redis
+from checkout_links.core import keys
+from checkout_links.core.store import Redis
 
 _SPEND = """
 local mark = redis.call('GET', KEYS[1])

@@ -17,12 +17,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from checkout_links import keys
-from checkout_links.cache import TTLCache
-from checkout_links.errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from checkout_links.jsonutil import dumps, loads
-from checkout_links.money import check_currency
-from checkout_links.store import Redis
+from checkout_links.core import keys
+from checkout_links.core.cache import TTLCache
+from checkout_links.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from checkout_links.core.jsonutil import dumps, loads
+from checkout_links.core.money import check_currency
+from checkout_links.core.store import Redis
 
 
 def _now() -> str:

@@ -17,13 +17,12 @@ from urllib.parse import urlsplit
 
 import redis
 import redis.exceptions
-from flask import Flask, current_app
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from checkout_links.errors import ConfigError, StoreUnavailable
+from checkout_links.core.errors import ConfigError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +100,6 @@ def _fake_server() -> Any:
     return _FAKE_SERVER
 
 
-def get_redis() -> Redis:
-    """The current app's Redis client."""
-    return cast(Redis, current_app.extensions["checkout_redis"])
-
-
 _STORE_ERRORS = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
@@ -141,22 +135,3 @@ def check_durability(client: Redis) -> list[str]:
     if aof not in ("yes", b"yes"):
         warnings.append("Redis appendonly is off: a crash can forget spent links")
     return warnings
-
-
-def init_app(app: Flask) -> None:
-    """Create the process's client and warn loudly about unsafe set-ups."""
-    settings = app.config["CHECKOUT_SETTINGS"]
-    client = app.config.get("REDIS_CLIENT") or connect(settings.redis_url)
-    app.extensions["checkout_redis"] = client
-    if settings.redis_url is None and app.config.get("REDIS_CLIENT") is None:
-        log.warning(
-            "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
-            "Links, orders and merchants live only in this process and are lost at exit. "
-            "Never run it with more than one process."
-        )
-    else:
-        try:
-            for warning in check_durability(client):
-                log.warning("UNSAFE REDIS SETTING: %s", warning)
-        except redis.exceptions.RedisError as exc:
-            log.warning("Redis not reachable at start-up (%s); /readyz will say 503", exc)

@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from checkout_links.catalog import Catalog
-from checkout_links.config import Settings
-from checkout_links.errors import ValidationFailed
-from checkout_links.money import MAX_AMOUNT, minor_units, parse_amount
-from checkout_links.schemas import LinkIn, LinkLineIn
-from checkout_links.tokens import CartLine, Customer, LinkIds, LinkPayload, Subscription, TokenCodec
+from checkout_links.core.catalog import Catalog
+from checkout_links.core.config import Settings
+from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.ids import LinkIds
+from checkout_links.core.money import MAX_AMOUNT, minor_units, parse_amount
+from checkout_links.core.schemas import LinkIn, LinkLineIn
+from checkout_links.core.tokens import CartLine, Customer, LinkPayload, Subscription, TokenCodec
 
 _TEXT_FIELDS = ("name", "sku", "vendor_code", "name_for_invoice", "description")
 

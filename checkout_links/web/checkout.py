@@ -8,26 +8,25 @@ failures leave the link usable.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 
-from checkout_links import cart_page, metrics
-from checkout_links.errors import Conflict, InvalidToken, LinkGone, NotFound
-from checkout_links.jsonutil import dumps
-from checkout_links.links import Line, total_of
-from checkout_links.money import format_money
-from checkout_links.orders import build_order, load_order
-from checkout_links.schemas import CustomerIn
-from checkout_links.services import Services, services
-from checkout_links.tokens import LinkPayload, event_id_for, order_id_for
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+from checkout_links import metrics
+from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound
+from checkout_links.core.ids import event_id_for, order_id_for
+from checkout_links.core.jsonutil import dumps
+from checkout_links.core.links import Line, total_of
+from checkout_links.core.money import format_money
+from checkout_links.core.orders import build_order, load_order
+from checkout_links.core.schemas import CustomerIn
+from checkout_links.core.services import Services
+from checkout_links.core.tokens import LinkPayload
+from checkout_links.web import cart_page, headers
+from checkout_links.web.extensions import services
 
 bp = Blueprint("checkout", __name__)
 
@@ -116,7 +115,7 @@ def _render_cart(
         # POST, so the merchant's return origin must be allowed here.
         parts = urlsplit(payload.return_url)
         extra = f" {parts.scheme}://{parts.netloc}"
-    response.headers["Content-Security-Policy"] = _CSP.format(extra=extra)
+    response.headers["Content-Security-Policy"] = headers.CSP.format(extra=extra)
     return response
 
 
@@ -235,43 +234,3 @@ def confirmation(ref: str) -> Response:
 
     html = _page("done.html", order=order, money=money, lang=locale.split("-")[0])
     return Response(html, mimetype="text/html")
-
-
-_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; "
-    "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
-)
-
-
-_PAGE_HEADERS = [
-    ("Cache-Control", "no-store"),
-    # no-referrer: the path holds the token, so it must never leave in a Referer.
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
-    ("X-Content-Type-Options", "nosniff"),
-]
-_DEFAULT_CSP = ("Content-Security-Policy", _CSP.format(extra=""))
-
-
-class CustomerHeaders:
-    """WSGI middleware: the security headers of every page outside ``/api/``.
-
-    Added to the raw header list as the response starts, so every answer gets
-    them (pages, error pages, redirects, static files) at almost no cost; a
-    view that set its own Content-Security-Policy (the cart page) keeps it.
-    """
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith("/api/"):
-            return self.app(environ, start_response)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.extend(_PAGE_HEADERS)
-            if not any(name == "Content-Security-Policy" for name, _ in headers):
-                headers.append(_DEFAULT_CSP)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start)

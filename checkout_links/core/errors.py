@@ -1,0 +1,137 @@
+"""One exception tree for the whole service, under :class:`CheckoutError`.
+
+Domain code raises these; ``checkout_links.web.problems`` is the one place
+that turns them into RFC 9457 ``application/problem+json`` (API) or an HTML
+page (customer side). Messages never carry secrets, tokens or personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CheckoutError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+    headers: dict[str, str]
+
+    def __init__(self, detail: str = "", *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = {}
+
+
+class ConfigError(CheckoutError):
+    """A setting is missing or invalid; the process must not start."""
+
+    title = "Invalid configuration"
+    slug = "config"
+
+
+class Unauthorized(CheckoutError):
+    """No, unknown or revoked API key."""
+
+    status = 401
+    title = "Unauthorized"
+    slug = "unauthorized"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="checkout-links"'
+
+
+class NotFound(CheckoutError):
+    """Unknown id, or an id that belongs to another merchant."""
+
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(CheckoutError):
+    """The request conflicts with the current state (revoking a completed link...)."""
+
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class LinkGone(CheckoutError):
+    """A link that was valid once but can no longer be used."""
+
+    status = 410
+    title = "Link no longer available"
+    slug = "link-gone"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or f"This link is {reason}.")
+        #: One of ``expired``, ``completed``, ``revoked``.
+        self.reason = reason
+
+
+class BadRequest(CheckoutError):
+    """The request cannot be read: malformed JSON, a body cut short."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+class PayloadTooLarge(CheckoutError):
+    """The request body is over ``CHECKOUT_MAX_BODY_BYTES``."""
+
+    status = 413
+    title = "Payload too large"
+    slug = "payload-too-large"
+
+
+class UnsupportedMediaType(CheckoutError):
+    """The body is not ``application/json``."""
+
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+class ValidationFailed(CheckoutError):
+    """The input does not satisfy the contract; ``errors`` says where."""
+
+    status = 422
+    title = "Validation failed"
+    slug = "validation"
+
+
+class InvalidToken(CheckoutError):
+    """A token or id that does not verify; says nothing more on purpose."""
+
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class RateLimited(CheckoutError):
+    """Too many requests; ``Retry-After`` says when to come back."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"
+
+    def __init__(self, retry_after: int, detail: str = "") -> None:
+        super().__init__(detail or "Rate limit exceeded; retry later.")
+        self.headers["Retry-After"] = str(max(1, retry_after))
+
+
+class StoreUnavailable(CheckoutError):
+    """The ledger store (Redis) cannot be reached; nothing was written."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "store-unavailable"
+
+    def __init__(self, detail: str = "", retry_after: int = 5) -> None:
+        super().__init__(detail or "The ledger store is unreachable; nothing was changed.")
+        self.headers["Retry-After"] = str(retry_after)

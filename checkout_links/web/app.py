@@ -1,0 +1,49 @@
+"""The app factory: the web side's front door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from checkout_links.core.config import Settings, load_settings
+from checkout_links.web import (
+    checkout,
+    extensions,
+    headers,
+    merchant_api,
+    ops,
+    problems,
+    ratelimit,
+    request_ids,
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the WSGI app.
+
+    ``test_config`` may hold ``SETTINGS`` (a :class:`Settings` or a dict of
+    overrides for the environment) and ``REDIS_CLIENT`` (a ready client).
+    """
+    config = dict(test_config or {})
+    given = config.pop("SETTINGS", None)
+    settings = given if isinstance(given, Settings) else load_settings(given)
+    app = Flask(__name__)
+    app.config.update(config)
+    app.config["CHECKOUT_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    request_ids.init_app(app)
+    problems.init_app(app)
+    extensions.init_app(app)
+    ops.init_app(app)
+    app.register_blueprint(merchant_api.bp)
+    app.register_blueprint(checkout.bp)
+    ratelimit.init_app(app)
+    app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    return app
