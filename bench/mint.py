@@ -15,7 +15,6 @@ import base64
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 
 import msgspec
 import redis
@@ -44,9 +43,9 @@ class Minter:
     def __init__(self, app: Flask) -> None:
         with app.app_context():
             svc = services()
-            merchant: dict[str, Any] = svc.merchants.get(MERCHANT_ID)
+            merchant = svc.merchants.get(MERCHANT_ID)
             issued = svc.links.issue(merchant, LinkIn.model_validate(LINK_REQUEST))
-            token = issued["url"].rsplit("/", 1)[1]
+            token = issued.url.rsplit("/", 1)[1]
             self._template = svc.codec.decode(token)
             self._codec = svc.codec
             self._csrf_for = form_token_maker(svc)

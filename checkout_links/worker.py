@@ -4,7 +4,7 @@ Each pass, for every outbox shard:
 
 1. read new stream entries with the consumer group (``XREADGROUP``);
 2. take over entries a dead worker left pending (``XAUTOCLAIM`` after
-   :data:`CLAIM_IDLE_MS`);
+   :attr:`Settings.webhook_claim_idle_ms`);
 3. attempt events whose retry is due (the shard's ``due`` sorted set).
 
 An attempt holds a lease (``SET NX PX``) on the event, longer than the HTTP
@@ -31,13 +31,16 @@ import redis.exceptions
 
 from checkout_links import metrics
 from checkout_links.core import events, keys
+from checkout_links.core.clock import now_iso
+from checkout_links.core.encoding import text
+from checkout_links.core.errors import NotFound
 from checkout_links.core.ids import link_rand_of_event
+from checkout_links.core.records import Event
 from checkout_links.core.services import Services
-from checkout_links.webhooks import deliver, http_client
+from checkout_links.webhooks import Attempt, deliver, http_client
 
 log = logging.getLogger(__name__)
 
-CLAIM_IDLE_MS = 30_000
 IDLE_SLEEP = 0.25
 MAX_BACKOFF_SECONDS = 6 * 3600
 OUTBOX_KEEP_MS = 24 * 3600 * 1000
@@ -48,12 +51,11 @@ return 0
 """
 
 # Records an attempt's outcome. A redelivery requested while the attempt was in
-# flight (its counter moved) used to be overwritten here: the event went to
-# ``delivered`` (or to a retry hours away) and left the due set, so the 202 of
-# POST /events/{id}/redeliver was never honoured. Now the attempt is counted
-# but the event stays pending and due. KEYS: event hash, due set, outbox
-# stream. ARGV: event id, entry id or '', redeliveries seen at load, state,
-# next_ms or '', attempts, last_attempt_ms, last_status, last_error, group.
+# flight (its counter moved) wins: the attempt is counted, but the event stays
+# pending and due, so the 202 of POST /events/{id}/redeliver is honoured.
+# KEYS: event hash, due set, outbox stream. ARGV: event id, entry id or '',
+# redeliveries seen at load, state, next_ms or '', attempts, last_attempt_ms,
+# last_status, last_error, group.
 _FINISH = """
 if ARGV[2] ~= '' then redis.call('XACK', KEYS[3], ARGV[10], ARGV[2]) end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[6], 'last_attempt_ms', ARGV[7],
@@ -85,8 +87,8 @@ class Worker:
         self._release = self.redis.register_script(_RELEASE)
         self._finish = self.redis.register_script(_FINISH)
         self._last_claim = 0.0
-        # CHECKOUT_WEBHOOK_CLAIM_IDLE_MS (default CLAIM_IDLE_MS): tests that kill a
-        # worker mid-attempt need the takeover sooner than 30 s.
+        # CHECKOUT_WEBHOOK_CLAIM_IDLE_MS (default 30 s): tests that kill a
+        # worker mid-attempt need the takeover sooner.
         self.claim_idle_ms = self.settings.webhook_claim_idle_ms
 
     def ensure_groups(self) -> None:
@@ -139,8 +141,7 @@ class Worker:
             pipe.zrangebyscore(keys.retries(shard), "-inf", now_ms, start=0, num=20)
         for shard, due in enumerate(pipe.execute()):
             for event_id in due:
-                eid = event_id.decode() if isinstance(event_id, bytes) else event_id
-                attempted += self._attempt(shard, eid, entry_id=None, due=True)
+                attempted += self._attempt(shard, text(event_id), entry_id=None, due=True)
         return attempted
 
     def _trim_outbox(self) -> None:
@@ -171,7 +172,7 @@ class Worker:
 
     def _handle(self, shard: int, fields: dict[Any, Any], entry_id: Any) -> int:
         raw = fields.get(b"event_id") or fields.get("event_id")
-        event_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        event_id = text(raw) if raw is not None else ""
         return self._attempt(shard, event_id, entry_id=entry_id, due=False)
 
     def _attempt(self, shard: int, event_id: str, *, entry_id: Any, due: bool) -> int:
@@ -192,23 +193,23 @@ class Worker:
         pipe = self.redis.pipeline(transaction=True)
         if entry_id is not None:
             pipe.xack(keys.outbox(shard), keys.WEBHOOK_GROUP, entry_id)
-        if record is None or record["state"] in ("delivered", "dead"):
+        if record is None or record.state in ("delivered", "dead"):
             pipe.zrem(keys.retries(shard), event_id)
             pipe.execute()
             return 0
-        if not due and record.get("next_ms", 0) > now_ms:
-            pipe.zadd(keys.retries(shard), {event_id: record["next_ms"]})
+        if not due and record.next_ms is not None and record.next_ms > now_ms:
+            pipe.zadd(keys.retries(shard), {event_id: record.next_ms})
             pipe.execute()
             return 0
         pipe.reset()  # the outcome, the next due time and the XACK go in _FINISH
         attempt = self._send(record)
-        attempts = int(record.get("attempts", 0)) + 1
+        attempts = record.attempts + 1
         done_ms = int(time.time() * 1000)
         next_ms: int | str = ""
         if attempt.ok:
             state = "delivered"
-            metrics.WEBHOOK_LAG.observe((done_ms - record["created_ms"]) / 1000)
-        elif done_ms - record["created_ms"] > self.settings.webhook_retry_seconds * 1000:
+            metrics.WEBHOOK_LAG.observe((done_ms - record.created_ms) / 1000)
+        elif done_ms - record.created_ms > self.settings.webhook_retry_seconds * 1000:
             state = "dead"
             metrics.WEBHOOK_DEAD.inc()
         else:
@@ -219,7 +220,7 @@ class Worker:
             args=[
                 event_id,
                 entry_id if entry_id is not None else "",
-                record.get("redeliveries", "0"),
+                record.redeliveries,
                 state,
                 next_ms,
                 attempts,
@@ -244,22 +245,19 @@ class Worker:
         )
         return 1
 
-    def _send(self, record: dict[str, Any]) -> Any:
-        from checkout_links.core.errors import NotFound
-        from checkout_links.webhooks import Attempt
-
+    def _send(self, record: Event) -> Attempt:
         try:
-            merchant = self.svc.merchants.get(record["merchant_id"])
+            merchant = self.svc.merchants.get(record.merchant_id)
         except NotFound:
             return Attempt(False, None, "merchant no longer exists", 0)
-        url = merchant.get("webhook_url")
+        url = merchant.webhook_url
         if not url:
             return Attempt(False, None, "no webhook URL configured", 0)
         return deliver(
             self.http,
             url,
-            event_id=record["id"],
+            event_id=record.id,
             body=events.body(self.redis, record),
-            secrets=self.svc.merchants.webhook_secrets(record["merchant_id"]),
+            secrets=merchant.active_secrets(now_iso()),
             allow_private=self.settings.allow_private_webhooks,
         )

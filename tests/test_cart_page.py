@@ -9,7 +9,7 @@ import markupsafe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkout_links.core.links import Line
+from checkout_links.core.records import Line, Subscription
 from checkout_links.web import cart_page
 
 
@@ -19,6 +19,7 @@ def _line(**changes: Any) -> Line:
         "name": "Plan",
         "price": Decimal("10.00"),
         "quantity": 1,
+        "amount": Decimal("10.00"),
         "sku": "",
         "vendor_code": "",
         "name_for_invoice": "",
@@ -59,8 +60,8 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
 
 def test_a_subscription_line_says_how_often_it_renews() -> None:
     """Every interval reads as "month"; every third as "3 months"."""
-    monthly = _line(subscription={"interval": "month", "interval_count": 1})
-    quarterly = _line(subscription={"interval": "month", "interval_count": 3})
+    monthly = _line(subscription=Subscription(interval="month", interval_count=1))
+    quarterly = _line(subscription=Subscription(interval="month", interval_count=3))
     html = cart_page.rows([(monthly, "1", "1"), (quarterly, "1", "1")])
     assert "Renews every month</p>" in html
     assert "Renews every 3 months</p>" in html

@@ -90,7 +90,7 @@ def test_merchant_create_prints_one_json_object(run: Run, cli_app: Flask) -> Non
     assert client.get("/api/v1/products", headers=_auth(created["api_key"])).status_code == 200
     with cli_app.app_context():
         record = services().merchants.get("acme")
-    assert (record["name"], record["currency"]) == ("Acme", "JPY")
+    assert (record.name, record.currency) == ("Acme", "JPY")
 
 
 def test_each_merchant_gets_its_own_secrets(run: Run) -> None:

@@ -454,7 +454,7 @@ def test_cli_set_webhook_url_refuses_private_url() -> None:
     )
     assert result.exit_code == 2, result.output
     with strict.app_context():
-        assert services().merchants.get("acme")["webhook_url"] is None
+        assert services().merchants.get("acme").webhook_url is None
 
 
 def test_a_trickled_response_body_does_not_hold_the_attempt(receiver: Receiver) -> None:

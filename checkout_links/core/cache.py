@@ -47,7 +47,3 @@ class TTLCache(Generic[K, V]):
     def pop(self, key: K) -> None:
         with self._lock:
             self._data.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()

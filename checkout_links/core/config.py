@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     webhook_retry_seconds: int = Field(default=3 * 86400, ge=1)
     #: First retry delay; each further one doubles (with jitter), capped at 6 h.
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
-    webhook_claim_idle_ms: int = Field(default=30_000, ge=100)  # see worker.CLAIM_IDLE_MS
+    webhook_claim_idle_ms: int = Field(default=30_000, ge=100)  # XAUTOCLAIM idle time
     log_level: str = "INFO"
 
     @field_validator("secret_keys", mode="before")

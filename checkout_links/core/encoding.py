@@ -24,3 +24,8 @@ def b64decode(text: str) -> bytes:
     if b64encode(data) != text:
         raise InvalidToken()
     return data
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as ``str``: clients built with ``decode_responses`` give str, others bytes."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+
+import msgspec
 
 from checkout_links.core import keys
 from checkout_links.core.errors import ValidationFailed
-from checkout_links.core.jsonutil import dumps, loads
+from checkout_links.core.jsonutil import dumps
+from checkout_links.core.records import IssuedLink
 from checkout_links.core.store import Redis
 
 TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
+
+
+class _Stored(msgspec.Struct, frozen=True):
+    """The stored record: a hash of the first request's body and its response."""
+
+    body: str
+    response: IssuedLink
+
+
+_decode_stored = msgspec.json.Decoder(_Stored).decode
 
 
 def _mismatch() -> ValidationFailed:
@@ -35,8 +47,8 @@ def run(
     merchant_id: str,
     key: str,
     body: bytes,
-    issue: Callable[[], dict[str, Any]],
-) -> tuple[dict[str, Any], bool]:
+    issue: Callable[[], IssuedLink],
+) -> tuple[IssuedLink, bool]:
     """Return ``(response, replayed)`` for an idempotent link creation."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
@@ -49,7 +61,7 @@ def run(
     if replay is not None:
         return replay, True
     response = issue()
-    record = dumps({"body": body_hash, "response": response})
+    record = dumps(_Stored(body=body_hash, response=response))
     if client.set(record_key, record, nx=True, ex=TTL_SECONDS):
         return response, False
     # A concurrent first attempt stored its response first: answer with that one.
@@ -61,11 +73,10 @@ def run(
     return response, False
 
 
-def _replay(raw: bytes | str | None, body_hash: str) -> dict[str, Any] | None:
+def _replay(raw: bytes | str | None, body_hash: str) -> IssuedLink | None:
     if raw is None:
         return None
-    record = loads(raw)
-    if record["body"] != body_hash:
+    record = _decode_stored(raw)
+    if record.body != body_hash:
         raise _mismatch()
-    response: dict[str, Any] = record["response"]
-    return response
+    return record.response

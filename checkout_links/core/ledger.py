@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from checkout_links.core import keys
+from checkout_links.core.encoding import text
 from checkout_links.core.store import Redis
 
 _SPEND = """
 local mark = redis.call('GET', KEYS[1])
 if mark then return {'taken', mark} end
 local now = redis.call('TIME')
--- >=: TIME's seconds are truncated, so '>' let a link be spent up to 1 s after it expired.
+-- >=: TIME's seconds are truncated; a link is refused from the start of its expiry second.
 if tonumber(now[1]) >= tonumber(ARGV[2]) then return {'expired', now[1]} end
 redis.call('SET', KEYS[1], 'o|' .. ARGV[3] .. '|' .. ARGV[1], 'EXAT', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[5])
@@ -67,12 +68,12 @@ class Mark:
     def parse(cls, raw: bytes | str | None) -> Mark:
         if raw is None:
             return cls("open")
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        if text == "r":
+        mark = text(raw)
+        if mark == "r":
             return cls("revoked")
-        if text == "x":
+        if mark == "x":
             return cls("expired")
-        _, order_id, request_id = text.split("|", 2)
+        _, order_id, request_id = mark.split("|", 2)
         return cls("spent", order_id, request_id)
 
 
@@ -82,7 +83,6 @@ class SpendResult:
 
     outcome: str  # "placed", "expired", "taken"
     mark: Mark
-    redis_time: int = 0
 
 
 class Ledger:
@@ -148,13 +148,12 @@ class Ledger:
                 merchant_id,
             ],
         )
-        outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
+        outcome = text(result[0])
         if outcome == "taken":
             return SpendResult("taken", Mark.parse(result[1]))
-        redis_time = int(result[1])
         if outcome == "expired":
-            return SpendResult("expired", Mark("open"), redis_time)
-        return SpendResult("placed", Mark("spent", order_id, request_id), redis_time)
+            return SpendResult("expired", Mark("open"))
+        return SpendResult("placed", Mark("spent", order_id, request_id))
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:
         """Mark the link revoked unless it is already marked or expired.

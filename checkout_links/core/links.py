@@ -9,101 +9,85 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from checkout_links.core.catalog import Catalog
+from checkout_links.core.clock import iso_seconds
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.ids import LinkIds
 from checkout_links.core.money import MAX_AMOUNT, minor_units, parse_amount
-from checkout_links.core.schemas import LinkIn, LinkLineIn
-from checkout_links.core.tokens import CartLine, Customer, LinkPayload, Subscription, TokenCodec
+from checkout_links.core.records import IssuedLink, Line, Merchant, Product, Subscription
+from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn
+from checkout_links.core.tokens import CartLine, LinkPayload, TokenCodec
+from checkout_links.core.tokens import Customer as TokenCustomer
+from checkout_links.core.tokens import Subscription as TokenSubscription
 
 _TEXT_FIELDS = ("name", "sku", "vendor_code", "name_for_invoice", "description")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A line as the customer sees it: link properties over catalog properties."""
-
-    product_id: str
-    name: str
-    price: Decimal
-    quantity: int
-    sku: str
-    vendor_code: str
-    name_for_invoice: str
-    description: str
-    properties: dict[str, str]
-    subscription: dict[str, Any] | None
-    tax_code: str
-    image_url: str | None
-    delivery: str
-
-    @property
-    def amount(self) -> Decimal:
-        return self.price * self.quantity
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "product_id": self.product_id,
-            "name": self.name,
-            "price": str(self.price),
-            "quantity": self.quantity,
-            "amount": str(self.amount),
-            "sku": self.sku,
-            "vendor_code": self.vendor_code,
-            "name_for_invoice": self.name_for_invoice,
-            "description": self.description,
-            "properties": self.properties,
-            "subscription": self.subscription,
-            "tax_code": self.tax_code,
-            "image_url": self.image_url,
-            "delivery": self.delivery,
-        }
-
-
-def total_of(lines: list[Line]) -> Decimal:
+def total_of(lines: Sequence[Line]) -> Decimal:
     return sum((line.amount for line in lines), Decimal(0))
 
 
-def merge(cart_line: CartLine, product: dict[str, Any], currency: str) -> Line:
+# The token's compact wire form and the domain records meet only here: a
+# validated request line becomes a CartLine, and a CartLine merged with its
+# product revision becomes the Line that is shown, returned and stored.
+
+
+def cart_line_of(line: LinkLineIn, rev: int, price_minor: int | None) -> CartLine:
+    """The token form of a validated request line against product revision ``rev``."""
+    sub = line.subscription
+    return CartLine(
+        product_id=line.id,
+        rev=rev,
+        quantity=line.quantity or 1,
+        price_minor=price_minor,
+        properties=line.properties or None,
+        subscription=TokenSubscription(sub.interval, sub.interval_count) if sub else None,
+        **{f: getattr(line, f) for f in _TEXT_FIELDS},
+    )
+
+
+def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
     """Merge one token line with the product revision it names."""
     if cart_line.price_minor is not None:
         price = Decimal(cart_line.price_minor).scaleb(-minor_units(currency))
     else:
-        price = parse_amount(product["price"], currency)
+        price = parse_amount(product.price or "", currency)
     sub = cart_line.subscription
     return Line(
         product_id=cart_line.product_id,
-        name=cart_line.name if cart_line.name is not None else product["name"],
+        name=cart_line.name if cart_line.name is not None else product.name,
         price=price,
         quantity=cart_line.quantity,
-        sku=cart_line.sku if cart_line.sku is not None else product.get("sku", ""),
+        amount=price * cart_line.quantity,
+        sku=cart_line.sku if cart_line.sku is not None else product.sku,
         vendor_code=cart_line.vendor_code or "",
         name_for_invoice=cart_line.name_for_invoice or "",
         description=(
-            cart_line.description
-            if cart_line.description is not None
-            else product.get("description", "")
+            cart_line.description if cart_line.description is not None else product.description
         ),
         properties=dict(cart_line.properties or {}),
         subscription=(
-            {"interval": sub.interval, "interval_count": sub.interval_count}
+            Subscription(interval=sub.interval, interval_count=sub.interval_count)
             if sub is not None
-            else product.get("subscription")
+            else product.subscription
         ),
-        tax_code=product.get("tax_code", ""),
-        image_url=product.get("image_url"),
-        delivery=product.get("delivery", "digital"),
+        tax_code=product.tax_code,
+        image_url=product.image_url,
+        delivery=product.delivery,
     )
 
 
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def customer_of(customer: CustomerIn | None) -> TokenCustomer | None:
+    """The token form of the customer data to pre-fill (``None`` when all is empty)."""
+    if customer is None:
+        return None
+    fields = customer.model_dump()
+    return TokenCustomer(**fields) if any(fields.values()) else None
 
 
 class Links:
@@ -118,15 +102,15 @@ class Links:
         self.link_ids = link_ids
 
     def _cart_line(
-        self, i: int, line: LinkLineIn, product: dict[str, Any] | None, currency: str
+        self, i: int, line: LinkLineIn, product: Product | None, currency: str
     ) -> tuple[CartLine, list[dict[str, Any]]]:
         loc: list[Any] = ["body", "products", i]
-        if product is None or not product.get("active", True):
+        if product is None or not product.active:
             msg = f"unknown or inactive product {line.id!r}"
             return CartLine(line.id, 0), [{"loc": [*loc, "id"], "msg": msg}]
         errors = []
         sent = line.model_fields_set - {"id"}
-        for field in sorted(sent - set(product.get("overridable", ()))):
+        for field in sorted(sent - set(product.overridable)):
             errors.append(
                 {
                     "loc": [*loc, field],
@@ -137,52 +121,43 @@ class Links:
         try:
             if line.price is not None:
                 price = parse_amount(line.price, currency)
-            elif product.get("price") is None:
+            elif product.price is None:
                 errors.append(
                     {
                         "loc": [*loc, "price"],
                         "msg": "price is required: the product has no default price",
                     }
                 )
-            elif product.get("currency") != currency:
+            elif product.currency != currency:
                 errors.append(
                     {
                         "loc": [*loc, "price"],
-                        "msg": f"the product's default price is in {product.get('currency')}; "
+                        "msg": f"the product's default price is in {product.currency}; "
                         f"send a price in {currency}",
                     }
                 )
             else:
-                price = parse_amount(product["price"], currency)
+                price = parse_amount(product.price, currency)
         except ValueError as exc:
             errors.append({"loc": [*loc, "price"], "msg": str(exc)})
         if price is not None:
             errors.extend(self._guard_rails(loc, price, product, currency))
-        sub = line.subscription
-        cart_line = CartLine(
-            product_id=line.id,
-            rev=int(product["rev"]),
-            quantity=line.quantity or 1,
-            price_minor=(
-                int(price.scaleb(minor_units(currency)))
-                if line.price is not None and price is not None
-                else None
-            ),
-            properties=line.properties or None,
-            subscription=Subscription(sub.interval, sub.interval_count) if sub else None,
-            **{f: getattr(line, f) for f in _TEXT_FIELDS},
+        price_minor = (
+            int(price.scaleb(minor_units(currency)))
+            if line.price is not None and price is not None
+            else None
         )
-        return cart_line, errors
+        return cart_line_of(line, product.rev, price_minor), errors
 
     @staticmethod
     def _guard_rails(
-        loc: list[Any], price: Decimal, product: dict[str, Any], currency: str
+        loc: list[Any], price: Decimal, product: Product, currency: str
     ) -> list[dict[str, Any]]:
-        low, high = product.get("price_min"), product.get("price_max")
+        low, high = product.price_min, product.price_max
         if low is None and high is None:
             return []
-        if product.get("currency") != currency:
-            msg = f"the product's price limits are in {product.get('currency')}, not {currency}"
+        if product.currency != currency:
+            msg = f"the product's price limits are in {product.currency}, not {currency}"
             return [{"loc": [*loc, "price"], "msg": msg}]
         if low is not None and price < Decimal(low):
             return [
@@ -194,20 +169,23 @@ class Links:
             ]
         return []
 
-    def issue(self, merchant: dict[str, Any], req: LinkIn) -> dict[str, Any]:
+    def issue(self, merchant: Merchant, req: LinkIn) -> IssuedLink:
         """Validate ``req`` against the catalog and return the 201 body of a new link."""
-        merchant_id = merchant["id"]
-        currency = req.currency or merchant["currency"]
+        merchant_id = merchant.id
+        currency = req.currency or merchant.currency
         products = self.catalog.current_products(merchant_id, [line.id for line in req.products])
         cart: list[CartLine] = []
+        lines: list[Line] = []
         errors: list[dict[str, Any]] = []
         for i, line in enumerate(req.products):
-            cart_line, line_errors = self._cart_line(i, line, products[line.id], currency)
+            product = products[line.id]
+            cart_line, line_errors = self._cart_line(i, line, product, currency)
             cart.append(cart_line)
             errors.extend(line_errors)
+            if product is not None and not errors:
+                lines.append(merge(cart_line, product, currency))
         if errors:
             raise ValidationFailed("The link request is invalid.", errors=errors)
-        lines = [merge(c, products[c.product_id] or {}, currency) for c in cart]
         total = total_of(lines)
         if total > MAX_AMOUNT:
             raise ValidationFailed(
@@ -215,7 +193,6 @@ class Links:
                 errors=[{"loc": ["body", "products"], "msg": f"total is over {MAX_AMOUNT}"}],
             )
         now = int(time.time())
-        customer = req.customer.model_dump() if req.customer else None
         payload = LinkPayload(
             link_rand=os.urandom(16),
             merchant_id=merchant_id,
@@ -223,7 +200,7 @@ class Links:
             expires_at=now + req.expires_in,
             currency=currency,
             lines=cart,
-            customer=Customer(**customer) if customer and any(customer.values()) else None,
+            customer=customer_of(req.customer),
             additional_data=req.additional_data or None,
             external_ref=req.external_ref,
             return_url=req.return_url,
@@ -238,21 +215,21 @@ class Links:
                 "Shorten the texts or split the cart into several links.",
                 errors=[{"loc": ["body", "products"], "msg": "cart too large for a link"}],
             )
-        return {
-            "id": self.link_ids.make(payload.link_rand, payload.expires_at, merchant_id),
-            "url": self.settings.base_url + path,
-            "expires_at": _iso(payload.expires_at),
-            "currency": currency,
-            "total": str(total),
-            "lines": [line.as_json() for line in lines],
-        }
+        return IssuedLink(
+            id=self.link_ids.make(payload.link_rand, payload.expires_at, merchant_id),
+            url=self.settings.base_url + path,
+            expires_at=iso_seconds(payload.expires_at),
+            currency=currency,
+            total=total,
+            lines=tuple(lines),
+        )
 
-    def lines_of(self, payload: LinkPayload) -> list[Line]:
+    def lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:
         """The merged lines a token shows, from the product revisions it names."""
         docs = self.catalog.snapshots(
             payload.merchant_id, [(c.product_id, c.rev) for c in payload.lines]
         )
-        return [merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in payload.lines]
+        return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in payload.lines)
 
     def link_id_of(self, payload: LinkPayload) -> str:
         return self.link_ids.make(payload.link_rand, payload.expires_at, payload.merchant_id)

@@ -8,16 +8,20 @@ The cursor is ``<created ms>.<order id>`` of the last item returned.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
+
+import msgspec
 
 from checkout_links.core import keys
+from checkout_links.core.clock import iso_ms
+from checkout_links.core.encoding import text
 from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.ids import link_rand_of_order
-from checkout_links.core.jsonutil import loads
-from checkout_links.core.links import Line, total_of
+from checkout_links.core.links import total_of
+from checkout_links.core.records import Customer, Line, Order
 from checkout_links.core.store import Redis
 from checkout_links.core.tokens import LinkPayload
+
+_decode_order = msgspec.json.Decoder(Order).decode
 
 
 def build_order(
@@ -25,34 +29,27 @@ def build_order(
     order_id: str,
     link_id: str,
     payload: LinkPayload,
-    lines: list[Line],
-    customer: dict[str, str],
+    lines: tuple[Line, ...],
+    customer: Customer,
     created_ms: int,
-) -> dict[str, Any]:
-    """The order record as stored, returned by the API and sent in webhooks."""
-    created = datetime.fromtimestamp(created_ms / 1000, UTC)
-    return {
-        "id": order_id,
-        "link_id": link_id,
-        "merchant_id": payload.merchant_id,
-        "status": "placed",
-        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created_ms % 1000:03d}Z",
-        "currency": payload.currency,
-        "total": str(total_of(lines)),
-        "lines": [line.as_json() for line in lines],
-        "customer": customer,
-        "additional_data": dict(payload.additional_data or {}),
-        "external_ref": payload.external_ref,
-        "locale": payload.locale,
-    }
+) -> Order:
+    """The order record as stored; :meth:`Order.public` is what the API and webhooks show."""
+    return Order(
+        id=order_id,
+        link_id=link_id,
+        merchant_id=payload.merchant_id,
+        created_at=iso_ms(created_ms),
+        currency=payload.currency,
+        total=total_of(lines),
+        lines=lines,
+        customer=customer,
+        additional_data=dict(payload.additional_data or {}),
+        external_ref=payload.external_ref,
+        locale=payload.locale,
+    )
 
 
-def public(order: dict[str, Any]) -> dict[str, Any]:
-    """The order as the merchant API shows it (internal fields removed)."""
-    return {k: v for k, v in order.items() if k != "merchant_id"}
-
-
-def load_order(client: Redis, order_id: str) -> dict[str, Any]:
+def load_order(client: Redis, order_id: str) -> Order:
     """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
     try:
         link_rand = link_rand_of_order(order_id)
@@ -61,14 +58,13 @@ def load_order(client: Redis, order_id: str) -> dict[str, Any]:
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
-    order: dict[str, Any] = loads(raw)
-    return order
+    return _decode_order(raw)
 
 
-def get_order(client: Redis, merchant_id: str, order_id: str) -> dict[str, Any]:
+def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:
     """One order of ``merchant_id``; another merchant's order is :class:`NotFound`."""
     order = load_order(client, order_id)
-    if order["merchant_id"] != merchant_id:
+    if order.merchant_id != merchant_id:
         raise NotFound(f"No order {order_id!r}.")
     return order
 
@@ -99,7 +95,7 @@ def merge_index_page(
     candidates: list[tuple[float, str]] = []
     for rows in pipe.execute():
         for member, score in rows:
-            oid = member.decode() if isinstance(member, bytes) else member
+            oid = text(member)
             if score < max_score or (score == max_score and oid < after_id):
                 candidates.append((score, oid))
     candidates.sort(reverse=True)
@@ -113,14 +109,14 @@ def merge_index_page(
 
 def list_orders(
     client: Redis, merchant_id: str, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Order], str | None]:
     """One page of the merchant's orders, newest first, merged over all shards."""
     index_keys = [keys.order_index(shard, merchant_id) for shard in range(keys.SHARDS)]
     page, next_cursor = merge_index_page(client, index_keys, cursor, limit)
-    orders = []
+    orders: list[Order] = []
     if page:
         pipe = client.pipeline(transaction=False)
         for oid in page:
             pipe.get(keys.order(link_rand_of_order(oid)))
-        orders = [loads(raw) for raw in pipe.execute() if raw is not None]
+        orders = [_decode_order(raw) for raw in pipe.execute() if raw is not None]
     return orders, next_cursor

@@ -30,8 +30,11 @@ from checkout_links.core.money import check_currency
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-ProductId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-MerchantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$")]
+#: A product id: what ``PUT /api/v1/products/{product_id}`` accepts (anchored
+#: for pydantic and JSON Schema; ``re.fullmatch`` gives the same verdict).
+PRODUCT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)
+ProductId = Annotated[str, StringConstraints(pattern=PRODUCT_ID_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(check_currency)]
 #: Money is a decimal string; its minor units are checked against the currency
 #: where the currency is known (see ``money.parse_amount``).

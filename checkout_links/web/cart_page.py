@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from markupsafe import Markup
 
-from checkout_links.core.links import Line
+from checkout_links.core.records import Line
 
 #: The customer form: (name, label, input type, autocomplete token).
 FIELDS = (
@@ -74,9 +74,9 @@ def _line_html(line: Line, price: str, amount: str) -> str:
             parts += ["<dt>", escape(key), "</dt><dd>", escape(value), "</dd>"]
         parts.append("\n</dl>\n")
     if line.subscription:
-        count = line.subscription.get("interval_count", 1)
-        interval = escape(str(line.subscription.get("interval", "")))
-        every = interval if count == 1 else f"{int(count)} {interval}s"
+        count = line.subscription.interval_count
+        interval = escape(line.subscription.interval)
+        every = interval if count == 1 else f"{count} {interval}s"
         parts += ['<p class="subscription">Renews every ', every, "</p>\n"]
     parts += [
         '</td>\n<td class="num">',

@@ -19,9 +19,10 @@ from checkout_links import metrics
 from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound
 from checkout_links.core.ids import event_id_for, order_id_for
 from checkout_links.core.jsonutil import dumps
-from checkout_links.core.links import Line, total_of
+from checkout_links.core.links import total_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders import build_order, load_order
+from checkout_links.core.records import Customer, Line
 from checkout_links.core.schemas import CustomerIn
 from checkout_links.core.services import Services
 from checkout_links.core.tokens import LinkPayload
@@ -66,7 +67,7 @@ def _check_open(svc: Services, payload: LinkPayload) -> None:
         raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
 
 
-def _lines(svc: Services, payload: LinkPayload) -> list[Line]:
+def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
     try:
         return svc.links.lines_of(payload)
     except NotFound:
@@ -86,7 +87,7 @@ def _page(name: str, **context: Any) -> str:
 def _render_cart(
     svc: Services,
     payload: LinkPayload,
-    lines: list[Line],
+    lines: tuple[Line, ...],
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
@@ -189,7 +190,7 @@ def place_order(token: str) -> Response:
         link_id=link_id,
         payload=payload,
         lines=lines,
-        customer=customer.model_dump(),
+        customer=Customer(**customer.model_dump()),
         created_ms=created_ms,
     )
     result = svc.ledger.spend(
@@ -227,7 +228,7 @@ def confirmation(ref: str) -> Response:
     except (BadSignature, ValueError, TypeError):
         raise InvalidToken() from None
     order = load_order(svc.redis, order_id)
-    currency, locale = order["currency"], order.get("locale") or "en"
+    currency, locale = order.currency, order.locale or "en"
 
     def money(amount: Any) -> str:
         return format_money(amount, currency, locale.replace("-", "_"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
@@ -20,13 +20,13 @@ from checkout_links.core.errors import (
     ValidationFailed,
 )
 from checkout_links.core.jsonutil import dumps
-from checkout_links.core.schemas import LinkIn, ProductIn
+from checkout_links.core.records import Merchant, Page
+from checkout_links.core.schemas import PRODUCT_ID, LinkIn, ProductIn
 from checkout_links.web.extensions import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 M = TypeVar("M", bound=BaseModel)
-_PRODUCT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -71,22 +71,26 @@ def _authenticate() -> None:
     g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
 
 
+def _merchant() -> Merchant:
+    return cast(Merchant, g.merchant)
+
+
 def _merchant_id() -> str:
-    return str(g.merchant["id"])
+    return _merchant().id
 
 
 def _known_product_id(product_id: str) -> str:
-    if not _PRODUCT_ID.fullmatch(product_id):
+    if not PRODUCT_ID.fullmatch(product_id):
         raise NotFound(f"No product {product_id!r}.")
     return product_id
 
 
 @bp.put("/products/<product_id>")
 def put_product(product_id: str) -> Response:
-    if not _PRODUCT_ID.fullmatch(product_id):
+    if not PRODUCT_ID.fullmatch(product_id):
+        msg = f"must match {PRODUCT_ID.pattern.strip('^$')}"
         raise ValidationFailed(
-            "The product id is invalid.",
-            errors=[{"loc": ["path", "product_id"], "msg": f"must match {_PRODUCT_ID.pattern}"}],
+            "The product id is invalid.", errors=[{"loc": ["path", "product_id"], "msg": msg}]
         )
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
@@ -109,7 +113,7 @@ def delete_product(product_id: str) -> Response:
 def list_products() -> Response:
     cursor = request.args.get("cursor") or None
     items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
-    return json_response({"items": items, "next_cursor": next_cursor})
+    return json_response(Page(items=items, next_cursor=next_cursor))
 
 
 @bp.post("/links")
@@ -118,10 +122,10 @@ def create_link() -> Response:
     svc = services()
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        body, replayed = svc.links.issue(g.merchant, req), False
+        body, replayed = svc.links.issue(_merchant(), req), False
     else:
         body, replayed = idempotency.run(
-            svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(g.merchant, req)
+            svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(_merchant(), req)
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
@@ -163,21 +167,21 @@ def revoke_link(link_id: str) -> Response:
 @bp.get("/orders/<order_id>")
 def get_order(order_id: str) -> Response:
     order = orders.get_order(services().redis, _merchant_id(), order_id)
-    return json_response(orders.public(order))
+    return json_response(order.public())
 
 
 @bp.get("/orders")
 def list_orders() -> Response:
     cursor = request.args.get("cursor") or None
     items, next_cursor = orders.list_orders(services().redis, _merchant_id(), cursor, _limit())
-    return json_response({"items": [orders.public(o) for o in items], "next_cursor": next_cursor})
+    return json_response(Page(items=[o.public() for o in items], next_cursor=next_cursor))
 
 
 @bp.get("/events")
 def list_events() -> Response:
     cursor = request.args.get("cursor") or None
     items, next_cursor = events.list_events(services().redis, _merchant_id(), cursor, _limit())
-    return json_response({"items": items, "next_cursor": next_cursor})
+    return json_response(Page(items=items, next_cursor=next_cursor))
 
 
 @bp.get("/events/<event_id>")

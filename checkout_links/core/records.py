@@ -1,0 +1,246 @@
+"""The domain's records: one typed, immutable model per concept.
+
+Each record is a frozen, keyword-only msgspec Struct whose fields, in declaration order,
+are the JSON object as stored in Redis and as the API and webhooks show it:
+``msgspec.json`` writes the fields in this order, and money (``Decimal``) as
+its exact decimal string (``"1249.00"``). Records decode leniently (unknown
+fields are ignored, missing optional ones take their defaults), so what older
+versions stored still loads.
+
+The link token carries lines in its own compact wire form
+(:class:`~checkout_links.core.tokens.CartLine`); ``links.py`` converts between
+the two. Pydantic models in ``schemas.py`` validate what comes in over HTTP.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+T = TypeVar("T")
+
+
+class Subscription(msgspec.Struct, frozen=True, kw_only=True):
+    """A recurring line's billing interval."""
+
+    interval: str
+    interval_count: int = 1
+
+
+class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
+    """One signing secret; ``expires_at`` is set once a newer one replaced it."""
+
+    secret: str
+    expires_at: str | None = None
+
+
+class Merchant(msgspec.Struct, frozen=True, kw_only=True):
+    """A merchant (tenant) as stored under its id."""
+
+    id: str
+    name: str = ""
+    webhook_url: str | None = None
+    currency: str = "EUR"
+    webhook_secrets: tuple[WebhookSecret, ...] = ()
+    created_at: str = ""
+
+    def active_secrets(self, now: str) -> list[str]:
+        """Secrets that sign at ``now`` (an ISO time): the current one and any in grace."""
+        return [
+            s.secret for s in self.webhook_secrets if s.expires_at is None or s.expires_at > now
+        ]
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key as stored under its key id: only a SHA-256 of the key itself."""
+
+    merchant_id: str
+    sha256: str
+    created_at: str = ""
+    revoked: bool = False
+
+
+class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key as listed to its merchant (no digest)."""
+
+    key_id: str
+    created_at: str
+    revoked: bool
+
+
+class Product(msgspec.Struct, frozen=True, kw_only=True):
+    """An original product revision as stored (``updated_at`` only on the current one).
+
+    Prices stay the decimal strings the merchant sent; they are parsed against
+    the link's currency where they are used.
+    """
+
+    name: str
+    description: str = ""
+    price: str | None = None
+    currency: str | None = None
+    sku: str = ""
+    tax_code: str = ""
+    image_url: str | None = None
+    delivery: str = "digital"
+    subscription: Subscription | None = None
+    overridable: tuple[str, ...] = ()
+    price_min: str | None = None
+    price_max: str | None = None
+    active: bool = True
+    id: str
+    rev: int
+    updated_at: str | UnsetType = UNSET
+
+
+class Line(msgspec.Struct, frozen=True, kw_only=True):
+    """A line as the customer sees it: link properties over catalog properties.
+
+    The same record is shown on the cart page, returned in the 201 body of a
+    new link, and stored in the order.
+    """
+
+    product_id: str
+    name: str
+    price: Decimal
+    quantity: int
+    amount: Decimal
+    sku: str = ""
+    vendor_code: str = ""
+    name_for_invoice: str = ""
+    description: str = ""
+    properties: dict[str, str] = {}
+    subscription: Subscription | None = None
+    tax_code: str = ""
+    image_url: str | None = None
+    delivery: str = "digital"
+
+
+class Customer(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's details as entered on the checkout form (all strings, maybe empty)."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    phone: str = ""
+    country: str = ""
+    region: str = ""
+    city: str = ""
+    postal_code: str = ""
+    address: str = ""
+    tax_id: str = ""
+    language: str = ""
+
+
+class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
+    """The 201 body of ``POST /api/v1/links`` (also what an idempotent replay returns)."""
+
+    id: str
+    url: str
+    expires_at: str
+    currency: str
+    total: Decimal
+    lines: tuple[Line, ...]
+
+
+class OrderView(msgspec.Struct, frozen=True, kw_only=True):
+    """An order as the merchant API shows it and webhooks send it."""
+
+    id: str
+    link_id: str
+    status: Literal["placed"] = "placed"
+    created_at: str
+    currency: str
+    total: Decimal
+    lines: tuple[Line, ...]
+    customer: Customer
+    additional_data: dict[str, str] = {}
+    external_ref: str | None = None
+    locale: str | None = None
+
+
+class Order(msgspec.Struct, frozen=True, kw_only=True):
+    """An order as stored in its link's shard (the view plus its merchant)."""
+
+    id: str
+    link_id: str
+    merchant_id: str
+    status: Literal["placed"] = "placed"
+    created_at: str
+    currency: str
+    total: Decimal
+    lines: tuple[Line, ...]
+    customer: Customer
+    additional_data: dict[str, str] = {}
+    external_ref: str | None = None
+    locale: str | None = None
+
+    def public(self) -> OrderView:
+        """The order without the internal ``merchant_id``."""
+        return OrderView(
+            id=self.id,
+            link_id=self.link_id,
+            status=self.status,
+            created_at=self.created_at,
+            currency=self.currency,
+            total=self.total,
+            lines=self.lines,
+            customer=self.customer,
+            additional_data=self.additional_data,
+            external_ref=self.external_ref,
+            locale=self.locale,
+        )
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """An event's delivery record (a Redis hash; times in Unix milliseconds)."""
+
+    id: str
+    type: str
+    order_id: str
+    merchant_id: str
+    created_ms: int
+    state: str
+    attempts: int = 0
+    next_ms: int | None = None
+    last_attempt_ms: int | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    #: Bumped by every redelivery request; an attempt that saw another value
+    #: records its outcome but leaves the event due (see ``worker._FINISH``).
+    redeliveries: int = 0
+
+
+class EventView(msgspec.Struct, frozen=True, kw_only=True):
+    """An event as ``GET /api/v1/events`` shows it."""
+
+    id: str
+    type: str
+    order_id: str
+    created_at: str
+    state: str
+    attempts: int
+    last_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+
+
+class EventBody(msgspec.Struct, frozen=True, kw_only=True):
+    """The JSON body of a webhook request: the same bytes on every attempt."""
+
+    id: str
+    type: str
+    created_at: str
+    data: OrderView
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """One page of a list endpoint; ``next_cursor`` is ``None`` on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
