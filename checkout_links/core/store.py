@@ -4,14 +4,18 @@ Supported forms:
 
 * ``redis://host:port/db`` and ``rediss://...`` (TLS): a single server;
 * ``redis+sentinel://host:port,host:port/service_name/db``: Sentinel discovery
-  of the current master (use ``rediss+sentinel`` is not supported);
-* ``redis+cluster://host:port,host:port/``: Redis Cluster, from any seed nodes;
+  of the current master (``rediss+sentinel`` is not supported); a host
+  without a port means Sentinel's 26379;
+* ``redis+cluster://host:port,host:port/``: Redis Cluster, from any seed nodes
+  (6379 for a host without a port);
 * unset: an in-process fakeredis (one process only, data lost at exit).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -47,12 +51,57 @@ def _retry() -> Retry:
     return Retry(ExponentialWithJitterBackoff(cap=0.5, base=0.05), 1)
 
 
-def _hosts(netloc: str) -> list[tuple[str, int]]:
+SENTINEL_PORT = 26379
+CLUSTER_PORT = 6379
+#: One entry of a host list: a name or IPv4 address, or an IPv6 one in brackets.
+_HOST = re.compile(
+    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]/@,]+))(?::(?P<port>[0-9]{0,5}))?"
+)
+
+
+def parse_hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
+    """``h1:p1,h2,[::1]:p3`` (user info ignored) as ``(host, port)`` pairs.
+
+    A host without a port gets ``default_port``; IPv6 addresses are written in
+    brackets, as in any URL. A malformed list is a :class:`ConfigError`.
+    """
     hosts = []
-    for part in netloc.split(","):
-        host, _, port = part.rpartition(":")
-        hosts.append((host or part, int(port or 26379)))
+    for part in netloc.rpartition("@")[2].split(","):
+        match = _HOST.fullmatch(part)
+        if match is None:
+            raise ConfigError(f"CHECKOUT_REDIS_URL: {part!r} is not host[:port]")
+        host = match["v6"] or match["name"]
+        port = int(match["port"]) if match["port"] else default_port
+        if not 0 < port < 65536:
+            raise ConfigError(f"CHECKOUT_REDIS_URL: port {port} of {host!r} is out of range")
+        hosts.append((host, port))
     return hosts
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelUrl:
+    """A ``redis+sentinel://`` URL, taken apart."""
+
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int
+    password: str | None
+
+
+def parse_sentinel_url(url: str) -> SentinelUrl:
+    """The Sentinels, service name, db and master password of a ``redis+sentinel://`` URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced IPv6 bracket
+        raise ConfigError(f"CHECKOUT_REDIS_URL: {exc}") from None
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments:
+        raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
+    try:
+        db = int(segments[1]) if len(segments) > 1 else 0
+    except ValueError:
+        raise ConfigError("CHECKOUT_REDIS_URL: the sentinel URL's db must be a number") from None
+    return SentinelUrl(parse_hosts(parts.netloc, SENTINEL_PORT), segments[0], db, parts.password)
 
 
 def connect(url: str | None) -> Redis:
@@ -63,18 +112,15 @@ def connect(url: str | None) -> Redis:
         return cast(Redis, fakeredis.FakeRedis(server=_fake_server()))
     parts = urlsplit(url)
     if parts.scheme == "redis+sentinel":
-        segments = [s for s in parts.path.split("/") if s]
-        if not segments:
-            raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
-        db = int(segments[1]) if len(segments) > 1 else 0
+        target = parse_sentinel_url(url)
         common = {**_COMMON, "retry": _retry()}
-        sentinel = Sentinel(_hosts(parts.netloc.split("@")[-1]), **common)  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(target.sentinels, **common)  # type: ignore[no-untyped-call]
         master = sentinel.master_for(  # type: ignore[no-untyped-call]
-            segments[0], db=db, password=parts.password, **common
+            target.service, db=target.db, password=target.password, **common
         )
         return cast(Redis, master)
     if parts.scheme == "redis+cluster":
-        seeds = _hosts(parts.netloc.split("@")[-1])
+        seeds = parse_hosts(parts.netloc, CLUSTER_PORT)
         nodes = [ClusterNode(h, p) for h, p in seeds]  # type: ignore[no-untyped-call]
         cluster = RedisCluster(
             startup_nodes=nodes,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -22,6 +21,7 @@ from redis.retry import Retry
 
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import RateLimited
+from checkout_links.core.store import parse_sentinel_url
 from checkout_links.web import checkout, merchant_api
 from checkout_links.web.problems import render_error
 
@@ -38,10 +38,11 @@ def storage_uri(settings: Settings) -> str:
     url = settings.redis_url or "memory://"
     if url.startswith("redis+sentinel://"):
         # limits takes the whole path as the service name ("/mymaster/0" would
-        # look for "mymaster0" and, errors being swallowed, silently disable
-        # every limit): keep "/mymaster"; the db goes in storage_options.
-        head, _, path = url.partition("://")[2].partition("/")
-        url = f"redis+sentinel://{head}/{path.split('/')[0]}"
+        # name a service "mymaster0" and, errors being swallowed, silently
+        # disable every limit): the path is the service alone; the db goes in
+        # storage_options.
+        head = url.partition("://")[2].partition("/")[0]
+        url = f"redis+sentinel://{head}/{parse_sentinel_url(url).service}"
     return url
 
 
@@ -59,8 +60,7 @@ def storage_options(settings: Settings) -> dict[str, Any]:
     if not url.startswith("redis+cluster://"):  # the cluster client's retry means re-routing
         options["retry"] = Retry(NoBackoff(), 0)
     if url.startswith("redis+sentinel://"):
-        segments = [s for s in urlsplit(url).path.split("/") if s]
-        options["db"] = int(segments[1]) if len(segments) > 1 else 0
+        options["db"] = parse_sentinel_url(url).db
         options["sentinel_kwargs"] = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
     return options
 
