@@ -132,10 +132,10 @@ def deliver(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(secrets, event_id, timestamp, body),
     }
-    # httpx's read timeout bounds each read, not the whole body: a receiver that
-    # answers 2xx and then trickles its body a byte at a time kept the attempt (and
-    # the event's lease, timeout + 10 s) open for days. The body is only drained,
-    # never needed, so stop reading once the attempt has used its time budget.
+    # httpx's read timeout bounds each read, not the whole body, so a receiver
+    # that answers 2xx and then trickles its body a byte at a time could hold the
+    # attempt (and the event's lease, timeout + 10 s) for days. The body is only
+    # drained, never needed: reading stops once the attempt has used its budget.
     budget = client.timeout.read if client.timeout.read is not None else 10.0
     # Per-read timeouts do not bound a receiver that trickles its status line
     # and headers either: a watchdog shuts the socket down when the attempt's

@@ -94,8 +94,8 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _origin(cls, value: str) -> str:
-        # Counting slashes let "https://" (no host) and "https://host/path" through;
-        # links are built as base_url + "/c/<token>", so only a bare origin works.
+        # Links are built as base_url + "/c/<token>", so only a bare origin
+        # (scheme and host, no path) works: parsed, not judged by its slashes.
         parts = urlsplit(value)
         if (
             parts.scheme not in ("http", "https")

@@ -18,9 +18,9 @@ def b64decode(text: str) -> bytes:
         data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise InvalidToken() from None
-    # b64decode also takes "+" and "/", "=" padding and stray low bits in the last
-    # character, so a link id with one character altered ("-" -> "+") still
-    # verified. Only the canonical spelling names a token or an id.
+    # b64decode also takes "+" and "/", "=" padding and stray low bits in the
+    # last character; only the canonical spelling names a token or an id, so a
+    # link id with one character altered ("-" -> "+") is refused.
     if b64encode(data) != text:
         raise InvalidToken()
     return data

@@ -132,9 +132,9 @@ def check_return_url(url: str) -> str:
     if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not parts.hostname:
         raise ValueError("must be an absolute https URL (http only for loopback hosts)")
     # The checkout page puts this URL's origin into its Content-Security-Policy
-    # header and redirects to it: a space or ";" in the host or in user info
-    # ("https://a.example; frame-ancestors *;/") added CSP directives, urlsplit
-    # silently drops tabs and newlines, and headers must be ASCII-safe.
+    # header and redirects to it, so it must not carry a space or ";" (which
+    # would start another CSP directive) nor tabs or newlines (which urlsplit
+    # drops), and headers must be ASCII-safe.
     if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
         raise ValueError(
             "must be ASCII without spaces: percent-encode the path, use punycode for the host"

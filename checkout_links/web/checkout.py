@@ -147,8 +147,8 @@ def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
 def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
     if payload.return_url:
         parts = urlsplit(payload.return_url)
-        # Append to the merchant's query as sent: re-encoding it through
-        # parse_qsl dropped blank values ("a=") and rewrote "%20" as "+".
+        # Append to the merchant's query as sent: it is not re-encoded, so
+        # blank values ("a=") and "%20" reach the merchant unchanged.
         added = urlencode({"order_id": order_id})
         query = f"{parts.query}&{added}" if parts.query else added
         target = urlunsplit(parts._replace(query=query))
