@@ -9,7 +9,7 @@ import fakeredis
 import msgspec
 import pytest
 
-from checkout_links.core import events
+from checkout_links.core import events, idempotency
 from checkout_links.core.catalog import Catalog
 from checkout_links.core.clock import iso_ms, iso_seconds
 from checkout_links.core.errors import ConfigError
@@ -44,6 +44,7 @@ _TYPES: dict[str, Any] = {
     "order_view": OrderView,
     "event_view": EventView,
     "webhook_body": EventBody,
+    "idempotency": idempotency.StoredResponse,
 }
 
 

@@ -25,14 +25,14 @@ TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
 
 
-class _Stored(msgspec.Struct, frozen=True):
+class StoredResponse(msgspec.Struct, frozen=True):
     """The stored record: a hash of the first request's body and its response."""
 
     body: str
     response: IssuedLink
 
 
-_decode_stored = msgspec.json.Decoder(_Stored).decode
+_decode_stored = msgspec.json.Decoder(StoredResponse).decode
 
 
 def _mismatch() -> ValidationFailed:
@@ -61,7 +61,7 @@ def run(
     if replay is not None:
         return replay, True
     response = issue()
-    record = dumps(_Stored(body=body_hash, response=response))
+    record = dumps(StoredResponse(body=body_hash, response=response))
     if client.set(record_key, record, nx=True, ex=TTL_SECONDS):
         return response, False
     # A concurrent first attempt stored its response first: answer with that one.
