@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     #: How long a spent/revoked mark outlives the link (so status keeps saying
     #: ``completed``/``revoked`` rather than ``expired``).
     ledger_retention_seconds: int = Field(default=90 * 86400, ge=0)
+    #: How long an order, its event record and their index entries are kept
+    #: (400 days by default; at most about 10 years). The spend sets the TTLs,
+    #: the worker trims the index members and stream entries (core/retention.py).
+    order_retention_seconds: int = Field(default=400 * 86400, ge=1, le=10 * 366 * 86400)
     #: Seconds that API-key, merchant and catalog lookups are cached per process.
     #: Revoking a key takes effect within this time.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)

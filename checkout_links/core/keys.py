@@ -11,6 +11,8 @@ each step runs unchanged on Redis Cluster:
 
 from __future__ import annotations
 
+import hashlib
+
 #: Fixed for the life of a deployment: a link's shard is derived from its id,
 #: so changing this would orphan every issued link's ledger entry.
 SHARDS = 16
@@ -40,6 +42,25 @@ def order(link_rand: bytes) -> str:
 def order_index(shard: int, merchant_id: str) -> str:
     """Sorted set of one merchant's orders in one shard, scored by creation time (ms)."""
     return f"{PREFIX}:{shard_tag(shard)}:ox:{merchant_id}"
+
+
+def ref_index(shard: int, merchant_id: str, external_ref: str) -> str:
+    """Sorted set of one merchant's orders with one ``external_ref`` in one shard, by time (ms).
+
+    The reference is hashed: it is the merchant's free text, and the key
+    should neither carry it readably nor grow with it.
+    """
+    digest = hashlib.blake2b(external_ref.encode(), digest_size=16).hexdigest()
+    return f"{PREFIX}:{shard_tag(shard)}:rx:{merchant_id}:{digest}"
+
+
+def shard_merchants(shard: int) -> str:
+    """Sorted set of the merchants with orders in one shard, scored by their newest (ms).
+
+    The retention pass (``core/retention.py``) walks it to find the index keys
+    it trims, so it never has to scan the keyspace.
+    """
+    return f"{PREFIX}:{shard_tag(shard)}:mx"
 
 
 def outbox(shard: int) -> str:

@@ -47,6 +47,11 @@ def build(settings: Settings, client: Redis) -> Services:
         catalog=catalog,
         merchants=Merchants(client, settings.cache_seconds),
         links=Links(settings, catalog, codec, LinkIds(keyring)),
-        ledger=Ledger(client, settings.clock_skew_seconds, settings.ledger_retention_seconds),
+        ledger=Ledger(
+            client,
+            settings.clock_skew_seconds,
+            settings.ledger_retention_seconds,
+            settings.order_retention_seconds,
+        ),
         form_tokens=FormTokens(keyring),
     )

@@ -202,6 +202,7 @@ def place_order(token: str) -> Response:
         created_ms=created_ms,
         request_id=request_id,
         event_id=event_id_for(payload.link_rand),
+        external_ref=payload.external_ref,
     )
     if result.outcome == "placed":
         metrics.ORDERS_PLACED.inc()

@@ -173,7 +173,15 @@ def get_order(order_id: str) -> Response:
 @bp.get("/orders")
 def list_orders() -> Response:
     cursor = request.args.get("cursor") or None
-    items, next_cursor = orders.list_orders(services().redis, _merchant_id(), cursor, _limit())
+    svc = services()
+    items, next_cursor = orders.list_orders(
+        svc.redis,
+        _merchant_id(),
+        cursor,
+        _limit(),
+        orders.OrderFilter.from_query(request.args),
+        retention_seconds=svc.settings.order_retention_seconds,
+    )
     return json_response(Page(items=[o.public() for o in items], next_cursor=next_cursor))
 
 
