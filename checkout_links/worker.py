@@ -36,6 +36,7 @@ from checkout_links.core.encoding import text
 from checkout_links.core.errors import NotFound
 from checkout_links.core.ids import link_rand_of_event
 from checkout_links.core.records import Event
+from checkout_links.core.retention import RetentionPass
 from checkout_links.core.services import Services
 from checkout_links.webhooks import Attempt, deliver, http_client
 
@@ -58,6 +59,8 @@ return 0
 # last_status, last_error, group.
 _FINISH = """
 if ARGV[2] ~= '' then redis.call('XACK', KEYS[3], ARGV[10], ARGV[2]) end
+-- The record reached its retention during the attempt: HSET would recreate it without a TTL.
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[6], 'last_attempt_ms', ARGV[7],
            'last_status', ARGV[8], 'last_error', ARGV[9])
 if (redis.call('HGET', KEYS[1], 'redeliveries') or '0') ~= ARGV[3] then return 0 end
@@ -90,6 +93,7 @@ class Worker:
         # CHECKOUT_WEBHOOK_CLAIM_IDLE_MS (default 30 s): tests that kill a
         # worker mid-attempt need the takeover sooner.
         self.claim_idle_ms = self.settings.webhook_claim_idle_ms
+        self.retention = RetentionPass(self.redis, self.settings.order_retention_seconds)
 
     def ensure_groups(self) -> None:
         """Create the consumer group on every shard stream (idempotent)."""
@@ -135,6 +139,7 @@ class Worker:
             self._last_claim = time.monotonic()
             attempted += self._claim_abandoned()
             self._trim_outbox()
+        self.retention.tick()  # at most once a minute: expired index members, old entries
         now_ms = int(time.time() * 1000)
         pipe = self.redis.pipeline(transaction=False)
         for shard in range(keys.SHARDS):
