@@ -11,8 +11,10 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import msgspec
+
 from checkout_links.core.jsonutil import dumps
-from checkout_links.core.orders import public
+from checkout_links.core.records import Order
 
 CUSTOMER_FIELDS = (
     "email",
@@ -68,10 +70,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMERIC = frozenset({"order_subtotal", "order_total", "quantity", "price", "amount"})
 
 
-def ndjson(orders: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+def ndjson(orders: Iterable[Order]) -> Iterator[bytes]:
     """Each order as the merchant API shows it, one JSON object a line."""
     for order in orders:
-        yield dumps(public(order)) + b"\n"
+        yield dumps(order.public()) + b"\n"
 
 
 def _cell(column: str, value: Any) -> str:
@@ -87,8 +89,10 @@ def _cell(column: str, value: Any) -> str:
     return text
 
 
-def order_rows(order: dict[str, Any]) -> list[list[str]]:
+def order_rows(record: Order) -> list[list[str]]:
     """The CSV rows of one order: its fields repeated on each of its lines."""
+    # Fields a later record version adds (discounts, ...) are read with .get.
+    order: dict[str, Any] = msgspec.to_builtins(record.public())
     customer = order.get("customer") or {}
     head = {
         "order_id": order["id"],
@@ -132,7 +136,7 @@ class CsvExport:
         self._writer.writerow(COLUMNS)
         return self._take()
 
-    def order(self, order: dict[str, Any]) -> str:
+    def order(self, order: Order) -> str:
         rows = order_rows(order)
         self._writer.writerows(rows)
         self.rows += len(rows)

@@ -17,8 +17,8 @@ from decimal import Decimal
 from checkout_links.core.ids import event_id_for, order_id_for
 from checkout_links.core.jsonutil import dumps
 from checkout_links.core.ledger import Ledger
-from checkout_links.core.links import Line
 from checkout_links.core.orders import build_order
+from checkout_links.core.records import Customer, Line
 from checkout_links.core.services import Services
 from checkout_links.core.tokens import CartLine, LinkPayload
 
@@ -32,19 +32,15 @@ class Seeded:
 
 
 def _line(n: int) -> Line:
+    quantity = 1 + n % 3
     return Line(
         product_id="kit",
         name=f"Setup kit, variant {n}",
         price=Decimal("49.90"),
-        quantity=1 + n % 3,
+        quantity=quantity,
+        amount=Decimal("49.90") * quantity,
         sku=f"KIT-{n}",
-        vendor_code="",
-        name_for_invoice="",
-        description="",
         properties={"colour": "blue"},
-        subscription=None,
-        tax_code="",
-        image_url=None,
         delivery="physical",
     )
 
@@ -91,8 +87,8 @@ def seed_orders(
                 order_id=order_id,
                 link_id=f"lnk_seeded_{i}",
                 payload=payload,
-                lines=[_line(n) for n in range(n_lines)],
-                customer={"email": f"buyer{i}@example.com", "last_name": "Ruiz"},
+                lines=tuple(_line(n) for n in range(n_lines)),
+                customer=Customer(email=f"buyer{i}@example.com", last_name="Ruiz"),
                 created_ms=created,
             )
             ledger.queue_spend(
