@@ -111,6 +111,34 @@ _TIME_PAGING = [
     _PAGING[1],
 ]
 
+# GET /api/v1/orders filters (orders.OrderFilter.from_query).
+_ORDER_FILTERS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "format": "date-time"},
+    }
+    for name, description in (
+        ("created_gte", "Orders created at or after this instant (RFC 3339)."),
+        ("created_lt", "Orders created before this instant (RFC 3339)."),
+    )
+] + [
+    {
+        "name": "external_ref",
+        "in": "query",
+        "required": False,
+        "description": "Only orders whose link carried exactly this external_ref.",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]+$",
+        },
+    }
+]
+
 
 def _non_blank(node: Any) -> None:
     """Input models strip whitespace before checking lengths (``schemas.Strict``), so a
@@ -209,7 +237,7 @@ def document() -> dict[str, Any]:
                 200,
                 _ref(schemas.OrderPage),
                 (422,),
-                params=_TIME_PAGING,
+                params=_TIME_PAGING + _ORDER_FILTERS,
             ),
         },
         "/api/v1/events": {
