@@ -399,14 +399,16 @@ def _capacity(data: dict[str, Any]) -> list[str]:
         "share the order traffic, and only 1, 2, 4, 8 or 16 spread it evenly (with 10, "
         "six primaries hold two tags each). Beyond 16 times the per-primary rate, raising "
         "`SHARDS` is a migration (a link's shard is derived from its id).",
-        "- **Memory, not operations, sizes Redis.** Each order leaves its order JSON, event "
-        "record and order/event index entries in Redis with no TTL (only the ledger mark "
-        "expires, and the webhook worker trims outbox entries older than a day; no worker "
-        "runs here, so the figure above includes the stream entry). Redis therefore grows "
-        "by about the bytes above per order for good, and the shipped `deploy/redis.conf` "
-        "(`maxmemory 512mb`, `noeviction`) answers writes with OOM, i.e. placement with "
-        "503, once full. Volumes like these need a retention (TTL on orders and delivered "
-        "events, trimming the indexes) or orders exported to a database.",
+        "- **Memory, not operations, sizes Redis.** Each order keeps its order JSON, event "
+        "record and order/event index entries for `CHECKOUT_ORDER_RETENTION_SECONDS` "
+        "(400 days by default; TTLs set by the spend, index members trimmed by the worker), "
+        "the ledger mark for its own 90 days and the outbox entry for a day (no worker runs "
+        "here, so the figure above includes the stream entry). At 400 days Redis holds "
+        "about 400 times a day's orders, and the shipped `deploy/redis.conf` "
+        "(`maxmemory 512mb`, `noeviction`) answers placement with 503 once full: size the "
+        "retention with `docs/operations.md` (memory per order from "
+        "`bench/order_memory.py`) and export older history with `checkout-links orders "
+        "export`.",
         "- **AOF `always` is group-committed**: Redis fsyncs once per event-loop turn for "
         "all clients' writes, so throughput depends on concurrency and on the disk's fsync "
         "latency; measure the production disk with `redis-benchmark` as above.",
