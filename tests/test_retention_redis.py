@@ -18,8 +18,9 @@ from tests.support.seed import Seeded, seed_orders
 from tests.support.servers import RedisServer, wait_until
 from tests.support.webhook_receiver import Receiver
 
-RETENTION = 6
-ROUND = 400
+#: Long enough for a loaded machine to deliver and list a round before it expires.
+RETENTION = 15
+ROUND = 200
 
 
 def retention_app(server: RedisServer, retention_seconds: int) -> Flask:
@@ -37,7 +38,8 @@ def retention_app(server: RedisServer, retention_seconds: int) -> Flask:
 
 def deliver_all(worker: Worker, receiver: Receiver, count: int) -> None:
     """Run the real worker until ``count`` distinct events reached the receiver."""
-    deadline = time.monotonic() + 60
+    # Past the retention the records are gone and the rest is never delivered.
+    deadline = time.monotonic() + RETENTION
     while len(receiver.ids("ok")) < count:
         assert time.monotonic() < deadline, f"delivered {len(receiver.ids('ok'))} of {count}"
         if not worker.step():
