@@ -216,6 +216,29 @@ def test_orders_read_and_listed(api: CheckoutLinksClient, client: FlaskClient) -
     assert links == [second["id"], first["id"]]
 
 
+def test_orders_filtered_by_window_and_reference(
+    api: CheckoutLinksClient, client: FlaskClient
+) -> None:
+    """The client sends aware datetimes and references as the list's filters."""
+    from datetime import UTC, datetime, timedelta
+
+    tagged = api.create_link([LINE], external_ref="quote-7")
+    plain = api.create_link([{"id": "kit", "quantity": 2}])
+    place_order(client, tagged["url"])
+    place_order(client, plain["url"])
+    tagged_order = api.get_link(tagged["id"])["order_id"]
+    now = datetime.now(UTC)
+    refs = [o["id"] for o in api.iter_orders(external_ref="quote-7")]
+    assert refs == [tagged_order]
+    window = api.list_orders(
+        created_gte=now - timedelta(hours=1), created_lt=now + timedelta(hours=1)
+    )
+    assert len(window["items"]) == 2
+    assert api.list_orders(created_gte=now + timedelta(hours=1))["items"] == []
+    with pytest.raises(ValueError, match="timezone-aware"):
+        api.list_orders(created_gte=datetime(2026, 1, 1))
+
+
 def test_events_listed_and_redelivered(api: CheckoutLinksClient, client: FlaskClient) -> None:
     """A placed order shows up as an order.created event, which can be queued again."""
     link = api.create_link([LINE])

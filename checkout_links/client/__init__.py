@@ -21,6 +21,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -203,13 +204,34 @@ class CheckoutLinksClient:
     def get_order(self, order_id: str) -> dict[str, Any]:
         return self._call("GET", f"orders/{_seg(order_id)}")
 
-    def list_orders(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
-        """One page of orders, newest first: ``{"items", "next_cursor"}``."""
-        return self._call("GET", "orders", params=_page(cursor, limit))
+    def list_orders(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        created_gte: datetime | str | None = None,
+        created_lt: datetime | str | None = None,
+        external_ref: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of orders, newest first: ``{"items", "next_cursor"}``.
 
-    def iter_orders(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
-        """Every order, newest first."""
-        return self._iterate("orders", limit)
+        ``created_gte`` (inclusive) and ``created_lt`` (exclusive) are aware
+        datetimes or RFC 3339 strings; ``external_ref`` matches exactly. Send
+        the same filters with the cursor of a filtered page.
+        """
+        params = {**_page(cursor, limit), **_filters(created_gte, created_lt, external_ref)}
+        return self._call("GET", "orders", params=params)
+
+    def iter_orders(
+        self,
+        *,
+        limit: int = 100,
+        created_gte: datetime | str | None = None,
+        created_lt: datetime | str | None = None,
+        external_ref: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every order (in the window, with the reference, if given), newest first."""
+        return self._iterate("orders", limit, _filters(created_gte, created_lt, external_ref))
 
     def list_events(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
         """One page of webhook events and their delivery state, newest first."""
@@ -228,10 +250,12 @@ class CheckoutLinksClient:
 
     # Plumbing
 
-    def _iterate(self, path: str, limit: int) -> Iterator[dict[str, Any]]:
+    def _iterate(
+        self, path: str, limit: int, filters: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
         while True:
-            page = self._call("GET", path, params=_page(cursor, limit))
+            page = self._call("GET", path, params={**_page(cursor, limit), **(filters or {})})
             yield from page["items"]
             cursor = page.get("next_cursor")
             if not cursor:
@@ -300,6 +324,27 @@ def _json(response: httpx.Response) -> dict[str, Any]:
             status=response.status_code,
         )
     return data
+
+
+def _instant(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        raise ValueError("created_gte/created_lt need a timezone-aware datetime")
+    return value.isoformat()
+
+
+def _filters(
+    created_gte: datetime | str | None, created_lt: datetime | str | None, external_ref: str | None
+) -> dict[str, str]:
+    params = {}
+    if created_gte is not None:
+        params["created_gte"] = _instant(created_gte)
+    if created_lt is not None:
+        params["created_lt"] = _instant(created_lt)
+    if external_ref is not None:
+        params["external_ref"] = external_ref
+    return params
 
 
 def _page(cursor: str | None, limit: int) -> dict[str, str]:
