@@ -201,7 +201,7 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     if fmt == "csv":
         out.write(table.header().encode())
     for order in found:
-        out.write(table.order(order).encode() if fmt == "csv" else next(export.ndjson([order])))
+        out.write(table.order(order).encode() if fmt == "csv" else export.ndjson_line(order))
         count += 1
         if time.monotonic() - last >= PROGRESS_SECONDS:
             last = time.monotonic()

@@ -132,6 +132,10 @@ def test_csv_export_has_one_row_per_order_line_and_a_header(
         lines_of.setdefault(row["order_id"], []).append(row["line_number"])
     want = {s.order_id: [str(n) for n in range(1, s.lines + 1)] for s in seeded}
     assert lines_of == want, "every order once, with each of its lines once, in order"
+    second_lines = [r for r in body if r["line_number"] == "2"]
+    assert {(r["price"], r["quantity"], r["amount"]) for r in second_lines} == {
+        ("49.90", "2", "99.80")
+    }, "money as exact decimal strings"
     by_id = {s.order_id: s for s in seeded}
     first: dict[str, Any] = next(r for r in body if by_id[r["order_id"]].external_ref[0] == "=")
     assert first["external_ref"].startswith("'="), "a formula is never left for a spreadsheet"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -70,10 +69,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMERIC = frozenset({"order_subtotal", "order_total", "quantity", "price", "amount"})
 
 
-def ndjson(orders: Iterable[Order]) -> Iterator[bytes]:
-    """Each order as the merchant API shows it, one JSON object a line."""
-    for order in orders:
-        yield dumps(order.public()) + b"\n"
+def ndjson_line(order: Order) -> bytes:
+    """The order as the merchant API shows it, as one JSON line."""
+    return dumps(order.public()) + b"\n"
 
 
 def _cell(column: str, value: Any) -> str:

@@ -111,6 +111,10 @@ def parse_rfc3339_ms(value: str, field: str) -> int:
     return ms + -(-nanos // 1_000_000)
 
 
+#: What the filters refuse in ``external_ref``, as the API refuses it in any text field.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     """Which orders a listing or an export covers: ``created_gte <= created < created_lt``."""
@@ -133,9 +137,6 @@ class OrderFilter:
             created_lt_ms=parse_rfc3339_ms(lt, "created_lt") if lt is not None else None,
             external_ref=ref,
         )
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _parse_cursor(cursor: str | None) -> tuple[float, str]:
