@@ -265,3 +265,25 @@ def test_worker_delivers_every_order_event_from_the_cluster(
     assert len(events) == 20
     assert {e["state"] for e in events} == {"delivered"}
     assert len(shards) > 1  # the orders really came from several shards
+
+
+def test_retention_pass_trims_every_shard_on_the_cluster(cluster_app: Flask) -> None:
+    """The pass's per-shard pipelines run on the cluster and leave no index member behind."""
+    from checkout_links.core import retention
+    from tests.support.seed import seed_orders
+
+    add_merchant(cluster_app, "aging")
+    svc: Services = cluster_app.extensions["checkout"]
+    store = svc.redis
+    base = int(time.time() * 1000)
+    seeded = seed_orders(
+        svc, "aging", 64, created_ms=lambda i: base + i, external_ref=lambda i: "quote-9"
+    )
+    shards = range(keys.SHARDS)
+    kept = retention.trim(store, retention_seconds=60, now_ms=base + 60_000, shards=shards)
+    assert kept.index_members == 0
+    gone = retention.trim(store, retention_seconds=60, now_ms=base + 60_064, shards=shards)
+    assert gone.index_members == 2 * len(seeded), "each order's order and event index member"
+    assert gone.merchants == len({keys.shard_of(link_rand_of_order(s.order_id)) for s in seeded})
+    assert sum(store.zcard(keys.order_index(s, "aging")) for s in shards) == 0
+    assert sum(store.zcard(keys.event_index(s, "aging")) for s in shards) == 0
