@@ -91,8 +91,8 @@ def parse_rfc3339_ms(value: str, field: str) -> int:
     """
     parsed = None
     if _RFC3339.fullmatch(value):
-        text = value.upper().replace(" ", "T").replace("Z", "+00:00")
-        whole, dot, rest = text.partition(".")
+        normal = value.upper().replace(" ", "T").replace("Z", "+00:00")
+        whole, dot, rest = normal.partition(".")
         fraction = ""
         if dot:
             fraction, offset = rest[:-6], rest[-6:]
