@@ -151,3 +151,23 @@ def test_export_refuses_an_unknown_merchant_and_a_bad_window(app: Flask, api_key
     assert bad.exit_code == 2
     assert "--since must be an RFC 3339 date-time" in bad.stderr
     assert bad.stdout == ""
+
+
+def test_export_reports_progress_on_stderr_and_keeps_stdout_clean(
+    app: Flask, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress lines and the final count go to stderr; stdout holds only the orders."""
+    import json
+
+    import checkout_links.cli
+
+    monkeypatch.setattr(checkout_links.cli, "PROGRESS_SECONDS", 0.0)
+    seeded = seed_orders(svc, "acme", 3)
+    done = _export(app, "acme")
+    assert done.exit_code == 0, done.stderr
+    assert {json.loads(line)["id"] for line in done.stdout.splitlines()} == {
+        s.order_id for s in seeded
+    }
+    progress = done.stderr.splitlines()
+    assert progress[:3] == [f"export: {n} orders so far..." for n in (1, 2, 3)]
+    assert progress[3].startswith("export: 3 orders in ")
