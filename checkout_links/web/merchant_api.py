@@ -125,7 +125,12 @@ def create_link() -> Response:
         body, replayed = svc.links.issue(_merchant(), req), False
     else:
         body, replayed = idempotency.run(
-            svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(_merchant(), req)
+            svc.redis,
+            svc.keyring,
+            _merchant_id(),
+            key,
+            raw,
+            lambda: svc.links.issue(_merchant(), req),
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
