@@ -63,3 +63,23 @@ def exchange(
     raw = b"".join(chunks)
     assert raw, "the server closed the connection without answering"
     return parse(raw)
+
+
+def stall_uploads(port: int, path: str, count: int, declared: int = 100_000) -> list[socket.socket]:
+    """``count`` open connections, each having sent a POST's headers and 10 of ``declared`` bytes.
+
+    The caller closes them; until then each waits for the rest of its body.
+    """
+    request = head("POST", path, {"Content-Type": "application/x-www-form-urlencoded"})
+    request = request.replace(b"\r\n\r\n", f"\r\nContent-Length: {declared}\r\n\r\n".encode())
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((HOST, port), timeout=10)
+            socks.append(sock)
+            sock.sendall(request + b"email=a%40b")
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
