@@ -119,6 +119,7 @@ def behind_nginx(directory: Path, redis_url: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
+    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     entry = "from checkout_links.cli import main; main()"
     argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
@@ -131,6 +132,7 @@ def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def granian(directory: Path, redis_url: str, threads: int) -> Iterator[str]:
+    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://{HOST}:{port}"
     argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "2"]
