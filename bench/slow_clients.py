@@ -30,6 +30,7 @@ if __package__ in (None, ""):
 
 import httpx
 
+from bench.stack import session_cpu_seconds
 from tests.conftest import add_merchant, make_app
 from tests.support.realapp import SECRET, gunicorn_app, render_nginx_conf
 from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
@@ -65,7 +66,8 @@ def probe(url: str) -> float | None:
     return time.perf_counter() - start if ok else None
 
 
-def wrk_rps(url: str, seconds: int) -> float:
+def wrk_run(url: str, seconds: int) -> tuple[float, int]:
+    """Requests per second and the number of requests of one wrk run."""
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", url],
         capture_output=True,
@@ -75,8 +77,11 @@ def wrk_rps(url: str, seconds: int) -> float:
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(match.group(1)) if match else 0.0
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
+    if rps is None or count is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    return float(rps.group(1)), int(count.group(1))
 
 
 def app_env(redis_url: str, port: int, base: str) -> dict[str, str]:
@@ -90,19 +95,26 @@ def app_env(redis_url: str, port: int, base: str) -> dict[str, str]:
     }
 
 
-Setup = Callable[[Path, str], contextlib.AbstractContextManager[str]]
+#: A setup yields the URL clients use and the session leaders whose CPU is counted.
+Served = tuple[str, list[int]]
+Setup = Callable[[Path, str], contextlib.AbstractContextManager[Served]]
+
+
+def leader(server: ProcessServer) -> int:
+    assert server._proc is not None
+    return server._proc.pid
 
 
 @contextlib.contextmanager
-def gunicorn(directory: Path, redis_url: str, env: dict[str, str]) -> Iterator[str]:
+def gunicorn(directory: Path, redis_url: str, env: dict[str, str]) -> Iterator[Served]:
     server = gunicorn_app(directory, redis_url, workers=2, env=env)
     with server:
         server.wait_http("/readyz", timeout=60)
-        yield server.url
+        yield server.url, [leader(server)]
 
 
 @contextlib.contextmanager
-def behind_nginx(directory: Path, redis_url: str) -> Iterator[str]:
+def behind_nginx(directory: Path, redis_url: str) -> Iterator[Served]:
     port = free_port()
     app = gunicorn_app(directory, redis_url, workers=2, base_url=f"http://{HOST}:{port}")
     conf = directory / "nginx.conf"
@@ -114,11 +126,11 @@ def behind_nginx(directory: Path, redis_url: str) -> Iterator[str]:
         app.wait_http("/readyz", timeout=60)
         with nginx:
             nginx.wait_http("/readyz")
-            yield nginx.url
+            yield nginx.url, [leader(app), leader(nginx)]
 
 
 @contextlib.contextmanager
-def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
+def serve_cli(directory: Path, redis_url: str) -> Iterator[Served]:
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     entry = "from checkout_links.cli import main; main()"
@@ -127,11 +139,11 @@ def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
     server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)
     with server:
         server.wait_http("/readyz", timeout=60)
-        yield server.url
+        yield server.url, [leader(server)]
 
 
 @contextlib.contextmanager
-def granian(directory: Path, redis_url: str, threads: int) -> Iterator[str]:
+def granian(directory: Path, redis_url: str, threads: int) -> Iterator[Served]:
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://{HOST}:{port}"
@@ -147,7 +159,7 @@ def granian(directory: Path, redis_url: str, threads: int) -> Iterator[str]:
     )
     with server:
         server.wait_http("/readyz", timeout=60)
-        yield server.url
+        yield server.url, [leader(server)]
 
 
 SETUPS: dict[str, tuple[str, Setup]] = {
@@ -178,7 +190,7 @@ SETUPS: dict[str, tuple[str, Setup]] = {
 
 def measure(name: str, directory: Path, redis_url: str, api_key: str, wrk_s: int) -> str:
     label, setup = SETUPS[name]
-    with setup(directory / name, redis_url) as url:
+    with setup(directory / name, redis_url) as (url, leaders):
         with httpx.Client(base_url=url, trust_env=False, timeout=10) as web:
             link = web.post(
                 "/api/v1/links",
@@ -194,7 +206,9 @@ def measure(name: str, directory: Path, redis_url: str, api_key: str, wrk_s: int
         for sock in socks:
             sock.close()
         time.sleep(1)
-        rps = wrk_rps(cart, wrk_s)
+        cpu_before = sum(session_cpu_seconds(pid) for pid in leaders)
+        rps, count = wrk_run(cart, wrk_s)
+        cpu_us = (sum(session_cpu_seconds(pid) for pid in leaders) - cpu_before) / count * 1e6
 
     def cell(times: list[float | None]) -> str:
         answered = [t for t in times if t is not None and t < 1.0]
@@ -202,7 +216,7 @@ def measure(name: str, directory: Path, redis_url: str, api_key: str, wrk_s: int
         worst_s = f"{worst * 1000:.0f} ms" if worst is not None else "timeout"
         return f"{len(answered)}/{len(times)} (max {worst_s})"
 
-    return f"| {label} | {cell(health)} | {cell(pages)} | {rps:.0f} |"
+    return f"| {label} | {cell(health)} | {cell(pages)} | {rps:.0f} | {cpu_us:.0f} |"
 
 
 def main() -> None:
@@ -218,9 +232,9 @@ def main() -> None:
             rows = [measure(n, directory, url, api_key, wrk_s) for n in args.setups.split(",")]
     print(
         f"| Server | /healthz under 1 s, {STALLED} stalled uploads | cart page under 1 s "
-        "| cart page req/s (wrk -t2 -c16) |"
+        "| cart page req/s (wrk -t2 -c16) | server CPU per cart page (µs) |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     print("\n".join(rows))
 
 
