@@ -66,8 +66,9 @@ if _MULTIPROC_DIR:
 # buffering proxy (compose: deploy/nginx.conf reads every request whole
 # first). GUNICORN_WORKER_CLASS=gevent gives each connection a greenlet
 # instead: 64 stalled uploads left /healthz and the cart page answering in
-# well under a second at the same cart-page req/s, so an instance that faces
-# clients itself (the image's default, Kubernetes) runs gevent.
+# well under a second, at a cart-page req/s within the noise of gthread's, so
+# an instance that faces clients itself (the image's default, Kubernetes)
+# runs gevent.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread").strip() or "gthread"
 if worker_class not in ("gthread", "gevent"):
     raise RuntimeError(f"GUNICORN_WORKER_CLASS must be gthread or gevent, got {worker_class!r}")
