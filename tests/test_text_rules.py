@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from checkout_links.core import text
 from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body
+from tests.support.realapp import gunicorn_app, http_client, path_of
 from tests.support.servers import RedisServer
 
 #: NUL, ESC, DEL, a C1 control (NEL), right-to-left override, first-strong isolate.
@@ -146,3 +148,39 @@ def test_checkout_form_refuses_the_character_and_places_no_order(
     assert f'id="f-{field}"' in html
     status = web.get(f"/api/v1/links/{link_id}", headers=auth).get_json()
     assert status["status"] == "open"
+
+
+@pytest.fixture(scope="module")
+def gunicorn_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """gunicorn (deploy/gunicorn.conf.py) on a real redis-server, and a merchant's API key."""
+    tmp = tmp_path_factory.mktemp("text-gunicorn")
+    with RedisServer(tmp / "redis") as server:
+        api_key = add_merchant(make_app(None, redis_url=server.url), "textrules")
+        app = gunicorn_app(tmp, server.url, workers=1)
+        with app:
+            app.wait_http("/readyz", timeout=60)
+            yield app.url, api_key
+
+
+def test_nul_and_rtl_override_are_refused_by_the_real_server(gunicorn_url: tuple[str, str]) -> None:
+    """Under gunicorn, a NUL in an API name and an RLO in the form's first name both answer 422."""
+    url, api_key = gunicorn_url
+    auth = {"Authorization": f"Bearer {api_key}"}
+    with http_client(url) as web:
+        api = web.post(
+            "/api/v1/links", json={"products": [{**LINE, "name": "a\x00b"}]}, headers=auth
+        )
+        assert api.status_code == 422
+        assert {"loc": ["body", "products", 0, "name"], "msg": text.MESSAGE} in api.json()["errors"]
+        link = web.post("/api/v1/links", json={"products": [LINE]}, headers=auth).json()
+        path = path_of(link["url"])
+        form = {"csrf_token": csrf_of(web.get(path).text), "email": "ana@example.com"}
+        page = web.post(
+            path,
+            content=urlencode(form) + "&first_name=%E2%80%AEgnp.exe",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert page.status_code == 422
+        assert "must not contain control characters" in page.text
+        status = web.get(f"/api/v1/links/{link['id']}", headers=auth).json()
+        assert status["status"] == "open"
