@@ -226,8 +226,15 @@ def console(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+#: Everything from this line on in docs/performance.md is measured by other
+#: scripts (bench/slow_clients.py) and kept when the file is regenerated.
+KEPT_MARK = "<!-- Below: kept when bench/run.py regenerates this file. -->"
+
+
 def write_docs(data: dict[str, Any], path: Path = DOCS) -> Path:
     from bench.docs import render
 
-    path.write_text(render(data))
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index(KEPT_MARK) :] if KEPT_MARK in old else ""
+    path.write_text(render(data) + ("\n" + kept if kept else ""))
     return path

@@ -269,7 +269,7 @@ def catalog_import(merchant_id: str, file: Path) -> None:
     click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
 
 
-def _serve(app: Flask, bind: str, workers: int, threads: int) -> None:
+def _serve(app: Flask, bind: str, workers: int, threads: int, worker_class: str) -> None:
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -277,7 +277,7 @@ def _serve(app: Flask, bind: str, workers: int, threads: int) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", worker_class)
             self.cfg.set("limit_request_line", 8190)
             self.cfg.set("logger_class", "checkout_links.gunicorn_logging.RedactingLogger")
             self.cfg.set("accesslog", "-")
@@ -288,16 +288,42 @@ def _serve(app: Flask, bind: str, workers: int, threads: int) -> None:
     _Server().run()
 
 
+def _patch_for_gevent() -> None:
+    """Make sockets, locks and sleeps cooperative before the app (and its Redis pool) exists.
+
+    gunicorn's gevent worker patches only in the worker, after this process
+    has built the app. ``ssl`` is imported already (httpx, for the webhook
+    worker), but no SSL context exists yet, which is what the warning is about.
+    """
+    import warnings
+
+    from gevent import monkey
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
+        monkey.patch_all()
+
+
 @cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True)
-@click.option("--threads", default=4, show_default=True)
-def serve(bind: str, workers: int, threads: int) -> None:
+@click.option(
+    "--worker-class",
+    type=click.Choice(["gevent", "gthread"]),
+    default="gevent",
+    show_default=True,
+    help="gevent: a slow client holds a greenlet, not a thread, so this may face clients. "
+    "gthread: only behind a buffering proxy (deploy/nginx.conf).",
+)
+@click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")
+def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
+    if worker_class == "gevent":
+        _patch_for_gevent()
     app = _factory()
     if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
         _fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
-    _serve(app, bind, workers, threads)
+    _serve(app, bind, workers, threads, worker_class)
 
 
 @cli.command("demo", with_appcontext=False)
@@ -313,7 +339,7 @@ def demo(bind: str) -> None:
         banner = seed(current_app.config["CHECKOUT_SETTINGS"].base_url)
     click.echo(banner)
     sys.stdout.flush()
-    _serve(app, bind, 1, 8)
+    _serve(app, bind, 1, 8, "gthread")
 
 
 def main() -> None:

@@ -59,9 +59,34 @@ if _MULTIPROC_DIR:
 # processes ride out a crashed or recycling worker with less lost capacity.
 # Under Kubernetes set GUNICORN_WORKERS to the pod's CPU limit times two: a
 # container sees the node's CPUs, not its quota.
-worker_class = "gthread"
+#
+# Slow clients (docs/performance.md, "Slow clients"): a gthread worker gives a
+# connection a thread from its first byte to its last, so 2x4 threads are
+# stalled by 8 uploads that never finish. gthread is for instances behind a
+# buffering proxy (compose: deploy/nginx.conf reads every request whole
+# first). GUNICORN_WORKER_CLASS=gevent gives each connection a greenlet
+# instead: 64 stalled uploads left /healthz and the cart page answering in
+# well under a second, at a cart-page req/s within the noise of gthread's, so
+# an instance that faces clients itself (the image's default, Kubernetes)
+# runs gevent.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread").strip() or "gthread"
+if worker_class not in ("gthread", "gevent"):
+    raise RuntimeError(f"GUNICORN_WORKER_CLASS must be gthread or gevent, got {worker_class!r}")
+if worker_class == "gevent":
+    # Patched here, before preload_app imports the app: the Redis pool's
+    # locks and sockets must be gevent's from the start. (ssl is imported
+    # already, by gunicorn, but no SSL context exists yet.)
+    import warnings
+
+    from gevent import monkey
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
+        monkey.patch_all()
 workers = _env_int("GUNICORN_WORKERS", 2 * _cores(), minimum=1)
 threads = _env_int("GUNICORN_THREADS", 4, minimum=1)
+# gevent only: connections one worker holds at once (slow ones included).
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000, minimum=1)
 # All interfaces: inside a container the port is reached through its network.
 bind = os.environ.get("CHECKOUT_BIND", "0.0.0.0:8000")
 

@@ -346,6 +346,23 @@ def test_dockerfile_ships_only_the_venv_and_runs_as_non_root() -> None:
     assert final.rstrip().endswith('CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"]')
 
 
+def test_only_instances_behind_nginx_run_gthread() -> None:
+    """The image and k8s pods run gevent; compose's apps, reached only through nginx, gthread."""
+    final = re.split(r"^FROM ", (DEPLOY / "Dockerfile").read_text(), flags=re.MULTILINE)[-1]
+    assert re.search(r"^\s+GUNICORN_WORKER_CLASS=gevent$", final, flags=re.MULTILINE)
+    assert k8s("ConfigMap", "checkout-links-config")["data"]["GUNICORN_WORKER_CLASS"] == "gevent"
+    compose = yaml_docs(DEPLOY / "compose.yaml")[0]
+    assert compose["x-app"]["environment"]["GUNICORN_WORKER_CLASS"] == "gthread"
+    published = [name for name, svc in compose["services"].items() if svc.get("ports")]
+    assert published == ["nginx"]
+
+
+def test_gunicorn_conf_refuses_an_unknown_worker_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GUNICORN_WORKER_CLASS takes gthread or gevent only, and says so."""
+    with pytest.raises(RuntimeError, match="GUNICORN_WORKER_CLASS must be gthread or gevent"):
+        gunicorn_settings({"GUNICORN_WORKER_CLASS": "sync"}, monkeypatch)
+
+
 # --- gunicorn -----------------------------------------------------------------------------
 
 

@@ -71,6 +71,37 @@ class KeyRing:
         keys: list[bytes] = cache[purpose]
         return keys
 
+    def _purpose_aeads(self, purpose: str) -> list[tuple[int, AESGCMSIV]]:
+        """(key id, cipher) for ``purpose``, newest first, as :attr:`_aeads` for link tokens."""
+        cache = self.__dict__.setdefault("_purpose_aead_cache", {})
+        if purpose not in cache:
+            keys = [derive_key(secret, purpose) for secret in reversed(self._secrets)]
+            cache[purpose] = [(hashlib.sha256(k).digest()[0], AESGCMSIV(k)) for k in keys]
+        aeads: list[tuple[int, AESGCMSIV]] = cache[purpose]
+        return aeads
+
+    def encrypt(self, purpose: str, plaintext: bytes, context: bytes) -> bytes:
+        """``plaintext`` sealed with the newest key for ``purpose``, bound to ``context``.
+
+        ``context`` (the Redis key a blob is stored under, say) is authenticated
+        but not stored: a blob moved to another context does not open.
+        """
+        kid, aead = self._purpose_aeads(purpose)[0]
+        nonce = os.urandom(_NONCE)
+        return bytes([kid]) + nonce + aead.encrypt(nonce, plaintext, bytes([kid]) + context)
+
+    def decrypt(self, purpose: str, blob: bytes, context: bytes) -> bytes:
+        """The plaintext of an :meth:`encrypt` blob; :class:`InvalidToken` if no key opens it."""
+        head, nonce, body = blob[:1], blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
+        for kid, aead in self._purpose_aeads(purpose):
+            if bytes([kid]) != head:
+                continue
+            try:
+                return aead.decrypt(nonce, body, head + context)
+            except InvalidTag:
+                continue
+        raise InvalidToken()
+
     def seal(self, plaintext: bytes, header: bytes) -> bytes:
         kid, aead = self._aeads[0]
         head = header + bytes([kid])

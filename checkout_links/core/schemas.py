@@ -10,7 +10,7 @@ import ipaddress
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from annotated_types import Ge, Le
@@ -26,10 +26,17 @@ from pydantic import (
 )
 
 from checkout_links.core.money import check_currency
+from checkout_links.core.text import PATTERN as NO_CONTROLS_PATTERN
+from checkout_links.core.text import NoControls
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+# Every free-text field carries NoControls (core/text.py); fields with a
+# pattern of their own (ids, money, phone) already exclude those characters.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoControls]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoControls]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoControls]
+#: Keys and values of ``properties`` and ``additional_data``.
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64), NoControls]
+Value = Annotated[str, StringConstraints(max_length=500), NoControls]
 #: A product id: what ``PUT /api/v1/products/{product_id}`` accepts (anchored
 #: for pydantic and JSON Schema; ``re.fullmatch`` gives the same verdict).
 PRODUCT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -43,12 +50,20 @@ MoneyText = Annotated[
     StringConstraints(pattern=r"^\d{1,12}(\.\d{1,3})?$"),
     Field(examples=["19.99"], json_schema_extra={"format": "decimal"}),
 ]
+
+
+def _keys_without_controls(schema: dict[str, Any]) -> None:
+    # pydantic states a key pattern as patternProperties, which lets other
+    # keys through; propertyNames says every key must match.
+    schema.setdefault("propertyNames", {})["pattern"] = NO_CONTROLS_PATTERN
+
+
 Props = Annotated[
-    dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=64)],
-        Annotated[str, StringConstraints(max_length=500)],
-    ],
-    Field(max_length=50),
+    dict[Key, Value],
+    Field(max_length=50, json_schema_extra=_keys_without_controls),
+]
+AdditionalData = Annotated[
+    dict[Key, Value], Field(max_length=20, json_schema_extra=_keys_without_controls)
 ]
 
 OVERRIDABLE = (
@@ -184,6 +199,7 @@ def check_email(value: str) -> str:
 Email = Annotated[
     str,
     StringConstraints(max_length=254),
+    NoControls,
     AfterValidator(check_email),
     Field(json_schema_extra={"format": "email"}),
 ]
@@ -251,16 +267,16 @@ class CustomerIn(Strict):
     """Customer data: all optional; the same rules apply to the checkout form."""
 
     email: Email = ""
-    first_name: Annotated[str, StringConstraints(max_length=100)] = ""
-    last_name: Annotated[str, StringConstraints(max_length=100)] = ""
-    company: Annotated[str, StringConstraints(max_length=200)] = ""
+    first_name: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
+    last_name: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
+    company: Annotated[str, StringConstraints(max_length=200), NoControls] = ""
     phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+()./ -]*$")] = ""
     country: Annotated[str, StringConstraints(max_length=2), AfterValidator(check_country)] = ""
-    region: Annotated[str, StringConstraints(max_length=100)] = ""
-    city: Annotated[str, StringConstraints(max_length=100)] = ""
-    postal_code: Annotated[str, StringConstraints(max_length=20)] = ""
-    address: Annotated[str, StringConstraints(max_length=300)] = ""
-    tax_id: Annotated[str, StringConstraints(max_length=40)] = ""
+    region: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
+    city: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
+    postal_code: Annotated[str, StringConstraints(max_length=20), NoControls] = ""
+    address: Annotated[str, StringConstraints(max_length=300), NoControls] = ""
+    tax_id: Annotated[str, StringConstraints(max_length=40), NoControls] = ""
     language: Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z_-]*$")] = ""
 
 
@@ -285,14 +301,8 @@ class LinkIn(Strict):
     currency: Currency | None = None
     products: list[LinkLineIn] = Field(min_length=1, max_length=100)
     customer: CustomerIn | None = None
-    additional_data: (
-        dict[
-            Annotated[str, StringConstraints(min_length=1, max_length=64)],
-            Annotated[str, StringConstraints(max_length=500)],
-        ]
-        | None
-    ) = Field(default=None, max_length=20)
-    external_ref: Annotated[str, StringConstraints(max_length=128)] | None = None
+    additional_data: AdditionalData | None = None
+    external_ref: Annotated[str, StringConstraints(max_length=128), NoControls] | None = None
     expires_in: ExpiresIn = 604_800
     return_url: (
         Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_return_url)] | None

@@ -8,6 +8,7 @@ from flask import Flask
 
 from checkout_links.core.config import Settings, load_settings
 from checkout_links.web import (
+    bodies,
     checkout,
     extensions,
     headers,
@@ -34,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     request_ids.init_app(app)
+    # Before the rate limiter's hook: a refused body is not processed, nor counted.
+    bodies.init_app(app, settings.max_body_bytes)
     problems.init_app(app)
     extensions.init_app(app)
     ops.init_app(app)

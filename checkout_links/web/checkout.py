@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 
 from checkout_links import metrics
+from checkout_links.core import text
 from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound
 from checkout_links.core.ids import event_id_for, order_id_for
 from checkout_links.core.jsonutil import dumps
@@ -135,7 +136,7 @@ def _form_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "form"
-        errors.setdefault(field, err["msg"].removeprefix("Value error, "))
+        errors.setdefault(field, text.message(err).removeprefix("Value error, "))
     return errors
 
 

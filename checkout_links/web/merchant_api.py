@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
-from checkout_links.core import events, idempotency, orders
+from checkout_links.core import events, idempotency, orders, text
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
@@ -35,7 +35,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
     """Pydantic errors as ``[{"loc", "msg"}]``; input values are left out (personal data)."""
-    return [{"loc": [prefix, *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
+    return [{"loc": [prefix, *err["loc"]], "msg": text.message(err)} for err in exc.errors()]
 
 
 def parse_body(model: type[M]) -> tuple[M, bytes]:
@@ -125,7 +125,12 @@ def create_link() -> Response:
         body, replayed = svc.links.issue(_merchant(), req), False
     else:
         body, replayed = idempotency.run(
-            svc.redis, _merchant_id(), key, raw, lambda: svc.links.issue(_merchant(), req)
+            svc.redis,
+            svc.keyring,
+            _merchant_id(),
+            key,
+            raw,
+            lambda: svc.links.issue(_merchant(), req),
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()

@@ -1,7 +1,8 @@
 """Rate limits (Flask-Limiter on the ledger's Redis).
 
-Per API key on the merchant API (``CHECKOUT_RATE_LIMIT_API``) and per client
-address on order placement (``CHECKOUT_RATE_LIMIT_CHECKOUT``); answered with
+Per verified API key on the merchant API (``CHECKOUT_RATE_LIMIT_API``; failed
+authentication is counted per client address with the same limit) and per
+client address on order placement (``CHECKOUT_RATE_LIMIT_CHECKOUT``); answered with
 429 problem+json or page and ``Retry-After``. The counters share the ledger's
 Redis so every instance counts together; if that store fails, requests are
 let through (the ledger itself then answers 503).
@@ -9,28 +10,78 @@ let through (the ledger itself then answers 503).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from checkout_links.core.config import Settings
-from checkout_links.core.errors import RateLimited
+from checkout_links.core.errors import RateLimited, Unauthorized
 from checkout_links.core.store import parse_sentinel_url
 from checkout_links.web import checkout, merchant_api
 from checkout_links.web.problems import render_error
 
+log = logging.getLogger(__name__)
 
-def _api_key_id() -> str:
-    # Only the key id (not the secret part) names the bucket, so the limiter's
-    # keys never hold a usable credential.
-    parts = request.headers.get("Authorization", "").removeprefix("Bearer ").split("_")
-    return f"key:{parts[1]}" if len(parts) >= 3 else f"ip:{get_remote_address()}"
+
+def _remote() -> str:
+    return get_remote_address() or "unknown"
+
+
+class _ApiLimits:
+    """The merchant API's limits, counted where they belong.
+
+    A merchant's bucket counts only requests whose key verified (it is named
+    by the key id, never by the secret, so the limiter's keys hold no usable
+    credential); counted before authentication, six requests with a known key
+    id and a wrong secret used up the merchant's budget. Failed
+    authentication is counted per client address instead, with the same
+    limit, and answered 429 once that address is over it. A request that
+    authenticated pays the same one counter round trip as before.
+    """
+
+    def __init__(self, limiter: Limiter, spec: str) -> None:
+        self.limiter = limiter
+        self.items = parse_many(spec)
+
+    def _hit(self, *identifiers: str) -> None:
+        """Count one request in every window; raise RateLimited when one is full."""
+        try:
+            for item in self.items:
+                if not self.limiter.limiter.hit(item, "cl:rl", *identifiers):
+                    reset = self.limiter.limiter.get_window_stats(item, "cl:rl", *identifiers)
+                    raise RateLimited(math.ceil(reset.reset_time - time.time()))
+        except RateLimited:
+            raise
+        except Exception as exc:
+            # As swallow_errors does for the limiter's own limits: a counter
+            # that cannot be reached lets the request through. The class name
+            # only: a connection error's text may name the store's address.
+            log.warning("rate limit counter unavailable (%s); let through", type(exc).__name__)
+
+    def count_merchant(self) -> None:
+        """After authentication: the verified key's bucket (the address's for the open document)."""
+        merchant = g.get("merchant")
+        if merchant is None:
+            self._hit("api", "ip", _remote())
+            return
+        key_id = request.headers.get("Authorization", "").split("_", 2)[1]
+        self._hit("api", "key", key_id)
+
+    def failed(self, exc: Unauthorized) -> Response:
+        """A failed authentication: counted against the client's address, then answered."""
+        try:
+            self._hit("api", "auth-failed", _remote())
+        except RateLimited as limited:
+            return render_error(limited)
+        return render_error(exc)
 
 
 def storage_uri(settings: Settings) -> str:
@@ -82,7 +133,10 @@ def init_app(app: Flask) -> None:
         swallow_errors=True,
         key_prefix="cl:rl",
     )
-    limiter.limit(settings.rate_limit_api, key_func=_api_key_id)(merchant_api.bp)
+    api = _ApiLimits(limiter, settings.rate_limit_api)
+    # Right after merchant_api's own authentication hook, which sets g.merchant.
+    app.before_request_funcs.setdefault(merchant_api.bp.name, []).append(api.count_merchant)
+    app.register_error_handler(Unauthorized, api.failed)
     # The checkout blueprint's only POST is order placement.
     limiter.limit(settings.rate_limit_checkout, methods=["POST"])(checkout.bp)
     app.extensions["checkout_limiter"] = limiter
