@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from checkout_links.core.config import MAX_REQUEST_LINE
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body
+from tests.conftest import csrf_of, link_path, problem_body
 
 LINKS = "/api/v1/links"
 

@@ -15,7 +15,7 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.conftest import add_merchant, make_app
+from checkout_links.testing import add_merchant, make_app
 
 pytestmark = pytest.mark.slow
 
