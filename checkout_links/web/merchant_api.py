@@ -1,4 +1,9 @@
-"""The merchant API under ``/api/v1``: views validate, call the domain, render JSON."""
+"""The merchant API under ``/api/v1``: views validate, call the domain, and return its records.
+
+Each view declares its operation (:func:`~checkout_links.web.operations.operation`):
+the response model its answer is written through, and what the OpenAPI
+document says about it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import re
 import time
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
@@ -19,18 +24,66 @@ from checkout_links.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from checkout_links.core.jsonutil import dumps
 from checkout_links.core.records import Merchant, Page
-from checkout_links.core.schemas import PRODUCT_ID, LinkIn, ProductIn
+from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, LinkIn, ProductIn
+from checkout_links.web import responses as out
 from checkout_links.web.extensions import services
+from checkout_links.web.operations import Param, Reply, operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 M = TypeVar("M", bound=BaseModel)
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+
+_BODY_ERRORS = {
+    400: "The body is not valid JSON.",
+    413: "The body is over CHECKOUT_MAX_BODY_BYTES.",
+    415: "The body is not application/json.",
+}
+_LIMIT = Param(
+    "limit",
+    "query",
+    f"Items per page, 1..{MAX_LIMIT}.",
+    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    example=20,
+)
+_PAGE_422 = {422: "limit or cursor is invalid."}
+_PRODUCT = Param(
+    "product_id",
+    "path",
+    "The merchant's own product id: a letter or digit, then up to 63 of these or . _ -.",
+    {"type": "string", "pattern": PRODUCT_ID_PATTERN},
+    example="pro-licence",
+    required=True,
+)
+_PRODUCT_PAGE = (
+    _LIMIT,
+    Param(
+        "cursor",
+        "query",
+        "The next_cursor of the previous page (products come in id order).",
+        {"type": "string"},
+        example="kit",
+    ),
+)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(body), status=status, mimetype="application/json", headers=headers)
+def _path(name: str, what: str, example: str) -> Param:
+    return Param(name, "path", what, {"type": "string"}, example=example, required=True)
+
+
+def _time_page(example: str) -> tuple[Param, ...]:
+    # Orders and events page by "<created ms>.<id>" (orders.merge_index_page),
+    # which refuses any other non-empty cursor with 422: the pattern says so.
+    cursor = Param(
+        "cursor",
+        "query",
+        "The next_cursor of the previous page.",
+        {"type": "string", "pattern": r"^([0-9]{1,16}\.[\s\S]+)?$"},
+        example=example,
+    )
+    return (_LIMIT, cursor)
 
 
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
@@ -55,9 +108,9 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
     # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 100:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(
             "limit must be 1..100.", errors=[{"loc": ["query", "limit"], "msg": "must be 1..100"}]
         )
@@ -66,8 +119,6 @@ def _limit() -> int:
 
 @bp.before_request
 def _authenticate() -> None:
-    if request.endpoint == "api.openapi":
-        return
     g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
 
 
@@ -86,38 +137,104 @@ def _known_product_id(product_id: str) -> str:
 
 
 @bp.put("/products/<product_id>")
-def put_product(product_id: str) -> Response:
+@operation(
+    "Create or replace an original product",
+    description="Every link issued before keeps the revision it was issued against.",
+    body=ProductIn,
+    responses={200: out.Product, 201: out.Product},
+    errors={
+        **_BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: an amount with "
+        "more decimals than the currency has, price_min above price_max, a default price "
+        "outside them.",
+    },
+    params=(_PRODUCT,),
+)
+def put_product(product_id: str) -> Reply:
     if not PRODUCT_ID.fullmatch(product_id):
-        msg = f"must match {PRODUCT_ID.pattern.strip('^$')}"
         raise ValidationFailed(
-            "The product id is invalid.", errors=[{"loc": ["path", "product_id"], "msg": msg}]
+            "The product id is invalid.",
+            errors=[{"loc": ["path", "product_id"], "msg": f"must match {PRODUCT_ID.pattern}"}],
         )
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
-    return json_response(doc, 201 if created else 200)
+    return Reply(doc, 201 if created else 200)
 
 
 @bp.get("/products/<product_id>")
-def get_product(product_id: str) -> Response:
+@operation(
+    "Read an original product",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(_PRODUCT,),
+)
+def get_product(product_id: str) -> Any:
     pid = _known_product_id(product_id)
-    return json_response(services().catalog.get_product(_merchant_id(), pid))
+    return services().catalog.get_product(_merchant_id(), pid)
 
 
 @bp.delete("/products/<product_id>")
-def delete_product(product_id: str) -> Response:
+@operation(
+    "Deactivate an original product",
+    description="New links cannot sell it; links already issued still can.",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(_PRODUCT,),
+)
+def delete_product(product_id: str) -> Any:
     pid = _known_product_id(product_id)
-    return json_response(services().catalog.deactivate(_merchant_id(), pid))
+    return services().catalog.deactivate(_merchant_id(), pid)
 
 
 @bp.get("/products")
-def list_products() -> Response:
+@operation(
+    "List original products",
+    responses={200: out.ProductPage},
+    errors=_PAGE_422,
+    params=_PRODUCT_PAGE,
+)
+def list_products() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
-    return json_response(Page(items=items, next_cursor=next_cursor))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @bp.post("/links")
-def create_link() -> Response:
+@operation(
+    "Issue a checkout link",
+    description="Nothing is stored: the link's token carries the cart. With an "
+    "Idempotency-Key, the same key and body within 24 h answer the same link.",
+    body=LinkIn,
+    responses={201: out.LinkOut},
+    errors={
+        **_BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: a product id "
+        "that names no active product of the catalog, a line without a price whose "
+        "product has no default price in the link's currency, a price outside the "
+        "product's price_min/price_max or with more decimals than the currency has, a "
+        "property the product does not let a link override, a cart too large for a link, "
+        "an Idempotency-Key reused with another body.",
+    },
+    params=(
+        Param(
+            "Idempotency-Key",
+            "header",
+            "Any unique string, 1..255 characters: a retry with the same key and body "
+            "gets the same link (with Idempotent-Replayed: true).",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+            example="quote-2026-118",
+        ),
+    ),
+    response_headers={
+        201: {
+            "Idempotent-Replayed": {
+                "description": "true when the answer replays an earlier one",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        }
+    },
+)
+def create_link() -> Reply:
     req, raw = parse_body(LinkIn)
     svc = services()
     key = request.headers.get("Idempotency-Key")
@@ -129,7 +246,7 @@ def create_link() -> Response:
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
-    return json_response(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
+    return Reply(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
 def _link(link_id: str) -> tuple[bytes, int]:
@@ -139,8 +256,17 @@ def _link(link_id: str) -> tuple[bytes, int]:
         raise NotFound("No such link.") from None
 
 
+_LINK = _path("link_id", "The id of the link's 201 answer.", "lnk_z--88V_HdxXmqR_lIZftY2sRy8q")
+
+
 @bp.get("/links/<link_id>")
-def link_status(link_id: str) -> Response:
+@operation(
+    "Link status",
+    responses={200: out.LinkStatus},
+    errors={404: "No such link of this merchant."},
+    params=(_LINK,),
+)
+def link_status(link_id: str) -> Any:
     link_rand, expires_at = _link(link_id)
     mark, now = services().ledger.read(link_rand)
     body: dict[str, Any] = {"id": link_id, "status": "open"}
@@ -150,55 +276,93 @@ def link_status(link_id: str) -> Response:
         body["status"] = "revoked"
     elif now >= expires_at:
         body["status"] = "expired"
-    return json_response(body)
+    return body
 
 
 @bp.post("/links/<link_id>/revoke")
-def revoke_link(link_id: str) -> Response:
+@operation(
+    "Revoke a link",
+    description="Revoking an already revoked link answers 200 again.",
+    responses={200: out.LinkStatus},
+    errors={
+        404: "No such link of this merchant.",
+        409: "The link already produced an order, or has expired.",
+    },
+    params=(_LINK,),
+)
+def revoke_link(link_id: str) -> Any:
     link_rand, expires_at = _link(link_id)
     mark = services().ledger.revoke(link_rand, expires_at)
     if mark.state == "spent":
         raise Conflict("The link already produced an order and cannot be revoked.")
     if mark.state == "expired":
         raise Conflict("The link has already expired; there is nothing to revoke.")
-    return json_response({"id": link_id, "status": "revoked"})
+    return {"id": link_id, "status": "revoked"}
+
+
+_ORDER = _path("order_id", "The order id.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")
+_EVENT = _path("event_id", "The event id (the webhook-id header).", "evt_0Yt2sRy8qmbhWRp61A")
 
 
 @bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response:
+@operation(
+    "Read an order",
+    responses={200: out.Order},
+    errors={404: "No such order of this merchant."},
+    params=(_ORDER,),
+)
+def get_order(order_id: str) -> Any:
     order = orders.get_order(services().redis, _merchant_id(), order_id)
-    return json_response(order.public())
+    return order.public()
 
 
 @bp.get("/orders")
-def list_orders() -> Response:
+@operation(
+    "List orders, newest first",
+    responses={200: out.OrderPage},
+    errors=_PAGE_422,
+    params=_time_page("1764266400125.ord_0Yt2sRy8qmbhWRp61A-gTJ"),
+)
+def list_orders() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = orders.list_orders(services().redis, _merchant_id(), cursor, _limit())
-    return json_response(Page(items=[o.public() for o in items], next_cursor=next_cursor))
+    return Page(items=[o.public() for o in items], next_cursor=next_cursor)
 
 
 @bp.get("/events")
-def list_events() -> Response:
+@operation(
+    "List order events with their delivery state, newest first",
+    responses={200: out.EventPage},
+    errors=_PAGE_422,
+    params=_time_page("1764266400125.evt_0Yt2sRy8qmbhWRp61A"),
+)
+def list_events() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = events.list_events(services().redis, _merchant_id(), cursor, _limit())
-    return json_response(Page(items=items, next_cursor=next_cursor))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/events/<event_id>")
-def get_event(event_id: str) -> Response:
+@operation(
+    "Read an event",
+    responses={200: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(_EVENT,),
+)
+def get_event(event_id: str) -> Any:
     record = events.get_for(services().redis, _merchant_id(), event_id)
-    return json_response(events.public_view(record))
+    return events.public_view(record)
 
 
 @bp.post("/events/<event_id>/redeliver")
-def redeliver_event(event_id: str) -> Response:
+@operation(
+    "Queue another delivery of an event",
+    description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
+    responses={202: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(_EVENT,),
+)
+def redeliver_event(event_id: str) -> Reply:
     now_ms = int(time.time() * 1000)
     view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
-    return json_response(view, 202)
-
-
-@bp.get("/openapi.json")
-def openapi() -> Response:
-    from checkout_links.web.openapi import document
-
-    return json_response(document())
+    return Reply(view, 202)
