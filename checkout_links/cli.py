@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from checkout_links import create_app
 from checkout_links.core.catalog import validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
+from checkout_links.core.messages import sentence
 from checkout_links.core.schemas import PRODUCT_ID, ProductIn
 from checkout_links.core.services import Services
 from checkout_links.web.extensions import services
@@ -206,9 +207,8 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
             validate_product(product)
         except ValidationError as exc:
             first = exc.errors()[0]
-            _fail(
-                f"product #{i} ({item['id']}): {'.'.join(map(str, first['loc']))}: {first['msg']}"
-            )
+            where = ".".join(map(str, first["loc"]))
+            _fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
         except ValidationFailed as exc:
             where = "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []

@@ -88,7 +88,7 @@ def _countries() -> frozenset[str]:
 
 def check_country(code: str) -> str:
     if code and code.upper() not in _countries():
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as DE")
+        raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
     return code.upper()
 
 
@@ -101,11 +101,11 @@ def check_locale(code: str) -> str:
     # Babel alone accepts "de@<x>" or "de_DE.UTF-8" (modifier, encoding), which
     # would then travel in the token and into the page's lang attribute.
     if not _LOCALE.fullmatch(code):
-        raise ValueError("must be a locale such as de or de-AT")
+        raise ValueError("Use a locale such as de or de-AT.")
     try:
         Locale.parse(code.replace("-", "_"))
     except (ValueError, UnknownLocaleError):
-        raise ValueError("must be a locale such as de or de-AT") from None
+        raise ValueError("Use a locale such as de or de-AT.") from None
     return code
 
 
@@ -130,21 +130,21 @@ def check_return_url(url: str) -> str:
     parts = urlsplit(url)
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not parts.hostname:
-        raise ValueError("must be an absolute https URL (http only for loopback hosts)")
+        raise ValueError("Use an absolute https URL (http only for loopback hosts).")
     # The checkout page puts this URL's origin into its Content-Security-Policy
     # header and redirects to it, so it must not carry a space or ";" (which
     # would start another CSP directive) nor tabs or newlines (which urlsplit
     # drops), and headers must be ASCII-safe.
     if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
         raise ValueError(
-            "must be ASCII without spaces: percent-encode the path, use punycode for the host"
+            "Use ASCII without spaces in the URL: percent-encode the path, punycode the host."
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise ValueError("must have a valid port") from None
+        raise ValueError("Use a port number between 0 and 65535 in the URL.") from None
     if parts.username is not None or not _valid_host(parts.hostname):
-        raise ValueError("must have a plain host name, without user info")
+        raise ValueError("Use a plain host name in the URL, without user info.")
     return url
 
 
@@ -173,12 +173,12 @@ def check_email(value: str) -> str:
     if at and value.isascii() and len(local) <= 64 and _LOCAL_PART.fullmatch(local):
         ok, result = _check_domain(domain)
         if not ok:
-            raise ValueError(f"not a valid email address: {result}")
+            raise ValueError(f"Enter a valid email address. {result}")
         return f"{local}@{result}"
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"not a valid email address: {exc}") from None
+        raise ValueError(f"Enter a valid email address. {exc}") from None
 
 
 #: Empty (no address given) or an address; the document says both, since a
@@ -197,7 +197,7 @@ def _whole_number(value: object) -> object:
     # JSON has one number type: 2.0 is the integer 2 (JSON Schema agrees), but
     # true and "2" are not numbers at all and must not become a quantity.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
+        raise ValueError("Send a whole number.")
     return value
 
 

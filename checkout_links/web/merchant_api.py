@@ -24,6 +24,7 @@ from checkout_links.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from checkout_links.core.messages import INVALID, sentence
 from checkout_links.core.records import Merchant, Page
 from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, LinkIn, ProductIn
 from checkout_links.web import responses as out
@@ -87,8 +88,8 @@ def _time_page(example: str) -> tuple[Param, ...]:
 
 
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg"}]``; input values are left out (personal data)."""
-    return [{"loc": [prefix, *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
+    """Pydantic errors as ``[{"loc", "msg"}]``, each a sentence; input values are left out."""
+    return [{"loc": [prefix, *err["loc"]], "msg": sentence(err)} for err in exc.errors()]
 
 
 def parse_body(model: type[M]) -> tuple[M, bytes]:
@@ -104,16 +105,15 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequest("The body is not valid JSON.") from None
-        raise ValidationFailed("The request is invalid.", errors=validation_errors(exc)) from None
+        raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
 
 
 def _limit() -> int:
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
     # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(
-            "limit must be 1..100.", errors=[{"loc": ["query", "limit"], "msg": "must be 1..100"}]
-        )
+        msg = f"Use a whole number from 1 to {MAX_LIMIT}."
+        raise ValidationFailed(INVALID, errors=[{"loc": ["query", "limit"], "msg": msg}])
     return int(raw)
 
 
@@ -152,10 +152,8 @@ def _known_product_id(product_id: str) -> str:
 )
 def put_product(product_id: str) -> Reply:
     if not PRODUCT_ID.fullmatch(product_id):
-        raise ValidationFailed(
-            "The product id is invalid.",
-            errors=[{"loc": ["path", "product_id"], "msg": f"must match {PRODUCT_ID.pattern}"}],
-        )
+        msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
+        raise ValidationFailed(INVALID, errors=[{"loc": ["path", "product_id"], "msg": msg}])
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
     return Reply(doc, 201 if created else 200)
