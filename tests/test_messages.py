@@ -44,6 +44,21 @@ BAD_REQUESTS: list[tuple[str, str, Any]] = [
     ("post", "/api/v1/links", {"products": [LINE], "return_url": "http://shop.example/"}),
     ("post", "/api/v1/links", {"products": "kit"}),
     ("get", "/api/v1/products?limit=0", None),
+    ("get", "/api/v1/orders?cursor=abc", None),
+    # Rules of the catalog and of money, checked by the core.
+    ("post", "/api/v1/links", {"products": [{"id": "nope"}]}),
+    ("post", "/api/v1/links", {"products": [{"id": "support", "price": "1.00"}]}),
+    ("post", "/api/v1/links", {"products": [{"id": "pro-licence"}]}),
+    ("post", "/api/v1/links", {"products": [{"id": "pro-licence", "price": "9.99"}]}),
+    ("post", "/api/v1/links", {"products": [{"id": "kit", "price": "1.001"}]}),
+    ("post", "/api/v1/links", {"currency": "USD", "products": [{"id": "kit"}]}),
+    ("put", "/api/v1/products/p1", {"name": "X", "price": "1.00"}),
+    (
+        "put",
+        "/api/v1/products/p1",
+        {"name": "X", "currency": "EUR", "price_min": "9", "price_max": "1"},
+    ),
+    ("put", "/api/v1/products/p1", {"name": "X", "currency": "JPY", "price": "1.5"}),
 ]
 
 
