@@ -49,11 +49,11 @@ _LIMIT = Param(
     {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     example=20,
 )
-_PAGE_422 = {422: "limit or cursor is invalid."}
+_PAGE_422 = {422: "limit is not 1..100, or cursor is not a next_cursor of this list."}
 _PRODUCT = Param(
     "product_id",
     "path",
-    "The merchant's own product id: a letter or digit, then up to 63 of these or . _ -.",
+    "The merchant's own id: 1 to 64 letters, digits, '.', '_' or '-', a letter or digit first.",
     {"type": "string", "pattern": PRODUCT_ID_PATTERN},
     example="pro-licence",
     required=True,
