@@ -27,9 +27,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import add_merchant, make_app
-from tests.support.realapp import balanced, csrf_of, http_client, issue_link, path_of
-from tests.support.servers import RedisCluster, RedisServer
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.cluster import RedisCluster
+from checkout_links.testing.realapp import balanced, csrf_of, http_client, issue_link, path_of
+from checkout_links.testing.servers import RedisServer
 
 LINK = {"products": [{"id": "kit", "quantity": 2}], "customer": {"email": "bench@example.com"}}
 

@@ -23,8 +23,8 @@ from flask import Flask
 from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
 from checkout_links.core.schemas import LinkIn
 from checkout_links.core.services import Services
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, make_app
 
 
 def seed(redis_url: str, secret: str, base_url: str) -> tuple[Flask, str]:

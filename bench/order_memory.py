@@ -44,8 +44,8 @@ from checkout_links.core.orders import build_order
 from checkout_links.core.records import Customer
 from checkout_links.core.schemas import LinkIn
 from checkout_links.core.services import Services
-from tests.conftest import add_merchant, make_app
-from tests.support.servers import RedisServer
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.servers import RedisServer
 
 MAX_ORDERS = 200_000
 BATCH = 1000

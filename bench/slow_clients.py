@@ -31,9 +31,9 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.stack import session_cpu_seconds
-from tests.conftest import add_merchant, make_app
-from tests.support.realapp import SECRET, gunicorn_app, render_nginx_conf
-from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.realapp import SECRET, gunicorn_app, render_nginx_conf
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 STALLED = 64

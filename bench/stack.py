@@ -1,6 +1,6 @@
 """The processes under test: one redis-server and two gunicorns (service, floor).
 
-Servers come from ``tests/support/servers.py``: each runs in its own session,
+Servers come from ``checkout_links/testing/servers.py``: each runs in its own session,
 dies with the harness (``PR_SET_PDEATHSIG``) and is killed at exit, so no
 process outlives a run, even on Ctrl-C. CPU time is read from ``/proc`` per
 session, so it includes workers that gunicorn recycled during a round.
@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from tests.support.servers import ProcessServer, RedisServer, free_port
+from checkout_links.testing.servers import ProcessServer, RedisServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"

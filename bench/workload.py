@@ -1,6 +1,6 @@
 """What the benchmark sends: the 5-line link request, the checkout form, codec carts.
 
-The cart uses the test catalog (``tests/conftest.py``: ``pro-licence``,
+The cart uses the test catalog (``checkout_links/testing``: ``pro-licence``,
 ``support``, ``kit``) and only overrides what each product allows, so the
 service issues it with 201 and every line takes the full merge path.
 """

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
-from checkout_links import create_app
+from checkout_links import create_app, serving
 from checkout_links.core.catalog import validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
-from checkout_links.core.schemas import ProductIn
+from checkout_links.core.messages import sentence
+from checkout_links.core.schemas import PRODUCT_ID, ProductIn
+from checkout_links.core.services import Services
 from checkout_links.web.extensions import services
 from checkout_links.webhooks import validate_webhook_url
 
-#: The product id rule of the merchant API (``schemas.ProductId``).
-PRODUCT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_NO_STORE = (
+    "CHECKOUT_REDIS_URL is not set, so this command would write to a throwaway in-process "
+    "store that is gone when it exits. Set CHECKOUT_REDIS_URL to your Redis, or to the "
+    "store of a running `checkout-links demo` (it prints the URL to export)."
+)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     raise SystemExit(2)
 
@@ -35,12 +40,34 @@ def _factory() -> Flask:
         return create_app()
     except ConfigError as exc:
         _fail(str(exc))
-        raise  # unreachable; keeps the type checker sure we never return None
 
 
-@click.group(cls=FlaskGroup, create_app=_factory, add_version_option=False)
+def _store() -> Services:
+    """The app's services, refusing the in-process fake: what a command writes there is lost."""
+    app = current_app
+    if app.config["CHECKOUT_SETTINGS"].redis_url is None and "REDIS_CLIENT" not in app.config:
+        _fail(_NO_STORE)
+    return services()
+
+
+class _Group(FlaskGroup):
+    """Flask's CLI group, listing its commands without building the app.
+
+    Listing (``--help``) must work with no environment at all; this CLI adds no
+    commands through the app, so there is nothing the app could add to the list.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(click.Group.list_commands(self, ctx))
+
+
+@click.group(cls=_Group, create_app=_factory, add_version_option=False)
 def cli() -> None:
-    """Operate checkout-links: merchants, catalogs, the server and the webhook worker."""
+    """Operate checkout-links: merchants, catalogs, the server and the webhook worker.
+
+    Every command reads the service's CHECKOUT_* environment (see docs/api.md);
+    `checkout-links demo` needs none.
+    """
 
 
 @cli.group()
@@ -56,7 +83,7 @@ def merchant() -> None:
 @with_appcontext
 def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
     """Create a merchant; prints its API key and webhook secret once, as JSON."""
-    svc = services()
+    svc = _store()
     try:
         if webhook_url is not None:
             validate_webhook_url(webhook_url, allow_private=svc.settings.allow_private_webhooks)
@@ -74,7 +101,7 @@ def merchant_create(merchant_id: str, name: str, webhook_url: str | None, curren
 def merchant_add_key(merchant_id: str) -> None:
     """Issue another API key (to rotate keys without downtime)."""
     try:
-        key = services().merchants.add_key(merchant_id)
+        key = _store().merchants.add_key(merchant_id)
     except CheckoutError as exc:
         _fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "api_key": key}))
@@ -85,7 +112,7 @@ def merchant_add_key(merchant_id: str) -> None:
 @with_appcontext
 def merchant_list_keys(merchant_id: str) -> None:
     """List a merchant's key ids (never the keys)."""
-    click.echo(json.dumps(services().merchants.list_keys(merchant_id)))
+    click.echo(json.dumps(_store().merchants.list_keys(merchant_id)))
 
 
 @merchant.command("revoke-key")
@@ -95,7 +122,7 @@ def merchant_list_keys(merchant_id: str) -> None:
 def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     """Revoke one API key (the 12-character id after ``ck_``)."""
     try:
-        services().merchants.revoke_key(merchant_id, key_id)
+        _store().merchants.revoke_key(merchant_id, key_id)
     except CheckoutError as exc:
         _fail(exc.detail)
     click.echo(json.dumps({"key_id": key_id, "revoked": True}))
@@ -113,7 +140,7 @@ def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
 def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None:
     """Make a new webhook secret; both sign webhooks during the grace period."""
     try:
-        secret = services().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
+        secret = _store().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
     except CheckoutError as exc:
         _fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
@@ -125,7 +152,7 @@ def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None
 @with_appcontext
 def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     """Set where order webhooks are sent (https, public addresses only in production)."""
-    svc = services()
+    svc = _store()
     try:
         validate_webhook_url(url, allow_private=svc.settings.allow_private_webhooks)
         svc.merchants.set_webhook_url(merchant_id, url)
@@ -225,7 +252,10 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
         # The same id rule as PUT /api/v1/products/{id}: an id such as "x@1" would
         # otherwise land on the key of product x's revision 1.
         if not isinstance(item["id"], str) or not PRODUCT_ID.fullmatch(item["id"]):
-            _fail(f"product #{i}: id must match {PRODUCT_ID.pattern}")
+            _fail(
+                f"product #{i}: an id is a letter or digit, then up to 63 letters, digits, "
+                "'.', '_' or '-'"
+            )
         fields = {k: v for k, v in item.items() if k != "id"}
         try:
             product = ProductIn.model_validate(fields)
@@ -234,16 +264,15 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
             validate_product(product)
         except ValidationError as exc:
             first = exc.errors()[0]
-            _fail(
-                f"product #{i} ({item['id']}): {'.'.join(map(str, first['loc']))}: {first['msg']}"
-            )
+            where = ".".join(map(str, first["loc"]))
+            _fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
         except ValidationFailed as exc:
             where = "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
             )
             _fail(f"product #{i} ({item['id']}): {where or exc.detail}")
         parsed.append((item["id"], product))
-    svc = services()
+    svc = _store()
     svc.merchants.get(merchant_id)
     for product_id, product in parsed:
         svc.catalog.put_product(merchant_id, product_id, product)
@@ -269,41 +298,6 @@ def catalog_import(merchant_id: str, file: Path) -> None:
     click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
 
 
-def _serve(app: Flask, bind: str, workers: int, threads: int, worker_class: str) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", bind)
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", worker_class)
-            self.cfg.set("limit_request_line", 8190)
-            self.cfg.set("logger_class", "checkout_links.gunicorn_logging.RedactingLogger")
-            self.cfg.set("accesslog", "-")
-
-        def load(self) -> Flask:
-            return app
-
-    _Server().run()
-
-
-def _patch_for_gevent() -> None:
-    """Make sockets, locks and sleeps cooperative before the app (and its Redis pool) exists.
-
-    gunicorn's gevent worker patches only in the worker, after this process
-    has built the app. ``ssl`` is imported already (httpx, for the webhook
-    worker), but no SSL context exists yet, which is what the warning is about.
-    """
-    import warnings
-
-    from gevent import monkey
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
-        monkey.patch_all()
-
-
 @cli.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True)
@@ -319,27 +313,55 @@ def _patch_for_gevent() -> None:
 def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
     if worker_class == "gevent":
-        _patch_for_gevent()
+        serving.patch_for_gevent()
     app = _factory()
     if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
         _fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
-    _serve(app, bind, workers, threads, worker_class)
+    serving.run(app, bind, workers, threads, worker_class)
 
 
 @cli.command("demo", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
-def demo(bind: str) -> None:
-    """Start a self-contained demo: in-process store, a demo merchant and catalog."""
-    from checkout_links.demo import seed
+@click.option(
+    "--store-port",
+    default=0,
+    show_default=True,
+    help="Loopback port of the demo's embedded store (0: any free port).",
+)
+def demo(bind: str, store_port: int) -> None:
+    """Start a self-contained demo: an embedded store, a demo merchant and catalog.
 
-    os.environ.setdefault("CHECKOUT_DEMO", "true")
+    The store (fakeredis) listens on 127.0.0.1, so `checkout-links merchant ...`
+    in another shell reaches it once the printed variables are exported.
+    Nothing survives a restart.
+    """
+    from checkout_links.demo import seed, serve_store
+
+    store = None
+    if not os.environ.get("CHECKOUT_REDIS_URL"):
+        store, port = serve_store(store_port)
+        os.environ["CHECKOUT_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    os.environ.setdefault("CHECKOUT_SECRET_KEYS", secrets.token_urlsafe(32))
     os.environ.setdefault("CHECKOUT_BASE_URL", f"http://{bind}")
-    app = _factory()
-    with app.app_context():
-        banner = seed(current_app.config["CHECKOUT_SETTINGS"].base_url)
-    click.echo(banner)
-    sys.stdout.flush()
-    _serve(app, bind, 1, 8, "gthread")
+    try:
+        app = _factory()
+        base_url = app.config["CHECKOUT_SETTINGS"].base_url
+        with app.app_context():
+            banner = seed(base_url)
+        click.echo(banner)
+        click.echo(
+            "Run the CLI against this demo from another shell:\n\n"
+            f"  export CHECKOUT_REDIS_URL={os.environ['CHECKOUT_REDIS_URL']}\n"
+            f"  export CHECKOUT_SECRET_KEYS={os.environ['CHECKOUT_SECRET_KEYS']}\n"
+            "  checkout-links merchant create my-shop\n\n"
+            f"API reference: {base_url}/api/docs\n"
+        )
+        sys.stdout.flush()
+        serving.run(app, bind, 1, 8, "gthread")
+    finally:
+        if store is not None:
+            store.terminate()
+            store.wait(timeout=10)
 
 
 def main() -> None:

@@ -1,8 +1,11 @@
-"""The demo: a merchant with a small catalog, and what a newcomer types next."""
+"""The demo: an embedded store on loopback, a merchant with a small catalog, what to type next."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 from checkout_links.core.errors import Conflict
 from checkout_links.core.schemas import ProductIn
@@ -37,6 +40,17 @@ DEMO_CATALOG: list[dict[str, object]] = [
         "currency": "EUR",
         "delivery": "physical",
     },
+    # One product per currency with other minor units, for links in USD, JPY
+    # (no decimals) and KWD (three decimals).
+    {
+        "id": "team-plan",
+        "name": "Team plan, monthly",
+        "price": "49.00",
+        "currency": "USD",
+        "subscription": {"interval": "month"},
+    },
+    {"id": "ebook-ja", "name": "Handbook (e-book)", "price": "1500", "currency": "JPY"},
+    {"id": "workshop-kw", "name": "Workshop seat", "price": "12.500", "currency": "KWD"},
 ]
 
 EXAMPLE_LINK = {
@@ -55,6 +69,37 @@ EXAMPLE_LINK = {
 }
 
 
+def serve_store(port: int = 0) -> tuple[subprocess.Popen[str], int]:
+    """Start the demo's store: a fresh fakeredis on ``127.0.0.1:port`` in its own process.
+
+    Its own process, not a thread: gunicorn forks its worker from the demo, and
+    a fork taken while a store thread holds a lock left the worker hung at exit.
+    Returns the process and the port it bound (any free one for 0); terminate
+    the process to stop the store.
+    """
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "checkout_links.demo", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    if not line.strip().isdigit():
+        child.kill()
+        raise RuntimeError(f"the demo store did not start on 127.0.0.1:{port}")
+    return child, int(line)
+
+
+def _run_store(port: int) -> None:
+    import fakeredis
+
+    store = fakeredis.TcpFakeServer(("127.0.0.1", port), server_version=(7, 2))
+    store.daemon_threads = True  # open connections must not keep the store alive
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(store.server_address[1], flush=True)
+    store.serve_forever()
+
+
 def seed(base_url: str) -> str:
     """Create the demo merchant and catalog; return the banner to print."""
     svc = services()
@@ -69,7 +114,7 @@ def seed(base_url: str) -> str:
     body = json.dumps(EXAMPLE_LINK)
     return (
         "\n"
-        "checkout-links demo (in-process store: nothing survives a restart)\n"
+        "checkout-links demo (embedded store: nothing survives a restart)\n"
         f"  merchant: {DEMO_MERCHANT}\n"
         f"  API key:  {api_key}\n"
         "  catalog:  " + ", ".join(str(p["id"]) for p in DEMO_CATALOG) + "\n\n"
@@ -79,3 +124,7 @@ def seed(base_url: str) -> str:
         "    -H 'Content-Type: application/json' \\\n"
         f"    -d '{body}'\n"
     )
+
+
+if __name__ == "__main__":
+    _run_store(int(sys.argv[1]))

@@ -1,4 +1,7 @@
-"""Shared fixtures: an app on a private fakeredis, or on a real redis-server."""
+"""Shared fixtures: an app on a private fakeredis, or on a real redis-server.
+
+The helpers behind them live in :mod:`checkout_links.testing`, shared with bench/.
+"""
 
 from __future__ import annotations
 
@@ -13,47 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from checkout_links import create_app
-from checkout_links.core.schemas import ProductIn
-from checkout_links.web.extensions import services
+# Re-exported: tests import the app helpers from here as well as from checkout_links.testing.
+from checkout_links.testing import SECRET_A, SECRET_B, add_merchant, make_app
 
-SECRET_A = "a" * 40
-SECRET_B = "b" * 40
-
-CATALOG: dict[str, dict[str, Any]] = {
-    "pro-licence": {
-        "name": "Pro licence",
-        "description": "Seat licence",
-        "sku": "PRO",
-        "currency": "EUR",
-        "price_min": "10.00",
-        "price_max": "100000.00",
-    },
-    "support": {
-        "name": "Support hours",
-        "price": "95.00",
-        "currency": "EUR",
-        "overridable": ["quantity", "properties"],
-    },
-    "kit": {"name": "Setup kit", "price": "49.90", "currency": "EUR", "delivery": "physical"},
-}
-
-
-def make_app(client: Any, **settings: Any) -> Flask:
-    """An app over ``client`` with test keys; ``settings`` override the environment."""
-    overrides = {"secret_keys": SECRET_A, "base_url": "http://localhost", **settings}
-    app = create_app({"SETTINGS": overrides, "REDIS_CLIENT": client, "TESTING": True})
-    return app
-
-
-def add_merchant(app: Flask, merchant_id: str = "acme", currency: str = "EUR") -> str:
-    """Create a merchant with the test catalog; returns its API key."""
-    with app.app_context():
-        svc = services()
-        created = svc.merchants.create(merchant_id, currency=currency)
-        for pid, fields in CATALOG.items():
-            svc.catalog.put_product(merchant_id, pid, ProductIn.model_validate(fields))
-    return created["api_key"]
+__all__ = ["SECRET_A", "SECRET_B", "add_merchant", "make_app"]
 
 
 @pytest.fixture
@@ -108,7 +74,7 @@ def link_path(url: str) -> str:
 @pytest.fixture
 def real_redis(tmp_path: Path) -> Iterator[Any]:
     """A real redis-server (AOF, appendfsync always) on a free loopback port."""
-    from tests.support.servers import RedisServer
+    from checkout_links.testing.servers import RedisServer
 
     server = RedisServer(tmp_path / "redis")
     server.start()

@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, make_app, problem_body
+from tests.conftest import problem_body
 
 WIDGET = {
     "name": "Widget",

@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from checkout_links.testing.realapp import csrf_of, gunicorn_app, http_client, issue_link, path_of
+from checkout_links.testing.servers import ProcessServer, RedisServer
 from tests.conftest import add_merchant, make_app
 from tests.support.rawhttp import chunked, exchange, head
-from tests.support.realapp import csrf_of, gunicorn_app, http_client, issue_link, path_of
-from tests.support.servers import ProcessServer, RedisServer
 
 MAX_BODY = 1_048_576  # CHECKOUT_MAX_BODY_BYTES' default
 FORM = "application/x-www-form-urlencoded"

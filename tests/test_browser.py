@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.conftest import add_merchant, make_app
-from tests.support.servers import HOST, free_port
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.servers import HOST, free_port
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 from checkout_links.cli import cli
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, make_app
 
 Run = Callable[..., Result]
 

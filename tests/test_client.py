@@ -30,8 +30,9 @@ from checkout_links.client import (
     WebhookVerificationError,
     verify_webhook,
 )
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.webhooks import deliver, signature_header
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
+from tests.conftest import csrf_of, link_path
 
 BASE = "http://localhost"
 Handler = Callable[[httpx.Request], httpx.Response]

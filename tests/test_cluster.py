@@ -18,10 +18,18 @@ from flask import Flask
 from checkout_links.core import keys
 from checkout_links.core.ids import link_rand_of_order
 from checkout_links.core.services import Services
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.cluster import RedisCluster
+from checkout_links.testing.realapp import (
+    gunicorn_app,
+    http_client,
+    issue_link,
+    path_of,
+    race_one_link,
+)
+from checkout_links.testing.servers import HOST, ProcessServer
 from checkout_links.worker import Worker
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
-from tests.support.realapp import gunicorn_app, http_client, issue_link, path_of, race_one_link
-from tests.support.servers import HOST, ProcessServer, RedisCluster
+from tests.conftest import csrf_of, link_path
 
 pytestmark = pytest.mark.slow
 

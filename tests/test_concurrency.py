@@ -25,9 +25,10 @@ from flask import Flask
 
 from checkout_links.core import keys
 from checkout_links.core.ids import order_id_for
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, link_path, make_app
-from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
+from tests.conftest import link_path
 
 pytestmark = pytest.mark.slow
 

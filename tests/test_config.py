@@ -12,7 +12,7 @@ from checkout_links.core.config import MAX_REQUEST_LINE, REQUEST_LINE_MARGIN, lo
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.keyring import KeyRing
 from checkout_links.core.tokens import LinkPayload, TokenCodec
-from tests.conftest import SECRET_A, SECRET_B
+from checkout_links.testing import SECRET_A, SECRET_B
 
 SECRET_C = "c" * 32
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import ProcessServer, free_port
+from checkout_links.testing.servers import ProcessServer, free_port
 
 
 def _banner(server: ProcessServer) -> str:

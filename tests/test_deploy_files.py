@@ -24,8 +24,8 @@ from gunicorn.config import Config
 
 from checkout_links.core.config import MAX_REQUEST_LINE
 from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT
-from tests.support.realapp import render_nginx_conf
-from tests.support.servers import HOST, ProcessServer, free_port
+from checkout_links.testing.realapp import render_nginx_conf
+from checkout_links.testing.servers import HOST, ProcessServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

@@ -20,9 +20,9 @@ import redis
 
 from checkout_links.core.export import COLUMNS
 from checkout_links.core.services import Services
+from checkout_links.testing.servers import RedisServer
 from tests.conftest import SECRET_A, add_merchant, make_app
 from tests.support.seed import Seeded, seed_orders
-from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ import pytest
 import redis
 from flask import Flask
 
+from checkout_links.testing.servers import HOST, RedisServer
 from tests.conftest import SECRET_B, add_merchant, make_app, problem_body
-from tests.support.servers import HOST, RedisServer
 
 EMAIL = "wilhelmina.oyelaran-private@example.net"
 LINKS = "/api/v1/links"

@@ -55,3 +55,21 @@ def test_no_module_is_over_400_lines() -> None:
         if (n := len(path.read_text().splitlines())) > 400
     }
     assert long == {}
+
+
+def test_bench_imports_nothing_from_the_tests() -> None:
+    """bench/ takes its real-server helpers from checkout_links.testing, never from tests/."""
+    import ast
+
+    offenders = []
+    for path in sorted((PACKAGE.parent / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "tests"]
+    assert offenders == []

@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 
 from checkout_links.core import keys
 from checkout_links.core.ids import link_rand_of_order, order_id_for
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.servers import RedisServer
 from checkout_links.web.extensions import services
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
-from tests.support.servers import RedisServer
+from tests.conftest import csrf_of, link_path
 
 CUSTOMER = {"email": "ana@example.com", "last_name": "Ruiz", "country": "DE"}
 

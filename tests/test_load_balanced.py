@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from checkout_links.core.config import Settings
-from tests.conftest import add_merchant, make_app
-from tests.support.realapp import (
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.realapp import (
     balanced,
     http_client,
     issue_link,
@@ -24,7 +24,7 @@ from tests.support.realapp import (
     sample,
     scrape,
 )
-from tests.support.servers import ProcessServer, RedisServer, wait_until
+from checkout_links.testing.servers import ProcessServer, RedisServer, wait_until
 
 pytestmark = pytest.mark.slow
 

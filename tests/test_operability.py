@@ -22,9 +22,17 @@ from redis.retry import Retry
 
 from checkout_links.core import store
 from checkout_links.logs import JsonFormatter
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
-from tests.support.realapp import gunicorn_app, http_client, issue_link, path_of, sample, scrape
-from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.realapp import (
+    gunicorn_app,
+    http_client,
+    issue_link,
+    path_of,
+    sample,
+    scrape,
+)
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
+from tests.conftest import csrf_of, link_path
 
 EMAIL = "zq.private.buyer@example.org"
 FIRST, LAST = "Zebulonia", "Quixotewright"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from checkout_links.testing.realapp import gunicorn_app, http_client
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer
 from tests.conftest import add_merchant, make_app
-from tests.support.realapp import gunicorn_app, http_client
-from tests.support.servers import HOST, ProcessServer, RedisServer
 
 LIMIT = 5
 #: A second loopback address: requests from it come from another client.

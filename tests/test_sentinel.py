@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import add_merchant, make_app
+from tests.conftest import csrf_of, link_path
 from tests.support.sentinel import RedisSentinelSetup
 
 pytestmark = pytest.mark.slow

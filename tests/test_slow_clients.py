@@ -28,9 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import add_merchant, make_app
-from tests.support.rawhttp import stall_uploads
-from tests.support.realapp import (
+from checkout_links.testing.realapp import (
     REPO,
     SECRET,
     gunicorn_app,
@@ -40,7 +38,9 @@ from tests.support.realapp import (
     race_one_link,
     render_nginx_conf,
 )
-from tests.support.servers import HOST, ProcessServer, RedisServer, free_port
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
+from tests.conftest import add_merchant, make_app
+from tests.support.rawhttp import stall_uploads
 
 pytestmark = pytest.mark.slow
 

@@ -12,16 +12,16 @@ import redis
 from redis.cluster import ClusterNode
 from redis.cluster import RedisCluster as ClusterClient
 
-from tests.support.sentinel import RedisSentinelSetup
-from tests.support.servers import (
+from checkout_links.testing.cluster import RedisCluster
+from checkout_links.testing.servers import (
     HOST,
     ProcessServer,
-    RedisCluster,
     RedisServer,
     ServerStartError,
     free_port,
     wait_for_port,
 )
+from tests.support.sentinel import RedisSentinelSetup
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout_links.core import text
+from checkout_links.testing.realapp import gunicorn_app, http_client, path_of
+from checkout_links.testing.servers import RedisServer
 from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body
-from tests.support.realapp import gunicorn_app, http_client, path_of
-from tests.support.servers import RedisServer
 
 #: NUL, ESC, DEL, a C1 control (NEL), right-to-left override, first-strong isolate.
 BAD = ["\x00", "\x1b", "\x7f", "\x85", "\u202e", "\u2068"]

@@ -26,9 +26,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from checkout_links import webhooks
 from checkout_links.cli import cli
 from checkout_links.core.merchants import new_webhook_secret
+from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
 from checkout_links.worker import Worker
-from tests.conftest import add_merchant, csrf_of, link_path, make_app
+from tests.conftest import csrf_of, link_path
 from tests.support.webhook_receiver import HUGE_BYTES, Receiver
 
 FAST = {

@@ -19,9 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks import Webhook
 
+from checkout_links.testing import SECRET_A, add_merchant, make_app
+from checkout_links.testing.servers import ProcessServer, RedisServer, free_port
 from checkout_links.web.extensions import services
-from tests.conftest import SECRET_A, add_merchant, make_app
-from tests.support.servers import ProcessServer, RedisServer, free_port
 from tests.support.webhook_receiver import Receiver
 from tests.test_webhooks import event_of, place_order
 

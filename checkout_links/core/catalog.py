@@ -20,6 +20,7 @@ from checkout_links.core.clock import now_iso
 from checkout_links.core.encoding import text
 from checkout_links.core.errors import NotFound, ValidationFailed
 from checkout_links.core.jsonutil import dumps
+from checkout_links.core.messages import INVALID
 from checkout_links.core.money import parse_amount
 from checkout_links.core.records import Product
 from checkout_links.core.schemas import ProductIn
@@ -34,9 +35,7 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
         if value is None:
             continue
         if currency is None:
-            errors.append(
-                {"loc": ["body", "currency"], "msg": f"currency is required with {field}"}
-            )
+            errors.append({"loc": ["body", "currency"], "msg": f"Send the currency of {field}."})
             break
         try:
             parse_amount(value, currency)
@@ -45,16 +44,22 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
     low, high = product.price_min, product.price_max
     if not errors and low and high and currency:  # noqa: SIM102 - reads as two conditions
         if parse_amount(low, currency) > parse_amount(high, currency):
-            errors.append({"loc": ["body", "price_min"], "msg": "price_min is above price_max"})
+            errors.append(
+                {"loc": ["body", "price_min"], "msg": "Use a price_min of at most price_max."}
+            )
     # A default price must lie within the product's own guard rails, or every
     # link relying on it would be refused.
     price = product.price
     if not errors and price and currency:
         amount = parse_amount(price, currency)
         if low and amount < parse_amount(low, currency):
-            errors.append({"loc": ["body", "price"], "msg": f"price is below price_min {low}"})
+            errors.append(
+                {"loc": ["body", "price"], "msg": f"Use a price of at least price_min, {low}."}
+            )
         elif high and amount > parse_amount(high, currency):
-            errors.append({"loc": ["body", "price"], "msg": f"price is above price_max {high}"})
+            errors.append(
+                {"loc": ["body", "price"], "msg": f"Use a price of at most price_max, {high}."}
+            )
     return errors
 
 
@@ -62,7 +67,7 @@ def validate_product(product: ProductIn) -> None:
     """Cross-field checks pydantic cannot do alone (money against currency)."""
     errors = _check_money(product)
     if errors:
-        raise ValidationFailed("The product is invalid.", errors=errors)
+        raise ValidationFailed(INVALID, errors=errors)
 
 
 _decode_product = msgspec.json.Decoder(Product).decode

@@ -31,6 +31,7 @@ from checkout_links.core import keys
 from checkout_links.core.errors import Conflict, InvalidToken, ValidationFailed
 from checkout_links.core.jsonutil import dumps
 from checkout_links.core.keyring import KeyRing
+from checkout_links.core.messages import INVALID
 from checkout_links.core.records import IssuedLink
 from checkout_links.core.store import Redis
 
@@ -51,8 +52,13 @@ _decode_stored = msgspec.json.Decoder(StoredResponse).decode
 
 def _mismatch() -> ValidationFailed:
     return ValidationFailed(
-        "This Idempotency-Key was already used with a different request body.",
-        errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with a different body"}],
+        INVALID,
+        errors=[
+            {
+                "loc": ["header", "Idempotency-Key"],
+                "msg": "Use a new Idempotency-Key: this one came with another body.",
+            }
+        ],
     )
 
 
@@ -82,8 +88,13 @@ def run(
     """Return ``(response, replayed)`` for an idempotent link creation."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
-            "Idempotency-Key must be 1..255 characters.",
-            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "must be 1..255 characters"}],
+            INVALID,
+            errors=[
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": "Use an Idempotency-Key of 1 to 255 characters.",
+                }
+            ],
         )
     record_key = keys.idempotency(merchant_id, hashlib.sha256(key.encode()).hexdigest())
     context = record_key.encode()

@@ -18,6 +18,7 @@ from checkout_links.core.clock import iso_seconds
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.ids import LinkIds
+from checkout_links.core.messages import INVALID
 from checkout_links.core.money import MAX_AMOUNT, minor_units, parse_amount
 from checkout_links.core.records import IssuedLink, Line, Merchant, Product, Subscription
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn
@@ -106,7 +107,7 @@ class Links:
     ) -> tuple[CartLine, list[dict[str, Any]]]:
         loc: list[Any] = ["body", "products", i]
         if product is None or not product.active:
-            msg = f"unknown or inactive product {line.id!r}"
+            msg = f"Your catalog has no active product {line.id!r}: create it first."
             return CartLine(line.id, 0), [{"loc": [*loc, "id"], "msg": msg}]
         errors = []
         sent = line.model_fields_set - {"id"}
@@ -114,7 +115,8 @@ class Links:
             errors.append(
                 {
                     "loc": [*loc, field],
-                    "msg": f"product {line.id!r} does not allow overriding {field}",
+                    "msg": f"Product {line.id!r} does not let a link set {field}: "
+                    "leave it out, or add it to the product's overridable list.",
                 }
             )
         price: Decimal | None = None
@@ -125,15 +127,15 @@ class Links:
                 errors.append(
                     {
                         "loc": [*loc, "price"],
-                        "msg": "price is required: the product has no default price",
+                        "msg": "Send a price: the product has no default price.",
                     }
                 )
             elif product.currency != currency:
                 errors.append(
                     {
                         "loc": [*loc, "price"],
-                        "msg": f"the product's default price is in {product.currency}; "
-                        f"send a price in {currency}",
+                        "msg": f"Send a price in {currency}: the product's default "
+                        f"price is in {product.currency}.",
                     }
                 )
             else:
@@ -157,15 +159,21 @@ class Links:
         if low is None and high is None:
             return []
         if product.currency != currency:
-            msg = f"the product's price limits are in {product.currency}, not {currency}"
+            msg = f"Issue the link in {product.currency}: the product's price limits are in it."
             return [{"loc": [*loc, "price"], "msg": msg}]
         if low is not None and price < Decimal(low):
             return [
-                {"loc": [*loc, "price"], "msg": f"price is below the product's minimum of {low}"}
+                {
+                    "loc": [*loc, "price"],
+                    "msg": f"Use a price of at least the product's minimum of {low}.",
+                }
             ]
         if high is not None and price > Decimal(high):
             return [
-                {"loc": [*loc, "price"], "msg": f"price is above the product's maximum of {high}"}
+                {
+                    "loc": [*loc, "price"],
+                    "msg": f"Use a price of at most the product's maximum of {high}.",
+                }
             ]
         return []
 
@@ -185,12 +193,14 @@ class Links:
             if product is not None and not errors:
                 lines.append(merge(cart_line, product, currency))
         if errors:
-            raise ValidationFailed("The link request is invalid.", errors=errors)
+            raise ValidationFailed(INVALID, errors=errors)
         total = total_of(lines)
         if total > MAX_AMOUNT:
             raise ValidationFailed(
-                "The cart total is too large.",
-                errors=[{"loc": ["body", "products"], "msg": f"total is over {MAX_AMOUNT}"}],
+                INVALID,
+                errors=[
+                    {"loc": ["body", "products"], "msg": f"Keep the total at most {MAX_AMOUNT}."}
+                ],
             )
         now = int(time.time())
         payload = LinkPayload(
@@ -209,12 +219,12 @@ class Links:
         token = self.codec.encode(payload)
         path = "/c/" + token
         if len(path) > self.settings.max_link_path:
-            raise ValidationFailed(
+            msg = (
                 f"The cart is too large for a link: its path would be {len(path)} characters "
                 f"and the server accepts at most {self.settings.max_link_path}. "
-                "Shorten the texts or split the cart into several links.",
-                errors=[{"loc": ["body", "products"], "msg": "cart too large for a link"}],
+                "Shorten the texts or split the cart into several links."
             )
+            raise ValidationFailed(INVALID, errors=[{"loc": ["body", "products"], "msg": msg}])
         return IssuedLink(
             id=self.link_ids.make(payload.link_rand, payload.expires_at, merchant_id),
             url=self.settings.base_url + path,

@@ -58,7 +58,10 @@ class Merchants:
     ) -> dict[str, str]:
         """Create a merchant with a first API key; returns the only copy of the key."""
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,62}", merchant_id):
-            raise ValidationFailed("merchant id must match [a-z0-9][a-z0-9_-]{1,62}")
+            raise ValidationFailed(
+                "A merchant id is 2 to 63 lowercase letters, digits, '_' or '-', "
+                "starting with a letter or digit."
+            )
         try:
             check_currency(currency)
         except ValueError as exc:

@@ -26,7 +26,7 @@ def _known() -> frozenset[str]:
 def check_currency(code: str) -> str:
     """Return ``code`` if it is an ISO 4217 currency Babel knows; else raise ``ValueError``."""
     if code not in _known():
-        raise ValueError(f"unknown currency {code!r}; use an ISO 4217 code such as EUR")
+        raise ValueError(f"{code} is an unknown currency: use an ISO 4217 code such as EUR.")
     return code
 
 
@@ -47,7 +47,7 @@ def parse_amount(value: str, currency: str) -> Decimal:
     than none, and more fraction digits than the currency's minor units.
     """
     if not isinstance(value, str):
-        raise ValueError('money must be a decimal string such as "19.99", not a number')
+        raise ValueError('Send money as a decimal string such as "19.99", not as a number.')
     return _parse_text(value, currency)
 
 
@@ -58,16 +58,16 @@ def _parse_text(value: str, currency: str) -> Decimal:
     text = value.strip()
     match = _PLAIN.fullmatch(text)
     if match is None:
-        raise ValueError(f'{value!r} is not a plain decimal amount such as "19.99"')
+        raise ValueError('Write the amount as a plain decimal amount such as "19.99".')
     digits = minor_units(currency)
     if len(match.group(1) or "") > digits:
-        raise ValueError(f"{currency} allows at most {digits} decimal places")
+        raise ValueError(f"{currency} allows at most {digits} decimal places: round the amount.")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal amount") from None
+        raise ValueError('Write the amount as a decimal amount such as "19.99".') from None
     if amount > MAX_AMOUNT:
-        raise ValueError(f"amount is over the maximum of {MAX_AMOUNT}")
+        raise ValueError(f"Use an amount of at most the maximum of {MAX_AMOUNT}.")
     return quantize(amount, currency)
 
 

@@ -23,6 +23,7 @@ from checkout_links.core.encoding import text
 from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.ids import link_rand_of_order
 from checkout_links.core.links import total_of
+from checkout_links.core.messages import INVALID
 from checkout_links.core.records import Customer, Line, Order
 from checkout_links.core.store import Redis
 from checkout_links.core.tokens import LinkPayload
@@ -145,7 +146,8 @@ def _parse_cursor(cursor: str | None) -> tuple[float, str]:
     score, _, order_id = cursor.partition(".")
     if not re.fullmatch(r"[0-9]{1,16}", score) or not order_id:
         raise ValidationFailed(
-            "The cursor is invalid.", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]
+            INVALID,
+            errors=[{"loc": ["query", "cursor"], "msg": "Send the next_cursor of a page as is."}],
         )
     return float(score), order_id
 

@@ -1,14 +1,13 @@
-"""Pydantic models of the merchant API: its input limits and its output shapes.
+"""Pydantic models of what the merchant API accepts: its input limits.
 
 The OpenAPI document is generated from these models, so a limit written here
-is the limit documented.
+is the limit documented. What the API answers is in ``web/responses.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from checkout_links.core.money import check_currency
@@ -103,7 +103,7 @@ def _countries() -> frozenset[str]:
 
 def check_country(code: str) -> str:
     if code and code.upper() not in _countries():
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as DE")
+        raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
     return code.upper()
 
 
@@ -116,11 +116,11 @@ def check_locale(code: str) -> str:
     # Babel alone accepts "de@<x>" or "de_DE.UTF-8" (modifier, encoding), which
     # would then travel in the token and into the page's lang attribute.
     if not _LOCALE.fullmatch(code):
-        raise ValueError("must be a locale such as de or de-AT")
+        raise ValueError("Use a locale such as de or de-AT.")
     try:
         Locale.parse(code.replace("-", "_"))
     except (ValueError, UnknownLocaleError):
-        raise ValueError("must be a locale such as de or de-AT") from None
+        raise ValueError("Use a locale such as de or de-AT.") from None
     return code
 
 
@@ -145,21 +145,21 @@ def check_return_url(url: str) -> str:
     parts = urlsplit(url)
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not parts.hostname:
-        raise ValueError("must be an absolute https URL (http only for loopback hosts)")
+        raise ValueError("Use an absolute https URL (http only for loopback hosts).")
     # The checkout page puts this URL's origin into its Content-Security-Policy
     # header and redirects to it, so it must not carry a space or ";" (which
     # would start another CSP directive) nor tabs or newlines (which urlsplit
     # drops), and headers must be ASCII-safe.
     if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
         raise ValueError(
-            "must be ASCII without spaces: percent-encode the path, use punycode for the host"
+            "Use ASCII without spaces in the URL: percent-encode the path, punycode the host."
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise ValueError("must have a valid port") from None
+        raise ValueError("Use a port number between 0 and 65535 in the URL.") from None
     if parts.username is not None or not _valid_host(parts.hostname):
-        raise ValueError("must have a plain host name, without user info")
+        raise ValueError("Use a plain host name in the URL, without user info.")
     return url
 
 
@@ -188,20 +188,24 @@ def check_email(value: str) -> str:
     if at and value.isascii() and len(local) <= 64 and _LOCAL_PART.fullmatch(local):
         ok, result = _check_domain(domain)
         if not ok:
-            raise ValueError(f"not a valid email address: {result}")
+            raise ValueError(f"Enter a valid email address. {result}")
         return f"{local}@{result}"
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"not a valid email address: {exc}") from None
+        raise ValueError(f"Enter a valid email address. {exc}") from None
 
 
+#: Empty (no address given) or an address; the document says both, since a
+#: bare ``format: email`` called the empty default invalid.
 Email = Annotated[
     str,
     StringConstraints(max_length=254),
     NoControls,
     AfterValidator(check_email),
-    Field(json_schema_extra={"format": "email"}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": 0}, {"type": "string", "format": "email"}]}
+    ),
 ]
 
 
@@ -209,7 +213,7 @@ def _whole_number(value: object) -> object:
     # JSON has one number type: 2.0 is the integer 2 (JSON Schema agrees), but
     # true and "2" are not numbers at all and must not become a quantity.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
+        raise ValueError("Send a whole number.")
     return value
 
 
@@ -227,166 +231,135 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
+def _doc(default: Any, text: str, example: Any, **constraints: Any) -> Any:
+    """A field's default with the description and example the OpenAPI document shows."""
+    return Field(default, description=text, examples=[example], **constraints)
+
+
 class SubscriptionIn(Strict):
-    interval: Literal["day", "week", "month", "year"]
-    interval_count: IntervalCount = 1
+    """Billing terms of a recurring product or line."""
+
+    interval: Literal["day", "week", "month", "year"] = _doc(..., "The billing period.", "year")
+    interval_count: IntervalCount = _doc(1, "Periods between charges, 1..365.", 1)
 
 
 class ProductIn(Strict):
     """Body of ``PUT /api/v1/products/{product_id}``."""
 
-    name: Text = Field(min_length=1)
-    description: LongText = ""
-    price: MoneyText | None = None
-    currency: Currency | None = None
-    sku: Code = ""
-    tax_code: Code = ""
-    image_url: Annotated[str, AfterValidator(check_return_url)] | None = None
-    delivery: Literal["digital", "physical"] = "digital"
-    subscription: SubscriptionIn | None = None
-    overridable: list[Overridable] = Field(default_factory=lambda: list(_ALL_OVERRIDABLE))
-    price_min: MoneyText | None = None
-    price_max: MoneyText | None = None
-    active: bool = True
+    # A price or a price limit is checked against the currency's minor units,
+    # so it needs the currency: the document states it (dependentRequired).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "dependentRequired": {f: ["currency"] for f in ("price", "price_min", "price_max")}
+        }
+    )
 
-
-class Product(ProductIn):
-    """An original product as stored and returned."""
-
-    id: ProductId
-    rev: int
-    updated_at: str
-
-
-class ProductPage(BaseModel):
-    items: list[Product]
-    next_cursor: str | None = None
+    name: Text = _doc(..., "Name shown on the cart page.", "Pro licence", min_length=1)
+    description: LongText = _doc("", "Longer text under the name.", "Per-seat licence.")
+    price: MoneyText | None = _doc(None, "Default unit price (needs currency).", "95.00")
+    currency: Currency | None = _doc(None, "ISO 4217 currency of the prices.", "EUR")
+    sku: Code = _doc("", "Stock keeping unit.", "PRO")
+    tax_code: Code = _doc("", "The merchant's tax category.", "SW-LIC")
+    image_url: Annotated[str, AfterValidator(check_return_url)] | None = _doc(
+        None, "Absolute https URL of an image shown beside the line.", "https://shop.example/a.png"
+    )
+    delivery: Literal["digital", "physical"] = _doc(
+        "digital", "How the product reaches the customer.", "digital"
+    )
+    subscription: SubscriptionIn | None = _doc(None, "Billing terms if it recurs.", None)
+    overridable: list[Overridable] = Field(
+        default_factory=lambda: list(_ALL_OVERRIDABLE),
+        description="Line properties a link may set (default: all).",
+        examples=[["price", "quantity", "properties"]],
+    )
+    price_min: MoneyText | None = _doc(None, "Lowest unit price a link may set.", "10.00")
+    price_max: MoneyText | None = _doc(None, "Highest unit price a link may set.", "100000.00")
+    active: bool = _doc(True, "false: links can no longer sell it.", True)
 
 
 class CustomerIn(Strict):
     """Customer data: all optional; the same rules apply to the checkout form."""
 
-    email: Email = ""
-    first_name: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
-    last_name: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
-    company: Annotated[str, StringConstraints(max_length=200), NoControls] = ""
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+()./ -]*$")] = ""
-    country: Annotated[str, StringConstraints(max_length=2), AfterValidator(check_country)] = ""
-    region: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
-    city: Annotated[str, StringConstraints(max_length=100), NoControls] = ""
-    postal_code: Annotated[str, StringConstraints(max_length=20), NoControls] = ""
-    address: Annotated[str, StringConstraints(max_length=300), NoControls] = ""
-    tax_id: Annotated[str, StringConstraints(max_length=40), NoControls] = ""
-    language: Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z_-]*$")] = ""
+    email: Email = _doc("", "A valid email address.", "ana@example.com")
+    first_name: Annotated[str, StringConstraints(max_length=100), NoControls] = _doc(
+        "", "First name.", "Ana"
+    )
+    last_name: Annotated[str, StringConstraints(max_length=100), NoControls] = _doc(
+        "", "Last name.", "Ruiz"
+    )
+    company: Annotated[str, StringConstraints(max_length=200), NoControls] = _doc(
+        "", "Company.", "Ruiz GmbH"
+    )
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+()./ -]*$")] = _doc(
+        "", "Digits, spaces and + ( ) . / -", "+49 30 1234567"
+    )
+    country: Annotated[str, StringConstraints(max_length=2), AfterValidator(check_country)] = _doc(
+        "", "ISO 3166-1 alpha-2 country code.", "DE"
+    )
+    region: Annotated[str, StringConstraints(max_length=100), NoControls] = _doc(
+        "", "Region or state.", ""
+    )
+    city: Annotated[str, StringConstraints(max_length=100), NoControls] = _doc(
+        "", "City.", "Berlin"
+    )
+    postal_code: Annotated[str, StringConstraints(max_length=20), NoControls] = _doc(
+        "", "Postcode.", "10115"
+    )
+    address: Annotated[str, StringConstraints(max_length=300), NoControls] = _doc(
+        "", "Street address.", "Invalidenstr. 1"
+    )
+    tax_id: Annotated[str, StringConstraints(max_length=40), NoControls] = _doc(
+        "", "VAT or tax id.", "DE123456789"
+    )
+    language: Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z_-]*$")] = _doc(
+        "", "Preferred language, such as de.", "de"
+    )
 
 
 class LinkLineIn(Strict):
-    """One dynamic product: an original product id plus per-link properties."""
+    """One dynamic product: an original product id plus per-link properties.
 
-    id: ProductId
-    name: Text | None = Field(default=None, min_length=1)
-    price: MoneyText | None = None
-    quantity: Quantity | None = None
-    sku: Code | None = None
-    vendor_code: Code | None = None
-    name_for_invoice: Text | None = None
-    description: LongText | None = None
-    properties: Props | None = None
-    subscription: SubscriptionIn | None = None
+    Every field but ``id`` overrides the product's own, if the product lists it
+    in ``overridable``.
+    """
+
+    id: ProductId = _doc(..., "An active product of the merchant's catalog.", "pro-licence")
+    name: Text | None = _doc(
+        None, "Name shown on the cart page.", "Pro licence, 25 seats", min_length=1
+    )
+    price: MoneyText | None = _doc(None, "Unit price in the link's currency.", "1249.00")
+    quantity: Quantity | None = _doc(None, "Units, 1..1,000,000 (default 1).", 1)
+    sku: Code | None = _doc(None, "Stock keeping unit.", "PRO-25-1Y")
+    vendor_code: Code | None = _doc(None, "The merchant's own line code.", "crm-line-8812")
+    name_for_invoice: Text | None = _doc(None, "Name on the invoice.", "Pro licence (25 seats)")
+    description: LongText | None = _doc(None, "Longer text under the name.", "Seat calculator")
+    properties: Props | None = _doc(None, "Key/value details shown on the line.", {"seats": "25"})
+    subscription: SubscriptionIn | None = _doc(None, "Billing terms if it recurs.", None)
 
 
 class LinkIn(Strict):
     """Body of ``POST /api/v1/links``."""
 
-    currency: Currency | None = None
-    products: list[LinkLineIn] = Field(min_length=1, max_length=100)
-    customer: CustomerIn | None = None
-    additional_data: AdditionalData | None = None
-    external_ref: Annotated[str, StringConstraints(max_length=128), NoControls] | None = None
-    expires_in: ExpiresIn = 604_800
+    currency: Currency | None = _doc(None, "ISO 4217; default: the merchant's currency.", "EUR")
+    products: list[LinkLineIn] = Field(
+        min_length=1,
+        max_length=100,
+        description="The cart: 1..100 lines.",
+        examples=[[{"id": "pro-licence", "price": "1249.00"}, {"id": "support", "quantity": 3}]],
+    )
+    customer: CustomerIn | None = _doc(
+        None, "Pre-fills the checkout form; the customer may edit it.", {"email": "ana@example.com"}
+    )
+    additional_data: AdditionalData | None = _doc(
+        None, "Hidden key/values carried to the order.", {"crm_deal": "8812"}
+    )
+    external_ref: Annotated[str, StringConstraints(max_length=128), NoControls] | None = _doc(
+        None, "Your reference, carried to the order.", "quote-2026-118"
+    )
+    expires_in: ExpiresIn = _doc(604_800, "Seconds until the link expires.", 86400)
     return_url: (
         Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_return_url)] | None
-    ) = None
+    ) = _doc(None, "https URL the customer returns to, with order_id.", "https://shop.example/ok")
     locale: (
         Annotated[str, StringConstraints(max_length=35), AfterValidator(check_locale)] | None
-    ) = None
-
-
-class LineOut(BaseModel):
-    """A line as shown to the customer: request properties over the catalog's."""
-
-    product_id: str
-    name: str
-    price: Decimal
-    quantity: int
-    amount: Decimal
-    sku: str = ""
-    vendor_code: str = ""
-    name_for_invoice: str = ""
-    description: str = ""
-    properties: dict[str, str] = Field(default_factory=dict)
-    subscription: SubscriptionIn | None = None
-    tax_code: str = ""
-    image_url: str | None = None
-    delivery: Literal["digital", "physical"] = "digital"
-
-
-class LinkOut(BaseModel):
-    """Response of ``POST /api/v1/links``."""
-
-    id: str
-    url: str
-    expires_at: str
-    currency: str
-    total: Decimal
-    lines: list[LineOut]
-
-
-LinkStatusName = Literal["open", "expired", "completed", "revoked"]
-
-
-class LinkStatus(BaseModel):
-    id: str
-    status: LinkStatusName
-    order_id: str | None = None
-
-
-class Order(BaseModel):
-    """An order as placed by the customer."""
-
-    id: str
-    link_id: str
-    status: Literal["placed"] = "placed"
-    created_at: str
-    currency: str
-    total: Decimal
-    lines: list[LineOut]
-    customer: CustomerIn
-    additional_data: dict[str, str] = Field(default_factory=dict)
-    external_ref: str | None = None
-    locale: str | None = None
-
-
-class OrderPage(BaseModel):
-    items: list[Order]
-    next_cursor: str | None = None
-
-
-class Event(BaseModel):
-    """An order event and the state of its webhook delivery."""
-
-    id: str
-    type: Literal["order.created"]
-    order_id: str
-    created_at: str
-    state: Literal["pending", "retrying", "delivered", "dead"]
-    attempts: int
-    last_attempt_at: str | None = None
-    last_status: int | None = None
-    last_error: str | None = None
-    next_attempt_at: str | None = None
-
-
-class EventPage(BaseModel):
-    items: list[Event]
-    next_cursor: str | None = None
+    ) = _doc(None, "Locale of the checkout page.", "de")

@@ -24,8 +24,8 @@ PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 NoControls = StringConstraints(pattern=PATTERN)
 
 MESSAGE = (
-    "must not contain control characters (U+0000-U+001F, U+007F-U+009F) "
-    "or bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069)"
+    "This text must not contain control characters (U+0000-U+001F, U+007F-U+009F) "
+    "or bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069)."
 )
 
 

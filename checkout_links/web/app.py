@@ -13,6 +13,7 @@ from checkout_links.web import (
     extensions,
     headers,
     merchant_api,
+    openapi,
     ops,
     problems,
     ratelimit,
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     ops.init_app(app)
     app.register_blueprint(merchant_api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(checkout.bp)
     ratelimit.init_app(app)
     app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]

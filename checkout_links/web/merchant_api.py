@@ -1,4 +1,9 @@
-"""The merchant API under ``/api/v1``: views validate, call the domain, render JSON."""
+"""The merchant API under ``/api/v1``: views validate, call the domain, and return its records.
+
+Each view declares its operation (:func:`~checkout_links.web.operations.operation`):
+the response model its answer is written through, and what the OpenAPI
+document says about it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import re
 import time
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
-from checkout_links.core import events, idempotency, orders, text
+from checkout_links.core import events, idempotency, orders
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
@@ -19,23 +24,22 @@ from checkout_links.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from checkout_links.core.jsonutil import dumps
+from checkout_links.core.messages import INVALID, sentence
 from checkout_links.core.records import Merchant, Page
-from checkout_links.core.schemas import PRODUCT_ID, LinkIn, ProductIn
+from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, LinkIn, ProductIn
+from checkout_links.web import parameters as params
+from checkout_links.web import responses as out
 from checkout_links.web.extensions import services
+from checkout_links.web.operations import Param, Reply, operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg"}]``; input values are left out (personal data)."""
-    return [{"loc": [prefix, *err["loc"]], "msg": text.message(err)} for err in exc.errors()]
+    """Pydantic errors as ``[{"loc", "msg"}]``, each a sentence; input values are left out."""
+    return [{"loc": [prefix, *err["loc"]], "msg": sentence(err)} for err in exc.errors()]
 
 
 def parse_body(model: type[M]) -> tuple[M, bytes]:
@@ -51,23 +55,20 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequest("The body is not valid JSON.") from None
-        raise ValidationFailed("The request is invalid.", errors=validation_errors(exc)) from None
+        raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
+    raw = request.args.get("limit", str(params.DEFAULT_LIMIT))
     # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 100:
-        raise ValidationFailed(
-            "limit must be 1..100.", errors=[{"loc": ["query", "limit"], "msg": "must be 1..100"}]
-        )
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= params.MAX_LIMIT:
+        msg = f"Use a whole number from 1 to {params.MAX_LIMIT}."
+        raise ValidationFailed(INVALID, errors=[{"loc": ["query", "limit"], "msg": msg}])
     return int(raw)
 
 
 @bp.before_request
 def _authenticate() -> None:
-    if request.endpoint == "api.openapi":
-        return
     g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
 
 
@@ -86,38 +87,102 @@ def _known_product_id(product_id: str) -> str:
 
 
 @bp.put("/products/<product_id>")
-def put_product(product_id: str) -> Response:
+@operation(
+    "Create or replace an original product",
+    description="Every link issued before keeps the revision it was issued against.",
+    body=ProductIn,
+    responses={200: out.Product, 201: out.Product},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: an amount with "
+        "more decimals than the currency has, price_min above price_max, a default price "
+        "outside them.",
+    },
+    params=(params.PRODUCT,),
+)
+def put_product(product_id: str) -> Reply:
     if not PRODUCT_ID.fullmatch(product_id):
-        msg = f"must match {PRODUCT_ID.pattern.strip('^$')}"
-        raise ValidationFailed(
-            "The product id is invalid.", errors=[{"loc": ["path", "product_id"], "msg": msg}]
-        )
+        msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
+        raise ValidationFailed(INVALID, errors=[{"loc": ["path", "product_id"], "msg": msg}])
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
-    return json_response(doc, 201 if created else 200)
+    return Reply(doc, 201 if created else 200)
 
 
 @bp.get("/products/<product_id>")
-def get_product(product_id: str) -> Response:
+@operation(
+    "Read an original product",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(params.PRODUCT,),
+)
+def get_product(product_id: str) -> Any:
     pid = _known_product_id(product_id)
-    return json_response(services().catalog.get_product(_merchant_id(), pid))
+    return services().catalog.get_product(_merchant_id(), pid)
 
 
 @bp.delete("/products/<product_id>")
-def delete_product(product_id: str) -> Response:
+@operation(
+    "Deactivate an original product",
+    description="New links cannot sell it; links already issued still can.",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(params.PRODUCT,),
+)
+def delete_product(product_id: str) -> Any:
     pid = _known_product_id(product_id)
-    return json_response(services().catalog.deactivate(_merchant_id(), pid))
+    return services().catalog.deactivate(_merchant_id(), pid)
 
 
 @bp.get("/products")
-def list_products() -> Response:
+@operation(
+    "List original products",
+    responses={200: out.ProductPage},
+    errors=params.PAGE_422,
+    params=params.PRODUCT_PAGE,
+)
+def list_products() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
-    return json_response(Page(items=items, next_cursor=next_cursor))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @bp.post("/links")
-def create_link() -> Response:
+@operation(
+    "Issue a checkout link",
+    description="Nothing is stored: the link's token carries the cart. With an "
+    "Idempotency-Key, the same key and body within 24 h answer the same link.",
+    body=LinkIn,
+    responses={201: out.LinkOut},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: a product id "
+        "that names no active product of the catalog, a line without a price whose "
+        "product has no default price in the link's currency, a price outside the "
+        "product's price_min/price_max or with more decimals than the currency has, a "
+        "property the product does not let a link override, a cart too large for a link, "
+        "an Idempotency-Key reused with another body.",
+    },
+    params=(
+        Param(
+            "Idempotency-Key",
+            "header",
+            "Any unique string, 1..255 characters: a retry with the same key and body "
+            "gets the same link (with Idempotent-Replayed: true).",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+            example="quote-2026-118",
+        ),
+    ),
+    response_headers={
+        201: {
+            "Idempotent-Replayed": {
+                "description": "true when the answer replays an earlier one",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        }
+    },
+)
+def create_link() -> Reply:
     req, raw = parse_body(LinkIn)
     svc = services()
     key = request.headers.get("Idempotency-Key")
@@ -134,7 +199,7 @@ def create_link() -> Response:
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
-    return json_response(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
+    return Reply(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
 def _link(link_id: str) -> tuple[bytes, int]:
@@ -145,7 +210,13 @@ def _link(link_id: str) -> tuple[bytes, int]:
 
 
 @bp.get("/links/<link_id>")
-def link_status(link_id: str) -> Response:
+@operation(
+    "Link status",
+    responses={200: out.LinkStatus},
+    errors={404: "No such link of this merchant."},
+    params=(params.LINK,),
+)
+def link_status(link_id: str) -> Any:
     link_rand, expires_at = _link(link_id)
     mark, now = services().ledger.read(link_rand)
     body: dict[str, Any] = {"id": link_id, "status": "open"}
@@ -155,28 +226,50 @@ def link_status(link_id: str) -> Response:
         body["status"] = "revoked"
     elif now >= expires_at:
         body["status"] = "expired"
-    return json_response(body)
+    return body
 
 
 @bp.post("/links/<link_id>/revoke")
-def revoke_link(link_id: str) -> Response:
+@operation(
+    "Revoke a link",
+    description="Revoking an already revoked link answers 200 again.",
+    responses={200: out.LinkStatus},
+    errors={
+        404: "No such link of this merchant.",
+        409: "The link already produced an order, or has expired.",
+    },
+    params=(params.LINK,),
+)
+def revoke_link(link_id: str) -> Any:
     link_rand, expires_at = _link(link_id)
     mark = services().ledger.revoke(link_rand, expires_at)
     if mark.state == "spent":
         raise Conflict("The link already produced an order and cannot be revoked.")
     if mark.state == "expired":
         raise Conflict("The link has already expired; there is nothing to revoke.")
-    return json_response({"id": link_id, "status": "revoked"})
+    return {"id": link_id, "status": "revoked"}
 
 
 @bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response:
+@operation(
+    "Read an order",
+    responses={200: out.Order},
+    errors={404: "No such order of this merchant."},
+    params=(params.ORDER,),
+)
+def get_order(order_id: str) -> Any:
     order = orders.get_order(services().redis, _merchant_id(), order_id)
-    return json_response(order.public())
+    return order.public()
 
 
 @bp.get("/orders")
-def list_orders() -> Response:
+@operation(
+    "List orders, newest first",
+    responses={200: out.OrderPage},
+    errors=params.PAGE_422,
+    params=params.ORDER_FILTERS,
+)
+def list_orders() -> Any:
     cursor = request.args.get("cursor") or None
     svc = services()
     items, next_cursor = orders.list_orders(
@@ -187,31 +280,43 @@ def list_orders() -> Response:
         orders.OrderFilter.from_query(request.args),
         retention_seconds=svc.settings.order_retention_seconds,
     )
-    return json_response(Page(items=[o.public() for o in items], next_cursor=next_cursor))
+    return Page(items=[o.public() for o in items], next_cursor=next_cursor)
 
 
 @bp.get("/events")
-def list_events() -> Response:
+@operation(
+    "List order events with their delivery state, newest first",
+    responses={200: out.EventPage},
+    errors=params.PAGE_422,
+    params=params.time_page("1764266400125.evt_0Yt2sRy8qmbhWRp61A"),
+)
+def list_events() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = events.list_events(services().redis, _merchant_id(), cursor, _limit())
-    return json_response(Page(items=items, next_cursor=next_cursor))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/events/<event_id>")
-def get_event(event_id: str) -> Response:
+@operation(
+    "Read an event",
+    responses={200: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(params.EVENT,),
+)
+def get_event(event_id: str) -> Any:
     record = events.get_for(services().redis, _merchant_id(), event_id)
-    return json_response(events.public_view(record))
+    return events.public_view(record)
 
 
 @bp.post("/events/<event_id>/redeliver")
-def redeliver_event(event_id: str) -> Response:
+@operation(
+    "Queue another delivery of an event",
+    description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
+    responses={202: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(params.EVENT,),
+)
+def redeliver_event(event_id: str) -> Reply:
     now_ms = int(time.time() * 1000)
     view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
-    return json_response(view, 202)
-
-
-@bp.get("/openapi.json")
-def openapi() -> Response:
-    from checkout_links.web.openapi import document
-
-    return json_response(document())
+    return Reply(view, 202)

@@ -1,143 +1,108 @@
-"""The OpenAPI 3.1 document of the merchant API, generated from the pydantic models."""
+"""The OpenAPI 3.1 document of the merchant API, and its reference page at ``/api/docs``.
+
+The document is built from the app's own routes: every ``/api/v1`` route's
+view declares its :class:`~checkout_links.web.operations.Operation`, whose
+request and response models give the schemas. A route without one stops
+the build, so no route goes undocumented and nothing documented is unrouted.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
 from typing import Any
 
+from flask import Blueprint, Flask, Response, current_app
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from checkout_links.core import schemas
+from checkout_links.core.jsonutil import dumps
+from checkout_links.web.operations import Operation, Param, operation_of
+from checkout_links.web.responses import Problem
 
+bp = Blueprint("reference", __name__)
+
+PREFIX = "/api/v1/"
 _REF = "#/components/schemas/{model}"
-PRODUCT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-
-_PROBLEM = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
+#: Errors every authenticated operation may answer.
+_COMMON_ERRORS = {
+    401: "No, unknown or revoked API key.",
+    429: "Rate limit exceeded; Retry-After says when to come back.",
+    503: "The ledger store is unreachable; nothing was changed. See Retry-After.",
 }
-
-_STATUS_TEXT = {
-    400: "Malformed JSON",
-    401: "No, unknown or revoked API key",
-    404: "Unknown id, or an id of another merchant",
-    409: "State conflict",
-    413: "Body over the size limit",
-    415: "Body is not application/json",
-    422: "Validation failure",
-    429: "Rate limited (see Retry-After)",
-    503: "Ledger store unreachable (see Retry-After)",
-}
+_SUCCESS_TEXT = {200: "OK", 201: "Created", 202: "Accepted"}
+#: The reference page: Redoc (web/static/redoc/, MIT licence) reading the document.
+#: Its only script is our own file, so the page's policy allows scripts from 'self' only.
+_DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>checkout-links merchant API</title>
+</head>
+<body>
+<redoc spec-url="/api/v1/openapi.json"></redoc>
+<script src="/static/redoc/redoc.standalone.js"></script>
+</body>
+</html>
+"""
+#: Redoc styles itself with <style> elements and runs its search index in a
+#: Web Worker it builds from a blob: URL; nothing else is allowed.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _op(
-    summary: str,
-    ok: int,
-    out: dict[str, Any] | None,
-    errors: tuple[int, ...],
-    body: type[BaseModel] | None = None,
-    params: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        str(ok): {
-            "description": "OK",
-            **({"content": {"application/json": {"schema": out}}} if out else {}),
-        }
+def _parameter(param: Param) -> dict[str, Any]:
+    return {
+        "name": param.name,
+        "in": param.location,
+        "required": param.required,
+        "description": param.description,
+        "schema": dict(param.schema),
+        "example": param.example,
     }
-    for code in (401, 429, 503, *errors):
-        responses[str(code)] = {
-            "description": _STATUS_TEXT[code],
-            "content": {
-                "application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}
-            },
+
+
+def _problem(text: str) -> dict[str, Any]:
+    return {
+        "description": text,
+        "content": {"application/problem+json": {"schema": _ref(Problem)}},
+    }
+
+
+def _operation(op: Operation, endpoint: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in op.responses.items():
+        answer: dict[str, Any] = {
+            "description": _SUCCESS_TEXT.get(status, "OK"),
+            "content": {"application/json": {"schema": _ref(model)}},
         }
-    op: dict[str, Any] = {"summary": summary, "responses": responses}
-    if body is not None:
-        op["requestBody"] = {
+        if status in op.response_headers:
+            answer["headers"] = dict(op.response_headers[status])
+        responses[str(status)] = answer
+    for status, text in sorted({**_COMMON_ERRORS, **op.errors}.items()):
+        responses[str(status)] = _problem(text)
+    out: dict[str, Any] = {
+        "operationId": endpoint.rpartition(".")[2],
+        "summary": op.summary,
+        "responses": responses,
+    }
+    if op.description:
+        out["description"] = op.description
+    if op.params:
+        out["parameters"] = [_parameter(p) for p in op.params]
+    if op.body is not None:
+        out["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
+            "content": {"application/json": {"schema": _ref(op.body)}},
         }
-    if params:
-        op["parameters"] = params
-    return op
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-_PAGING = [
-    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
-    {
-        "name": "limit",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-    },
-]
-
-# Orders and events page by "<created ms>.<id>" (orders.merge_index_page) and
-# refuse any other non-empty cursor with 422; documenting it as any string made
-# a valid request per the document (cursor=abc) a 422.
-_TIME_PAGING = [
-    {
-        "name": "cursor",
-        "in": "query",
-        "required": False,
-        "description": "The next_cursor of the previous page.",
-        "schema": {"type": "string", "pattern": r"^([0-9]+\..+)?$"},
-    },
-    _PAGING[1],
-]
-
-# GET /api/v1/orders filters (orders.OrderFilter.from_query).
-_ORDER_FILTERS = [
-    {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": {"type": "string", "format": "date-time"},
-    }
-    for name, description in (
-        ("created_gte", "Orders created at or after this instant (RFC 3339)."),
-        ("created_lt", "Orders created before this instant (RFC 3339)."),
-    )
-] + [
-    {
-        "name": "external_ref",
-        "in": "query",
-        "required": False,
-        "description": "Only orders whose link carried exactly this external_ref.",
-        "schema": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]+$",
-        },
-    }
-]
+    return out
 
 
 def _non_blank(node: Any) -> None:
@@ -154,134 +119,75 @@ def _non_blank(node: Any) -> None:
             _non_blank(value)
 
 
-@lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
-    """The whole OpenAPI document (built once per process)."""
-    models: list[type[BaseModel]] = [
-        schemas.ProductIn,
-        schemas.Product,
-        schemas.ProductPage,
-        schemas.LinkIn,
-        schemas.LinkOut,
-        schemas.LinkStatus,
-        schemas.Order,
-        schemas.OrderPage,
-        schemas.Event,
-        schemas.EventPage,
-    ]
-    _, defs = models_json_schema(
-        [(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models],
-        ref_template=_REF,
-    )
+def build(app: Flask) -> dict[str, Any]:
+    """The document of every ``/api/v1`` route of ``app``.
+
+    Raises ``LookupError`` for an ``/api/v1`` route whose view declares no operation.
+    """
+    paths: dict[str, dict[str, Any]] = {}
+    inputs: set[type[BaseModel]] = set()
+    outputs: set[type[BaseModel]] = {Problem}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(PREFIX) or rule.endpoint == "reference.openapi":
+            continue
+        op = operation_of(app.view_functions[rule.endpoint])
+        if op is None:
+            raise LookupError(f"{rule.rule} ({rule.endpoint}) declares no @operation")
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(op, rule.endpoint)
+        if op.body is not None:
+            inputs.add(op.body)
+        outputs.update(op.responses.values())
+    models = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+    models += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
+    _, defs = models_json_schema(models, ref_template=_REF)  # type: ignore[arg-type]
     components = dict(defs.get("$defs", {}))
     for name, component in components.items():
         if name.endswith("In"):
             _non_blank(component)
-    components["Problem"] = _PROBLEM
-    # The id rule of schemas.ProductId: PUT refuses any other id with 422, which
-    # the document called valid while it said only "string".
-    pid = {**_path("product_id"), "schema": {"type": "string", "pattern": PRODUCT_ID_PATTERN}}
-    lid = _path("link_id")
-    idem = {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    }
-    paths = {
-        "/api/v1/products/{product_id}": {
-            "put": _op(
-                "Create or replace an original product",
-                200,
-                _ref(schemas.Product),
-                (400, 413, 415, 422),
-                schemas.ProductIn,
-                [pid],
-            ),
-            "get": _op(
-                "Read an original product", 200, _ref(schemas.Product), (404,), params=[pid]
-            ),
-            "delete": _op(
-                "Deactivate an original product", 200, _ref(schemas.Product), (404,), params=[pid]
-            ),
-        },
-        "/api/v1/products": {
-            "get": _op(
-                "List original products", 200, _ref(schemas.ProductPage), (422,), params=_PAGING
-            ),
-        },
-        "/api/v1/links": {
-            "post": _op(
-                "Issue a checkout link",
-                201,
-                _ref(schemas.LinkOut),
-                (400, 413, 415, 422),
-                schemas.LinkIn,
-                [idem],
-            ),
-        },
-        "/api/v1/links/{link_id}": {
-            "get": _op("Link status", 200, _ref(schemas.LinkStatus), (404,), params=[lid]),
-        },
-        "/api/v1/links/{link_id}/revoke": {
-            "post": _op("Revoke a link", 200, _ref(schemas.LinkStatus), (404, 409), params=[lid]),
-        },
-        "/api/v1/orders/{order_id}": {
-            "get": _op(
-                "Read an order", 200, _ref(schemas.Order), (404,), params=[_path("order_id")]
-            ),
-        },
-        "/api/v1/orders": {
-            "get": _op(
-                "List orders, newest first",
-                200,
-                _ref(schemas.OrderPage),
-                (422,),
-                params=_TIME_PAGING + _ORDER_FILTERS,
-            ),
-        },
-        "/api/v1/events": {
-            "get": _op(
-                "List order events with delivery state, newest first",
-                200,
-                _ref(schemas.EventPage),
-                (422,),
-                params=_TIME_PAGING,
-            ),
-        },
-        "/api/v1/events/{event_id}": {
-            "get": _op(
-                "Read an event", 200, _ref(schemas.Event), (404,), params=[_path("event_id")]
-            ),
-        },
-        "/api/v1/events/{event_id}/redeliver": {
-            "post": _op(
-                "Queue another delivery of an event",
-                202,
-                _ref(schemas.Event),
-                (404,),
-                params=[_path("event_id")],
-            ),
-        },
-    }
-    paths["/api/v1/links"]["post"]["responses"]["201"]["headers"] = {
-        "Idempotent-Replayed": {
-            "description": "Present (true) when the response replays an earlier one",
-            "schema": {"type": "string", "enum": ["true"]},
-        }
-    }
-    paths["/api/v1/products/{product_id}"]["put"]["responses"]["201"] = {
-        "description": "Created",
-        "content": {"application/json": {"schema": _ref(schemas.Product)}},
-    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "checkout-links merchant API", "version": "1"},
+        "info": {
+            "title": "checkout-links merchant API",
+            "version": "1",
+            "description": "One-time checkout links for carts of dynamic products. "
+            "Every error is RFC 9457 application/problem+json. Money is a decimal "
+            "string with at most the currency's minor units.",
+        },
         "servers": [{"url": "/"}],
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key from `checkout-links merchant create`.",
+                }
+            },
         },
         "security": [{"bearer": []}],
         "paths": paths,
     }
+
+
+def document_bytes() -> bytes:
+    """The current app's document as JSON, built once per app."""
+    cached = current_app.extensions.get("openapi")
+    if cached is None:
+        cached = current_app.extensions["openapi"] = dumps(build(current_app))
+    return bytes(cached)
+
+
+@bp.get(PREFIX + "openapi.json")
+def openapi() -> Response:
+    return Response(document_bytes(), mimetype="application/json")
+
+
+@bp.get("/api/docs")
+def reference_page() -> Response:
+    response = Response(_DOCS_HTML, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

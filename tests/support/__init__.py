@@ -1,1 +1,1 @@
-"""Helpers that run real servers (redis-server, nginx, gunicorn) on loopback for tests."""
+"""Helpers for tests only; the real-server helpers live in checkout_links.testing."""

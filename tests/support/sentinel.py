@@ -9,7 +9,7 @@ import functools
 from pathlib import Path
 from typing import Self
 
-from .servers import (
+from checkout_links.testing.servers import (
     HOST,
     ProcessServer,
     RedisServer,
