@@ -45,6 +45,8 @@ class Received:
     bytes_sent: int = 0
     client_hung_up: bool = False
     finished: threading.Event = field(default_factory=threading.Event)
+    #: Wall-clock time the request arrived (``time.time()``), for latency figures.
+    at: float = field(default_factory=time.time)
 
     @property
     def webhook_id(self) -> str:
