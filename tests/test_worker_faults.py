@@ -71,6 +71,7 @@ def test_events_written_during_a_day_long_outage_are_all_delivered(shops: Shops)
     """Orders placed while no worker ran are all delivered once by a worker whose clock
     stands 25 h later (past the old one-day trim): the outbox keeps every entry until its
     event is delivered."""
+    assert Path(FAKETIME).exists(), "install the Debian package faketime (tests/run.sh does)"
     orders = [shops.order()[0] for _ in range(400)]
     shops.start_worker(
         "late",
