@@ -21,17 +21,29 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
+from flask.testing import FlaskClient
 
+from checkout_links.testing import SECRET_A, add_merchant, make_app
+from checkout_links.testing.realapp import csrf_of
+from checkout_links.testing.servers import ProcessServer, RedisServer, free_port
+from checkout_links.testing.webhook_receiver import Receiver
 from checkout_links.web.extensions import services
-from tests.conftest import SECRET_A, add_merchant, make_app
-from tests.support.servers import ProcessServer, RedisServer, free_port
-from tests.support.webhook_receiver import Receiver
-from tests.test_webhooks import place_order
 
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 SCRIPT = str(Path(sys.executable).parent / "checkout-links")
+
+
+def place_order(client: FlaskClient, auth: dict[str, str]) -> str:
+    """Issue a link and check it out as a customer would; returns the order id."""
+    link = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth)
+    path = urlsplit(link.get_json()["url"]).path
+    form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True)), "email": "a@b.co"}
+    client.post(path, data=form)
+    status = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
+    return str(status["order_id"])
 
 
 class Bench:
