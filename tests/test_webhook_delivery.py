@@ -210,3 +210,10 @@ def test_the_worker_grace_period_fits_the_webhook_timeout() -> None:
     )
     grace = spec["spec"]["terminationGracePeriodSeconds"]
     assert timeout + 5 <= grace <= timeout + 15
+
+
+def test_an_empty_state_filter_is_refused(shop: Shop) -> None:
+    """?state= with no value is a 422 like any other unknown state, not an unfiltered list."""
+    shop.order()
+    answer = shop.client.get("/api/v1/events?state=", headers=shop.auth)
+    assert answer.status_code == 422

@@ -292,7 +292,7 @@ def list_orders() -> Any:
 )
 def list_events() -> Any:
     cursor = request.args.get("cursor") or None
-    state = request.args.get("state") or None
+    state = request.args.get("state")
     if state is not None and state not in events.STATES:
         msg = "must be one of " + ", ".join(events.STATES)
         raise ValidationFailed(f"state {msg}.", errors=[{"loc": ["query", "state"], "msg": msg}])

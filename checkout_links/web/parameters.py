@@ -103,8 +103,8 @@ EVENT_FILTERS = (
     Param(
         "type",
         "query",
-        "Only events of this type.",
-        {"type": "string", "minLength": 1, "maxLength": 64},
+        "Only events of this type (any other value matches nothing).",
+        {"type": "string"},
         example="order.created",
     ),
 )
