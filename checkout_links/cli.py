@@ -165,7 +165,7 @@ def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
 @click.option("--consumer", default=None, help="Consumer name (default: host-pid).")
 @with_appcontext
 def worker(consumer: str | None) -> None:
-    """Deliver order webhooks until stopped (SIGTERM/SIGINT finish the current attempt)."""
+    """Deliver order webhooks until stopped (SIGTERM/SIGINT: finish what is in flight, exit)."""
     import signal
     import threading
 

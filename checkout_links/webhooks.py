@@ -17,7 +17,10 @@ import contextlib
 import hashlib
 import hmac
 import ipaddress
+import logging
+import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -48,48 +51,133 @@ class UnsafeURL(ValueError):
     """A webhook URL we refuse to connect to."""
 
 
-def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal")
+# inet_aton's spellings of an IPv4 address: "127.1", "0x7f000001", "2130706433",
+# "0177.0.0.1". Every resolver (and so every HTTP client) reads them as addresses.
+_LEGACY_V4 = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}")
+
+
+def _public(ip: IPAddress) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return _public(ip.ipv4_mapped)
     return ip.is_global and not ip.is_multicast
+
+
+def _literal(host: str) -> IPAddress | None:
+    """The address a host spells, in any form a resolver accepts, or ``None`` for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _LEGACY_V4.fullmatch(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            raise UnsafeURL("host is not a valid address") from None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one attempt connects: the checked address, and the host name it stands for."""
+
+    host: str  # the URL's host name (SNI, certificate check, Host header)
+    address: IPAddress | None  # None: not resolved here (private targets allowed)
+    port: int
+    url: str  # the URL with the host replaced by the address
+
+
+def _split(url: str) -> tuple[Any, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UnsafeURL("must be an absolute https URL")
+    if parts.username or parts.password:
+        raise UnsafeURL("must not carry credentials")
+    # A trailing dot names the same host ("localhost." is localhost).
+    host = parts.hostname.rstrip(".").lower()
+    if not host:
+        raise UnsafeURL("must be an absolute https URL")
+    return parts, host
+
+
+def resolve_target(url: str, *, allow_private: bool) -> Target:
+    """Resolve ``url``'s host once and check every address it has; the one to connect to.
+
+    Raises :class:`UnsafeURL` unless the URL is a webhook target we may call:
+    ``https`` to public addresses only (all of them: a name with one private
+    address is private), unless ``allow_private``. The caller connects to
+    :attr:`Target.address`, so a DNS answer that changes afterwards (rebinding)
+    cannot move the request anywhere else.
+    """
+    parts, host = _split(url)
+    if not allow_private:
+        if parts.scheme != "https":
+            raise UnsafeURL("must use https")
+        if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+            raise UnsafeURL("must not point to a private host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    literal = _literal(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            if allow_private:
+                # Nothing is checked, so nothing needs pinning: the client resolves
+                # (or fails to) on its own, as for any development target.
+                return Target(host, None, port, url)
+            raise UnsafeURL("host name does not resolve") from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        if not addresses:
+            raise UnsafeURL("host name does not resolve")
+    if not allow_private and not all(_public(ip) for ip in addresses):
+        raise UnsafeURL("must not point to a private, loopback or link-local address")
+    address = addresses[0]
+    netloc = f"[{address}]" if address.version == 6 else str(address)
+    pinned = parts._replace(netloc=f"{netloc}:{port}").geturl()
+    return Target(host, address, port, pinned)
 
 
 def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> None:
     """Raise :class:`UnsafeURL` unless ``url`` is a webhook target we may call.
 
     With ``resolve``, every address the host name resolves to must be public
-    (a name that resolves to 127.0.0.1 is as private as the literal).
+    (a name that resolves to 127.0.0.1 is as private as the literal); without,
+    only the URL's own spelling is judged.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UnsafeURL("must be an absolute https URL")
-    if parts.username or parts.password:
-        raise UnsafeURL("must not carry credentials")
+    if resolve:
+        resolve_target(url, allow_private=allow_private)
+        return
+    parts, host = _split(url)
     if allow_private:
         return
     if parts.scheme != "https":
         raise UnsafeURL("must use https")
-    host = parts.hostname
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise UnsafeURL("must not point to a private host") from None
-        if not resolve:
-            return
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError:
-            raise UnsafeURL("host name does not resolve") from None
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    if not all(_public(ip) for ip in addresses):
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+        raise UnsafeURL("must not point to a private host")
+    literal = _literal(host)
+    if literal is not None and not _public(literal):
         raise UnsafeURL("must not point to a private, loopback or link-local address")
 
 
 def validate_webhook_url(url: str, *, allow_private: bool) -> str:
-    """Check a URL a merchant configures (no DNS lookup: the host may not exist yet)."""
+    """Check a URL a merchant configures.
+
+    Loopback and private addresses are refused in every spelling, and so is a
+    name that resolves to one. A name that does not resolve (yet) is accepted:
+    every attempt resolves and checks it again.
+    """
     try:
         check_url(url, allow_private=allow_private, resolve=False)
+        if not allow_private:
+            try:
+                resolve_target(url, allow_private=False)
+            except UnsafeURL as exc:
+                if str(exc) != "host name does not resolve":
+                    raise
     except UnsafeURL as exc:
         raise ValidationFailed(f"webhook URL {exc}") from None
     return url
@@ -121,10 +209,11 @@ def deliver(
         return Attempt(ok, status, error, int((time.monotonic() - start) * 1000))
 
     try:
-        check_url(url, allow_private=allow_private)
+        target = resolve_target(url, allow_private=allow_private)
     except UnsafeURL as exc:
         return done(False, None, f"refused URL: {exc}")
     timestamp = int(time.time())
+    default_port = 443 if target.url.startswith("https:") else 80
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -158,10 +247,19 @@ def deliver(
     watchdog.daemon = True
     watchdog.start()
     try:
+        extensions: dict[str, Any] = {"trace": trace}
+        if target.address is not None:
+            # The request goes to the checked address; the host name stays what the
+            # receiver sees (Host) and what TLS checks (SNI and the certificate).
+            default = target.port == default_port
+            headers["host"] = target.host if default else f"{target.host}:{target.port}"
+            if _literal(target.host) is None:
+                extensions["sni_hostname"] = target.host
         with client.stream(
-            "POST", url, content=body, headers=headers, extensions={"trace": trace}
+            "POST", target.url, content=body, headers=headers, extensions=extensions
         ) as response:
             status = response.status_code
+            location = response.headers.get("location")
             # The answer is the status; the body is drained only to be polite,
             # so a failure while draining it does not change the outcome.
             with contextlib.suppress(httpx.HTTPError):
@@ -176,15 +274,40 @@ def deliver(
         watchdog.cancel()
     if 200 <= status < 300:
         return done(True, status, None)
+    if 300 <= status < 400:
+        return done(False, status, _redirect_error(status, location))
     return done(False, status, f"HTTP {status}")
 
 
-def http_client(timeout: float) -> httpx.Client:
-    """The worker's HTTP client: no redirects, bounded time, no proxies from the environment."""
+def _redirect_error(status: int, location: str | None) -> str:
+    """Why a redirect failed, for the merchant: where it pointed, without its query string
+    (which may carry a secret), and that redirects are never followed."""
+    if not location:
+        return f"HTTP {status} redirect without a Location (redirects are not followed)"
+    parts = urlsplit(location[:500])
+    shown = parts._replace(query="", fragment="").geturl()
+    if parts.query:
+        shown += "?..."
+    return f"HTTP {status} redirect to {shown} (redirects are not followed)"
+
+
+# httpx logs every request at INFO with its full URL, query string included (a
+# merchant's ``?auth=...``); nothing of it belongs in our logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def http_client(
+    timeout: float, max_connections: int = 16, verify: ssl.SSLContext | bool = True
+) -> httpx.Client:
+    """The worker's HTTP client: no redirects, bounded time, no proxies from the environment.
+
+    It is shared by the worker's delivery threads (``max_connections`` of them).
+    """
     return httpx.Client(
         # A fresh connection per attempt: the attempt's watchdog can only hang up
         # sockets it saw being opened (and merchants differ from one event to the next).
-        limits=httpx.Limits(max_keepalive_connections=0),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
+        verify=verify,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         trust_env=False,

@@ -1,40 +1,48 @@
-"""The webhook deliverer (``checkout-links worker``): at-least-once, never two at once.
+"""The webhook deliverer (``checkout-links worker``): at-least-once, concurrent, fair.
 
-Each pass, for every outbox shard:
+Each pass of the dispatcher, over every outbox shard (see ``core/outbox.py``):
 
-1. read new stream entries with the consumer group (``XREADGROUP``);
-2. take over entries a dead worker left pending (``XAUTOCLAIM`` after
-   :attr:`Settings.webhook_claim_idle_ms`);
-3. attempt events whose retry is due (the shard's ``due`` sorted set).
+1. read new stream entries with the consumer group and register them as due;
+2. now and then, sweep entries a dead worker read but never registered
+   (``XAUTOCLAIM`` after ``CHECKOUT_WEBHOOK_CLAIM_IDLE_MS``);
+3. take due events, oldest first, while a delivery slot is free, and hand each
+   to a pool of :attr:`Settings.webhook_concurrency` threads.
 
-An attempt holds a lease (``SET NX PX``) on the event, longer than the HTTP
-timeout, so two workers never send one event at the same time. The outcome,
-the next due time and the ``XACK`` are written together; a worker killed
-mid-attempt leaves the entry pending (or due), so another worker sends it
-again once the lease has lapsed. Failed attempts back off exponentially with
-jitter, for :attr:`Settings.webhook_retry_seconds` (3 days), then the event is
-``dead`` until a merchant asks for a redelivery.
+A merchant gets at most :attr:`Settings.webhook_merchant_concurrency` of those
+slots, and a merchant whose endpoint failed :data:`~checkout_links.core.endpoints.CIRCUIT_FAILURES`
+times in a row has its circuit opened: its events wait, without attempts,
+for one probe to succeed. So a hanging endpoint holds a few slots, never the
+worker, and when it answers again its whole backlog is made due at once.
+
+Every attempt holds a lease of ``CHECKOUT_WEBHOOK_CLAIM_IDLE_MS`` that a
+heartbeat renews while the request is in flight, so a killed worker's events
+are taken over within that time, while a slow request is never sent twice at
+once. On SIGTERM the dispatcher stops taking events; the attempts in flight
+finish (each within the webhook timeout) and the worker exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import socket
 import threading
 import time
-from typing import Any
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
-import httpx
 import redis.exceptions
 
 from checkout_links import metrics
 from checkout_links.core import events, keys
 from checkout_links.core.clock import now_iso
 from checkout_links.core.encoding import text
+from checkout_links.core.endpoints import Endpoints
 from checkout_links.core.errors import NotFound
-from checkout_links.core.ids import link_rand_of_event
+from checkout_links.core.outbox import Outbox, backoff_bounds, backoff_ms
 from checkout_links.core.records import Event
 from checkout_links.core.retention import RetentionPass
 from checkout_links.core.services import Services
@@ -42,72 +50,71 @@ from checkout_links.webhooks import Attempt, deliver, http_client
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Worker", "backoff_bounds", "backoff_ms"]
+
 IDLE_SLEEP = 0.25
-MAX_BACKOFF_SECONDS = 6 * 3600
-OUTBOX_KEEP_MS = 24 * 3600 * 1000
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# Records an attempt's outcome. A redelivery requested while the attempt was in
-# flight (its counter moved) wins: the attempt is counted, but the event stays
-# pending and due, so the 202 of POST /events/{id}/redeliver is honoured.
-# KEYS: event hash, due set, outbox stream. ARGV: event id, entry id or '',
-# redeliveries seen at load, state, next_ms or '', attempts, last_attempt_ms,
-# last_status, last_error, group.
-_FINISH = """
-if ARGV[2] ~= '' then redis.call('XACK', KEYS[3], ARGV[10], ARGV[2]) end
--- The record reached its retention during the attempt: HSET would recreate it without a TTL.
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
-redis.call('HSET', KEYS[1], 'attempts', ARGV[6], 'last_attempt_ms', ARGV[7],
-           'last_status', ARGV[8], 'last_error', ARGV[9])
-if (redis.call('HGET', KEYS[1], 'redeliveries') or '0') ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[4], 'next_ms', ARGV[5])
-if ARGV[5] == '' then redis.call('ZREM', KEYS[2], ARGV[1])
-else redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
-return 1
-"""
+#: New entries read per shard and pass, and due events looked at per shard and pass.
+READ_COUNT = 100
+SCAN_COUNT = 32
+#: How long an event waits when its merchant already has all its slots in use.
+BUSY_DEFER_MS = 200
+TRIM_EVERY_SECONDS = 60.0
 
 
-def backoff_ms(attempts: int, base_seconds: float) -> int:
-    """Delay before attempt ``attempts + 1``: exponential, capped, with jitter in [50%, 100%]."""
-    delay = min(base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
-    return int(delay * random.uniform(0.5, 1.0) * 1000)
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    shard: int
+    event_id: str
+    merchant_id: str
+    probe: bool = False
+    give_up: bool = False
 
 
 class Worker:
-    """One webhook worker process (or thread, in tests)."""
+    """One webhook worker process (or an object driven by :meth:`step`, in tests)."""
 
     def __init__(self, svc: Services, consumer: str | None = None) -> None:
         self.svc = svc
         self.redis = svc.redis
         self.settings = svc.settings
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
-        self.http: httpx.Client = http_client(self.settings.webhook_timeout_seconds)
-        self.lease_ms = int((self.settings.webhook_timeout_seconds + 10) * 1000)
-        self._release = self.redis.register_script(_RELEASE)
-        self._finish = self.redis.register_script(_FINISH)
-        self._last_claim = 0.0
-        # CHECKOUT_WEBHOOK_CLAIM_IDLE_MS (default 30 s): tests that kill a
-        # worker mid-attempt need the takeover sooner.
-        self.claim_idle_ms = self.settings.webhook_claim_idle_ms
+        self.concurrency = self.settings.webhook_concurrency
+        self.per_merchant = self.settings.webhook_merchant_concurrency
+        self.http = http_client(self.settings.webhook_timeout_seconds, self.concurrency)
+        # The lease is short because the heartbeat renews it; it is also how long a
+        # read but unregistered entry waits before another worker's sweep takes it.
+        self.lease_ms = self.settings.webhook_claim_idle_ms
+        self.outbox = Outbox(self.redis, self.consumer, self.lease_ms)
+        self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = RetentionPass(self.redis, self.settings.order_retention_seconds)
+        # A probe is one attempt: it may take the whole timeout, not just a lease.
+        self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
+        self._lock = threading.Condition()
+        self._in_flight: dict[str, _Job] = {}
+        self._by_merchant: Counter[str] = Counter()
+        self._futures: set[Future[None]] = set()
+        self._closing = threading.Event()
+        self._stopping = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        self._sweep_cursor = ["0-0"] * keys.SHARDS
+        self._last_sweep = 0.0
+        self._last_trim = 0.0
 
     def ensure_groups(self) -> None:
         """Create the consumer group on every shard stream (idempotent)."""
-        for shard in range(keys.SHARDS):
-            try:
-                self.redis.xgroup_create(
-                    keys.outbox(shard), keys.WEBHOOK_GROUP, id="0", mkstream=True
-                )
-            except redis.exceptions.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        self.outbox.ensure_groups()
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set; Redis outages are waited out, not fatal."""
+        """Deliver until ``stop`` is set, then finish the attempts in flight and return.
+
+        Redis outages are waited out, never fatal; attempts already in flight
+        keep their outcome and record it once Redis answers again.
+        """
         log.info("webhook worker started", extra={"consumer": self.consumer})
         groups_ready = False
         while not stop.is_set():
@@ -115,140 +122,262 @@ class Worker:
                 if not groups_ready:
                     self.ensure_groups()
                     groups_ready = True
-                done = self.step()
+                started = self._pass()
             except redis.exceptions.RedisError as exc:
                 log.warning("worker: Redis error, retrying", extra={"error": type(exc).__name__})
                 stop.wait(1.0)
                 continue
-            if not done:
-                stop.wait(IDLE_SLEEP)
-        self.http.close()
+            if not started:
+                with self._lock:
+                    # Woken early when a slot frees up; SIGTERM sets ``stop`` meanwhile.
+                    self._lock.wait(IDLE_SLEEP)
+        self._stopping.set()
+        with self._lock:
+            in_flight = len(self._in_flight)
+        log.info(
+            "webhook worker stopping",
+            extra={"consumer": self.consumer, "in_flight": in_flight},
+        )
+        self.close()
         log.info("webhook worker stopped", extra={"consumer": self.consumer})
 
     def step(self) -> int:
-        """One pass over all shards; returns how many events it attempted."""
-        attempted = 0
+        """One pass, then wait for the attempts it started; returns how many it started."""
+        started = self._pass()
+        self.wait_idle()
+        return started
+
+    def wait_idle(self) -> None:
+        """Block until no attempt is in flight."""
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.result()
+
+    def close(self) -> None:
+        """Finish the attempts in flight, stop the heartbeat and the pool, close HTTP."""
+        self.wait_idle()
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+        self._pool.shutdown(wait=True)
+        self.http.close()
+
+    # The dispatcher
+
+    def _pass(self) -> int:
+        now_ms = _now_ms()
         pipe = self.redis.pipeline(transaction=False)
         for shard in range(keys.SHARDS):
-            pipe.xreadgroup(keys.WEBHOOK_GROUP, self.consumer, {keys.outbox(shard): ">"}, count=20)
+            pipe.xreadgroup(
+                keys.WEBHOOK_GROUP, self.consumer, {keys.outbox(shard): ">"}, count=READ_COUNT
+            )
         for shard, reply in enumerate(pipe.execute()):
             for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    attempted += self._handle(shard, fields, entry_id)
-        if time.monotonic() - self._last_claim > self.claim_idle_ms / 3000:
-            self._last_claim = time.monotonic()
-            attempted += self._claim_abandoned()
-            self._trim_outbox()
+                self.outbox.register(shard, entries, now_ms)
+        if time.monotonic() - self._last_sweep > self.lease_ms / 2000:
+            self._last_sweep = time.monotonic()
+            self._sweep(now_ms)
+        if time.monotonic() - self._last_trim > TRIM_EVERY_SECONDS:
+            self._last_trim = time.monotonic()
+            self.outbox.trim()
         self.retention.tick()  # at most once a minute: expired index members, old entries
-        now_ms = int(time.time() * 1000)
+        return self._dispatch(now_ms)
+
+    def _sweep(self, now_ms: int) -> None:
+        """Register entries read by a worker that died before registering them."""
+        claimed = self.outbox.sweep(self._sweep_cursor, READ_COUNT, now_ms)
+        if claimed:
+            metrics.WEBHOOK_CLAIMED.inc(claimed)
+
+    def _free(self) -> int:
+        with self._lock:
+            return self.concurrency - len(self._in_flight)
+
+    def _dispatch(self, now_ms: int) -> int:
+        free = self._free()
+        if free <= 0:
+            return 0
         pipe = self.redis.pipeline(transaction=False)
         for shard in range(keys.SHARDS):
-            pipe.zrangebyscore(keys.retries(shard), "-inf", now_ms, start=0, num=20)
-        for shard, due in enumerate(pipe.execute()):
-            for event_id in due:
-                attempted += self._attempt(shard, text(event_id), entry_id=None, due=True)
-        return attempted
-
-    def _trim_outbox(self) -> None:
-        """Drop outbox entries older than :data:`OUTBOX_KEEP_MS`.
-
-        Every entry is acknowledged within seconds (delivered, or moved to the
-        due set), and a dead worker's entries are claimed within
-        ``webhook_claim_idle_ms``, so a day-old entry is history: the delivery
-        record and the order keep what the merchant API shows.
-        """
-        min_id = f"{int(time.time() * 1000) - OUTBOX_KEEP_MS}-0"
-        pipe = self.redis.pipeline(transaction=False)
-        for shard in range(keys.SHARDS):
-            pipe.xtrim(keys.outbox(shard), minid=min_id, approximate=False)
-        pipe.execute()
-
-    def _claim_abandoned(self) -> int:
-        attempted = 0
-        for shard in range(keys.SHARDS):
-            _next, claimed, *_ = self.redis.xautoclaim(
-                keys.outbox(shard), keys.WEBHOOK_GROUP, self.consumer, self.claim_idle_ms, count=20
+            pipe.zrangebyscore(
+                keys.retries(shard), "-inf", now_ms, start=0, num=SCAN_COUNT, withscores=True
             )
-            for entry_id, fields in claimed:
-                if fields:
-                    metrics.WEBHOOK_CLAIMED.inc()
-                    attempted += self._handle(shard, fields, entry_id)
-        return attempted
-
-    def _handle(self, shard: int, fields: dict[Any, Any], entry_id: Any) -> int:
-        raw = fields.get(b"event_id") or fields.get("event_id")
-        event_id = text(raw) if raw is not None else ""
-        return self._attempt(shard, event_id, entry_id=entry_id, due=False)
-
-    def _attempt(self, shard: int, event_id: str, *, entry_id: Any, due: bool) -> int:
-        rand = link_rand_of_event(event_id)
-        lock = keys.delivery_lock(rand)
-        if not self.redis.set(lock, self.consumer, nx=True, px=self.lease_ms):
+        due = sorted(
+            (score, shard, text(member))
+            for shard, rows in enumerate(pipe.execute())
+            for member, score in rows
+        )
+        if not due:
             return 0
+        merchants = events.merchants_of(self.redis, [event_id for _, _, event_id in due])
+        circuits = self.endpoints.circuits(sorted({m for m, _ in merchants.values() if m}))
+        started = 0
+        probes: set[str] = set()
+        for _score, shard, event_id in due:
+            if started >= free:
+                break
+            merchant_id, created_ms = merchants.get(event_id, ("", 0))
+            circuit = circuits.get(merchant_id)
+            expired = now_ms - created_ms > self.settings.webhook_retry_seconds * 1000
+            probe = False
+            give_up = circuit is not None and circuit.open_at(now_ms) and expired
+            if circuit is not None and circuit.open_at(now_ms) and not expired:
+                self.outbox.defer(shard, event_id, circuit.open_until_ms + random.randrange(500))
+                continue
+            with self._lock:
+                busy = self._by_merchant[merchant_id] >= self.per_merchant
+            if busy:
+                self.outbox.defer(shard, event_id, now_ms + BUSY_DEFER_MS)
+                continue
+            if circuit is not None and circuit.probing and not give_up:
+                if merchant_id in probes or not self.endpoints.take_probe(
+                    merchant_id, self._probe_ms
+                ):
+                    self.outbox.defer(shard, event_id, now_ms + BUSY_DEFER_MS)
+                    continue
+                probes.add(merchant_id)
+                probe = True
+            raw = self.outbox.lease(shard, event_id, now_ms)
+            if raw is None:
+                if probe:
+                    self.endpoints.drop_probe(merchant_id)
+                    probes.discard(merchant_id)
+                continue
+            record = events.from_hash(raw)
+            self._submit(_Job(shard, event_id, record.merchant_id, probe, give_up), record)
+            started += 1
+        return started
+
+    def _submit(self, job: _Job, record: Event) -> None:
+        with self._lock:
+            self._in_flight[job.event_id] = job
+            self._by_merchant[job.merchant_id] += 1
+            if self._heartbeat is None:
+                self._heartbeat = threading.Thread(
+                    target=self._beat, name="webhook-heartbeat", daemon=True
+                )
+                self._heartbeat.start()
+            future = self._pool.submit(self._attempt, job, record)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _beat(self) -> None:
+        """Renew the leases of the attempts in flight, four times per lease."""
+        while not self._closing.wait(self.lease_ms / 4000):
+            with self._lock:
+                jobs = list(self._in_flight.values())
+            if not jobs:
+                continue
+            now_ms = _now_ms()
+            try:
+                for job in jobs:
+                    if not self.outbox.renew(job.shard, job.event_id, now_ms):
+                        log.warning("webhook lease lost", extra={"event_id": job.event_id})
+            except redis.exceptions.RedisError as exc:
+                log.warning("worker: heartbeat failed", extra={"error": type(exc).__name__})
+
+    # One attempt, in a pool thread
+
+    def _attempt(self, job: _Job, record: Event) -> None:
         try:
-            return self._attempt_locked(shard, event_id, rand, entry_id, due)
+            if job.give_up:
+                # Past its retry window while its endpoint's circuit is open: no probe is
+                # owed to an event that would be dead after any failure anyway.
+                attempt = Attempt(False, None, "endpoint unavailable (circuit open)", 0)
+                self._record(job, record, attempt, counted=False)
+                return
+            attempt = self._send(record)
+            self._record(job, record, attempt, counted=True)
+            if attempt.ok:
+                if self.endpoints.endpoint_succeeded(job.merchant_id):
+                    moved = self.outbox.pull_forward(job.merchant_id, _now_ms())
+                    log.info(
+                        "webhook endpoint answers again",
+                        extra={"merchant_id": job.merchant_id, "made_due": moved},
+                    )
+            else:
+                self.endpoints.endpoint_failed(
+                    job.merchant_id, _now_ms(), self.settings.webhook_retry_base_seconds
+                )
+        except redis.exceptions.RedisError as exc:
+            log.warning("worker: Redis error after an attempt", extra={"error": type(exc).__name__})
+        except Exception:
+            log.exception("webhook attempt crashed", extra={"event_id": job.event_id})
         finally:
-            self._release(keys=[lock], args=[self.consumer])
+            if job.probe:
+                with contextlib.suppress(redis.exceptions.RedisError):
+                    self.endpoints.drop_probe(job.merchant_id)  # else it lapses on its own
+            with self._lock:
+                self._in_flight.pop(job.event_id, None)
+                self._by_merchant[job.merchant_id] -= 1
+                if self._by_merchant[job.merchant_id] <= 0:
+                    del self._by_merchant[job.merchant_id]
+                self._lock.notify_all()
 
-    def _attempt_locked(
-        self, shard: int, event_id: str, rand: bytes, entry_id: Any, due: bool
-    ) -> int:
-        record = events.load(self.redis, event_id)
-        now_ms = int(time.time() * 1000)
-        pipe = self.redis.pipeline(transaction=True)
-        if entry_id is not None:
-            pipe.xack(keys.outbox(shard), keys.WEBHOOK_GROUP, entry_id)
-        if record is None or record.state in ("delivered", "dead"):
-            pipe.zrem(keys.retries(shard), event_id)
-            pipe.execute()
-            return 0
-        if not due and record.next_ms is not None and record.next_ms > now_ms:
-            pipe.zadd(keys.retries(shard), {event_id: record.next_ms})
-            pipe.execute()
-            return 0
-        pipe.reset()  # the outcome, the next due time and the XACK go in _FINISH
-        attempt = self._send(record)
-        attempts = record.attempts + 1
-        done_ms = int(time.time() * 1000)
-        next_ms: int | str = ""
+    def _record(self, job: _Job, record: Event, attempt: Attempt, *, counted: bool) -> None:
+        """Write the outcome; through a Redis outage it is kept and written once Redis is back.
+
+        While stopping, it gives up after one lease: the event is then attempted
+        again by another worker (at least once).
+        """
+        created_ms = record.created_ms
+        attempts = record.attempts + (1 if counted else 0)
+        done_ms = _now_ms()
+        next_ms: int | None = None
         if attempt.ok:
             state = "delivered"
-            metrics.WEBHOOK_LAG.observe((done_ms - record.created_ms) / 1000)
-        elif done_ms - record.created_ms > self.settings.webhook_retry_seconds * 1000:
+            metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)
+        elif done_ms - created_ms > self.settings.webhook_retry_seconds * 1000:
             state = "dead"
             metrics.WEBHOOK_DEAD.inc()
         else:
             state = "retrying"
             next_ms = done_ms + backoff_ms(attempts, self.settings.webhook_retry_base_seconds)
-        self._finish(
-            keys=[keys.event(rand), keys.retries(shard), keys.outbox(shard)],
-            args=[
-                event_id,
-                entry_id if entry_id is not None else "",
-                record.redeliveries,
-                state,
-                next_ms,
-                attempts,
-                done_ms,
-                attempt.status or "",
-                attempt.error or "",
-                keys.WEBHOOK_GROUP,
-            ],
-        )
-        outcome = "ok" if attempt.ok else "failed"
-        metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc()
-        log.info(
-            "webhook attempt",
-            extra={
-                "event_id": event_id,
-                "attempt": attempts,
-                "outcome": outcome,
-                "status": attempt.status,
-                "error": attempt.error,
-                "duration_ms": attempt.duration_ms,
-            },
-        )
-        return 1
+        failing_since: float | None = None
+        wait = 0.2
+        while True:
+            try:
+                self.outbox.finish(
+                    job.shard,
+                    record,
+                    state=state,
+                    next_ms=next_ms,
+                    attempts=attempts,
+                    done_ms=done_ms,
+                    status=attempt.status,
+                    error=attempt.error,
+                )
+                break
+            except redis.exceptions.RedisError as exc:
+                failing_since = failing_since or time.monotonic()
+                if self._stopping.is_set() and (
+                    time.monotonic() - failing_since > self.lease_ms / 1000
+                ):
+                    raise
+                log.warning(
+                    "worker: cannot record an outcome yet", extra={"error": type(exc).__name__}
+                )
+                time.sleep(wait)
+                wait = min(wait * 2, 2.0)
+        if counted:
+            outcome = "ok" if attempt.ok else "failed"
+            metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc()
+            log.info(
+                "webhook attempt",
+                extra={
+                    "event_id": record.id,
+                    "attempt": attempts,
+                    "outcome": outcome,
+                    "status": attempt.status,
+                    "error": attempt.error,
+                    "duration_ms": attempt.duration_ms,
+                },
+            )
 
     def _send(self, record: Event) -> Attempt:
         try:

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in redis-server:redis-server redis-cli:redis-tools nginx:nginx-light \
-            chromium:chromium chromedriver:chromium-driver wrk:wrk curl:curl; do
+            chromium:chromium chromedriver:chromium-driver wrk:wrk curl:curl \
+            faketime:faketime; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -20,11 +20,11 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import quote
 
 import httpx
@@ -40,6 +40,19 @@ from checkout_links.client.errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from checkout_links.client.params import _filters, _page
+from checkout_links.client.types import (
+    Event,
+    EventState,
+    Link,
+    LinkStatus,
+    Money,
+    Order,
+    Page,
+    Product,
+    ResponseInfo,
+    WebhookEvent,
+)
 from checkout_links.client.webhooks import HeaderMapping, verify_webhook
 
 __all__ = [
@@ -47,12 +60,22 @@ __all__ = [
     "CheckoutLinksClient",
     "CheckoutLinksError",
     "ConflictError",
+    "Event",
+    "EventState",
     "HeaderMapping",
+    "Link",
+    "LinkStatus",
+    "Money",
     "NotFoundError",
+    "Order",
+    "Page",
+    "Product",
     "RateLimitError",
+    "ResponseInfo",
     "ServiceUnavailableError",
     "TransportError",
     "ValidationError",
+    "WebhookEvent",
     "WebhookVerificationError",
     "verify_webhook",
 ]
@@ -108,7 +131,13 @@ def _error(response: httpx.Response) -> CheckoutLinksError:
     if problem.get("detail"):
         message += f": {problem['detail']}"
     retry_after = _retry_after(response)
-    return cls(message, status=response.status_code, problem=problem, retry_after=retry_after)
+    return cls(
+        message,
+        status=response.status_code,
+        problem=problem,
+        retry_after=retry_after,
+        request_id=response.headers.get("x-request-id"),
+    )
 
 
 class CheckoutLinksClient:
@@ -132,6 +161,8 @@ class CheckoutLinksClient:
         if not root.endswith("/api/v1"):
             root += "/api/v1"
         self.max_retries = max_retries
+        #: Status and headers of the last response (``request_id``, ``idempotent_replayed``).
+        self.last_response: ResponseInfo | None = None
         self._http = httpx.Client(
             base_url=root + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
@@ -152,57 +183,59 @@ class CheckoutLinksClient:
 
     # Catalog
 
-    def put_product(self, product_id: str, **fields: Any) -> dict[str, Any]:
+    def put_product(self, product_id: str, **fields: Any) -> Product:
         """Create or replace an original product; returns it as stored."""
-        return self._call("PUT", f"products/{_seg(product_id)}", body=fields)
+        return cast(Product, self._call("PUT", f"products/{_seg(product_id)}", body=fields))
 
-    def get_product(self, product_id: str) -> dict[str, Any]:
-        return self._call("GET", f"products/{_seg(product_id)}")
+    def get_product(self, product_id: str) -> Product:
+        return cast(Product, self._call("GET", f"products/{_seg(product_id)}"))
 
-    def list_products(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+    def list_products(self, cursor: str | None = None, limit: int = 50) -> Page[Product]:
         """One page: ``{"items": [...], "next_cursor": str | None}``, in id order."""
-        return self._call("GET", "products", params=_page(cursor, limit))
+        return cast(Page[Product], self._call("GET", "products", params=_page(cursor, limit)))
 
-    def iter_products(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+    def iter_products(self, *, limit: int = 100) -> Iterator[Product]:
         """Every product, fetching pages of ``limit`` as needed."""
-        return self._iterate("products", limit)
+        return cast(Iterator[Product], self._iterate("products", limit))
 
-    def delete_product(self, product_id: str) -> dict[str, Any]:
+    def delete_product(self, product_id: str) -> Product:
         """Deactivate a product (links already issued keep working); returns it."""
-        return self._call("DELETE", f"products/{_seg(product_id)}")
+        return cast(Product, self._call("DELETE", f"products/{_seg(product_id)}"))
 
     # Links
 
     def create_link(
         self,
-        products: list[dict[str, Any]],
+        products: Sequence[Mapping[str, Any]],
         *,
         idempotency_key: str | None = None,
         **fields: Any,
-    ) -> dict[str, Any]:
+    ) -> Link:
         """Issue a checkout link; ``fields`` are the other body fields (``customer``, ...).
 
         Every attempt of this call sends the same ``Idempotency-Key`` (``idempotency_key``
         or a random one), so a retry never yields a second link. Pass your own key
-        (an order or quote id) to make retries across processes safe too.
+        (an order or quote id) to make retries across processes safe too. Whether the
+        answer replayed an earlier request's link: ``last_response.idempotent_replayed``.
         """
         key = idempotency_key or str(uuid.uuid4())
-        body = {"products": products, **fields}
-        return self._call("POST", "links", body=body, headers={"Idempotency-Key": key}, retry=True)
+        body = {"products": [dict(p) for p in products], **fields}
+        headers = {"Idempotency-Key": key}
+        return cast(Link, self._call("POST", "links", body=body, headers=headers, retry=True))
 
-    def get_link(self, link_id: str) -> dict[str, Any]:
+    def get_link(self, link_id: str) -> LinkStatus:
         """``{"id", "status", "order_id"?}``; status is open, expired, completed or revoked."""
-        return self._call("GET", f"links/{_seg(link_id)}")
+        return cast(LinkStatus, self._call("GET", f"links/{_seg(link_id)}"))
 
-    def revoke_link(self, link_id: str) -> dict[str, Any]:
+    def revoke_link(self, link_id: str) -> LinkStatus:
         """Withdraw a link; :class:`ConflictError` if it already produced an order."""
         # Revoking is idempotent (a revoked link stays revoked), so it may be retried.
-        return self._call("POST", f"links/{_seg(link_id)}/revoke", retry=True)
+        return cast(LinkStatus, self._call("POST", f"links/{_seg(link_id)}/revoke", retry=True))
 
     # Orders and events
 
-    def get_order(self, order_id: str) -> dict[str, Any]:
-        return self._call("GET", f"orders/{_seg(order_id)}")
+    def get_order(self, order_id: str) -> Order:
+        return cast(Order, self._call("GET", f"orders/{_seg(order_id)}"))
 
     def list_orders(
         self,
@@ -212,7 +245,7 @@ class CheckoutLinksClient:
         created_gte: datetime | str | None = None,
         created_lt: datetime | str | None = None,
         external_ref: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Page[Order]:
         """One page of orders, newest first: ``{"items", "next_cursor"}``.
 
         ``created_gte`` (inclusive) and ``created_lt`` (exclusive) are aware
@@ -220,7 +253,7 @@ class CheckoutLinksClient:
         the same filters with the cursor of a filtered page.
         """
         params = {**_page(cursor, limit), **_filters(created_gte, created_lt, external_ref)}
-        return self._call("GET", "orders", params=params)
+        return cast(Page[Order], self._call("GET", "orders", params=params))
 
     def iter_orders(
         self,
@@ -229,30 +262,43 @@ class CheckoutLinksClient:
         created_gte: datetime | str | None = None,
         created_lt: datetime | str | None = None,
         external_ref: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[Order]:
         """Every order (in the window, with the reference, if given), newest first."""
-        return self._iterate("orders", limit, _filters(created_gte, created_lt, external_ref))
+        filters = _filters(created_gte, created_lt, external_ref)
+        return cast(Iterator[Order], self._iterate("orders", limit, filters))
 
-    def list_events(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
-        """One page of webhook events and their delivery state, newest first."""
-        return self._call("GET", "events", params=_page(cursor, limit))
+    def list_events(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        state: EventState | None = None,
+        type: str | None = None,
+    ) -> Page[Event]:
+        """One page of webhook events and their delivery state, newest first; ``state`` and
+        ``type`` keep only those events (a filtered page may be short: follow the cursor)."""
+        params = _page(cursor, limit, state=state, type=type)
+        return cast(Page[Event], self._call("GET", "events", params=params))
 
-    def iter_events(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
-        """Every webhook event, newest first."""
-        return self._iterate("events", limit)
+    def iter_events(
+        self, *, limit: int = 100, state: EventState | None = None, type: str | None = None
+    ) -> Iterator[Event]:
+        """Every webhook event (in ``state``, of ``type``), newest first."""
+        filters = {k: v for k, v in (("state", state), ("type", type)) if v}
+        return cast(Iterator[Event], self._iterate("events", limit, filters))
 
-    def get_event(self, event_id: str) -> dict[str, Any]:
-        return self._call("GET", f"events/{_seg(event_id)}")
+    def get_event(self, event_id: str) -> Event:
+        return cast(Event, self._call("GET", f"events/{_seg(event_id)}"))
 
-    def redeliver_event(self, event_id: str) -> dict[str, Any]:
+    def redeliver_event(self, event_id: str) -> Event:
         """Queue a webhook event for another delivery now; returns its delivery state."""
-        return self._call("POST", f"events/{_seg(event_id)}/redeliver")
+        return cast(Event, self._call("POST", f"events/{_seg(event_id)}/redeliver"))
 
     # Plumbing
 
     def _iterate(
         self, path: str, limit: int, filters: dict[str, str] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[Any]:
         cursor: str | None = None
         while True:
             page = self._call("GET", path, params={**_page(cursor, limit), **(filters or {})})
@@ -287,6 +333,9 @@ class CheckoutLinksClient:
             try:
                 response = self._http.request(
                     method, path, params=params, content=content, headers=headers
+                )
+                self.last_response = ResponseInfo(
+                    response.status_code, {k.lower(): v for k, v in response.headers.items()}
                 )
             except httpx.RequestError as exc:
                 # Only network failures are worth a retry (not e.g. an undecodable body).
@@ -324,31 +373,3 @@ def _json(response: httpx.Response) -> dict[str, Any]:
             status=response.status_code,
         )
     return data
-
-
-def _instant(value: datetime | str) -> str:
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        raise ValueError("created_gte/created_lt need a timezone-aware datetime")
-    return value.isoformat()
-
-
-def _filters(
-    created_gte: datetime | str | None, created_lt: datetime | str | None, external_ref: str | None
-) -> dict[str, str]:
-    params = {}
-    if created_gte is not None:
-        params["created_gte"] = _instant(created_gte)
-    if created_lt is not None:
-        params["created_lt"] = _instant(created_lt)
-    if external_ref is not None:
-        params["external_ref"] = external_ref
-    return params
-
-
-def _page(cursor: str | None, limit: int) -> dict[str, str]:
-    params = {"limit": str(limit)}
-    if cursor:
-        params["cursor"] = cursor
-    return params

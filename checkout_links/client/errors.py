@@ -19,6 +19,7 @@ class CheckoutLinksError(Exception):
         status: int | None = None,
         problem: dict[str, Any] | None = None,
         retry_after: float | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -29,6 +30,8 @@ class CheckoutLinksError(Exception):
         self.errors: list[dict[str, Any]] = errors if isinstance(errors, list) else []
         #: Seconds from the ``Retry-After`` header, when the server sent one.
         self.retry_after = retry_after
+        #: The service's ``X-Request-ID`` of the failed request: quote it to support.
+        self.request_id = request_id
 
 
 class AuthenticationError(CheckoutLinksError):

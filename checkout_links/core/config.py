@@ -67,7 +67,12 @@ class Settings(BaseSettings):
     webhook_retry_seconds: int = Field(default=3 * 86400, ge=1)
     #: First retry delay; each further one doubles (with jitter), capped at 6 h.
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
-    webhook_claim_idle_ms: int = Field(default=30_000, ge=100)  # XAUTOCLAIM idle time
+    #: An attempt's lease, renewed by the worker's heartbeat while the request is in
+    #: flight: a killed worker's events are taken over within this time.
+    webhook_claim_idle_ms: int = Field(default=3_000, ge=100, le=60_000)
+    #: Deliveries one worker has in flight at once, and at most per merchant.
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_merchant_concurrency: int = Field(default=4, ge=1, le=256)
     log_level: str = "INFO"
 
     @field_validator("secret_keys", mode="before")

@@ -56,6 +56,18 @@ def load(client: Redis, event_id: str) -> Event | None:
     return from_hash(raw) if raw else None
 
 
+def merchants_of(client: Redis, event_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """``(merchant id, created_ms)`` of each event that still has a record (one round trip)."""
+    pipe = client.pipeline(transaction=False)
+    for event_id in event_ids:
+        pipe.hmget(keys.event(link_rand_of_event(event_id)), ["merchant_id", "created_ms"])
+    out: dict[str, tuple[str, int]] = {}
+    for event_id, (merchant, created) in zip(event_ids, pipe.execute(), strict=True):
+        if merchant is not None:
+            out[event_id] = (text(merchant), int(created or 0))
+    return out
+
+
 def public_view(record: Event) -> EventView:
     """An event as ``GET /api/v1/events`` shows it."""
     return EventView(
@@ -88,18 +100,42 @@ def get_for(client: Redis, merchant_id: str, event_id: str) -> Event:
     return record
 
 
+#: The delivery states a merchant can filter ``GET /api/v1/events`` by.
+STATES = ("pending", "retrying", "delivered", "dead")
+#: Index entries looked at for one filtered page: a page may hold fewer items
+#: than asked for (even none) while ``next_cursor`` says there is more to see.
+MAX_SCANNED = 1000
+
+
 def list_events(
-    client: Redis, merchant_id: str, cursor: str | None, limit: int
+    client: Redis,
+    merchant_id: str,
+    cursor: str | None,
+    limit: int,
+    *,
+    state: str | None = None,
+    type_: str | None = None,
 ) -> tuple[list[EventView], str | None]:
-    """Recent events of a merchant, newest first (cursor as for orders)."""
-    page, next_cursor = merge_index_page(
-        client, [keys.event_index(s, merchant_id) for s in range(keys.SHARDS)], cursor, limit
-    )
-    pipe = client.pipeline(transaction=False)
-    for event_id in page:
-        pipe.hgetall(keys.event(link_rand_of_event(event_id)))
-    records = [from_hash(raw) for raw in pipe.execute() if raw]
-    return [public_view(r) for r in records], next_cursor
+    """Recent events of a merchant, newest first (cursor as for orders), optionally only
+    those in delivery ``state`` and of event type ``type_``."""
+    index = [keys.event_index(s, merchant_id) for s in range(keys.SHARDS)]
+    items: list[EventView] = []
+    scanned = 0
+    while True:
+        # Ask for no more than the page still needs, so the cursor never skips a match.
+        page, cursor = merge_index_page(client, index, cursor, limit - len(items))
+        scanned += len(page)
+        pipe = client.pipeline(transaction=False)
+        for event_id in page:
+            pipe.hgetall(keys.event(link_rand_of_event(event_id)))
+        for raw in pipe.execute():
+            if not raw:
+                continue
+            record = from_hash(raw)
+            if (state is None or record.state == state) and (type_ is None or record.type == type_):
+                items.append(public_view(record))
+        if cursor is None or len(items) >= limit or scanned >= MAX_SCANNED:
+            return items, cursor
 
 
 def redeliver(client: Redis, merchant_id: str, event_id: str, now_ms: int) -> EventView:

@@ -88,6 +88,32 @@ def delivery_lock(event_id_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:lk:{event_id_rand.hex()}"
 
 
+def outbox_entries(shard: int) -> str:
+    """Sorted set of the outbox entry ids whose events are not yet delivered or dead (by ms).
+
+    Its lowest score is the oldest entry the outbox must keep: trimming stops there.
+    """
+    return f"{PREFIX}:{shard_tag(shard)}:live"
+
+
+def merchant_retries(shard: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's events waiting for a retry in one shard (by due ms).
+
+    When the merchant's endpoint answers again, these are made due at once.
+    """
+    return f"{PREFIX}:{shard_tag(shard)}:rx:{merchant_id}"
+
+
+def endpoint(merchant_id: str) -> str:
+    """Hash with the circuit state of a merchant's webhook endpoint (failures, open_until)."""
+    return f"{PREFIX}:{{m:{merchant_id}}}:endpoint"
+
+
+def endpoint_probe(merchant_id: str) -> str:
+    """Lease of the one attempt that probes a merchant's endpoint after its circuit opened."""
+    return f"{PREFIX}:{{m:{merchant_id}}}:probe"
+
+
 WEBHOOK_GROUP = "webhooks"
 
 

@@ -287,12 +287,23 @@ def list_orders() -> Any:
 @operation(
     "List order events with their delivery state, newest first",
     responses={200: out.EventPage},
-    errors=params.PAGE_422,
-    params=params.time_page("1764266400125.evt_0Yt2sRy8qmbhWRp61A"),
+    errors=params.EVENT_422,
+    params=params.EVENT_FILTERS,
 )
 def list_events() -> Any:
     cursor = request.args.get("cursor") or None
-    items, next_cursor = events.list_events(services().redis, _merchant_id(), cursor, _limit())
+    state = request.args.get("state")
+    if state is not None and state not in events.STATES:
+        msg = "must be one of " + ", ".join(events.STATES)
+        raise ValidationFailed(f"state {msg}.", errors=[{"loc": ["query", "state"], "msg": msg}])
+    items, next_cursor = events.list_events(
+        services().redis,
+        _merchant_id(),
+        cursor,
+        _limit(),
+        state=state,
+        type_=request.args.get("type") or None,
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -88,3 +88,23 @@ ORDER_FILTERS = (
         example="quote-2026-118",
     ),
 )
+
+EVENT_422 = {422: PAGE_422[422].removesuffix(".") + ", or state is not a delivery state."}
+#: ``GET /api/v1/events``: paging plus the delivery-state and type filters.
+EVENT_FILTERS = (
+    *time_page("1764266400125.evt_0Yt2sRy8qmbhWRp61A"),
+    Param(
+        "state",
+        "query",
+        "Only events in this delivery state.",
+        {"type": "string", "enum": ["pending", "retrying", "delivered", "dead"]},
+        example="retrying",
+    ),
+    Param(
+        "type",
+        "query",
+        "Only events of this type (any other value matches nothing).",
+        {"type": "string"},
+        example="order.created",
+    ),
+)

@@ -1,0 +1,161 @@
+"""The shapes the API answers with, as ``TypedDict``\\ s a type checker follows.
+
+Money is a decimal **string** on the wire (``"1249.00"``, never a float): the
+:data:`Money` alias marks those fields; use ``decimal.Decimal(value)`` to compute.
+Fields the API may leave out are marked ``NotRequired``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Literal, NotRequired, TypedDict, TypeVar
+
+#: A decimal amount as a string, e.g. ``"49.90"``; exact, in the currency's minor units.
+Money = str
+
+T = TypeVar("T")
+
+
+class Subscription(TypedDict):
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: int
+
+
+class Product(TypedDict):
+    """An original product (``PUT``/``GET /products/{id}``)."""
+
+    id: str
+    rev: int
+    updated_at: str
+    name: str
+    description: str
+    price: Money | None
+    currency: str | None
+    sku: str
+    tax_code: str
+    image_url: str | None
+    delivery: Literal["digital", "physical"]
+    subscription: Subscription | None
+    overridable: list[str]
+    price_min: Money | None
+    price_max: Money | None
+    active: bool
+
+
+class Line(TypedDict):
+    """One line of a link or an order."""
+
+    product_id: str
+    name: str
+    price: Money
+    quantity: int
+    amount: Money
+    sku: str
+    vendor_code: str
+    name_for_invoice: str
+    description: str
+    properties: dict[str, str]
+    subscription: Subscription | None
+    tax_code: str
+    image_url: str | None
+    delivery: Literal["digital", "physical"]
+
+
+class Link(TypedDict):
+    """A link just issued (``POST /links``): send the customer to ``url``."""
+
+    id: str
+    url: str
+    expires_at: str
+    currency: str
+    total: Money
+    lines: list[Line]
+
+
+class LinkStatus(TypedDict):
+    id: str
+    status: Literal["open", "expired", "completed", "revoked"]
+    order_id: NotRequired[str | None]
+
+
+class Customer(TypedDict, total=False):
+    email: str
+    first_name: str
+    last_name: str
+    company: str
+    phone: str
+    country: str
+    region: str
+    city: str
+    postal_code: str
+    address: str
+    tax_id: str
+    language: str
+
+
+class Order(TypedDict):
+    """An order a customer placed through a link."""
+
+    id: str
+    link_id: str
+    status: Literal["placed"]
+    created_at: str
+    currency: str
+    total: Money
+    lines: list[Line]
+    customer: Customer
+    additional_data: dict[str, str]
+    external_ref: str | None
+    locale: str | None
+
+
+EventState = Literal["pending", "retrying", "delivered", "dead"]
+
+
+class Event(TypedDict):
+    """A webhook event and the state of its delivery."""
+
+    id: str
+    type: Literal["order.created"]
+    order_id: str
+    created_at: str
+    state: EventState
+    attempts: int
+    last_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+
+
+class WebhookEvent(TypedDict):
+    """The body of a webhook request, as :func:`verify_webhook` returns it."""
+
+    id: str
+    type: Literal["order.created"]
+    created_at: str
+    data: Order
+
+
+class Page(TypedDict, Generic[T]):
+    """One page of a listing; pass ``next_cursor`` back for the next (``None``: the last)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """What the last response said besides its body (see ``CheckoutLinksClient.last_response``)."""
+
+    status: int
+    headers: dict[str, str]  # names lower-cased
+
+    @property
+    def request_id(self) -> str | None:
+        """The service's ``X-Request-ID``: quote it when you report a problem."""
+        return self.headers.get("x-request-id")
+
+    @property
+    def idempotent_replayed(self) -> bool:
+        """``True`` when ``POST /links`` answered with the link an earlier request issued."""
+        return self.headers.get("idempotent-replayed", "").lower() == "true"
