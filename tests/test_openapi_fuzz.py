@@ -42,7 +42,13 @@ def _seed() -> None:
     auth = {"Authorization": f"Bearer {API_KEY}"}
     link = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth).get_json()
     page = client.get(link_path(link["url"]))
-    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
+    form = {
+        "csrf_token": csrf_of(page.get_data(as_text=True)),
+        "email": "ana@example.com",
+        # The kit is delivered: the order needs a name and a full address.
+        **{"first_name": "Ana", "last_name": "Ruiz", "country": "DE", "city": "Berlin"},
+        **{"address": "Invalidenstr. 1", "postal_code": "10115"},
+    }
     assert client.post(link_path(link["url"]), data=form).status_code == 303
 
 
