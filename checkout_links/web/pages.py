@@ -19,26 +19,28 @@ from markupsafe import Markup
 from checkout_links.core.account import Seller, seller_of
 from checkout_links.core.errors import CheckoutError
 from checkout_links.core.locales import PageLocale, negotiate
+from checkout_links.core.records import Merchant
 from checkout_links.core.services import Services
 from checkout_links.web.i18n import catalog
 from checkout_links.web.state_pages import STATES, kind_of
 
-_SELLERS: dict[str, tuple[int, Seller]] = {}
+_SELLERS: dict[str, tuple[Merchant, Seller]] = {}
 
 
 def seller(svc: Services, merchant_id: str) -> Seller:
     """The seller of ``merchant_id`` (the merchant record is cached by ``Merchants``).
 
-    Rebuilt only when the cached record object changes.
+    Rebuilt only when ``Merchants`` hands out another record object (the
+    record is kept with it, so an identity check cannot be fooled by a reused id).
     """
     record = svc.merchants.get(merchant_id)
     hit = _SELLERS.get(merchant_id)
-    if hit is not None and hit[0] == id(record):
+    if hit is not None and hit[0] is record:
         return hit[1]
     built = seller_of(record)
     if len(_SELLERS) > 10_000:
         _SELLERS.clear()
-    _SELLERS[merchant_id] = (id(record), built)
+    _SELLERS[merchant_id] = (record, built)
     return built
 
 
