@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
+from checkout_links.core.account import AccountPatch
 from checkout_links.core.schemas import LinkIn, ProductIn
 from checkout_links.testing import add_merchant, make_app
 from tests.conftest import csrf_of, link_path
@@ -58,6 +59,7 @@ _seed()
 BODY_MODELS: dict[str, type[BaseModel]] = {
     "PUT /api/v1/products/{product_id}": ProductIn,
     "POST /api/v1/links": LinkIn,
+    "PATCH /api/v1/account": AccountPatch,
 }
 
 

@@ -107,7 +107,10 @@ class AccountPatch(BaseModel):
         Annotated[str, StringConstraints(min_length=1, max_length=80), text.NoControls] | None
     ) = None
     logo_url: HttpsUrl | None = None
-    brand_color: Annotated[str, AfterValidator(_color)] | None = None
+    brand_color: (
+        Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(_color)]
+        | None
+    ) = None
     support_email: (
         Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None
     ) = None
