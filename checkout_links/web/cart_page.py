@@ -66,6 +66,18 @@ def escape(text: str) -> str:
     )
 
 
+_ESCAPED: dict[tuple[int, str], str] = {}
+
+
+def _escaped(t: gettext.NullTranslations, msgid: str) -> str:
+    """``escape(t.gettext(msgid))``, once per catalog (catalogs live as long as the process)."""
+    key = (id(t), msgid)
+    text = _ESCAPED.get(key)
+    if text is None:
+        text = _ESCAPED[key] = escape(t.gettext(msgid))
+    return text
+
+
 def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str) -> str:
     parts = ['<li class="line">\n']
     if line.image_url:
@@ -86,7 +98,7 @@ def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str)
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
     # The sentence is escaped first, then filled with escaped values: the
     # price is isolated (<bdi>) so that it reads whole in right-to-left text.
-    qty = escape(t.gettext(_QTY_PRICE)) % {
+    qty = _escaped(t, _QTY_PRICE) % {
         "quantity": int(line.quantity),
         "price": f"<bdi>{escape(price)}</bdi>",
     }
@@ -174,6 +186,7 @@ def _layout(words: str, country: str, delivery: bool) -> tuple[Part, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
 def _country_html(
     t: gettext.NullTranslations,
     babel_locale: str,
