@@ -14,9 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
-from checkout_links import create_app, serving
-from checkout_links.core.account import FIELDS as ACCOUNT_FIELDS
-from checkout_links.core.account import AccountPatch, account_of
+from checkout_links import cli_account, create_app, serving
 from checkout_links.core.catalog import validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.core.messages import sentence
@@ -146,57 +144,6 @@ def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None
     except CheckoutError as exc:
         _fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
-
-
-@merchant.command("set-account")
-@click.argument("merchant_id")
-@click.option("--display-name", help="The name customers see (1..80 characters).")
-@click.option("--logo-url", help="An https URL of the logo.")
-@click.option("--brand-color", help="The brand colour, #rrggbb.")
-@click.option("--support-email", help="Where customers write to.")
-@click.option("--support-url", help="An https URL of the help pages.")
-@click.option("--website-url", help="An https URL the confirmation page links back to.")
-@click.option("--terms-url", help="An https URL of the terms.")
-@click.option("--privacy-url", help="An https URL of the privacy policy.")
-@click.option("--default-locale", help="The pages' language when nothing else decides, e.g. de.")
-@click.option(
-    "--clear",
-    "cleared",
-    multiple=True,
-    type=click.Choice(ACCOUNT_FIELDS),
-    help="Clear a setting (repeatable).",
-)
-@with_appcontext
-def merchant_set_account(merchant_id: str, cleared: tuple[str, ...], **values: str | None) -> None:
-    """Change how the seller appears on the customer pages; prints the settings as JSON.
-
-    Settings not named stay as they are (the same merge as PATCH /api/v1/account).
-    """
-    body: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
-    body.update(dict.fromkeys(cleared))
-    try:
-        patch = AccountPatch.model_validate(body)
-        account = services().merchants.update_account(merchant_id, patch)
-    except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-        return
-    except CheckoutError as exc:
-        _fail(exc.detail)
-        return
-    click.echo(json.dumps(account))
-
-
-@merchant.command("show-account")
-@click.argument("merchant_id")
-@with_appcontext
-def merchant_show_account(merchant_id: str) -> None:
-    """Print how the seller appears on the customer pages, as JSON."""
-    try:
-        record = services().merchants.get(merchant_id)
-    except CheckoutError as exc:
-        _fail(exc.detail)
-        return
-    click.echo(json.dumps(account_of(record)))
 
 
 @merchant.command("set-webhook-url")
@@ -415,6 +362,9 @@ def demo(bind: str, store_port: int) -> None:
         if store is not None:
             store.terminate()
             store.wait(timeout=10)
+
+
+cli_account.register(merchant, _store)
 
 
 def main() -> None:

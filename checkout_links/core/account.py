@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from checkout_links.core import text
 from checkout_links.core.locales import page_locale
@@ -105,22 +105,52 @@ class AccountPatch(BaseModel):
 
     display_name: (
         Annotated[str, StringConstraints(min_length=1, max_length=80), text.NoControls] | None
-    ) = None
-    logo_url: HttpsUrl | None = None
+    ) = Field(
+        None,
+        description="The name customers see; null shows the merchant id.",
+        examples=["Ruiz Software GmbH"],
+    )
+    logo_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL of the logo (square, shown 40 px).",
+        examples=["https://cdn.ruiz.example/logo.png"],
+    )
     brand_color: (
         Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(_color)]
         | None
-    ) = None
+    ) = Field(
+        None,
+        description="The brand colour as #rrggbb; text on it is black or white, whichever reads.",
+        examples=["#1b2a6b"],
+    )
     support_email: (
         Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None
-    ) = None
-    support_url: HttpsUrl | None = None
-    website_url: HttpsUrl | None = None
-    terms_url: HttpsUrl | None = None
-    privacy_url: HttpsUrl | None = None
+    ) = Field(
+        None, description="Where customers write about an order.", examples=["help@ruiz.example"]
+    )
+    support_url: HttpsUrl | None = Field(
+        None, description="An https URL of the help pages.", examples=["https://ruiz.example/help"]
+    )
+    website_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL the confirmation page links back to.",
+        examples=["https://ruiz.example/"],
+    )
+    terms_url: HttpsUrl | None = Field(
+        None, description="An https URL of the terms.", examples=["https://ruiz.example/terms"]
+    )
+    privacy_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL of the privacy policy.",
+        examples=["https://ruiz.example/privacy"],
+    )
     default_locale: (
         Annotated[str, StringConstraints(max_length=35), AfterValidator(_default_locale)] | None
-    ) = None
+    ) = Field(
+        None,
+        description="The pages' language when neither link, customer nor browser decides.",
+        examples=["de"],
+    )
 
 
 class Account(BaseModel):
