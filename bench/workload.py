@@ -28,7 +28,7 @@ CUSTOMER: dict[str, str] = {
     "city": "Berlin",
     "postal_code": "10115",
     "address": "Invalidenstr. 1",
-    "tax_id": "DE123456789",
+    "tax_id": "DE136695976",  # a valid German VAT id: the form checks it
     "language": "de",
 }
 

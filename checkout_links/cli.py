@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
-from checkout_links import create_app, serving
+from checkout_links import cli_account, create_app, serving
 from checkout_links.core.catalog import validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.core.messages import sentence
@@ -362,6 +362,9 @@ def demo(bind: str, store_port: int) -> None:
         if store is not None:
             store.terminate()
             store.wait(timeout=10)
+
+
+cli_account.register(merchant, _store)
 
 
 def main() -> None:

@@ -11,6 +11,10 @@ for pair in redis-server:redis-server redis-cli:redis-tools nginx:nginx-light \
             faketime:faketime; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
+# Arabic, Hebrew and CJK glyphs for the checkout's browser tests and screenshots.
+for font in fonts-noto-core fonts-noto-cjk; do
+  dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q "ok installed" || need+=("$font")
+done
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -87,7 +87,8 @@ def test_issue_returns_the_merged_cart(
         },
     )
     after = int(time.time())
-    assert set(link) == {"id", "url", "expires_at", "currency", "total", "lines"}
+    assert set(link) == {"id", "url", "expires_at", "currency", "total", "lines", "locale"}
+    assert link["locale"] == "de"
     assert link["id"].startswith("lnk_")
     assert link["url"].startswith("http://localhost/c/")
     expires = datetime.strptime(link["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

@@ -80,16 +80,16 @@ def test_a_customer_edits_the_prefilled_form_and_places_the_order(
             assert response.status == 200
             assert page.locator("#f-email").input_value() == "ana@example.com"
             assert page.locator("#f-last_name").input_value() == "Ruiz"
-            assert "1.249,00" in page.locator("td.total").inner_text()
+            assert "1.249,00" in page.locator("dl.total dd").inner_text()
             shot = tmp_path / "cart.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
             page.locator("#f-last_name").fill("Ruiz-Zabaleta")
-            page.get_by_role("button", name=re.compile("Place order")).click()
+            page.get_by_role("button", name=re.compile("bestellen")).click()
             page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
             number = page.locator(".order-number strong").inner_text()
-            assert page.locator("h1").inner_text() == "Thank you, your order is placed"
+            assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
         finally:
             browser.close()
 

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from checkout_links.core.records import Line, Subscription
 from checkout_links.web import cart_page
+from checkout_links.web.i18n import catalog
+
+EN, DE, AR = catalog("en"), catalog("de"), catalog("ar")
 
 
 def _line(**changes: Any) -> Line:
@@ -49,8 +52,8 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
 ) -> None:
     """Name, description and properties appear only in escaped form, never as markup."""
     line = _line(name=name + "<b>", description=description + "&", properties=properties)
-    html = cart_page.rows([(line, "<1>", "<2>")])
-    assert f'<span class="name">{markupsafe.escape(name + "<b>")}</span>' in html
+    html = cart_page.rows(EN, [(line, "<1>", "<2>")])
+    assert f'<p class="name">{markupsafe.escape(name + "<b>")}</p>' in html
     assert f'<p class="description">{markupsafe.escape(description + "&")}</p>' in html
     for key, value in properties.items():
         assert f"<dt>{markupsafe.escape(key)}</dt><dd>{markupsafe.escape(value)}</dd>" in html
@@ -59,20 +62,85 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
 
 
 def test_a_subscription_line_says_how_often_it_renews() -> None:
-    """Every interval reads as "month"; every third as "3 months"."""
+    """Every interval reads as "month"; every third as "3 months", in the page's plural forms."""
     monthly = _line(subscription=Subscription(interval="month", interval_count=1))
     quarterly = _line(subscription=Subscription(interval="month", interval_count=3))
-    html = cart_page.rows([(monthly, "1", "1"), (quarterly, "1", "1")])
+    twice = _line(subscription=Subscription(interval="year", interval_count=2))
+    eleven = _line(subscription=Subscription(interval="week", interval_count=11))
+    rows = [(monthly, "1", "1"), (quarterly, "1", "1"), (twice, "1", "1"), (eleven, "1", "1")]
+    html = cart_page.rows(EN, rows)
     assert "Renews every month</p>" in html
     assert "Renews every 3 months</p>" in html
+    german = cart_page.rows(DE, rows)
+    assert "Verlängert sich monatlich</p>" in german
+    assert "Verlängert sich alle 3 Monate</p>" in german
+    # Arabic has six plural forms: 2 is the dual, 3..10 "few", 11..99 "many".
+    arabic = cart_page.rows(AR, rows)
+    assert "يتجدد كل شهر</p>" in arabic
+    assert "يتجدد كل 3 أشهر</p>" in arabic
+    assert "يتجدد كل سنتين</p>" in arabic
+    assert "يتجدد كل 11 أسبوعًا</p>" in arabic
 
 
 def test_fields_carry_values_and_mark_only_the_invalid_ones() -> None:
     """A field with an error is flagged and described by it; the others are not."""
-    html = cart_page.fields({"email": 'a"b', "city": "Köln"}, {"email": "Enter <an> email"})
-    assert 'name="email" type="email" autocomplete="email" required value="a&#34;b"' in html
+    html = cart_page.fields(
+        "en", "en", "DE", False, {"email": 'a"b', "city": "Köln"}, {"email": "Enter <an> email"}
+    )
+    assert (
+        'name="email" type="email" autocomplete="email" inputmode="email" spellcheck="false"'
+        ' required value="a&#34;b"'
+    ) in html
     assert 'aria-invalid="true" aria-describedby="e-email"' in html
     assert '<p class="error" id="e-email">Enter &lt;an&gt; email</p>' in html
-    assert 'name="city" type="text" autocomplete="address-level2" value="Köln">' in html
+    assert (
+        'name="city" type="text" autocomplete="address-level2" inputmode="text" value="Köln">'
+    ) in html
     assert html.count("aria-invalid") == 1
-    assert html.count('<div class="field') == len(cart_page.FIELDS)
+    # email, phone, country, first and last name, company, street, postal code, city, tax id
+    assert html.count('<div class="field') == 10
+
+
+def test_the_address_fields_follow_the_country() -> None:
+    """Germany: postal code then city, no region; US: city, state, ZIP code; Japan: prefecture."""
+    germany = cart_page.fields("en", "en", "DE", False, {}, {})
+    assert 'id="f-region"' not in germany
+    assert germany.index('id="f-postal_code"') < germany.index('id="f-city"')
+    assert "VAT number" in germany
+    usa = cart_page.fields("en", "en_US", "US", False, {}, {})
+    assert usa.index('id="f-city"') < usa.index('id="f-region"') < usa.index('id="f-postal_code"')
+    assert ">State <span" in usa
+    assert ">ZIP code <span" in usa
+    assert "Tax ID" in usa
+    japan = cart_page.fields("de", "de", "JP", False, {}, {})
+    assert ">Präfektur <span" in japan
+    # The select lists the chosen country first, named in the page's language.
+    assert '<option value="JP" selected>Japan</option>' in japan
+    assert '<option value="DE">Deutschland</option>' in japan
+
+
+def test_the_cached_frame_renders_exactly_what_the_template_renders() -> None:
+    """The hot path's cached frame, filled, is byte for byte the page Jinja renders."""
+    import fakeredis
+
+    from checkout_links.core.account import Seller
+    from checkout_links.core.locales import negotiate
+    from checkout_links.web import pages
+    from tests.conftest import make_app
+
+    app = make_app(fakeredis.FakeRedis())
+    seller = Seller(merchant_id="acme", name="Ruiz & Söhne <GmbH>", brand_color="#1b2a6b")
+    parts = {
+        "rows": markupsafe.Markup("<li>row</li>"),
+        "total": "1.534,00\xa0€",
+        "fields": markupsafe.Markup("<input>"),
+        "csrf_token": "abc_-123",
+    }
+    for tag in ("de", "ar", "en"):
+        locale = negotiate(tag, None, None, None)
+        with app.test_request_context("/c/x"):
+            direct = pages.render("cart.html", locale, seller, **parts)
+            framed = pages.render_framed("cart.html", locale, seller, **parts)
+            again = pages.render_framed("cart.html", locale, seller, **parts)
+        assert framed == direct == again
+        assert "Ruiz &amp; Söhne &lt;GmbH&gt;" in framed

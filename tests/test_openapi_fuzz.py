@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
+from checkout_links.core.account import AccountPatch
 from checkout_links.core.schemas import LinkIn, ProductIn
 from checkout_links.testing import add_merchant, make_app
 from tests.conftest import csrf_of, link_path
@@ -42,7 +43,13 @@ def _seed() -> None:
     auth = {"Authorization": f"Bearer {API_KEY}"}
     link = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth).get_json()
     page = client.get(link_path(link["url"]))
-    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
+    form = {
+        "csrf_token": csrf_of(page.get_data(as_text=True)),
+        "email": "ana@example.com",
+        # The kit is delivered: the order needs a name and a full address.
+        **{"first_name": "Ana", "last_name": "Ruiz", "country": "DE", "city": "Berlin"},
+        **{"address": "Invalidenstr. 1", "postal_code": "10115"},
+    }
     assert client.post(link_path(link["url"]), data=form).status_code == 303
 
 
@@ -52,6 +59,7 @@ _seed()
 BODY_MODELS: dict[str, type[BaseModel]] = {
     "PUT /api/v1/products/{product_id}": ProductIn,
     "POST /api/v1/links": LinkIn,
+    "PATCH /api/v1/account": AccountPatch,
 }
 
 

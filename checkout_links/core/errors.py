@@ -67,10 +67,12 @@ class LinkGone(CheckoutError):
     title = "Link no longer available"
     slug = "link-gone"
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, expires_at: int | None = None) -> None:
         super().__init__(detail or f"This link is {reason}.")
         #: One of ``expired``, ``completed``, ``revoked``.
         self.reason = reason
+        #: When the link expired (Unix time), for the page that says so.
+        self.expires_at = expires_at
 
 
 class BadRequest(CheckoutError):

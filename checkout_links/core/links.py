@@ -18,6 +18,7 @@ from checkout_links.core.clock import iso_seconds
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.ids import LinkIds
+from checkout_links.core.locales import issued_locale
 from checkout_links.core.messages import INVALID
 from checkout_links.core.money import MAX_AMOUNT, minor_units, parse_amount
 from checkout_links.core.records import IssuedLink, Line, Merchant, Product, Subscription
@@ -232,6 +233,11 @@ class Links:
             currency=currency,
             total=total,
             lines=tuple(lines),
+            locale=issued_locale(
+                req.locale,
+                req.customer.language if req.customer else None,
+                merchant.account.default_locale if merchant.account else None,
+            ),
         )
 
     def lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:

@@ -14,10 +14,12 @@ import hmac
 import re
 import secrets
 import time
+from typing import Any
 
 import msgspec
 
 from checkout_links.core import keys
+from checkout_links.core.account import AccountPatch, account_of, merged
 from checkout_links.core.cache import TTLCache
 from checkout_links.core.clock import iso_seconds, now_iso
 from checkout_links.core.encoding import text
@@ -171,6 +173,12 @@ class Merchants:
         secrets_now = (WebhookSecret(secret=secret), *kept)
         self.save(msgspec.structs.replace(record, webhook_secrets=secrets_now))
         return secret
+
+    def update_account(self, merchant_id: str, patch: AccountPatch) -> dict[str, Any]:
+        """Apply a JSON merge patch to the public settings; returns them as now stored."""
+        record = merged(self.get(merchant_id), patch, patch.model_fields_set)
+        self.save(record)
+        return account_of(record)
 
     def set_webhook_url(self, merchant_id: str, url: str | None) -> None:
         self.save(msgspec.structs.replace(self.get(merchant_id), webhook_url=url))

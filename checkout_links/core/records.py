@@ -37,6 +37,23 @@ class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: str | None = None
 
 
+class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A merchant's public settings: how the seller appears on the customer pages.
+
+    Rules and merging: :mod:`checkout_links.core.account`. Unset fields are not stored.
+    """
+
+    display_name: str | None = None
+    logo_url: str | None = None
+    brand_color: str | None = None
+    support_email: str | None = None
+    support_url: str | None = None
+    website_url: str | None = None
+    terms_url: str | None = None
+    privacy_url: str | None = None
+    default_locale: str | None = None
+
+
 class Merchant(msgspec.Struct, frozen=True, kw_only=True):
     """A merchant (tenant) as stored under its id."""
 
@@ -46,6 +63,8 @@ class Merchant(msgspec.Struct, frozen=True, kw_only=True):
     currency: str = "EUR"
     webhook_secrets: tuple[WebhookSecret, ...] = ()
     created_at: str = ""
+    #: Absent (not stored at all) until the merchant sets one.
+    account: MerchantAccount | UnsetType = UNSET
 
     def active_secrets(self, now: str) -> list[str]:
         """Secrets that sign at ``now`` (an ISO time): the current one and any in grace."""
@@ -145,6 +164,9 @@ class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     total: Decimal
     lines: tuple[Line, ...]
+    #: The locale whose words the page shows (a shipped catalog, or ``en``);
+    #: absent from an idempotent replay of a link issued before it existed.
+    locale: str | UnsetType = UNSET
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):

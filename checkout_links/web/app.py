@@ -12,6 +12,7 @@ from checkout_links.web import (
     checkout,
     extensions,
     headers,
+    i18n,
     merchant_api,
     openapi,
     ops,
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["CHECKOUT_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    i18n.init_app(app)
     request_ids.init_app(app)
     # Before the rate limiter's hook: a refused body is not processed, nor counted.
     bodies.init_app(app, settings.max_body_bytes)

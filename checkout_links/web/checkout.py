@@ -2,7 +2,8 @@
 
 ``GET``/``HEAD`` never change state. ``POST`` validates the form and then
 spends the link in the ledger's single atomic step; invalid input and store
-failures leave the link usable.
+failures leave the link usable. Every page speaks the link's locale (see
+:func:`checkout_links.core.locales.negotiate`) and shows the seller.
 """
 
 from __future__ import annotations
@@ -11,29 +12,36 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, current_app, request
+import msgspec
+from flask import Blueprint, Response, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import ValidationError
+from markupsafe import Markup
 
 from checkout_links import metrics
-from checkout_links.core import text
+from checkout_links.core import customer_form
+from checkout_links.core.account import LIGHT_TEXT, MIN_CONTRAST, Seller, contrast, text_on
 from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound
 from checkout_links.core.ids import event_id_for, order_id_for
 from checkout_links.core.jsonutil import dumps
+from checkout_links.core.ledger import Mark
 from checkout_links.core.links import total_of
+from checkout_links.core.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.money import format_money
 from checkout_links.core.orders import build_order, load_order
 from checkout_links.core.records import Customer, Line
-from checkout_links.core.schemas import CustomerIn
 from checkout_links.core.services import Services
 from checkout_links.core.tokens import LinkPayload
-from checkout_links.web import cart_page, headers
+from checkout_links.core.translatable import Message
+from checkout_links.web import cart_page, headers, pages
 from checkout_links.web.extensions import services
+from checkout_links.web.i18n import catalog, translate
 
 bp = Blueprint("checkout", __name__)
 
 #: A form older than this is refused (and re-rendered with a fresh one).
 CSRF_MAX_AGE = 24 * 3600
+#: How old a form may be and still prove "this order is mine" after it was placed.
+OWN_ORDER_MAX_AGE = 400 * 86400
 
 
 def _confirmations(svc: Services) -> URLSafeTimedSerializer:
@@ -50,7 +58,24 @@ def _payload(svc: Services, token: str) -> LinkPayload:
     return payload
 
 
-def _check_open(svc: Services, payload: LinkPayload) -> None:
+def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
+    """The page's locale and seller, also kept for an error page of this request."""
+    customer = payload.customer
+    language = customer.language if customer else None
+    accept = request.headers.get("Accept-Language")
+    if payload.locale or language:
+        # Known before the store is asked: a 503 for this link speaks its language.
+        pages.remember(negotiate(payload.locale, language, accept, None), None)
+    try:
+        seller = pages.seller(svc, payload.merchant_id)
+    except NotFound:
+        raise InvalidToken() from None
+    locale = negotiate(payload.locale, language, accept, seller.default_locale)
+    pages.remember(locale, seller)
+    return locale, seller
+
+
+def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -> None:
     """Refuse a page for a link that is spent, revoked or expired.
 
     A plain ``GET`` of the mark, and expiry by this instance's clock: the cart
@@ -59,13 +84,17 @@ def _check_open(svc: Services, payload: LinkPayload) -> None:
     for the milliseconds around the expiry itself, where the worst case is a
     form that answers "expired" when sent.
     """
-    mark = svc.ledger.mark(payload.link_rand)
+    mark = mark or svc.ledger.mark(payload.link_rand)
     if mark.state == "spent":
         raise LinkGone("completed", "This link was already used to place an order.")
     if mark.state == "revoked":
         raise LinkGone("revoked", "The seller withdrew this link.")
     if time.time() >= payload.expires_at:
-        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
+        raise LinkGone(
+            "expired",
+            "This link has expired. Ask the seller for a new one.",
+            expires_at=payload.expires_at,
+        )
 
 
 def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
@@ -75,41 +104,56 @@ def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
         raise InvalidToken() from None
 
 
-def _page(name: str, **context: Any) -> str:
-    """Render a customer page straight from the app's Jinja environment.
-
-    Flask's ``render_template`` would also run the context processors (which
-    open the session) and send two signals, a tenth of the cart page's time;
-    these pages need only ``request`` (for the script root) from it.
-    """
-    return str(current_app.jinja_env.get_template(name).render(request=request, **context))
-
-
 def _render_cart(
     svc: Services,
     payload: LinkPayload,
     lines: tuple[Line, ...],
+    page: tuple[PageLocale, Seller],
     values: dict[str, str],
-    errors: dict[str, str],
+    errors: dict[str, Message],
     status: int = 200,
 ) -> Response:
-    locale = payload.locale or (payload.customer.language if payload.customer else "") or "en"
+    locale, seller = page
+    t = catalog(locale.words)
+    babel, currency = locale.babel, payload.currency
 
     def money(amount: Any) -> str:
-        return format_money(amount, payload.currency, locale.replace("-", "_"))
+        return format_money(amount, currency, babel)
 
-    csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
+    country = values.get("country", "")
+    if country not in customer_form.countries():
+        accept = request.headers.get("Accept-Language")
+        country = (browser_country(accept) if accept else "") or locale.territory
+    delivery = any(line.delivery == "physical" for line in lines)
+    texts = {name: translate(t, message) for name, message in errors.items()}
+    total = money(total_of(lines))
     # Amounts are formatted here rather than called from the template: a call
     # from Jinja costs more than the formatting itself.
-    html = _page(
-        "cart.html",
-        rows=cart_page.rows([(line, money(line.price), money(line.amount)) for line in lines]),
-        total=money(total_of(lines)),
-        fields=cart_page.fields(values, errors),
-        errors=errors,
-        csrf_token=csrf_token,
-        lang=locale.split("-")[0].split("_")[0],
-    )
+    rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+    form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
+    csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
+    if texts:
+        html = pages.render(
+            "cart.html",
+            locale,
+            seller,
+            rows=rows,
+            total=total,
+            fields=form,
+            errors=cart_page.error_list(locale.words, country, delivery, texts),
+            csrf_token=csrf_token,
+        )
+    else:
+        # The common page: a cached frame of the template with these parts.
+        html = pages.render_framed(
+            "cart.html",
+            locale,
+            seller,
+            rows=rows,
+            total=cart_page.escape(total),
+            fields=form,
+            csrf_token=csrf_token,
+        )
     response = Response(html, status=status, mimetype="text/html")
     extra = ""
     if payload.return_url:
@@ -125,24 +169,12 @@ def _render_cart(
 def cart(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
+    page = _context(svc, payload)
     lines = _lines(svc, payload)
     _check_open(svc, payload)
     customer = payload.customer
-    prefill = {n: getattr(customer, n) for n in cart_page.FIELD_NAMES} if customer else {}
-    return _render_cart(svc, payload, lines, prefill, {})
-
-
-def _form_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "form"
-        errors.setdefault(field, text.message(err).removeprefix("Value error, "))
-    return errors
-
-
-def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
-    """The form's nonce if its CSRF ``token`` is ours, fresh and bound to this link."""
-    return svc.form_tokens.check(token, payload.link_rand, int(time.time()), CSRF_MAX_AGE)
+    prefill = {n: getattr(customer, n) for n in customer_form.FIELD_NAMES} if customer else {}
+    return _render_cart(svc, payload, lines, page, prefill, {})
 
 
 def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
@@ -159,41 +191,64 @@ def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
     return Response(status=303, headers={"Location": target})
 
 
+def _own_order_or_refuse(svc: Services, payload: LinkPayload, token: str) -> Response | None:
+    """Before re-rendering a form: the customer's own placed order, or a refusal.
+
+    A customer who sends again the form their order was placed with (a reload,
+    the back button, a form left open for days) carries that attempt's request
+    id: they are shown their order, not "this link was already used".
+    Returns ``None`` when the link is still open.
+    """
+    mark = svc.ledger.mark(payload.link_rand)
+    if mark.state == "spent" and mark.request_id and mark.order_id:
+        now = int(time.time())
+        if svc.form_tokens.check(token, payload.link_rand, now, OWN_ORDER_MAX_AGE) == (
+            mark.request_id
+        ):
+            return _placed(svc, payload, mark.order_id)
+    _check_open(svc, payload, mark)
+    return None
+
+
 @bp.post("/c/<token>")
 def place_order(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
+    page = _context(svc, payload)
     lines = _lines(svc, payload)
     form = request.form  # once: each request.form goes through Flask's context proxy
-    values = {name: form.get(name, "").strip() for name in cart_page.FIELD_NAMES}
-    request_id = _request_id(svc, payload, form.get("csrf_token", ""))
+    values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
+    csrf = form.get("csrf_token", "")
+    if form.get("action") == "update":
+        # The country changed (no JavaScript): the same form with that country's fields.
+        return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+            svc, payload, lines, page, values, {}
+        )
+    request_id = _request_id(svc, payload, csrf)
     if request_id is None:
-        _check_open(svc, payload)
-        errors = {
-            "form": "This form has expired or did not come from this page. Please send it again."
-        }
-        return _render_cart(svc, payload, lines, values, errors, 422)
-    try:
-        customer = CustomerIn.model_validate(values)
-        if not customer.email:
-            raise ValidationError.from_exception_data(
-                "CustomerIn",
-                [{"type": "missing", "loc": ("email",), "input": ""}],
-            )
-    except ValidationError as exc:
-        _check_open(svc, payload)
-        return _render_cart(svc, payload, lines, values, _form_errors(exc), 422)
+        errors = {"form": Message(customer_form.STALE_FORM)}
+    else:
+        clean, errors = customer_form.validate(values, customer_form.country_rules(values))
+    if request_id is None or errors:
+        return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+            svc, payload, lines, page, values, errors, 422
+        )
+    locale = page[0]
+    customer = {name: clean.get(name, "") for name in customer_form.FIELD_NAMES}
+    # The page's locale is the language the customer read and answered in.
+    customer["language"] = locale.lang
     order_id = order_id_for(payload.link_rand)
     created_ms = int(time.time() * 1000)
-    link_id = svc.links.link_id_of(payload)
     order = build_order(
         order_id=order_id,
-        link_id=link_id,
+        link_id=svc.links.link_id_of(payload),
         payload=payload,
         lines=lines,
-        customer=Customer(**customer.model_dump()),
+        customer=Customer(**customer),
         created_ms=created_ms,
     )
+    # The order keeps the locale the page spoke (for its receipt and confirmation).
+    order = msgspec.structs.replace(order, locale=locale.format)
     result = svc.ledger.spend(
         payload.link_rand,
         link_expires_at=payload.expires_at,
@@ -215,10 +270,19 @@ def place_order(token: str) -> Response:
     reason = "expired" if result.outcome == "expired" else mark.state
     metrics.REDEMPTIONS_REFUSED.labels(reason=reason).inc()
     if reason == "expired":
-        raise LinkGone("expired", "This link has expired. Ask the seller for a new one.")
+        raise LinkGone(
+            "expired",
+            "This link has expired. Ask the seller for a new one.",
+            expires_at=payload.expires_at,
+        )
     if reason == "revoked":
         raise LinkGone("revoked", "The seller withdrew this link.")
     raise Conflict("This link was already used to place an order.")
+
+
+def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
+    """The form's nonce if its CSRF ``token`` is ours, fresh and bound to this link."""
+    return svc.form_tokens.check(token, payload.link_rand, int(time.time()), CSRF_MAX_AGE)
 
 
 @bp.get("/done/<ref>")
@@ -230,10 +294,41 @@ def confirmation(ref: str) -> Response:
     except (BadSignature, ValueError, TypeError):
         raise InvalidToken() from None
     order = load_order(svc.redis, order_id)
-    currency, locale = order.currency, order.locale or "en"
+    seller = pages.seller(svc, order.merchant_id)
+    locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
+    pages.remember(locale, seller)
+    t = catalog(locale.words)
+    currency, babel = order.currency, locale.babel
 
     def money(amount: Any) -> str:
-        return format_money(amount, currency, locale.replace("-", "_"))
+        return format_money(amount, currency, babel)
 
-    html = _page("done.html", order=order, money=money, lang=locale.split("-")[0])
+    lines = order.lines
+    html = pages.render(
+        "done.html",
+        locale,
+        seller,
+        rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
+        total=money(order.total),
+        order_number=Markup("<strong>{}</strong>").format(order.id),
+        # No receipt is sent yet (no mail is configured to send one), so the
+        # page promises none.
+        receipt_to=None,
+    )
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/brand/<color>.css")
+def brand_css(color: str) -> Response:
+    """The seller's colour as a stylesheet (the CSP allows no inline style)."""
+    if len(color) != 6 or any(c not in "0123456789abcdef" for c in color):
+        raise NotFound()
+    brand = "#" + color
+    # As text on the white page the colour is used only where it reads (4.5:1).
+    ink = brand if contrast(brand, LIGHT_TEXT) >= MIN_CONTRAST else "var(--accent)"
+    on = text_on(brand)
+    css = (
+        f":root{{--brand:{brand};--on-brand:{on};--brand-ink:{ink};"
+        f"--button:{brand};--on-button:{on}}}\n"
+    )
+    return Response(css, mimetype="text/css")

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 #: The customer pages' Content-Security-Policy; ``{extra}`` adds the origin
 #: of a link's return URL to ``form-action``.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; "
+    "default-src 'none'; style-src 'self'; img-src 'self' https:; script-src 'self'; "
+    "connect-src 'self'; "
     "form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
 )
 

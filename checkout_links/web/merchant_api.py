@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
 from checkout_links.core import events, idempotency, orders
+from checkout_links.core.account import AccountPatch, account_of
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
@@ -145,6 +146,33 @@ def list_products() -> Any:
     cursor = request.args.get("cursor") or None
     items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
     return Page(items=items, next_cursor=next_cursor)
+
+
+@bp.get("/account")
+@operation(
+    "The seller's public settings",
+    description="How the seller appears on every customer page.",
+    responses={200: out.Account},
+)
+def get_account() -> Any:
+    return account_of(_merchant())
+
+
+@bp.patch("/account")
+@operation(
+    "Change the seller's public settings",
+    description="JSON merge patch: fields not sent stay, a field sent as null is cleared.",
+    body=AccountPatch,
+    responses={200: out.Account},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: a URL that is not "
+        "https, an email address that is not one, a locale CLDR does not know.",
+    },
+)
+def patch_account() -> Any:
+    patch, _ = parse_body(AccountPatch)
+    return services().merchants.update_account(_merchant_id(), patch)
 
 
 @bp.post("/links")

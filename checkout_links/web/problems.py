@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from checkout_links.core.errors import (
@@ -24,6 +24,7 @@ from checkout_links.core.errors import (
 )
 from checkout_links.core.jsonutil import dumps
 from checkout_links.core.store import as_store_error
+from checkout_links.web import pages
 
 _HTTP_TITLES = {405: "Method not allowed", 400: "Bad request"}
 
@@ -48,7 +49,7 @@ def problem_response(exc: CheckoutError) -> Response:
 
 
 def _page(exc: CheckoutError) -> Response:
-    html = render_template("error.html", error=exc)
+    html = pages.error_page(exc)
     response = Response(html, status=exc.status, mimetype="text/html")
     response.headers.update(exc.headers)
     return response

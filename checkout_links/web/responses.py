@@ -139,6 +139,13 @@ class LinkOut(Out):
     currency: str = Field(description="ISO 4217 currency of every amount.", examples=["EUR"])
     total: Money = Field(description="Sum of the line amounts.", examples=["1534.00"])
     lines: list[LineOut] = Field(description="The cart, in request order.", examples=[[]])
+    locale: str = Field(
+        "en",
+        description="The language the checkout page's words are in: the link's locale, its "
+        "parent (de for de-CH) or en; amounts use the exact locale. Without a link locale "
+        "or customer language, the customer's browser language may still choose.",
+        examples=["de"],
+    )
 
 
 class LinkStatus(Out):
@@ -279,4 +286,30 @@ class Problem(Out):
     )
     errors: list[ProblemError] | None = Field(
         None, description="Validation failures (422 only).", examples=[[]]
+    )
+
+
+class Account(Out):
+    """The merchant's public settings: how the seller appears on the customer pages."""
+
+    merchant_id: str = Field(description="The merchant.", examples=["acme"])
+    display_name: str | None = Field(
+        None, description="Name customers see (else the merchant id).", examples=["Ruiz GmbH"]
+    )
+    logo_url: str | None = Field(None, description="https logo.", examples=[None])
+    brand_color: str | None = Field(None, description="#rrggbb.", examples=["#1b2a6b"])
+    brand_text_color: str | None = Field(
+        None,
+        description="Text colour the pages put on brand_color (contrast at least 4.5:1).",
+        examples=["#ffffff"],
+    )
+    support_email: str | None = Field(None, description="Where customers write.", examples=[None])
+    support_url: str | None = Field(None, description="https help pages.", examples=[None])
+    website_url: str | None = Field(
+        None, description="https site the confirmation links back to.", examples=[None]
+    )
+    terms_url: str | None = Field(None, description="https terms.", examples=[None])
+    privacy_url: str | None = Field(None, description="https privacy policy.", examples=[None])
+    default_locale: str | None = Field(
+        None, description="Page language when nothing else decides.", examples=["de"]
     )

@@ -1,0 +1,71 @@
+/* The checkout page's progressive enhancement. The page works without it:
+   this only collapses the summary on phones, moves focus to the error
+   summary, and redraws the address fields at once when the country changes
+   (without JavaScript the "update" button does that with a round trip). */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.add("js");
+  var wide = window.matchMedia("(min-width: 60rem)");
+
+  function summaryFits() {
+    var summary = document.getElementById("summary");
+    if (summary && wide.matches) summary.open = true;
+  }
+
+  function start() {
+    var summary = document.getElementById("summary");
+    if (summary) {
+      if (!wide.matches) summary.open = false;
+      summary.querySelector("summary").addEventListener("click", function (event) {
+        if (wide.matches) event.preventDefault();
+      });
+      if (wide.addEventListener) wide.addEventListener("change", summaryFits);
+    }
+
+    var errors = document.getElementById("error-summary");
+    if (errors) {
+      errors.focus();
+      errors.addEventListener("click", function (event) {
+        var link = event.target.closest("a[href^='#']");
+        var target = link && document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) return;
+        event.preventDefault();
+        if (target.tagName === "DETAILS") target.open = true;
+        target.scrollIntoView({ block: "center" });
+        (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
+      });
+    }
+
+    var form = document.getElementById("checkout-form");
+    if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams) return;
+    form.addEventListener("change", function (event) {
+      if (event.target.id !== "f-country") return;
+      var data = new URLSearchParams(new FormData(form));
+      data.set("action", "update");
+      // Not form.action: the buttons named "action" shadow that property.
+      fetch(form.getAttribute("action") || window.location.href, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" }
+      }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("address");
+        var old = document.getElementById("address");
+        if (!fresh || !old) throw new Error("no address fields");
+        old.replaceWith(document.importNode(fresh, true));
+        var country = document.getElementById("f-country");
+        if (country) country.focus();
+      }).catch(function () {
+        var update = form.querySelector("button[value='update']");
+        if (update) form.requestSubmit ? form.requestSubmit(update) : update.click();
+      });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
