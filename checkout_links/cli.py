@@ -221,7 +221,7 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     found = orders.iter_orders(
         svc.redis, merchant_id, window, retention_seconds=svc.settings.order_retention_seconds
     )
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     count, started = 0, time.monotonic()
     last = started
     table = export.CsvExport()
