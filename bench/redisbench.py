@@ -57,11 +57,12 @@ def measure(
             (f"SET {order_bytes} B", ["-t", "set", "-d", str(order_bytes)]),
         ):
             rows.append(RedisBenchRow(test, *_bench(port, clients, requests, args)))
-        # KEYS: mark, order, order index, outbox, event, event index (see ledger.spend).
-        spend = ["EVALSHA", sha, "6", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
-        spend += ["{s01}:ox:m", "{s01}:events", "{s01}:e:__rand_int__", "{s01}:ex:m"]
+        # KEYS: mark, order, order index, outbox, event, event index, the shard's
+        # merchant set; ARGV ends with the retention's expiry (see ledger.spend).
+        spend = ["EVALSHA", sha, "7", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
+        spend += ["{s01}:ox:m", "{s01}:events", "{s01}:e:__rand_int__", "{s01}:ex:m", "{s01}:mx"]
         spend += ["req", "9999999999", "ord_x", "9999999999", "x" * order_bytes]
-        spend += ["1700000000000", "evt_x", "m"]
+        spend += ["1700000000000", "evt_x", "m", "9999999999999"]
         rows.append(RedisBenchRow("spend script", *_bench(port, clients, requests // 2, spend)))
         return rows
     finally:
