@@ -1,0 +1,422 @@
+"""Pricing a cart with choices: quantities, offers, up-sells, discounts, a promotion.
+
+A link's *offer* (:class:`Offer`) is what the token allows: product lines, each
+with a fixed quantity or bounds, up to ten optional items (an item with
+``replaces = i`` is an up-sell that takes product line ``i`` out), and merchant
+discounts. A :class:`Choice` is what the customer picked. :func:`price` checks
+the choice against the offer (a choice is never trusted from the form) and
+prices it; the cart page, the order and the webhook all show its figures, so
+what the customer is shown is what is charged, to the cent.
+
+The rules, in order:
+
+1. A line's amount is its unit price times its quantity (exact: prices carry
+   the currency's minor units, quantities are integers). The subtotal is the
+   sum of the chosen lines' amounts.
+2. Line discounts: a percent of the line's amount, or an amount taken once
+   from the line (whatever its quantity); never more than the line's amount.
+3. The cart discount: a percent of, or an amount off, the subtotal less the
+   line discounts; never more than that.
+4. The promotion: a percent of, or an amount off, the lines it applies to (less
+   their line discounts), never more than what is left to pay.
+
+Percent discounts are taken of their base as stated, so they do not compound.
+Each discount is rounded once, to the currency's minor unit, half-up (a
+half-cent discount in the customer's favour); nothing else is ever rounded, so
+``total == subtotal - sum(discounts)`` holds exactly, and the total is never
+negative.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Any, Literal
+
+from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
+
+#: The most optional items one link may offer.
+MAX_OPTIONAL_ITEMS = 10
+#: The largest quantity (and quantity bound) of any line.
+MAX_QUANTITY = 1_000_000
+_HUNDRED = Decimal(100)
+# Wide enough for 10^12 (largest price) x 10^6 (largest quantity) x 100 with
+# three decimals: pricing never loses a digit to the context's precision.
+_CONTEXT = Context(prec=48, rounding=ROUND_HALF_UP)
+_QUANTITY_TEXT = re.compile(r"[0-9]{1,7}")
+
+# Customer-facing sentences: ``msg`` carries them filled in (English); the web
+# side translates ``msgid`` with ``params``.
+EMPTY_CART = "Keep at least one item in your cart."
+NOT_A_NUMBER = "Enter the quantity as a whole number, such as 2."
+OUT_OF_BOUNDS = "Choose a quantity from %(minimum)s to %(maximum)s."
+FIXED_QUANTITY = "The quantity of this item cannot be changed."
+FIXED_OFFER = "This offer comes in a quantity of %(quantity)s only."
+ONE_UPGRADE = "Choose only one upgrade for the same item."
+TOO_LARGE = "The total of this cart is too large; choose smaller quantities."
+NOT_APPLICABLE = "This code does not apply to the items in your cart."
+
+
+Source = Literal["products", "optional_items"]
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The quantities a customer may choose for one line, inclusive."""
+
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """``percent`` (0 < p <= 100) or ``amount`` (in the link's currency) off, and a label."""
+
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One product line or optional item as the token offers it."""
+
+    product_id: str
+    price: Decimal
+    quantity: int = 1
+    bounds: Bounds | None = None
+    discount: Discount | None = None
+    #: For an optional item: the index of the product line it replaces (an up-sell).
+    replaces: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Everything a link lets the customer choose from."""
+
+    currency: str
+    lines: tuple[Offered, ...]
+    optional: tuple[Offered, ...] = ()
+    discount: Discount | None = None
+
+    @property
+    def has_choices(self) -> bool:
+        """Whether the customer can change anything (else the cart is as issued)."""
+        return bool(self.optional) or any(line.bounds is not None for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionTerms:
+    """What a promotion code takes off, and from which original products."""
+
+    code: str
+    discount: Discount
+    #: Original product ids it applies to; ``None``: every line.
+    products: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The customer's pick: a quantity per product line and per optional item (0: not chosen)."""
+
+    quantities: tuple[int, ...]
+    optional: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A chosen line: where it came from, its quantity and amount."""
+
+    source: Source
+    index: int
+    product_id: str
+    price: Decimal
+    quantity: int
+    amount: Decimal
+    #: The product id of the line an up-sell replaced.
+    replaced: str | None = None
+
+    @property
+    def optional(self) -> bool:
+        return self.source == "optional_items"
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedDiscount:
+    """One discount row: its label, its (rounded) amount and what it applied to."""
+
+    label: str | None
+    amount: Decimal
+    applies_to: Literal["line", "cart", "promotion"]
+    #: For a line discount: the index of the line in :attr:`PricedCart.lines`.
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """A priced choice: every figure at exactly the currency's minor units."""
+
+    currency: str
+    lines: tuple[PricedLine, ...]
+    discounts: tuple[AppliedDiscount, ...]
+    subtotal: Decimal
+    total: Decimal
+    promotion_code: str | None = None
+
+    def discounts_json(self) -> list[dict[str, Any]]:
+        """The discounts as the order and its webhook carry them."""
+        rows: list[dict[str, Any]] = []
+        for d in self.discounts:
+            row: dict[str, Any] = {"label": d.label, "amount": str(d.amount)}
+            row["applies_to"] = d.applies_to
+            if d.line is not None:
+                row["line"] = d.line
+            rows.append(row)
+        return rows
+
+
+def _error(loc: list[str | int], msgid: str, **params: int | str) -> dict[str, Any]:
+    return {
+        "loc": loc,
+        "msg": msgid % params if params else msgid,
+        "msgid": msgid,
+        "params": params,
+    }
+
+
+def default_choice(offer: Offer) -> Choice:
+    """The cart as issued: every line at its quantity, no optional item."""
+    return Choice(tuple(line.quantity for line in offer.lines), (0,) * len(offer.optional))
+
+
+def _quantity(text: str | None, default: int, loc: str, errors: list[dict[str, Any]]) -> int:
+    if text is None:
+        return default
+    text = text.strip()
+    if not _QUANTITY_TEXT.fullmatch(text):
+        errors.append(_error(["form", loc], NOT_A_NUMBER))
+        return default
+    return int(text)
+
+
+def parse_choice(offer: Offer, form: Mapping[str, str]) -> Choice:
+    """Read ``qty_<i>`` and ``opt_<j>`` from a form; a missing field keeps the issued choice.
+
+    Raises :class:`ValidationFailed` for a field that is not a whole number;
+    whether the numbers are allowed is :func:`price`'s to judge.
+    """
+    errors: list[dict[str, Any]] = []
+    quantities = tuple(
+        _quantity(form.get(f"qty_{i}"), line.quantity, f"qty_{i}", errors)
+        for i, line in enumerate(offer.lines)
+    )
+    optional = tuple(
+        _quantity(form.get(f"opt_{j}"), 0, f"opt_{j}", errors) for j in range(len(offer.optional))
+    )
+    if errors:
+        raise ValidationFailed("Some quantities are not numbers.", errors=errors)
+    return Choice(quantities, optional)
+
+
+def _check_line(line: Offered, quantity: int, loc: str) -> dict[str, Any] | None:
+    if line.bounds is None:
+        if quantity != line.quantity:
+            return _error(["form", loc], FIXED_QUANTITY)
+        return None
+    low, high = line.bounds.minimum, line.bounds.maximum
+    if not low <= quantity <= high:
+        return _error(["form", loc], OUT_OF_BOUNDS, minimum=low, maximum=high)
+    return None
+
+
+def _check_optional(item: Offered, quantity: int, loc: str) -> dict[str, Any] | None:
+    if quantity == 0:
+        return None
+    if item.bounds is None:
+        if quantity != item.quantity:
+            return _error(["form", loc], FIXED_OFFER, quantity=item.quantity)
+        return None
+    low, high = max(1, item.bounds.minimum), item.bounds.maximum
+    if not low <= quantity <= high:
+        return _error(["form", loc], OUT_OF_BOUNDS, minimum=low, maximum=high)
+    return None
+
+
+def _chosen(offer: Offer, choice: Choice) -> list[tuple[PricedLine, Discount | None]]:
+    """The chosen lines in cart order (an up-sell in its replaced line's place)."""
+    if len(choice.quantities) != len(offer.lines) or len(choice.optional) != len(offer.optional):
+        raise ValueError("the choice does not match the offer's lines")
+    errors: list[dict[str, Any]] = []
+    upsells: dict[int, int] = {}
+    extras: list[int] = []
+    for j, (item, quantity) in enumerate(zip(offer.optional, choice.optional, strict=True)):
+        error = _check_optional(item, quantity, f"opt_{j}")
+        if error is not None:
+            errors.append(error)
+        elif quantity and item.replaces is not None:
+            if item.replaces in upsells:
+                errors.append(_error(["form", f"opt_{j}"], ONE_UPGRADE))
+            upsells[item.replaces] = j
+        elif quantity:
+            extras.append(j)
+    chosen: list[tuple[PricedLine, Discount | None]] = []
+
+    def add(
+        source: Literal["products", "optional_items"], index: int, replaced: str | None
+    ) -> None:
+        item = offer.lines[index] if source == "products" else offer.optional[index]
+        quantity = (choice.quantities if source == "products" else choice.optional)[index]
+        amount = quantize(item.price * quantity, offer.currency)
+        line = PricedLine(source, index, item.product_id, item.price, quantity, amount, replaced)
+        chosen.append((line, item.discount))
+
+    for i, (line, quantity) in enumerate(zip(offer.lines, choice.quantities, strict=True)):
+        if i in upsells:
+            add("optional_items", upsells[i], line.product_id)
+            continue
+        error = _check_line(line, quantity, f"qty_{i}")
+        if error is not None:
+            errors.append(error)
+        elif quantity:
+            add("products", i, None)
+    for j in extras:
+        add("optional_items", j, None)
+    if not errors and not chosen:
+        errors.append(_error(["form"], EMPTY_CART))
+    if errors:
+        raise ValidationFailed("The cart's choices are not allowed.", errors=errors)
+    return chosen
+
+
+def _take(discount: Discount, base: Decimal, currency: str) -> Decimal:
+    """What ``discount`` takes off ``base``: rounded once, half-up, never more than ``base``."""
+    if discount.percent is not None:
+        with localcontext(_CONTEXT):
+            off = (base * discount.percent / _HUNDRED).quantize(
+                Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP
+            )
+    else:
+        off = discount.amount if discount.amount is not None else Decimal(0)
+    return quantize(min(off, base), currency)
+
+
+def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None) -> PricedCart:
+    """Check ``choice`` against ``offer`` and price it (see the module's rules).
+
+    Raises :class:`ValidationFailed` (``errors`` locate the form fields) when
+    the choice is not one the offer allows, or the promotion applies to none
+    of the chosen lines.
+    """
+    currency = offer.currency
+    chosen = _chosen(offer, choice)
+    with localcontext(_CONTEXT):
+        subtotal = quantize(sum((line.amount for line, _ in chosen), Decimal(0)), currency)
+    if subtotal > MAX_AMOUNT:
+        raise ValidationFailed(TOO_LARGE, errors=[_error(["form"], TOO_LARGE)])
+    discounts: list[AppliedDiscount] = []
+    net: list[Decimal] = []
+    for n, (line, discount) in enumerate(chosen):
+        off = Decimal(0)
+        if discount is not None:
+            off = _take(discount, line.amount, currency)
+            discounts.append(AppliedDiscount(discount.label, off, "line", n))
+        net.append(line.amount - off)
+    left = sum(net, Decimal(0))
+    if offer.discount is not None:
+        off = _take(offer.discount, left, currency)
+        discounts.append(AppliedDiscount(offer.discount.label, off, "cart"))
+        left -= off
+    code = None
+    if promotion is not None:
+        eligible = [
+            amount
+            for (line, _), amount in zip(chosen, net, strict=True)
+            if promotion.products is None or line.product_id in promotion.products
+        ]
+        if not eligible:
+            raise ValidationFailed(
+                NOT_APPLICABLE, errors=[_error(["form", "promo_code"], NOT_APPLICABLE)]
+            )
+        off = min(_take(promotion.discount, sum(eligible, Decimal(0)), currency), left)
+        label = promotion.discount.label or promotion.code
+        discounts.append(AppliedDiscount(label, quantize(off, currency), "promotion"))
+        left -= off
+        code = promotion.code
+    return PricedCart(
+        currency=currency,
+        lines=tuple(line for line, _ in chosen),
+        discounts=tuple(discounts),
+        subtotal=subtotal,
+        total=quantize(left, currency),
+        promotion_code=code,
+    )
+
+
+def upsell_difference(offer: Offer, choice: Choice, j: int) -> Decimal:
+    """How much more (or, negative, less) choosing up-sell ``j`` costs than the line it replaces.
+
+    Compares the up-sell's amount at its issued quantity with the replaced
+    line's amount at its currently chosen quantity, before discounts.
+    """
+    item = offer.optional[j]
+    if item.replaces is None:
+        raise ValueError(f"optional item {j} is not an up-sell")
+    replaced = offer.lines[item.replaces]
+    quantity = choice.quantities[item.replaces]
+    return quantize(item.price * item.quantity - replaced.price * quantity, offer.currency)
+
+
+def validate_offer(offer: Offer) -> list[dict[str, Any]]:
+    """Issuance checks of an offer, as ``[{"loc", "msg"}]`` under ``body`` (empty: valid).
+
+    Bounds must hold each line's quantity, an up-sell must name an existing
+    product line, and the largest cart the offer allows must stay under
+    :data:`~checkout_links.core.money.MAX_AMOUNT`.
+    """
+    errors: list[dict[str, Any]] = []
+    groups: tuple[tuple[str, tuple[Offered, ...]], ...] = (
+        ("products", offer.lines),
+        ("optional_items", offer.optional),
+    )
+    if len(offer.optional) > MAX_OPTIONAL_ITEMS:
+        errors.append(
+            {
+                "loc": ["body", "optional_items"],
+                "msg": f"at most {MAX_OPTIONAL_ITEMS} optional items",
+            }
+        )
+    largest = Decimal(0)
+    for name, items in groups:
+        for i, item in enumerate(items):
+            loc: list[Any] = ["body", name, i]
+            bounds = item.bounds
+            if bounds is not None and not (
+                0 <= bounds.minimum <= item.quantity <= bounds.maximum <= MAX_QUANTITY
+            ):
+                errors.append(
+                    {
+                        "loc": [*loc, "adjustable_quantity"],
+                        "msg": f"needs 0 <= minimum <= quantity ({item.quantity}) "
+                        f"<= maximum <= {MAX_QUANTITY}",
+                    }
+                )
+            if item.replaces is not None and not 0 <= item.replaces < len(offer.lines):
+                errors.append(
+                    {
+                        "loc": [*loc, "replaces"],
+                        "msg": f"must be the index of a product line, 0..{len(offer.lines) - 1}",
+                    }
+                )
+            most = bounds.maximum if bounds is not None else item.quantity
+            largest += item.price * most
+    if not errors and largest > MAX_AMOUNT:
+        errors.append(
+            {
+                "loc": ["body", "products"],
+                "msg": f"with the largest quantities allowed the total would be over {MAX_AMOUNT}",
+            }
+        )
+    return errors
