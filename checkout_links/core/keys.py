@@ -151,3 +151,28 @@ def api_key(key_id: str) -> str:
 
 def idempotency(merchant_id: str, key_digest: str) -> str:
     return f"{PREFIX}:{{m:{merchant_id}}}:idem:{key_digest}"
+
+
+def promotion_tag(merchant_id: str, code: str) -> str:
+    """One promotion's hash tag: its definition, counter and reservations share a slot."""
+    return f"{{p:{merchant_id}:{code}}}"
+
+
+def promotion(merchant_id: str, code: str, part: str) -> str:
+    """One promotion's keys: ``def`` (hash), ``used`` (counter), ``held`` and ``holders``."""
+    return f"{PREFIX}:{promotion_tag(merchant_id, code)}:{part}"
+
+
+def promotion_index(merchant_id: str) -> str:
+    """Sorted set (all scores 0, so lexicographic) of a merchant's promotion codes."""
+    return f"{PREFIX}:{{m:{merchant_id}}}:promos"
+
+
+def promotion_spent(link_rand: bytes) -> str:
+    """In the link's shard: the reservation id its order was placed with (set by the spend)."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:ps:{link_rand.hex()}"
+
+
+def promotion_fence(link_rand: bytes, reservation: str) -> str:
+    """In the link's shard: present once ``reservation`` is void, so no spend may use it."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:pf:{link_rand.hex()}:{reservation}"

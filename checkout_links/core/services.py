@@ -17,6 +17,7 @@ from checkout_links.core.keyring import KeyRing
 from checkout_links.core.ledger import Ledger
 from checkout_links.core.links import Links
 from checkout_links.core.merchants import Merchants
+from checkout_links.core.promotions import Promotions
 from checkout_links.core.store import Redis
 from checkout_links.core.tokens import TokenCodec
 
@@ -32,6 +33,7 @@ class Services:
     links: Links
     ledger: Ledger
     form_tokens: FormTokens
+    promotions: Promotions
 
 
 def build(settings: Settings, client: Redis) -> Services:
@@ -54,4 +56,5 @@ def build(settings: Settings, client: Redis) -> Services:
             settings.order_retention_seconds,
         ),
         form_tokens=FormTokens(keyring),
+        promotions=Promotions(client),
     )

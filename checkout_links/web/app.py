@@ -17,6 +17,7 @@ from checkout_links.web import (
     openapi,
     ops,
     problems,
+    promotions_api,
     ratelimit,
     request_ids,
 )
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ops.init_app(app)
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(promotions_api.bp)
     app.register_blueprint(checkout.bp)
     ratelimit.init_app(app)
     app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -25,7 +25,7 @@ from redis.retry import Retry
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import RateLimited, Unauthorized
 from checkout_links.core.store import parse_sentinel_url
-from checkout_links.web import checkout, merchant_api
+from checkout_links.web import checkout, merchant_api, promotions_api
 from checkout_links.web.problems import render_error
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
     api = _ApiLimits(limiter, settings.rate_limit_api)
     # Right after merchant_api's own authentication hook, which sets g.merchant.
     app.before_request_funcs.setdefault(merchant_api.bp.name, []).append(api.count_merchant)
+    app.before_request_funcs.setdefault(promotions_api.bp.name, []).append(api.count_merchant)
     app.register_error_handler(Unauthorized, api.failed)
     # The checkout blueprint's only POST is order placement.
     limiter.limit(settings.rate_limit_checkout, methods=["POST"])(checkout.bp)
