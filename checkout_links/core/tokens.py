@@ -76,8 +76,51 @@ class Customer(msgspec.Struct, array_like=True, omit_defaults=True, frozen=True)
     language: str = ""
 
 
+class QuantityBounds(msgspec.Struct, array_like=True, frozen=True):
+    """The quantities the customer may choose for a line, inclusive."""
+
+    minimum: int
+    maximum: int
+
+
+class LinkDiscount(msgspec.Struct, array_like=True, frozen=True):
+    """A merchant's discount: ``percent_bp`` hundredths of a percent (1000 = 10 %) or
+    ``amount_minor`` in the link currency's minor units, and an optional label."""
+
+    percent_bp: int | None = None
+    amount_minor: int | None = None
+    label: str | None = None
+
+
+class OptionalItem(msgspec.Struct, array_like=True, frozen=True):
+    """An offer the customer may add; ``replaces`` makes it an up-sell for that line."""
+
+    line: CartLine
+    bounds: QuantityBounds | None = None
+    discount: LinkDiscount | None = None
+    replaces: int | None = None
+
+
+class Choices(msgspec.Struct, array_like=True, frozen=True):
+    """What the customer may change: carried only by links that offer choices.
+
+    ``bounds`` and ``discounts``, when present, hold one entry per line of
+    :attr:`LinkPayload.lines` (``None`` for a line without).
+    """
+
+    bounds: list[QuantityBounds | None] | None = None
+    discounts: list[LinkDiscount | None] | None = None
+    optional: list[OptionalItem] | None = None
+    discount: LinkDiscount | None = None
+    promotion_codes: bool = False
+
+
 class LinkPayload(msgspec.Struct, array_like=True, omit_defaults=True, frozen=True):
-    """Everything a link carries."""
+    """Everything a link carries.
+
+    Fields are only ever appended, with defaults: msgpack arrays are decoded
+    by position, so a token issued before a field existed still decodes.
+    """
 
     link_rand: bytes
     merchant_id: str
@@ -90,6 +133,7 @@ class LinkPayload(msgspec.Struct, array_like=True, omit_defaults=True, frozen=Tr
     external_ref: str | None = None
     return_url: str | None = None
     locale: str | None = None
+    choices: Choices | None = None
 
 
 _ENCODER = msgspec.msgpack.Encoder()
