@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.money import minor_units
+from checkout_links.core.offers import validate_offer
 from checkout_links.core.pricing import (
     Bounds,
     Choice,
@@ -23,7 +24,6 @@ from checkout_links.core.pricing import (
     parse_choice,
     price,
     upsell_difference,
-    validate_offer,
 )
 
 D = Decimal

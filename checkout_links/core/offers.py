@@ -14,8 +14,16 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from checkout_links.core.choices import DiscountIn, LinkChoicesIn
-from checkout_links.core.money import minor_units
-from checkout_links.core.pricing import Bounds, Discount, Offer, Offered, PricedCart
+from checkout_links.core.money import MAX_AMOUNT, minor_units
+from checkout_links.core.pricing import (
+    MAX_OPTIONAL_ITEMS,
+    MAX_QUANTITY,
+    Bounds,
+    Discount,
+    Offer,
+    Offered,
+    PricedCart,
+)
 from checkout_links.core.tokens import (
     CartLine,
     Choices,
@@ -184,3 +192,56 @@ def order_totals(cart: PricedCart) -> dict[str, Any]:
         "subtotal": str(cart.subtotal),
         "total": str(cart.total),
     }
+
+
+def validate_offer(offer: Offer) -> list[dict[str, Any]]:
+    """Issuance checks of an offer, as ``[{"loc", "msg"}]`` under ``body`` (empty: valid).
+
+    Bounds must hold each line's quantity, an up-sell must name an existing
+    product line, and the largest cart the offer allows must stay under
+    :data:`~checkout_links.core.money.MAX_AMOUNT`.
+    """
+    errors: list[dict[str, Any]] = []
+    groups: tuple[tuple[str, tuple[Offered, ...]], ...] = (
+        ("products", offer.lines),
+        ("optional_items", offer.optional),
+    )
+    if len(offer.optional) > MAX_OPTIONAL_ITEMS:
+        errors.append(
+            {
+                "loc": ["body", "optional_items"],
+                "msg": f"at most {MAX_OPTIONAL_ITEMS} optional items",
+            }
+        )
+    largest = Decimal(0)
+    for name, items in groups:
+        for i, item in enumerate(items):
+            loc: list[Any] = ["body", name, i]
+            bounds = item.bounds
+            if bounds is not None and not (
+                0 <= bounds.minimum <= item.quantity <= bounds.maximum <= MAX_QUANTITY
+            ):
+                errors.append(
+                    {
+                        "loc": [*loc, "adjustable_quantity"],
+                        "msg": f"needs 0 <= minimum <= quantity ({item.quantity}) "
+                        f"<= maximum <= {MAX_QUANTITY}",
+                    }
+                )
+            if item.replaces is not None and not 0 <= item.replaces < len(offer.lines):
+                errors.append(
+                    {
+                        "loc": [*loc, "replaces"],
+                        "msg": f"must be the index of a product line, 0..{len(offer.lines) - 1}",
+                    }
+                )
+            most = bounds.maximum if bounds is not None else item.quantity
+            largest += item.price * most
+    if not errors and largest > MAX_AMOUNT:
+        errors.append(
+            {
+                "loc": ["body", "products"],
+                "msg": f"with the largest quantities allowed the total would be over {MAX_AMOUNT}",
+            }
+        )
+    return errors
