@@ -8,17 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from msgspec import UNSET
 from pydantic import ValidationError
 
 from checkout_links.core.choices import LinkChoicesIn
+from checkout_links.core.jsonutil import dumps
 from checkout_links.core.offers import (
     build_choices,
+    chosen_lines,
+    discount_rows,
     offer_of,
     optional_cart_lines,
-    order_lines,
-    order_totals,
 )
 from checkout_links.core.pricing import Choice, price
+from checkout_links.core.records import DiscountRow, Line
 from checkout_links.core.tokens import CartLine, LinkPayload
 
 REQUEST: dict[str, Any] = {
@@ -102,27 +105,26 @@ def test_malformed_choice_fields_are_refused(change: dict[str, Any]) -> None:
         request({**REQUEST, **change})
 
 
+def line(product_id: str, price: str, quantity: int) -> Line:
+    amount = Decimal(price) * quantity
+    return Line(product_id=product_id, name=product_id.title(), price=Decimal(price),
+                quantity=quantity, amount=amount)  # fmt: skip
+
+
 def test_the_order_records_each_line_as_chosen() -> None:
-    """Chosen quantity and amount, the optional marker, the replaced product, the totals."""
+    """Chosen quantity and amount, the optional marker, the replaced product, the discounts."""
     choices, _ = build_choices(request(REQUEST), "EUR", [CartLine("pro", 3), CartLine("s", 4, 2)])
-    lines = [Merged("seat", Decimal("10.00"), 2), Merged("kit", Decimal("4.00"), 1)]
-    extras = [Merged("pro", Decimal("30.00"), 1), Merged("support", Decimal("1.50"), 2)]
+    lines = [line("seat", "10.00", 2), line("kit", "4.00", 1)]
+    extras = [line("pro", "30.00", 1), line("support", "1.50", 2)]
     cart = price(offer_of(payload(choices), lines, extras), Choice((2, 1), (1, 2)))
-    rows = order_lines(
-        cart,
-        [{"product_id": "seat", "name": "Seat"}, {"product_id": "kit", "name": "Kit"}],
-        [{"product_id": "pro", "name": "Pro"}, {"product_id": "support", "name": "Support"}],
+    rows = chosen_lines(cart, lines, extras)
+    assert [(r.product_id, r.quantity, str(r.amount), r.optional, r.replaced) for r in rows] == [
+        ("pro", 1, "30.00", True, "seat"),
+        ("kit", 1, "4.00", UNSET, UNSET),
+        ("support", 2, "3.00", True, UNSET),
+    ]
+    assert b'"optional"' not in dumps(rows[1])
+    assert discount_rows(cart) == (
+        DiscountRow(label="Welcome", amount=Decimal("5.00"), applies_to="cart"),
     )
-    assert rows == [
-        {"product_id": "pro", "name": "Pro", "quantity": 1, "amount": "30.00", "optional": True,
-         "replaced": "seat"},
-        {"product_id": "kit", "name": "Kit", "quantity": 1, "amount": "4.00"},
-        {"product_id": "support", "name": "Support", "quantity": 2, "amount": "3.00",
-         "optional": True},
-    ]  # fmt: skip
-    assert order_totals(cart) == {
-        "discounts": [{"label": "Welcome", "amount": "5.00", "applies_to": "cart"}],
-        "promotion_code": None,
-        "subtotal": "37.00",
-        "total": "32.00",
-    }
+    assert (cart.subtotal, cart.total) == (Decimal("37.00"), Decimal("32.00"))

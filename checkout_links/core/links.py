@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from msgspec import UNSET
+
+from checkout_links.core import offers, pricing
 from checkout_links.core.catalog import Catalog
+from checkout_links.core.choices import LinkChoicesIn
 from checkout_links.core.clock import iso_seconds
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import ValidationFailed
@@ -28,6 +32,8 @@ from checkout_links.core.tokens import Customer as TokenCustomer
 from checkout_links.core.tokens import Subscription as TokenSubscription
 
 _TEXT_FIELDS = ("name", "sku", "vendor_code", "name_for_invoice", "description")
+#: Fields of a line that set the customer's choices, not properties of the product.
+_CHOICE_FIELDS = frozenset({"adjustable_quantity", "discount", "replaces"})
 
 
 def total_of(lines: Sequence[Line]) -> Decimal:
@@ -104,14 +110,23 @@ class Links:
         self.link_ids = link_ids
 
     def _cart_line(
-        self, i: int, line: LinkLineIn, product: Product | None, currency: str
+        self,
+        i: int,
+        line: LinkLineIn,
+        product: Product | None,
+        currency: str,
+        group: str = "products",
     ) -> tuple[CartLine, list[dict[str, Any]]]:
-        loc: list[Any] = ["body", "products", i]
+        loc: list[Any] = ["body", group, i]
         if product is None or not product.active:
             msg = f"Your catalog has no active product {line.id!r}: create it first."
             return CartLine(line.id, 0), [{"loc": [*loc, "id"], "msg": msg}]
         errors = []
-        sent = line.model_fields_set - {"id"}
+        sent = line.model_fields_set - {"id"} - _CHOICE_FIELDS
+        adjustable = getattr(line, "adjustable_quantity", None)
+        if adjustable is not None and adjustable.enabled:
+            # Letting the customer choose the quantity is setting it.
+            sent = sent | {"quantity"}
         for field in sorted(sent - set(product.overridable)):
             errors.append(
                 {
@@ -182,7 +197,11 @@ class Links:
         """Validate ``req`` against the catalog and return the 201 body of a new link."""
         merchant_id = merchant.id
         currency = req.currency or merchant.currency
-        products = self.catalog.current_products(merchant_id, [line.id for line in req.products])
+        choice_req = req if isinstance(req, LinkChoicesIn) else None
+        extras = (choice_req.optional_items or []) if choice_req is not None else []
+        products = self.catalog.current_products(
+            merchant_id, [line.id for line in req.products] + [item.id for item in extras]
+        )
         cart: list[CartLine] = []
         lines: list[Line] = []
         errors: list[dict[str, Any]] = []
@@ -193,10 +212,23 @@ class Links:
             errors.extend(line_errors)
             if product is not None and not errors:
                 lines.append(merge(cart_line, product, currency))
+        extra_cart: list[CartLine] = []
+        extra_lines: list[Line] = []
+        for j, item in enumerate(extras):
+            product = products[item.id]
+            cart_line, line_errors = self._cart_line(j, item, product, currency, "optional_items")
+            extra_cart.append(cart_line)
+            errors.extend(line_errors)
+            if product is not None and not errors:
+                extra_lines.append(merge(cart_line, product, currency))
+        choices = None
+        if choice_req is not None:
+            choices, choice_errors = offers.build_choices(choice_req, currency, extra_cart)
+            errors.extend(choice_errors)
         if errors:
             raise ValidationFailed(INVALID, errors=errors)
         total = total_of(lines)
-        if total > MAX_AMOUNT:
+        if choices is None and total > MAX_AMOUNT:
             raise ValidationFailed(
                 INVALID,
                 errors=[
@@ -216,7 +248,17 @@ class Links:
             external_ref=req.external_ref,
             return_url=req.return_url,
             locale=req.locale,
+            choices=choices,
         )
+        priced = None
+        if choices is not None:
+            offer = offers.offer_of(payload, lines, extra_lines)
+            offer_errors = offers.validate_offer(offer)
+            if offer_errors:
+                raise ValidationFailed("The link request is invalid.", errors=offer_errors)
+            # The cart as issued: every line at its quantity, no offer taken.
+            priced = pricing.price(offer, pricing.default_choice(offer))
+            total = priced.total
         token = self.codec.encode(payload)
         path = "/c/" + token
         if len(path) > self.settings.max_link_path:
@@ -238,6 +280,8 @@ class Links:
                 req.customer.language if req.customer else None,
                 merchant.account.default_locale if merchant.account else None,
             ),
+            subtotal=priced.subtotal if priced is not None else UNSET,
+            discounts=offers.discount_rows(priced) if priced is not None else UNSET,
         )
 
     def lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:
@@ -246,6 +290,14 @@ class Links:
             payload.merchant_id, [(c.product_id, c.rev) for c in payload.lines]
         )
         return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in payload.lines)
+
+    def optional_lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:
+        """The merged optional items a token offers (none for most links)."""
+        extra = offers.optional_cart_lines(payload)
+        if not extra:
+            return ()
+        docs = self.catalog.snapshots(payload.merchant_id, [(c.product_id, c.rev) for c in extra])
+        return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in extra)
 
     def link_id_of(self, payload: LinkPayload) -> str:
         return self.link_ids.make(payload.link_rand, payload.expires_at, payload.merchant_id)

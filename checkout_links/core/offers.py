@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
+import msgspec
+from msgspec import UNSET
+
 from checkout_links.core.choices import DiscountIn, LinkChoicesIn
 from checkout_links.core.money import MAX_AMOUNT, minor_units
 from checkout_links.core.pricing import (
@@ -24,6 +27,7 @@ from checkout_links.core.pricing import (
     Offered,
     PricedCart,
 )
+from checkout_links.core.records import DiscountRow, Line
 from checkout_links.core.tokens import (
     CartLine,
     Choices,
@@ -161,37 +165,36 @@ def optional_cart_lines(payload: LinkPayload) -> list[CartLine]:
     return [item.line for item in (payload.choices.optional or [])] if payload.choices else []
 
 
-def order_lines(
-    cart: PricedCart,
-    lines: Sequence[dict[str, Any]],
-    optional_lines: Sequence[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The order's lines as chosen: each merged line's JSON with the chosen quantity.
+def chosen_lines(
+    cart: PricedCart, lines: Sequence[Line], optional_lines: Sequence[Line]
+) -> tuple[Line, ...]:
+    """The order's lines as chosen: each merged line with the chosen quantity and amount.
 
-    ``lines``/``optional_lines`` are the merged lines' JSON by index; a chosen
-    optional item says ``"optional": true`` and an up-sell the product it replaced.
+    A chosen optional item says ``optional``; an up-sell names the product it replaced.
     """
     out = []
     for priced in cart.lines:
-        source = lines if priced.source == "products" else optional_lines
-        row = dict(source[priced.index])
-        row.update(quantity=priced.quantity, amount=str(priced.amount))
+        merged = (lines if priced.source == "products" else optional_lines)[priced.index]
+        changes: dict[str, Any] = {"quantity": priced.quantity, "amount": priced.amount}
         if priced.optional:
-            row["optional"] = True
+            changes["optional"] = True
         if priced.replaced is not None:
-            row["replaced"] = priced.replaced
-        out.append(row)
-    return out
+            changes["replaced"] = priced.replaced
+        out.append(msgspec.structs.replace(merged, **changes))
+    return tuple(out)
 
 
-def order_totals(cart: PricedCart) -> dict[str, Any]:
-    """The order's money beyond its lines: discounts, promotion code, subtotal and total."""
-    return {
-        "discounts": cart.discounts_json(),
-        "promotion_code": cart.promotion_code,
-        "subtotal": str(cart.subtotal),
-        "total": str(cart.total),
-    }
+def discount_rows(cart: PricedCart) -> tuple[DiscountRow, ...]:
+    """The cart's discounts as the order and its webhook carry them."""
+    return tuple(
+        DiscountRow(
+            label=d.label,
+            amount=d.amount,
+            applies_to=d.applies_to,
+            line=d.line if d.line is not None else UNSET,
+        )
+        for d in cart.discounts
+    )
 
 
 def validate_offer(offer: Offer) -> list[dict[str, Any]]:

@@ -166,17 +166,6 @@ class PricedCart:
     total: Decimal
     promotion_code: str | None = None
 
-    def discounts_json(self) -> list[dict[str, Any]]:
-        """The discounts as the order and its webhook carry them."""
-        rows: list[dict[str, Any]] = []
-        for d in self.discounts:
-            row: dict[str, Any] = {"label": d.label, "amount": str(d.amount)}
-            row["applies_to"] = d.applies_to
-            if d.line is not None:
-                row["line"] = d.line
-            rows.append(row)
-        return rows
-
 
 def _error(loc: list[str | int], msgid: str, **params: int | str) -> dict[str, Any]:
     return {

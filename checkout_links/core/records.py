@@ -136,6 +136,20 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     tax_code: str = ""
     image_url: str | None = None
     delivery: str = "digital"
+    #: Set on a line the customer added from the link's optional items.
+    optional: bool | UnsetType = UNSET
+    #: On an up-sell: the product id of the line it replaced.
+    replaced: str | UnsetType = UNSET
+
+
+class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One discount of an order: its label, its amount and what it applied to."""
+
+    label: str | None
+    amount: Decimal
+    #: ``line`` (then ``line`` is the index in the order's lines), ``cart`` or ``promotion``.
+    applies_to: str
+    line: int | UnsetType = UNSET
 
 
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
@@ -167,6 +181,9 @@ class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     #: The locale whose words the page shows (a shipped catalog, or ``en``);
     #: absent from an idempotent replay of a link issued before it existed.
     locale: str | UnsetType = UNSET
+    #: Only for links with a discount: the cart as issued before its discounts.
+    subtotal: Decimal | UnsetType = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,6 +200,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
+    # Orders stored before cart choices existed have none of these three.
+    subtotal: Decimal | UnsetType = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    promotion_code: str | UnsetType | None = UNSET
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,6 +221,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
+    # Orders stored before cart choices existed have none of these three.
+    subtotal: Decimal | UnsetType = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    promotion_code: str | UnsetType | None = UNSET
 
     def public(self) -> OrderView:
         """The order without the internal ``merchant_id``."""
@@ -215,6 +240,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
             additional_data=self.additional_data,
             external_ref=self.external_ref,
             locale=self.locale,
+            subtotal=self.subtotal,
+            discounts=self.discounts,
+            promotion_code=self.promotion_code,
         )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from checkout_links import metrics
 from checkout_links.core import events, idempotency, orders
 from checkout_links.core.account import AccountPatch, account_of
+from checkout_links.core.choices import LinkChoicesIn
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
@@ -27,7 +28,7 @@ from checkout_links.core.errors import (
 )
 from checkout_links.core.messages import INVALID, sentence
 from checkout_links.core.records import Merchant, Page
-from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, LinkIn, ProductIn
+from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, ProductIn
 from checkout_links.web import parameters as params
 from checkout_links.web import responses as out
 from checkout_links.web.extensions import services
@@ -180,7 +181,7 @@ def patch_account() -> Any:
     "Issue a checkout link",
     description="Nothing is stored: the link's token carries the cart. With an "
     "Idempotency-Key, the same key and body within 24 h answer the same link.",
-    body=LinkIn,
+    body=LinkChoicesIn,
     responses={201: out.LinkOut},
     errors={
         **params.BODY_ERRORS,
@@ -211,7 +212,7 @@ def patch_account() -> Any:
     },
 )
 def create_link() -> Reply:
-    req, raw = parse_body(LinkIn)
+    req, raw = parse_body(LinkChoicesIn)
     svc = services()
     key = request.headers.get("Idempotency-Key")
     if key is None:
