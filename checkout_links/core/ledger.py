@@ -22,6 +22,7 @@ from typing import Any
 
 from checkout_links.core import keys
 from checkout_links.core.encoding import text
+from checkout_links.core.promotions import Reservation
 from checkout_links.core.store import Redis
 
 # KEYS: mark, order, order index, outbox, event record, event index, shard's
@@ -59,6 +60,21 @@ if KEYS[8] then
 end
 return {'ok', now[1]}
 """
+
+# A spend that redeems a promotion code (core/promotions.py) also gets the
+# reservation's keys, spent-with (KEYS[8]) and fence (KEYS[9]), and its id
+# (ARGV[11]); the ref index moves to KEYS[10]. It is refused ("void") if the
+# fence exists, else it records the reservation it used, in the step that spends.
+_EXPIRY_CHECK = "if tonumber(now[1]) >= tonumber(ARGV[2]) then return {'expired', now[1]} end\n"
+_GUARD = """if redis.call('EXISTS', KEYS[9]) == 1 then return {'void', now[1]} end
+redis.call('SET', KEYS[8], ARGV[11], 'EXAT', ARGV[4])
+"""
+_SPEND_PROMOTED = _SPEND.replace("KEYS[8]", "KEYS[10]").replace(
+    _EXPIRY_CHECK, _EXPIRY_CHECK + _GUARD
+)
+# Built from _SPEND so the two never drift apart; fail at import if its shape changed.
+if _GUARD not in _SPEND_PROMOTED or "KEYS[9]" in _SPEND or "KEYS[10]" in _SPEND:
+    raise RuntimeError("the promotion guard no longer fits the spend script")  # pragma: no cover
 
 # GET and TIME in one script rather than a pipeline: Redis Cluster refuses a
 # keyless TIME inside a pipeline, and the script reads the clock of the very
@@ -102,7 +118,7 @@ class Mark:
 class SpendResult:
     """Outcome of :meth:`Ledger.spend`: ``placed``, ``expired`` or the mark that was there."""
 
-    outcome: str  # "placed", "expired", "taken"
+    outcome: str  # "placed", "expired", "taken", "void" (its promotion reservation was settled)
     mark: Mark
 
 
@@ -117,6 +133,7 @@ class Ledger:
         self.retention = retention
         self.order_retention_ms = order_retention * 1000
         self._spend = client.register_script(_SPEND)
+        self._spend_promoted = client.register_script(_SPEND_PROMOTED)
         self._revoke = client.register_script(_REVOKE)
         self._read = client.register_script(_READ)
 
@@ -145,13 +162,16 @@ class Ledger:
         request_id: str,
         event_id: str,
         external_ref: str | None = None,
+        reservation: Reservation | None = None,
     ) -> SpendResult:
         """Atomically mark the link spent and write its order and outbox event.
 
         Either everything is written or nothing is; a link already marked (by
         this request's earlier attempt, another order or a revocation) is
         reported as ``taken`` with the mark found. The order and its event
-        record expire ``order_retention`` seconds after ``created_ms``.
+        record expire ``order_retention`` seconds after ``created_ms``. With a
+        promotion ``reservation``, a spend whose reservation was settled
+        meanwhile is refused as ``void``; a placed one records the reservation.
         """
         script_keys, args = self._spend_call(
             link_rand,
@@ -163,8 +183,10 @@ class Ledger:
             request_id=request_id,
             event_id=event_id,
             external_ref=external_ref,
+            reservation=reservation,
         )
-        return self.spend_outcome(self._spend(keys=script_keys, args=args), order_id, request_id)
+        script = self._spend if reservation is None else self._spend_promoted
+        return self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
 
     def queue_spend(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
         """Queue the spend script on ``pipe`` (bulk loads: benchmarks and tests).
@@ -187,6 +209,7 @@ class Ledger:
         request_id: str,
         event_id: str,
         external_ref: str | None = None,
+        reservation: Reservation | None = None,
     ) -> tuple[list[str], list[Any]]:
         shard = keys.shard_of(link_rand)
         script_keys = [
@@ -198,6 +221,8 @@ class Ledger:
             keys.event_index(shard, merchant_id),
             keys.shard_merchants(shard),
         ]
+        if reservation is not None:
+            script_keys += reservation.spend_keys()
         if external_ref:
             script_keys.append(keys.ref_index(shard, merchant_id, external_ref))
         args: list[Any] = [
@@ -212,6 +237,8 @@ class Ledger:
             created_ms + self.order_retention_ms,
             created_ms - self.order_retention_ms,
         ]
+        if reservation is not None:
+            args.append(reservation.id)
         return script_keys, args
 
     @staticmethod
@@ -220,8 +247,8 @@ class Ledger:
         outcome = text(result[0])
         if outcome == "taken":
             return SpendResult("taken", Mark.parse(result[1]))
-        if outcome == "expired":
-            return SpendResult("expired", Mark("open"))
+        if outcome in ("expired", "void"):
+            return SpendResult(outcome, Mark("open"))
         return SpendResult("placed", Mark("spent", order_id, request_id))
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:

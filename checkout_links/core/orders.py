@@ -24,6 +24,8 @@ from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.ids import link_rand_of_order
 from checkout_links.core.links import total_of
 from checkout_links.core.messages import INVALID
+from checkout_links.core.offers import discount_rows
+from checkout_links.core.pricing import PricedCart
 from checkout_links.core.records import Customer, Line, Order
 from checkout_links.core.store import Redis
 from checkout_links.core.tokens import LinkPayload
@@ -39,20 +41,29 @@ def build_order(
     lines: tuple[Line, ...],
     customer: Customer,
     created_ms: int,
+    priced: PricedCart | None = None,
 ) -> Order:
-    """The order record as stored; :meth:`Order.public` is what the API and webhooks show."""
+    """The order record as stored; :meth:`Order.public` is what the API and webhooks show.
+
+    ``priced`` is the customer's choice as priced (links with cart choices);
+    ``lines`` are then the chosen lines. Without it the cart is as issued.
+    """
+    total = priced.total if priced is not None else total_of(lines)
     return Order(
         id=order_id,
         link_id=link_id,
         merchant_id=payload.merchant_id,
         created_at=iso_ms(created_ms),
         currency=payload.currency,
-        total=total_of(lines),
+        total=total,
         lines=lines,
         customer=customer,
         additional_data=dict(payload.additional_data or {}),
         external_ref=payload.external_ref,
         locale=payload.locale,
+        subtotal=priced.subtotal if priced is not None else total,
+        discounts=discount_rows(priced) if priced is not None else (),
+        promotion_code=priced.promotion_code if priced is not None else None,
     )
 
 

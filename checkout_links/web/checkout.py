@@ -8,7 +8,9 @@ failures leave the link usable. Every page speaks the link's locale (see
 
 from __future__ import annotations
 
+import functools
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -20,19 +22,22 @@ from markupsafe import Markup
 from checkout_links import metrics
 from checkout_links.core import customer_form
 from checkout_links.core.account import LIGHT_TEXT, MIN_CONTRAST, Seller, contrast, text_on
-from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound
+from checkout_links.core.choosing import CartState, cart_state, spend_with_code
+from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound, ValidationFailed
 from checkout_links.core.ids import event_id_for, order_id_for
 from checkout_links.core.jsonutil import dumps
 from checkout_links.core.ledger import Mark
 from checkout_links.core.links import total_of
 from checkout_links.core.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.money import format_money
+from checkout_links.core.offers import chosen_lines
 from checkout_links.core.orders import build_order, load_order
+from checkout_links.core.promotion_record import RETRY
 from checkout_links.core.records import Customer, Line
 from checkout_links.core.services import Services
 from checkout_links.core.tokens import LinkPayload
 from checkout_links.core.translatable import Message
-from checkout_links.web import cart_page, headers, pages
+from checkout_links.web import cart_choices, cart_page, headers, pages
 from checkout_links.web.extensions import services
 from checkout_links.web.i18n import catalog, translate
 
@@ -112,6 +117,7 @@ def _render_cart(
     values: dict[str, str],
     errors: dict[str, Message],
     status: int = 200,
+    state: CartState | None = None,
 ) -> Response:
     locale, seller = page
     t = catalog(locale.words)
@@ -129,10 +135,32 @@ def _render_cart(
     total = money(total_of(lines))
     # Amounts are formatted here rather than called from the template: a call
     # from Jinja costs more than the formatting itself.
-    rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+    choices: dict[str, Any] = {}
+    if payload.choices is not None:
+        extra_lines = svc.links.optional_lines_of(payload)
+        state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
+        texts = {**cart_choices.form_errors(state, t), **texts}
+        words = t.gettext
+        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, words)
+        total = money(state.priced.total)
+        choices = {
+            "summary": cart_choices.summary(state, money, words),
+            "choices": cart_choices.controls(
+                state,
+                lines,
+                extra_lines,
+                money,
+                values,
+                texts,
+                payload.choices.promotion_codes,
+                words,
+            ),
+        }
+    else:
+        rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
     form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
-    if texts:
+    if texts or choices:
         html = pages.render(
             "cart.html",
             locale,
@@ -142,6 +170,7 @@ def _render_cart(
             fields=form,
             errors=cart_page.error_list(locale.words, country, delivery, texts),
             csrf_token=csrf_token,
+            **choices,
         )
     else:
         # The common page: a cached frame of the template with these parts.
@@ -161,7 +190,11 @@ def _render_cart(
         # POST, so the merchant's return origin must be allowed here.
         parts = urlsplit(payload.return_url)
         extra = f" {parts.scheme}://{parts.netloc}"
-    response.headers["Content-Security-Policy"] = headers.CSP.format(extra=extra)
+    csp = headers.CSP.format(extra=extra)
+    if payload.choices is not None and "script-src" not in csp:
+        # static/choices.js re-prices through the server.
+        csp += "; script-src 'self'"
+    response.headers["Content-Security-Policy"] = csp
     return response
 
 
@@ -219,6 +252,17 @@ def place_order(token: str) -> Response:
     form = request.form  # once: each request.form goes through Flask's context proxy
     values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
     csrf = form.get("csrf_token", "")
+    state: CartState | None = None
+    extra_lines: tuple[Line, ...] = ()
+    if payload.choices is not None:
+        values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
+        extra_lines = svc.links.optional_lines_of(payload)
+        state = cart_state(svc.promotions, payload, lines, extra_lines, form)
+        if state.errors or form.get("action", "place") != "place":
+            # Update and apply place nothing; a choice the offer does not allow is a 422.
+            return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+                svc, payload, lines, page, values, {}, 422 if state.errors else 200, state
+            )
     if form.get("action") == "update":
         # The country changed (no JavaScript): the same form with that country's fields.
         return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
@@ -231,7 +275,7 @@ def place_order(token: str) -> Response:
         clean, errors = customer_form.validate(values, customer_form.country_rules(values))
     if request_id is None or errors:
         return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
-            svc, payload, lines, page, values, errors, 422
+            svc, payload, lines, page, values, errors, 422, state
         )
     locale = page[0]
     customer = {name: clean.get(name, "") for name in customer_form.FIELD_NAMES}
@@ -243,13 +287,15 @@ def place_order(token: str) -> Response:
         order_id=order_id,
         link_id=svc.links.link_id_of(payload),
         payload=payload,
-        lines=lines,
+        lines=lines if state is None else chosen_lines(state.priced, lines, extra_lines),
         customer=Customer(**customer),
         created_ms=created_ms,
+        priced=state.priced if state is not None else None,
     )
     # The order keeps the locale the page spoke (for its receipt and confirmation).
     order = msgspec.structs.replace(order, locale=locale.format)
-    result = svc.ledger.spend(
+    spend = functools.partial(
+        svc.ledger.spend,
         payload.link_rand,
         link_expires_at=payload.expires_at,
         merchant_id=payload.merchant_id,
@@ -260,6 +306,23 @@ def place_order(token: str) -> Response:
         event_id=event_id_for(payload.link_rand),
         external_ref=payload.external_ref,
     )
+    if state is not None and state.promotion is not None:
+        code = state.promotion.code
+        try:
+            result = spend_with_code(
+                svc.promotions, payload, code, request_id, lambda r: spend(reservation=r)
+            )
+        except ValidationFailed as exc:  # used up since the page was shown
+            refused = replace(state, errors=(*state.errors, *(exc.errors or [])))
+            return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+                svc, payload, lines, page, values, {}, 422, refused
+            )
+        if result.outcome == "void":
+            return _render_cart(
+                svc, payload, lines, page, values, {"promo_code": Message(RETRY)}, 422, state
+            )
+    else:
+        result = spend()
     if result.outcome == "placed":
         metrics.ORDERS_PLACED.inc()
         return _placed(svc, payload, order_id)
@@ -311,6 +374,7 @@ def confirmation(ref: str) -> Response:
         rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
         total=money(order.total),
         order_number=Markup("<strong>{}</strong>").format(order.id),
+        discounts=cart_choices.discount_rows(order, money, t.gettext),
         # No receipt is sent yet (no mail is configured to send one), so the
         # page promises none.
         receipt_to=None,
