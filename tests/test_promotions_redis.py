@@ -157,3 +157,53 @@ def test_find_takes_any_case_and_explains_refusals(client: redis.Redis) -> None:
     assert refusal(lambda: store.find("acme", "code", "EUR")) == USED_UP
     store.put("acme", "FIVE", PromotionIn.model_validate({"amount": "5", "currency": "USD"}))
     assert "does not apply" in refusal(lambda: store.find("acme", "five", "EUR"))
+
+
+def _spend(client: redis.Redis, link: bytes, reservation: Reservation | None) -> str:
+    app = make_app(client)
+    with app.app_context():
+        ledger = services().ledger
+    result = ledger.spend(
+        link,
+        link_expires_at=LATER,
+        merchant_id="acme",
+        order_id=f"ord_{link.hex()}",
+        order_json=b"{}",
+        created_ms=int(time.time() * 1000),
+        request_id="req",
+        event_id=f"evt_{link.hex()}",
+        reservation=reservation,
+    )
+    return result.outcome
+
+
+def test_a_spend_whose_reservation_was_settled_is_refused_and_leaves_the_link_open(
+    client: redis.Redis,
+) -> None:
+    """A slow request's spend after its reservation was fenced is void; the link stays usable."""
+    store = promotions(client, max_redemptions=1)
+    link = os.urandom(16)
+    held = store.reserve("acme", "CODE", link, LATER)
+    assert store.settle(held) is False
+    assert _spend(client, link, held) == "void"
+    assert client.exists(keys.link_mark(link)) == 0
+    assert _spend(client, link, None) == "placed"
+    assert store.get("acme", "CODE").redemptions == 0
+
+
+def test_an_order_placed_before_a_crash_is_counted_by_the_next_settle(
+    client: redis.Redis,
+) -> None:
+    """Spent with the reservation, never confirmed: it holds the slot, then settle counts it."""
+    store = promotions(client, max_redemptions=1, ttl_ms=200)
+    link = os.urandom(16)
+    held = store.reserve("acme", "CODE", link, LATER)
+    assert _spend(client, link, held) == "placed"
+    assert client.get(keys.promotion_spent(link)) == held.id.encode()
+    deadline = time.monotonic() + 10
+    while store.get("acme", "CODE").redemptions != 1:
+        assert time.monotonic() < deadline, "the placed order was never counted"
+        time.sleep(0.05)
+    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == USED_UP
+    assert store.settle(held) is True  # settling again changes nothing
+    assert store.get("acme", "CODE").redemptions == 1

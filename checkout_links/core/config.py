@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_merchant_concurrency: int = Field(default=4, ge=1, le=256)
     log_level: str = "INFO"
+    #: How long a promotion redemption reserved for an order may wait for its
+    #: spend before anyone may settle it (core/promotions.py); longer than a
+    #: request can take. A crashed request delays a redemption this long.
+    promotion_reservation_seconds: float = Field(default=60.0, ge=0.1, le=3600)
 
     @field_validator("secret_keys", mode="before")
     @classmethod

@@ -56,5 +56,5 @@ def build(settings: Settings, client: Redis) -> Services:
             settings.order_retention_seconds,
         ),
         form_tokens=FormTokens(keyring),
-        promotions=Promotions(client),
+        promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
     )
