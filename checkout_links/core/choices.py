@@ -15,7 +15,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Self
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from checkout_links.core.money import parse_amount
 from checkout_links.core.pricing import MAX_OPTIONAL_ITEMS, MAX_QUANTITY, Bounds, Discount
@@ -116,7 +123,9 @@ class LinkChoicesIn(LinkIn):
 
 
 class PromotionIn(Strict):
-    """Body of ``PUT /api/v1/promotions/{code}``."""
+    """Body of ``PUT /api/v1/promotions/{code}``: ``percent``, or ``amount`` with ``currency``."""
+
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"amount": ["currency"]}})
 
     percent: PercentText | None = None
     amount: MoneyText | None = None

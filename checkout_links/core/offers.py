@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import msgspec
-from msgspec import UNSET
 
 from checkout_links.core.choices import DiscountIn, LinkChoicesIn
 from checkout_links.core.money import MAX_AMOUNT, minor_units
@@ -191,7 +190,7 @@ def discount_rows(cart: PricedCart) -> tuple[DiscountRow, ...]:
             label=d.label,
             amount=d.amount,
             applies_to=d.applies_to,
-            line=d.line if d.line is not None else UNSET,
+            line=d.line,
         )
         for d in cart.discounts
     )

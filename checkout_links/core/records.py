@@ -137,9 +137,9 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     image_url: str | None = None
     delivery: str = "digital"
     #: Set on a line the customer added from the link's optional items.
-    optional: bool | UnsetType = UNSET
+    optional: bool = False
     #: On an up-sell: the product id of the line it replaced.
-    replaced: str | UnsetType = UNSET
+    replaced: str | None = None
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,7 +149,7 @@ class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
     amount: Decimal
     #: ``line`` (then ``line`` is the index in the order's lines), ``cart`` or ``promotion``.
     applies_to: str
-    line: int | UnsetType = UNSET
+    line: int | None = None
 
 
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,8 +182,8 @@ class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     #: absent from an idempotent replay of a link issued before it existed.
     locale: str | UnsetType = UNSET
     #: Only for links with a discount: the cart as issued before its discounts.
-    subtotal: Decimal | UnsetType = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    subtotal: Decimal | None = None
+    discounts: tuple[DiscountRow, ...] = ()
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,10 +200,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
-    # Orders stored before cart choices existed have none of these three.
-    subtotal: Decimal | UnsetType = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
-    promotion_code: str | UnsetType | None = UNSET
+    # Orders stored before cart choices existed read these three as their defaults.
+    subtotal: Decimal | None = None
+    discounts: tuple[DiscountRow, ...] = ()
+    promotion_code: str | None = None
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,10 +221,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
-    # Orders stored before cart choices existed have none of these three.
-    subtotal: Decimal | UnsetType = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
-    promotion_code: str | UnsetType | None = UNSET
+    # Orders stored before cart choices existed read these three as their defaults.
+    subtotal: Decimal | None = None
+    discounts: tuple[DiscountRow, ...] = ()
+    promotion_code: str | None = None
 
     def public(self) -> OrderView:
         """The order without the internal ``merchant_id``."""
