@@ -196,3 +196,22 @@ def test_a_plain_links_order_says_it_has_no_discounts(
     order = client.get(f"/api/v1/orders/{order_id}", headers=auth).get_json()
     assert (order["subtotal"], order["total"], order["discounts"]) == ("49.90", "49.90", [])
     assert order["promotion_code"] is None
+
+
+def test_the_same_form_sent_twice_counts_the_code_once(
+    client: FlaskClient, auth: dict[str, str], link: dict[str, Any]
+) -> None:
+    """A browser's resend after a lost reply gets the same 303; the code is counted once."""
+    client.put(
+        "/api/v1/promotions/TWICE", json={"percent": "5", "max_redemptions": 2}, headers=auth
+    )
+    path = link_path(link["url"])
+    form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True))}
+    form.update(promo_code="TWICE", **CUSTOMER)
+    first, again = client.post(path, data=form), client.post(path, data=form)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert first.headers["Location"] == again.headers["Location"]
+    promo = client.get("/api/v1/promotions/TWICE", headers=auth).get_json()
+    assert promo["redemptions"] == 1
+    other = client.post("/api/v1/links", json=LINK, headers=auth).get_json()
+    assert post(client, other, promo_code="TWICE", **CUSTOMER).status_code == 303

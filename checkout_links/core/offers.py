@@ -78,6 +78,13 @@ def build_choices(
     ``optional_lines`` are the optional items already merged and checked as
     lines are (catalog, ``overridable``, guard rails), in request order.
     """
+    if not (
+        req.optional_items
+        or req.discount
+        or req.allow_promotion_codes
+        or any(line.adjustable_quantity or line.discount for line in req.products)
+    ):
+        return None, []  # the common link: nothing to build, nothing to carry
     errors: list[dict[str, Any]] = []
     bounds = [_bounds(line.adjustable_quantity) for line in req.products]
     discounts = [
