@@ -163,6 +163,10 @@ def test_the_order_holds_every_choice_and_counts_the_code(
     assert order["promotion_code"] == "SAVE5"
     promo = client.get("/api/v1/promotions/SAVE5", headers=auth).get_json()
     assert promo["redemptions"] == 1
+    done = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Launch offer" in done
+    assert "&minus;€5.00" in done
+    assert "€440.23" in done
 
 
 def test_a_used_up_code_refuses_the_order_and_the_link_stays_usable(
