@@ -10,6 +10,14 @@ import pytest
 from pydantic import BaseModel
 
 from checkout_links.cli import cli
+from checkout_links.core.choices import (
+    AdjustableQuantityIn,
+    DiscountIn,
+    LineChoicesIn,
+    LinkChoicesIn,
+    OptionalItemIn,
+    PromotionIn,
+)
 from checkout_links.core.config import Settings
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn, ProductIn, SubscriptionIn
 from checkout_links.testing import make_app
@@ -43,6 +51,14 @@ MODELS: list[type[BaseModel]] = [
     out.LineOut,
     out.LinkStatus,
     out.Order,
+    out.DiscountOut,
+    out.Promotion,
+    LinkChoicesIn,
+    LineChoicesIn,
+    OptionalItemIn,
+    AdjustableQuantityIn,
+    DiscountIn,
+    PromotionIn,
     out.Event,
     out.Problem,
     out.ProblemError,

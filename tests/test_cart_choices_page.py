@@ -150,15 +150,15 @@ def test_the_order_holds_every_choice_and_counts_the_code(
         for line in order["lines"]
     ] == [
         ("pro-licence", 1, "250.00", True, "pro-licence"),
-        ("support", 1, "95.00", None, None),
+        ("support", 1, "95.00", False, None),
         ("kit", 3, "149.70", True, None),
     ]  # fmt: skip
     assert order["lines"][0]["name"] == "Pro+ licence"
     # 494.70 - 10 % (49.47) - 5.00
     assert (order["subtotal"], order["total"]) == ("494.70", "440.23")
     assert order["discounts"] == [
-        {"label": "Launch offer", "amount": "49.47", "applies_to": "cart"},
-        {"label": "SAVE5", "amount": "5.00", "applies_to": "promotion"},
+        {"label": "Launch offer", "amount": "49.47", "applies_to": "cart", "line": None},
+        {"label": "SAVE5", "amount": "5.00", "applies_to": "promotion", "line": None},
     ]
     assert order["promotion_code"] == "SAVE5"
     promo = client.get("/api/v1/promotions/SAVE5", headers=auth).get_json()

@@ -68,9 +68,9 @@ Label = Annotated[Text, StringConstraints(min_length=1, max_length=80)]
 class AdjustableQuantityIn(Strict):
     """Lets the customer choose a line's quantity within ``minimum..maximum``."""
 
-    enabled: bool
-    minimum: Bound = 0
-    maximum: Bound = 99
+    enabled: bool = Field(description="true: the customer chooses the quantity.", examples=[True])
+    minimum: Bound = Field(0, description="Fewest units; 0 lets the line be removed.", examples=[0])
+    maximum: Bound = Field(99, description="Most units, up to 1,000,000.", examples=[99])
 
     def bounds(self) -> Bounds | None:
         """The pricing bounds, or ``None`` when the quantity is fixed."""
@@ -80,9 +80,9 @@ class AdjustableQuantityIn(Strict):
 class DiscountIn(Strict):
     """A discount set by the merchant: ``percent`` or ``amount``, and an optional label."""
 
-    percent: PercentText | None = None
-    amount: MoneyText | None = None
-    label: Label | None = None
+    percent: PercentText | None = Field(None, description="Percent off.", examples=["10"])
+    amount: MoneyText | None = Field(None, description="Amount off.", examples=[None])
+    label: Label | None = Field(None, description="The row's text.", examples=["Launch offer"])
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -103,23 +103,39 @@ class DiscountIn(Strict):
 class LineChoicesIn(LinkLineIn):
     """A product line that may let the customer choose its quantity, or carry a discount."""
 
-    adjustable_quantity: AdjustableQuantityIn | None = None
-    discount: DiscountIn | None = None
+    adjustable_quantity: AdjustableQuantityIn | None = Field(
+        None, description="Lets the customer choose the quantity.", examples=[None]
+    )
+    discount: DiscountIn | None = Field(None, description="Off this line.", examples=[None])
 
 
 class OptionalItemIn(LineChoicesIn):
     """An offer the customer may add; with ``replaces`` an up-sell for that product line."""
 
-    replaces: LineIndex | None = None
+    replaces: LineIndex | None = Field(
+        None, description="An up-sell: the index of the product line it takes out.", examples=[0]
+    )
 
 
 class LinkChoicesIn(LinkIn):
     """Body of ``POST /api/v1/links`` with the cart-choice fields."""
 
-    products: list[LineChoicesIn] = Field(min_length=1, max_length=100)  # type: ignore[assignment]
-    optional_items: list[OptionalItemIn] | None = Field(default=None, max_length=MAX_OPTIONAL_ITEMS)
-    discount: DiscountIn | None = None
-    allow_promotion_codes: bool = False
+    products: list[LineChoicesIn] = Field(  # type: ignore[assignment]
+        min_length=1,
+        max_length=100,
+        description="The cart, 1..100 lines.",
+        examples=[[{"id": "pro-licence", "quantity": 2}]],
+    )
+    optional_items: list[OptionalItemIn] | None = Field(
+        default=None,
+        max_length=MAX_OPTIONAL_ITEMS,
+        description="Up to 10 offers the customer may add.",
+        examples=[[{"id": "support"}]],
+    )
+    discount: DiscountIn | None = Field(None, description="Off the whole cart.", examples=[None])
+    allow_promotion_codes: bool = Field(
+        False, description="true: the page has a promotion-code field.", examples=[True]
+    )
 
 
 class PromotionIn(Strict):
@@ -127,15 +143,27 @@ class PromotionIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"dependentRequired": {"amount": ["currency"]}})
 
-    percent: PercentText | None = None
-    amount: MoneyText | None = None
-    currency: Currency | None = None
-    label: Label | None = None
-    starts_at: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = None
-    max_redemptions: Redemptions | None = None
-    products: list[ProductId] | None = Field(default=None, min_length=1, max_length=100)
-    active: bool = True
+    percent: PercentText | None = Field(None, description="Percent off.", examples=["15"])
+    amount: MoneyText | None = Field(None, description="Amount off.", examples=[None])
+    currency: Currency | None = Field(None, description="The amount's currency.", examples=[None])
+    label: Label | None = Field(None, description="The discount row's text.", examples=["Spring"])
+    starts_at: AwareDatetime | None = Field(
+        None, description="Valid from (RFC 3339).", examples=["2026-03-01T00:00:00Z"]
+    )
+    expires_at: AwareDatetime | None = Field(
+        None, description="Valid until (RFC 3339).", examples=["2026-06-01T00:00:00Z"]
+    )
+    max_redemptions: Redemptions | None = Field(
+        None, description="The most orders it may yield.", examples=[50]
+    )
+    products: list[ProductId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Original product ids it applies to; absent: all.",
+        examples=[["pro-licence"]],
+    )
+    active: bool = Field(True, description="false: the page refuses it.", examples=[True])
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -87,6 +87,8 @@ def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
         tax_code=product.tax_code,
         image_url=product.image_url,
         delivery=product.delivery,
+        optional=False,
+        replaced=None,
     )
 
 

@@ -137,9 +137,9 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     image_url: str | None = None
     delivery: str = "digital"
     #: Set on a line the customer added from the link's optional items.
-    optional: bool = False
+    optional: bool | UnsetType = UNSET
     #: On an up-sell: the product id of the line it replaced.
-    replaced: str | None = None
+    replaced: str | UnsetType | None = UNSET
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,8 +182,8 @@ class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     #: absent from an idempotent replay of a link issued before it existed.
     locale: str | UnsetType = UNSET
     #: Only for links with a discount: the cart as issued before its discounts.
-    subtotal: Decimal | None = None
-    discounts: tuple[DiscountRow, ...] = ()
+    subtotal: Decimal | UnsetType | None = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,10 +200,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
-    # Orders stored before cart choices existed read these three as their defaults.
-    subtotal: Decimal | None = None
-    discounts: tuple[DiscountRow, ...] = ()
-    promotion_code: str | None = None
+    # Unset only in orders stored before cart choices existed (new ones set all three).
+    subtotal: Decimal | UnsetType | None = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    promotion_code: str | UnsetType | None = UNSET
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,10 +221,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
-    # Orders stored before cart choices existed read these three as their defaults.
-    subtotal: Decimal | None = None
-    discounts: tuple[DiscountRow, ...] = ()
-    promotion_code: str | None = None
+    # Unset only in orders stored before cart choices existed (new ones set all three).
+    subtotal: Decimal | UnsetType | None = UNSET
+    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    promotion_code: str | UnsetType | None = UNSET
 
     def public(self) -> OrderView:
         """The order without the internal ``merchant_id``."""

@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any, TypeVar, cast
 
+import msgspec
 from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
@@ -76,6 +77,15 @@ def _authenticate() -> None:
 
 def _merchant() -> Merchant:
     return cast(Merchant, g.merchant)
+
+
+def _complete(record: Any) -> Any:
+    """A record stored before cart choices existed, its missing fields left to the defaults.
+
+    Unset fields are left out of ``to_builtins``, so the response model fills
+    them in (``discounts: []``, ``promotion_code: null``...).
+    """
+    return msgspec.to_builtins(record)
 
 
 def _merchant_id() -> str:
@@ -228,6 +238,8 @@ def create_link() -> Reply:
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
+    if replayed:
+        body = _complete(body)  # a link issued before cart choices has none of their fields
     return Reply(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -288,7 +300,7 @@ def revoke_link(link_id: str) -> Any:
 )
 def get_order(order_id: str) -> Any:
     order = orders.get_order(services().redis, _merchant_id(), order_id)
-    return order.public()
+    return _complete(order.public())
 
 
 @bp.get("/orders")
@@ -309,7 +321,7 @@ def list_orders() -> Any:
         orders.OrderFilter.from_query(request.args),
         retention_seconds=svc.settings.order_retention_seconds,
     )
-    return Page(items=[o.public() for o in items], next_cursor=next_cursor)
+    return Page(items=[_complete(o.public()) for o in items], next_cursor=next_cursor)
 
 
 @bp.get("/events")
