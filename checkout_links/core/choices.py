@@ -141,7 +141,26 @@ class LinkChoicesIn(LinkIn):
 class PromotionIn(Strict):
     """Body of ``PUT /api/v1/promotions/{code}``: ``percent``, or ``amount`` with ``currency``."""
 
-    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"amount": ["currency"]}})
+    # Percent or amount (with its currency), never both: stated for the document's readers.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "dependentRequired": {"amount": ["currency"]},
+            "anyOf": [
+                {"required": ["percent"], "properties": {"percent": {"type": "string"}}},
+                {
+                    "required": ["amount", "currency"],
+                    "properties": {
+                        "amount": {"type": "string", "pattern": "[1-9]"},
+                        "currency": {"type": "string"},
+                    },
+                },
+            ],
+            "not": {
+                "required": ["percent", "amount"],
+                "properties": {"percent": {"type": "string"}, "amount": {"type": "string"}},
+            },
+        }
+    )
 
     percent: PercentText | None = Field(None, description="Percent off.", examples=["15"])
     amount: MoneyText | None = Field(None, description="Amount off.", examples=[None])

@@ -27,7 +27,9 @@ def iso(ts: int | None) -> str | None:
     """``ts`` (Unix seconds) as RFC 3339 UTC, or ``None``."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime.fromtimestamp(ts, UTC)
+    # %Y does not pad years before 1000 ("296-05-22"), which is not RFC 3339.
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"
 
 
 def refusal_error(msgid: str) -> ValidationFailed:
