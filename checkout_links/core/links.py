@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from msgspec import UNSET
-
 from checkout_links.core import offers, pricing
 from checkout_links.core.catalog import Catalog
 from checkout_links.core.choices import LinkChoicesIn
@@ -282,8 +280,8 @@ class Links:
                 req.customer.language if req.customer else None,
                 merchant.account.default_locale if merchant.account else None,
             ),
-            subtotal=priced.subtotal if priced is not None else UNSET,
-            discounts=offers.discount_rows(priced) if priced is not None else UNSET,
+            subtotal=priced.subtotal if priced is not None else None,
+            discounts=offers.discount_rows(priced) if priced is not None else (),
         )
 
     def lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:

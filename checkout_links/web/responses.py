@@ -120,6 +120,25 @@ class LineOut(Out):
     delivery: Literal["digital", "physical"] = Field(
         "digital", description="How the product reaches the customer.", examples=["digital"]
     )
+    optional: bool = Field(
+        False, description="Added by the customer from the optional items.", examples=[False]
+    )
+    replaced: str | None = Field(
+        None, description="An up-sell: the product id it replaced.", examples=[None]
+    )
+
+
+class DiscountOut(Out):
+    """One discount, rounded once (half-up) to the currency's minor unit."""
+
+    label: str | None = Field(description="What the customer reads.", examples=["Launch offer"])
+    amount: Money = Field(description="The amount taken off.", examples=["12.50"])
+    applies_to: Literal["line", "cart", "promotion"] = Field(
+        description="A line's discount, the link's, or the promotion code's.", examples=["cart"]
+    )
+    line: int | None = Field(
+        None, description="For a line discount: the line's index.", examples=[None]
+    )
 
 
 class LinkOut(Out):
@@ -145,6 +164,14 @@ class LinkOut(Out):
         "parent (de for de-CH) or en; amounts use the exact locale. Without a link locale "
         "or customer language, the customer's browser language may still choose.",
         examples=["de"],
+    )
+    subtotal: Money | None = Field(
+        None,
+        description="Links with cart choices: the cart as issued before its discounts.",
+        examples=["1534.00"],
+    )
+    discounts: list[DiscountOut] = Field(
+        default_factory=list, description="The discounts of the cart as issued.", examples=[[]]
     )
 
 
@@ -207,6 +234,15 @@ class Order(Out):
         None, description="The link's external_ref.", examples=["quote-2026-118"]
     )
     locale: str | None = Field(None, description="The link's locale.", examples=["de"])
+    subtotal: Money | None = Field(
+        None, description="The chosen lines' sum, before discounts.", examples=["1534.00"]
+    )
+    discounts: list[DiscountOut] = Field(
+        default_factory=list, description="Each discount.", examples=[[]]
+    )
+    promotion_code: str | None = Field(
+        None, description="The code redeemed, if any.", examples=["SPRING-15"]
+    )
 
 
 class OrderPage(Out):
@@ -312,4 +348,33 @@ class Account(Out):
     privacy_url: str | None = Field(None, description="https privacy policy.", examples=[None])
     default_locale: str | None = Field(
         None, description="Page language when nothing else decides.", examples=["de"]
+    )
+
+
+class Promotion(Out):
+    """A promotion code (``GET /api/v1/promotions/{code}``)."""
+
+    code: str = Field(description="The code, in upper case.", examples=["SPRING-15"])
+    percent: Money | None = Field(description="Percent off, or null.", examples=["15"])
+    amount: Money | None = Field(description="Amount off, or null.", examples=[None])
+    currency: str | None = Field(description="The amount's currency.", examples=[None])
+    label: str | None = Field(description="The discount row's text.", examples=["Spring"])
+    starts_at: Time | None = Field(description="Valid from (UTC).", examples=[None])
+    expires_at: Time | None = Field(description="Valid until (UTC).", examples=[None])
+    max_redemptions: int | None = Field(description="The most orders it may yield.", examples=[50])
+    products: list[str] | None = Field(
+        description="Original products it applies to; null: all.", examples=[None]
+    )
+    active: bool = Field(description="false: refused on the page.", examples=[True])
+    redemptions: int = Field(description="Orders placed with it.", examples=[0])
+    created_at: Time = Field(description="When it was created.", examples=["2026-03-01T09:00:00Z"])
+    updated_at: Time = Field(description="When it last changed.", examples=["2026-03-01T09:00:00Z"])
+
+
+class PromotionPage(Out):
+    """One page of promotion codes, in code order."""
+
+    items: list[Promotion] = Field(description="The codes of this page.", examples=[[]])
+    next_cursor: str | None = Field(
+        None, description="Pass as cursor for the next page.", examples=[None]
     )
