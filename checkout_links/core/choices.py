@@ -80,6 +80,23 @@ class AdjustableQuantityIn(Strict):
 class DiscountIn(Strict):
     """A discount set by the merchant: ``percent`` or ``amount``, and an optional label."""
 
+    # Exactly one of percent and amount (more than 0): stated for the document's readers.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["percent"], "properties": {"percent": {"type": "string"}}},
+                {
+                    "required": ["amount"],
+                    "properties": {"amount": {"type": "string", "pattern": "[1-9]"}},
+                },
+            ],
+            "not": {
+                "required": ["percent", "amount"],
+                "properties": {"percent": {"type": "string"}, "amount": {"type": "string"}},
+            },
+        }
+    )
+
     percent: PercentText | None = Field(None, description="Percent off.", examples=["10"])
     amount: MoneyText | None = Field(None, description="Amount off.", examples=[None])
     label: Label | None = Field(None, description="The row's text.", examples=["Launch offer"])

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
+from checkout_links.core.translatable import N_
 
 #: The most optional items one link may offer.
 MAX_OPTIONAL_ITEMS = 10
@@ -50,14 +51,14 @@ _QUANTITY_TEXT = re.compile(r"[0-9]{1,7}")
 
 # Customer-facing sentences: ``msg`` carries them filled in (English); the web
 # side translates ``msgid`` with ``params``.
-EMPTY_CART = "Keep at least one item in your cart."
-NOT_A_NUMBER = "Enter the quantity as a whole number, such as 2."
-OUT_OF_BOUNDS = "Choose a quantity from %(minimum)s to %(maximum)s."
-FIXED_QUANTITY = "The quantity of this item cannot be changed."
-FIXED_OFFER = "This offer comes in a quantity of %(quantity)s only."
-ONE_UPGRADE = "Choose only one upgrade for the same item."
-TOO_LARGE = "The total of this cart is too large; choose smaller quantities."
-NOT_APPLICABLE = "This code does not apply to the items in your cart."
+EMPTY_CART = N_("Keep at least one item in your cart.")
+NOT_A_NUMBER = N_("Enter the quantity as a whole number, such as 2.")
+OUT_OF_BOUNDS = N_("Choose a quantity from %(minimum)s to %(maximum)s.")
+FIXED_QUANTITY = N_("The quantity of this item cannot be changed.")
+FIXED_OFFER = N_("This offer comes in a quantity of %(quantity)s only.")
+ONE_UPGRADE = N_("Choose only one upgrade for the same item.")
+TOO_LARGE = N_("The total of this cart is too large; choose smaller quantities.")
+NOT_APPLICABLE = N_("This code does not apply to the items in your cart.")
 
 
 Source = Literal["products", "optional_items"]

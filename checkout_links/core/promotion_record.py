@@ -13,14 +13,15 @@ from typing import Any
 
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.pricing import NOT_APPLICABLE, Discount, PromotionTerms
+from checkout_links.core.translatable import N_
 
 # Customer-facing sentences for the code field (the web side translates them).
-UNKNOWN_CODE = "We do not know this code. Check it and try again."
-NOT_YET = "This code is not valid yet."
-EXPIRED = "This code has expired."
-INACTIVE = "This code is no longer valid."
-USED_UP = "This code has been used up."
-RETRY = "Your code could not be applied just now. Please send the form again."
+UNKNOWN_CODE = N_("We do not know this code. Check it and try again.")
+NOT_YET = N_("This code is not valid yet.")
+EXPIRED = N_("This code has expired.")
+INACTIVE = N_("This code is no longer valid.")
+USED_UP = N_("This code has been used up.")
+RETRY = N_("Your code could not be applied just now. Please send the form again.")
 
 
 def iso(ts: int | None) -> str | None:

@@ -108,8 +108,9 @@ def discount_rows(cart: PricedCart | Order, money: Money, words: Words = _plain)
     """The subtotal and each discount of a priced cart or a placed order, or nothing."""
     if not cart.discounts or not isinstance(cart.subtotal, Decimal):
         return Markup("")  # none, or an order stored before cart choices existed
+    subtotal = escape(words("Subtotal"))
     out = [
-        f'<dl class="discounts"><dt>{escape(words("Subtotal"))}</dt>'
+        f'<dl class="discounts"><dt>{subtotal}</dt>'
         f"<dd><bdi>{escape(money(cart.subtotal))}</bdi></dd>\n"
     ]
     for discount in cart.discounts:
@@ -172,7 +173,8 @@ def controls(
     """Below the cart: the offers, the promotion-code field and the Update button."""
     out: list[str] = []
     if state.offer.optional:
-        out.append(f'<section class="offers"><h3>{escape(words("You may also add"))}</h3><ul>\n')
+        heading = escape(words("You may also add"))
+        out.append(f'<section class="offers"><h3>{heading}</h3><ul>\n')
         for j, (item, line) in enumerate(zip(state.offer.optional, optional_lines, strict=True)):
             out.append(_offer(j, item, line, state, lines, money, values, errors, words))
         out.append("</ul></section>\n")
@@ -182,18 +184,20 @@ def controls(
             if ("promo_code" in errors)
             else ""
         )
+        label, apply = escape(words("Promotion code")), escape(words("Apply"))
         out.append(
-            f'<div class="field promo"><label for="f-promo_code">{escape(words("Promotion code"))}'
+            f'<div class="field promo"><label for="f-promo_code">{label}'
             f'</label><input id="f-promo_code" name="promo_code" form="{FORM}" type="text" '
             f'autocomplete="off" autocapitalize="characters" maxlength="40" '
             f'value="{escape(state.code)}"{invalid}>'
             f"{_error_of(errors, 'promo_code')}"
             f'<button type="submit" name="action" value="apply" form="{FORM}">'
-            f"{escape(words('Apply'))}</button></div>\n"
+            f"{apply}</button></div>\n"
         )
+    update = escape(words("Update totals"))
     out.append(
         f'<button type="submit" name="action" value="update" form="{FORM}" class="secondary">'
-        f"{escape(words('Update totals'))}</button>\n"
+        f"{update}</button>\n"
     )
     return Markup("".join(out))  # noqa: S704 - escaped above
 
