@@ -20,7 +20,14 @@ from checkout_links.web.i18n import DIRECTORY, babel_name
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = [tag for tag in SUPPORTED if tag != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-KEYWORDS = {"N_": None, "N_plural": (1, 2), "Nn_": (1, 2), "_": None, "gettext": None, "words": None}
+KEYWORDS = {
+    "N_": None,
+    "N_plural": (1, 2),
+    "Nn_": (1, 2),
+    "_": None,
+    "gettext": None,
+    "words": None,
+}
 
 
 def _template() -> Catalog:
