@@ -246,7 +246,9 @@ def test_the_error_summary_takes_focus_and_links_to_each_field(
     url = str(shop.issue("en")["url"])
     context, page, _ = _open(browser, shop, "en", "cart-errors", url, 1280)
     try:
-        assert page.evaluate("document.activeElement.id") == "error-summary"
+        # Browsers apply autofocus (and the script's focus()) after the load,
+        # not before the first evaluate: wait for it rather than race it.
+        page.wait_for_function("document.activeElement?.id === 'error-summary'", timeout=10_000)
         links = page.locator("#error-summary a")
         hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
         assert hrefs == ["#f-email", "#f-address", "#f-postal_code"]
@@ -256,7 +258,7 @@ def test_the_error_summary_takes_focus_and_links_to_each_field(
             described = field.get_attribute("aria-describedby")
             assert page.locator(f"#{described}").inner_text().startswith("Enter ")
         links.nth(2).click()
-        assert page.evaluate("document.activeElement.id") == "f-postal_code"
+        page.wait_for_function("document.activeElement?.id === 'f-postal_code'", timeout=10_000)
     finally:
         context.close()
 
