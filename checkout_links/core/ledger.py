@@ -185,8 +185,12 @@ class Ledger:
             external_ref=external_ref,
             reservation=reservation,
         )
-        script = self._spend if reservation is None else self._spend_promoted
+        script = self._script_for(reservation)
         return self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
+
+    def _script_for(self, reservation: Reservation | None) -> Any:
+        """The spend script: with the promotion guard when a reservation is redeemed."""
+        return self._spend if reservation is None else self._spend_promoted
 
     def queue_spend(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
         """Queue the spend script on ``pipe`` (bulk loads: benchmarks and tests).
@@ -195,7 +199,7 @@ class Ledger:
         :meth:`spend_outcome`.
         """
         script_keys, args = self._spend_call(link_rand, **spend)
-        self._spend(keys=script_keys, args=args, client=pipe)
+        self._script_for(spend.get("reservation"))(keys=script_keys, args=args, client=pipe)
 
     def _spend_call(
         self,
