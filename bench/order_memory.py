@@ -86,7 +86,7 @@ def _measure(server: RedisServer, orders: int, request: dict[str, Any]) -> dict[
     app = make_app(client, redis_url=server.url, rate_limits_enabled=False)
     add_merchant(app, MERCHANT_ID)
     svc: Services = app.extensions["checkout"]
-    for shard in range(keys.SHARDS):
+    for shard in range(keys.DEFAULT_SHARDS):
         client.xgroup_create(keys.outbox(shard), keys.WEBHOOK_GROUP, id="0", mkstream=True)
     issued = svc.links.issue(svc.merchants.get(MERCHANT_ID), LinkIn.model_validate(request))
     template = svc.codec.decode(issued.url.rsplit("/", 1)[1])
@@ -115,18 +115,18 @@ def _measure(server: RedisServer, orders: int, request: dict[str, Any]) -> dict[
                 )
             )
             json_bytes += len(order)
-            svc.ledger.queue_spend(
-                pipe,
-                rand,
-                link_expires_at=payload.expires_at,
-                merchant_id=MERCHANT_ID,
-                order_id=order_id_for(rand),
-                order_json=order,
-                created_ms=created,
-                request_id=os.urandom(8).hex(),
-                event_id=event_id_for(rand),
-                external_ref=payload.external_ref,
-            )
+            spend: dict[str, Any] = {
+                "link_expires_at": payload.expires_at,
+                "merchant_id": MERCHANT_ID,
+                "order_id": order_id_for(rand),
+                "order_json": order,
+                "created_ms": created,
+                "request_id": os.urandom(8).hex(),
+                "event_id": event_id_for(rand),
+                "external_ref": payload.external_ref,
+            }
+            svc.ledger.queue_spend(pipe, rand, **spend)
+            svc.ledger.queue_index(pipe, rand, **spend)
             # What the worker's finish script writes after a delivered attempt.
             pipe.hset(
                 keys.event(rand),
@@ -144,7 +144,7 @@ def _measure(server: RedisServer, orders: int, request: dict[str, Any]) -> dict[
     total = settle(client)
 
     def streams(pipe: Any) -> None:
-        for shard in range(keys.SHARDS):
+        for shard in range(keys.DEFAULT_SHARDS):
             pipe.xtrim(keys.outbox(shard), maxlen=0, approximate=False)
 
     def marks(pipe: Any) -> None:

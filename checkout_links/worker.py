@@ -1,12 +1,21 @@
 """The webhook deliverer (``checkout-links worker``): at-least-once, concurrent, fair.
 
-Each pass of the dispatcher, over every outbox shard (see ``core/outbox.py``):
+The workers share the 16 doorbells (``core/indexing.py``): each live worker
+heartbeats in one sorted set and takes the doorbells whose number is its
+rank modulo the number of workers, so a worker never polls shards that have
+nothing to do, however many shards there are. Each pass of the dispatcher,
+over the shards its doorbells rang for (see ``core/outbox.py``):
 
 1. read new stream entries with the consumer group and register them as due;
-2. now and then, sweep entries a dead worker read but never registered
-   (``XAUTOCLAIM`` after ``CHECKOUT_WEBHOOK_CLAIM_IDLE_MS``);
+2. sweep entries a dead worker read but never registered (``XAUTOCLAIM``
+   after ``CHECKOUT_WEBHOOK_CLAIM_IDLE_MS``);
 3. take due events, oldest first, while a delivery slot is free, and hand each
-   to a pool of :attr:`Settings.webhook_concurrency` threads.
+   to a pool of :attr:`Settings.webhook_concurrency` threads;
+4. settle each shard's doorbell to its next due time, unless it rang again.
+
+A census rings every shard of the worker's doorbells at start and once a
+minute, so work whose ring was lost (a process died between placing an order
+and ringing) waits a minute at most.
 
 A merchant gets at most :attr:`Settings.webhook_merchant_concurrency` of those
 slots, and a merchant whose endpoint failed :data:`~checkout_links.core.endpoints.CIRCUIT_FAILURES`
@@ -36,17 +45,15 @@ from dataclasses import dataclass
 
 import redis.exceptions
 
-from checkout_links import metrics
-from checkout_links.core import events, keys
-from checkout_links.core.clock import now_iso
+from checkout_links import metrics, outcomes
+from checkout_links.core import events, keys, retention, visits
+from checkout_links.core.doorbells import Doorbells
 from checkout_links.core.encoding import text
 from checkout_links.core.endpoints import Endpoints
-from checkout_links.core.errors import NotFound
 from checkout_links.core.outbox import Outbox, backoff_bounds, backoff_ms
 from checkout_links.core.records import Event
-from checkout_links.core.retention import RetentionPass
 from checkout_links.core.services import Services
-from checkout_links.webhooks import Attempt, deliver, http_client
+from checkout_links.webhooks import Attempt, http_client
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +65,10 @@ READ_COUNT = 100
 SCAN_COUNT = 32
 #: How long an event waits when its merchant already has all its slots in use.
 BUSY_DEFER_MS = 200
-TRIM_EVERY_SECONDS = 60.0
+#: How often a worker renews its heartbeat and recomputes its doorbells.
+MEMBERSHIP_SECONDS = 1.0
+#: How often every shard of a worker's doorbells is rung (and its stream trimmed).
+CENSUS_SECONDS = 60.0
 
 
 def _now_ms() -> int:
@@ -88,9 +98,14 @@ class Worker:
         # The lease is short because the heartbeat renews it; it is also how long a
         # read but unregistered entry waits before another worker's sweep takes it.
         self.lease_ms = self.settings.webhook_claim_idle_ms
-        self.outbox = Outbox(self.redis, self.consumer, self.lease_ms)
+        self.outbox = Outbox(
+            self.redis,
+            self.consumer,
+            self.lease_ms,
+            self.settings.order_retention_seconds * 1000,
+        )
         self.endpoints = Endpoints(self.redis, self.consumer)
-        self.retention = RetentionPass(self.redis, self.settings.order_retention_seconds)
+        self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
@@ -101,13 +116,17 @@ class Worker:
         self._closing = threading.Event()
         self._stopping = threading.Event()
         self._heartbeat: threading.Thread | None = None
-        self._sweep_cursor = ["0-0"] * keys.SHARDS
-        self._last_sweep = 0.0
-        self._last_trim = 0.0
+        self.doorbells = Doorbells(
+            self.redis, self.consumer, self.lease_ms, self.settings.ledger_shards
+        )
+        self._last_membership = float("-inf")
+        self._last_census = float("-inf")
+        #: Shards rung by the census and not yet visited: swept and trimmed on the visit.
+        self._census: set[int] = set()
 
     def ensure_groups(self) -> None:
-        """Create the consumer group on every shard stream (idempotent)."""
-        self.outbox.ensure_groups()
+        """Create the consumer group on every shard's stream now (else made on first visit)."""
+        self.outbox.ensure_groups(range(self.doorbells.shard_count))
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set, then finish the attempts in flight and return.
@@ -116,12 +135,8 @@ class Worker:
         keep their outcome and record it once Redis answers again.
         """
         log.info("webhook worker started", extra={"consumer": self.consumer})
-        groups_ready = False
         while not stop.is_set():
             try:
-                if not groups_ready:
-                    self.ensure_groups()
-                    groups_ready = True
                 started = self._pass()
             except redis.exceptions.RedisError as exc:
                 log.warning("worker: Redis error, retrying", extra={"error": type(exc).__name__})
@@ -162,50 +177,59 @@ class Worker:
             self._heartbeat.join()
         self._pool.shutdown(wait=True)
         self.http.close()
+        self.doorbells.leave()
 
     # The dispatcher
 
     def _pass(self) -> int:
         now_ms = _now_ms()
-        pipe = self.redis.pipeline(transaction=False)
-        for shard in range(keys.SHARDS):
-            pipe.xreadgroup(
-                keys.WEBHOOK_GROUP, self.consumer, {keys.outbox(shard): ">"}, count=READ_COUNT
-            )
-        for shard, reply in enumerate(pipe.execute()):
-            for _stream, entries in reply or []:
-                self.outbox.register(shard, entries, now_ms)
-        if time.monotonic() - self._last_sweep > self.lease_ms / 2000:
-            self._last_sweep = time.monotonic()
-            self._sweep(now_ms)
-        if time.monotonic() - self._last_trim > TRIM_EVERY_SECONDS:
-            self._last_trim = time.monotonic()
-            self.outbox.trim()
-        self.retention.tick()  # at most once a minute: expired index members, old entries
-        return self._dispatch(now_ms)
+        if time.monotonic() - self._last_membership >= MEMBERSHIP_SECONDS:
+            if self.doorbells.refresh(now_ms):
+                self._last_census = float("-inf")  # doorbells new to this worker: look at all
+            self._last_membership = time.monotonic()
+        if time.monotonic() - self._last_census >= CENSUS_SECONDS:
+            self._last_census = time.monotonic()
+            self._census.update(self.doorbells.census())
+        seen = self.doorbells.rung(now_ms)
+        started = 0
+        if seen:
+            shards = sorted(seen)
+            busy = self.outbox.read_new(shards, READ_COUNT, now_ms)
+            self._sweep(shards, now_ms)
+            started = self._dispatch(shards, now_ms)
+            self._settle(shards, seen, busy, now_ms)
+        self.retention.tick()  # at most once a minute: expired index members
+        return started
 
-    def _sweep(self, now_ms: int) -> None:
-        """Register entries read by a worker that died before registering them."""
-        claimed = self.outbox.sweep(self._sweep_cursor, READ_COUNT, now_ms)
+    def _sweep(self, shards: list[int], now_ms: int) -> None:
+        census = [s for s in shards if s in self._census]
+        self._census.difference_update(census)
+        claimed = visits.recover(
+            self.outbox, shards, census, now_ms, self.settings.order_retention_seconds, READ_COUNT
+        )
         if claimed:
             metrics.WEBHOOK_CLAIMED.inc(claimed)
+
+    def _settle(self, shards: list[int], seen: dict[int, int], busy: set[int], now_ms: int) -> None:
+        """Point each looked-at shard's doorbell at its next due time (or silence it)."""
+        self.doorbells.settle(seen, visits.next_times(self.outbox, shards, busy, now_ms))
 
     def _free(self) -> int:
         with self._lock:
             return self.concurrency - len(self._in_flight)
 
-    def _dispatch(self, now_ms: int) -> int:
+    def _dispatch(self, shards: list[int], now_ms: int) -> int:
         free = self._free()
         if free <= 0:
             return 0
         pipe = self.redis.pipeline(transaction=False)
-        for shard in range(keys.SHARDS):
+        for shard in shards:
             pipe.zrangebyscore(
                 keys.retries(shard), "-inf", now_ms, start=0, num=SCAN_COUNT, withscores=True
             )
         due = sorted(
             (score, shard, text(member))
-            for shard, rows in enumerate(pipe.execute())
+            for shard, rows in zip(shards, pipe.execute(), strict=True)
             for member, score in rows
         )
         if not due:
@@ -320,78 +344,16 @@ class Worker:
                 self._lock.notify_all()
 
     def _record(self, job: _Job, record: Event, attempt: Attempt, *, counted: bool) -> None:
-        """Write the outcome; through a Redis outage it is kept and written once Redis is back.
-
-        While stopping, it gives up after one lease: the event is then attempted
-        again by another worker (at least once).
-        """
-        created_ms = record.created_ms
-        attempts = record.attempts + (1 if counted else 0)
-        done_ms = _now_ms()
-        next_ms: int | None = None
-        if attempt.ok:
-            state = "delivered"
-            metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)
-        elif done_ms - created_ms > self.settings.webhook_retry_seconds * 1000:
-            state = "dead"
-            metrics.WEBHOOK_DEAD.inc()
-        else:
-            state = "retrying"
-            next_ms = done_ms + backoff_ms(attempts, self.settings.webhook_retry_base_seconds)
-        failing_since: float | None = None
-        wait = 0.2
-        while True:
-            try:
-                self.outbox.finish(
-                    job.shard,
-                    record,
-                    state=state,
-                    next_ms=next_ms,
-                    attempts=attempts,
-                    done_ms=done_ms,
-                    status=attempt.status,
-                    error=attempt.error,
-                )
-                break
-            except redis.exceptions.RedisError as exc:
-                failing_since = failing_since or time.monotonic()
-                if self._stopping.is_set() and (
-                    time.monotonic() - failing_since > self.lease_ms / 1000
-                ):
-                    raise
-                log.warning(
-                    "worker: cannot record an outcome yet", extra={"error": type(exc).__name__}
-                )
-                time.sleep(wait)
-                wait = min(wait * 2, 2.0)
-        if counted:
-            outcome = "ok" if attempt.ok else "failed"
-            metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc()
-            log.info(
-                "webhook attempt",
-                extra={
-                    "event_id": record.id,
-                    "attempt": attempts,
-                    "outcome": outcome,
-                    "status": attempt.status,
-                    "error": attempt.error,
-                    "duration_ms": attempt.duration_ms,
-                },
-            )
+        outcomes.record_outcome(
+            self.outbox,
+            self.settings,
+            job.shard,
+            record,
+            attempt,
+            counted=counted,
+            stopping=self._stopping,
+            lease_ms=self.lease_ms,
+        )
 
     def _send(self, record: Event) -> Attempt:
-        try:
-            merchant = self.svc.merchants.get(record.merchant_id)
-        except NotFound:
-            return Attempt(False, None, "merchant no longer exists", 0)
-        url = merchant.webhook_url
-        if not url:
-            return Attempt(False, None, "no webhook URL configured", 0)
-        return deliver(
-            self.http,
-            url,
-            event_id=record.id,
-            body=events.body(self.redis, record),
-            secrets=merchant.active_secrets(now_iso()),
-            allow_private=self.settings.allow_private_webhooks,
-        )
+        return outcomes.send(self.svc, self.http, record)

@@ -123,22 +123,38 @@ def test_merchant_api_and_checkout_work_end_to_end_on_the_cluster(cluster_app: F
     assert web.get("/readyz").status_code == 200
 
 
-def test_every_key_of_one_link_lives_in_one_slot(node: redis.Redis) -> None:
-    """Mark, order, indexes, outbox, event, retries and lease of a link hash to one slot."""
-    for first_byte in range(0, 256, 7):  # covers every one of the 16 shards
-        rand = bytes([first_byte]) + os.urandom(15)
+def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
+    """The spend's keys (mark, order, outbox, event, retries, lease, promotion) share the link's
+    slot, and the index step's keys (indexes, merchants, doorbell) share its part's slot, for
+    legacy links and for links carrying any shard up to 16,383."""
+    legacy = [bytes([first_byte]) + os.urandom(15) for first_byte in range(0, 256, 7)]
+    carried = [os.urandom(16) + shard.to_bytes(2, "big") for shard in (0, 15, 16, 999, 16383)]
+    for rand in legacy + carried:
         shard = keys.shard_of(rand)
-        link_keys = [
+        spend_keys = [
             keys.link_mark(rand),
             keys.order(rand),
-            keys.order_index(shard, "acme"),
             keys.outbox(shard),
             keys.event(rand),
-            keys.event_index(shard, "acme"),
             keys.retries(shard),
             keys.delivery_lock(rand),
+            keys.outbox_entries(shard),
+            keys.promotion_spent(rand),
+            keys.promotion_fence(rand, "r1"),
         ]
-        assert len({slot(node, key) for key in link_keys}) == 1, link_keys
+        assert len({slot(node, key) for key in spend_keys}) == 1, spend_keys
+        part = keys.part_of(shard)
+        index_keys = [
+            keys.order_index(part, "acme"),
+            keys.event_index(part, "acme"),
+            keys.shard_merchants(part),
+            keys.ref_index(part, "acme", keys.ref_digest("quote-1")),
+            keys.merchant_retries(part, "acme"),
+            keys.doorbell(part),
+            keys.doorbell_rings(part),
+        ]
+        assert len({slot(node, key) for key in index_keys}) == 1, index_keys
+    assert {keys.shard_of(rand) for rand in carried} == {0, 15, 16, 999, 16383}
 
 
 def test_catalog_and_merchant_keys_each_share_one_slot(node: redis.Redis) -> None:
@@ -163,7 +179,7 @@ def test_ledger_shards_spread_over_every_master(node: redis.Redis) -> None:
     """The 16 ledger shards land on all three masters, so spends scale out with the cluster."""
     owners = set()
     for start, end, master, *_ in node.execute_command("CLUSTER", "SLOTS"):
-        for shard in range(keys.SHARDS):
+        for shard in range(keys.DEFAULT_SHARDS):
             if int(start) <= slot(node, keys.outbox(shard)) <= int(end):
                 owners.add(int(master[1]))
     assert len(owners) == 3
@@ -287,18 +303,18 @@ def test_retention_pass_trims_every_shard_on_the_cluster(cluster_app: Flask) -> 
     seeded = seed_orders(
         svc, "aging", 64, created_ms=lambda i: base + i, external_ref=lambda i: "quote-9"
     )
-    shards = range(keys.SHARDS)
+    parts = range(keys.INDEX_PARTS)
 
     def members() -> int:
         return sum(
-            store.zcard(keys.order_index(s, "aging")) + store.zcard(keys.event_index(s, "aging"))
-            for s in shards
+            store.zcard(keys.order_index(p, "aging")) + store.zcard(keys.event_index(p, "aging"))
+            for p in parts
         )
 
     # Other tests' orders here are older still: the pass trims them too, so
     # only this merchant's indexes are counted.
-    retention.trim(store, retention_seconds=60, now_ms=base + 60_000, shards=shards)
+    retention.trim(store, retention_seconds=60, now_ms=base + 60_000)
     assert members() == 2 * len(seeded), "nothing at or inside the retention is trimmed"
-    retention.trim(store, retention_seconds=60, now_ms=base + 60_064, shards=shards)
+    retention.trim(store, retention_seconds=60, now_ms=base + 60_064)
     assert members() == 0, "each order's order and event index member is gone"
-    assert all(store.zscore(keys.shard_merchants(s), "aging") is None for s in shards)
+    assert all(store.zscore(keys.shard_merchants(p), "aging") is None for p in parts)

@@ -110,9 +110,9 @@ def test_spend_and_revoke_racing_on_200_links_never_both_win(real_redis: RedisSe
             assert status == {"id": link["id"], "status": "revoked"}
             assert order.status_code == 404
             assert mark == "r"
-    index = sum(store.zcard(keys.order_index(shard, "acme")) for shard in range(keys.SHARDS))
+    index = sum(store.zcard(keys.order_index(part, "acme")) for part in range(keys.INDEX_PARTS))
     assert index == completed, "exactly the completed links have an indexed order"
-    events = sum(store.xlen(keys.outbox(shard)) for shard in range(keys.SHARDS))
+    events = sum(store.xlen(keys.outbox(shard)) for shard in range(keys.DEFAULT_SHARDS))
     assert events == completed, "exactly one order.created event per order"
     store.close()
     print(f"spend/revoke race: {completed} spends won, {len(links) - completed} revokes won")

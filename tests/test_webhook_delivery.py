@@ -81,7 +81,7 @@ def test_a_stale_due_entry_does_not_skip_the_backoff(shop: Shop) -> None:
     assert failed["next_attempt_at"] is not None
     # The due set says "now", as it did for the second worker that read it before
     # the first one's attempt moved it.
-    shard = next(s for s in range(keys.SHARDS) if shop.redis.zcard(keys.retries(s)))
+    shard = next(s for s in range(keys.DEFAULT_SHARDS) if shop.redis.zcard(keys.retries(s)))
     shop.redis.zadd(keys.retries(shard), {failed["id"]: 0})
     for _ in range(3):
         shop.worker.step()
@@ -100,10 +100,10 @@ def test_done_events_leave_the_outbox_and_waiting_ones_stay(shop: Shop) -> None:
     shop.worker.step()
     assert shop.event(retrying)["state"] == "retrying"
     assert shop.event(delivered)["state"] == "delivered"
-    shop.worker.outbox.trim()
+    shop.worker.outbox.trim(range(keys.DEFAULT_SHARDS))
     left = [
         fields[b"order_id"].decode()
-        for shard in range(keys.SHARDS)
+        for shard in range(keys.DEFAULT_SHARDS)
         for _id, fields in shop.redis.xrange(keys.outbox(shard))
     ]
     assert left == [retrying]

@@ -524,7 +524,7 @@ def test_trim_keeps_unread_outbox_entries_however_old() -> None:
         for i in range(5):
             worker.redis.xadd(stream, {"event_id": f"old{i}"}, id=f"{day_ago_ms + i}-0")
         worker.redis.xadd(stream, {"event_id": "new"})
-        worker.outbox.trim()
+        worker.outbox.trim([3])
         left = [fields[b"event_id"] for _, fields in worker.redis.xrange(stream)]
         worker.close()
     assert left == [b"old0", b"old1", b"old2", b"old3", b"old4", b"new"]

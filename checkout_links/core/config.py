@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from checkout_links.core import keys
 from checkout_links.core.errors import ConfigError
 
 #: Gunicorn's hard maximum for a request line; ``deploy/gunicorn.conf.py`` and
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     #: (400 days by default; at most about 10 years). The spend sets the TTLs,
     #: the worker trims the index members and stream entries (core/retention.py).
     order_retention_seconds: int = Field(default=400 * 86400, ge=1, le=10 * 366 * 86400)
+    #: Shards (Redis Cluster hash tags) new links are spread over. Each link
+    #: carries the shard it was issued in, so this may be raised at any time.
+    ledger_shards: int = Field(default=keys.DEFAULT_SHARDS, ge=1, le=keys.MAX_SHARDS)
     #: Seconds that API-key, merchant and catalog lookups are cached per process.
     #: Revoking a key takes effect within this time.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)

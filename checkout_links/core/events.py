@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from checkout_links.core import keys
+from checkout_links.core import indexing, keys
 from checkout_links.core.clock import iso_ms
 from checkout_links.core.encoding import text
 from checkout_links.core.errors import InvalidToken, NotFound
@@ -118,7 +118,7 @@ def list_events(
 ) -> tuple[list[EventView], str | None]:
     """Recent events of a merchant, newest first (cursor as for orders), optionally only
     those in delivery ``state`` and of event type ``type_``."""
-    index = [keys.event_index(s, merchant_id) for s in range(keys.SHARDS)]
+    index = [keys.event_index(part, merchant_id) for part in range(keys.INDEX_PARTS)]
     items: list[EventView] = []
     scanned = 0
     while True:
@@ -149,4 +149,6 @@ def redeliver(client: Redis, merchant_id: str, event_id: str, now_ms: int) -> Ev
     pipe.hincrby(keys.event(rand), "redeliveries", 1)
     pipe.zadd(keys.retries(keys.shard_of(rand)), {event_id: now_ms})
     pipe.execute()
+    # After the transaction (the doorbell may be in another slot): a worker wakes for it.
+    indexing.ring(client, {keys.shard_of(rand): 0})
     return public_view(msgspec.structs.replace(record, state="pending", next_ms=now_ms))

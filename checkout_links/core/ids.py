@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 
+from checkout_links.core import keys
 from checkout_links.core.encoding import b64decode, b64encode
 from checkout_links.core.errors import InvalidToken
 from checkout_links.core.keyring import KeyRing
@@ -20,9 +21,12 @@ _LINK_ID_PURPOSE = "checkout-links/link-id/v1"
 class LinkIds:
     """Link ids that carry the link's random id and expiry under a MAC.
 
-    ``lnk_`` + base64url(random 16 bytes | expiry, 4 bytes | MAC 10 bytes), the
+    ``lnk_`` + base64url(random id | expiry, 4 bytes | MAC 10 bytes), the
     MAC also covering the merchant id, so a link id names its merchant and
     expiry without any stored row, and another merchant's id does not verify.
+    The random id is 18 bytes (16 random, then the shard; see
+    :func:`keys.new_link_rand`), or 16 for links issued before the shard was
+    carried: 47 or 44 characters.
     """
 
     def __init__(self, keyring: KeyRing) -> None:
@@ -39,15 +43,15 @@ class LinkIds:
 
     def parse(self, link_id: str, merchant_id: str) -> tuple[bytes, int]:
         """Return ``(link_rand, expires_at)``; :class:`InvalidToken` unless it verifies."""
-        if not link_id.startswith("lnk_") or len(link_id) != 44:
+        if not link_id.startswith("lnk_") or len(link_id) not in (44, 47):
             raise InvalidToken()
         blob = b64decode(link_id[4:])
-        if len(blob) != 30:
+        if len(blob) not in (30, 32):
             raise InvalidToken()
-        body, mac = blob[:20], blob[20:]
+        body, mac = blob[:-_LINK_ID_MAC], blob[-_LINK_ID_MAC:]
         for key in self.keyring.verifying_keys(_LINK_ID_PURPOSE):
             if hmac.compare_digest(self._mac(key, body, merchant_id), mac):
-                return body[:16], int.from_bytes(body[16:20], "big")
+                return body[:-4], int.from_bytes(body[-4:], "big")
         raise InvalidToken()
 
 
@@ -62,10 +66,11 @@ def event_id_for(link_rand: bytes) -> str:
 
 
 def _rand_of(prefix: str, value: str) -> bytes:
-    if not value.startswith(prefix) or len(value) != 26:
+    # 26 characters for a legacy 16-byte random id, 28 for one carrying its shard.
+    if not value.startswith(prefix) or len(value) not in (26, 28):
         raise InvalidToken()
     blob = b64decode(value[4:])
-    if len(blob) != 16:
+    if not keys.valid_rand(blob):
         raise InvalidToken()
     return blob
 

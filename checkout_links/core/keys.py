@@ -4,7 +4,13 @@ Every key a multi-key atomic step touches carries the same ``{hash tag}``, so
 each step runs unchanged on Redis Cluster:
 
 * a link's ledger keys, its order and the outbox stream it feeds all live in
-  one of :data:`SHARDS` shards, ``{s07}``, chosen from the link's random id;
+  its shard, ``{s07}``: one of ``CHECKOUT_LEDGER_SHARDS`` (up to
+  :data:`MAX_SHARDS`), chosen at issuance and carried in the link's random id,
+  so raising the setting never moves an issued link;
+* a merchant's order and event indexes, and the doorbell the workers watch,
+  live in one of :data:`INDEX_PARTS` parts: part ``p`` shares shard ``p``'s
+  tag, and a shard's part is ``shard % INDEX_PARTS``, so listing reads 16
+  keys and a worker watches 16 doorbells however many shards there are;
 * a merchant's catalog lives under ``{c:<merchant>}``;
 * a merchant's record, API-key list and idempotency records under ``{m:<merchant>}``.
 """
@@ -12,17 +18,53 @@ each step runs unchanged on Redis Cluster:
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 
-#: Fixed for the life of a deployment: a link's shard is derived from its id,
-#: so changing this would orphan every issued link's ledger entry.
-SHARDS = 16
+#: The shards of links issued before the shard was carried in the link
+#: (16-byte random ids): their shard is derived from the first byte.
+LEGACY_SHARDS = 16
+#: ``CHECKOUT_LEDGER_SHARDS`` unless set.
+DEFAULT_SHARDS = 16
+#: The most shards a deployment may have: one per Redis Cluster slot.
+MAX_SHARDS = 16384
+#: Parts of a merchant's indexes and of the workers' doorbell (fixed: listing
+#: merges them all, so it costs this many reads whatever the shard count).
+INDEX_PARTS = 16
 
 PREFIX = "cl"
 
+_RAND = 16
+
+
+def new_link_rand(shards: int) -> bytes:
+    """A new link's random id: 16 random bytes, then its shard in 2 bytes.
+
+    The shard is drawn here, from the ``shards`` configured at issuance, and
+    read back by :func:`shard_of` for the link's life.
+    """
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ValueError(f"shards must be 1..{MAX_SHARDS}")
+    return os.urandom(_RAND) + secrets.randbelow(shards).to_bytes(2, "big")
+
 
 def shard_of(link_rand: bytes) -> int:
-    """The outbox/ledger shard of a link, from its random id."""
-    return link_rand[0] % SHARDS
+    """The ledger/outbox shard of a link, from its random id."""
+    if len(link_rand) == _RAND + 2:
+        return int.from_bytes(link_rand[_RAND:], "big")
+    return link_rand[0] % LEGACY_SHARDS
+
+
+def valid_rand(link_rand: bytes) -> bool:
+    """Whether ``link_rand`` has the shape of a link's random id (legacy or carrying its shard)."""
+    return len(link_rand) == _RAND or (
+        len(link_rand) == _RAND + 2 and int.from_bytes(link_rand[_RAND:], "big") < MAX_SHARDS
+    )
+
+
+def part_of(shard: int) -> int:
+    """The index part (and doorbell) a shard's orders and events are listed in."""
+    return shard % INDEX_PARTS
 
 
 def shard_tag(shard: int) -> str:
@@ -39,28 +81,32 @@ def order(link_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:o:{link_rand.hex()}"
 
 
-def order_index(shard: int, merchant_id: str) -> str:
-    """Sorted set of one merchant's orders in one shard, scored by creation time (ms)."""
-    return f"{PREFIX}:{shard_tag(shard)}:ox:{merchant_id}"
+def order_index(part: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's orders in one index part, scored by creation time (ms)."""
+    return f"{PREFIX}:{shard_tag(part)}:ox:{merchant_id}"
 
 
-def ref_index(shard: int, merchant_id: str, external_ref: str) -> str:
-    """Sorted set of one merchant's orders with one ``external_ref`` in one shard, by time (ms).
+def ref_digest(external_ref: str) -> str:
+    """The digest an ``external_ref`` is indexed by (the key never carries the text)."""
+    return hashlib.blake2b(external_ref.encode(), digest_size=16).hexdigest()
+
+
+def ref_index(part: int, merchant_id: str, digest: str) -> str:
+    """Sorted set of one merchant's orders with one ``external_ref`` in one part, by time (ms).
 
     The reference is hashed: it is the merchant's free text, and the key
     should neither carry it readably nor grow with it.
     """
-    digest = hashlib.blake2b(external_ref.encode(), digest_size=16).hexdigest()
-    return f"{PREFIX}:{shard_tag(shard)}:rx:{merchant_id}:{digest}"
+    return f"{PREFIX}:{shard_tag(part)}:rx:{merchant_id}:{digest}"
 
 
-def shard_merchants(shard: int) -> str:
-    """Sorted set of the merchants with orders in one shard, scored by their newest (ms).
+def shard_merchants(part: int) -> str:
+    """Sorted set of the merchants with orders in one index part, scored by their newest (ms).
 
     The retention pass (``core/retention.py``) walks it to find the index keys
     it trims, so it never has to scan the keyspace.
     """
-    return f"{PREFIX}:{shard_tag(shard)}:mx"
+    return f"{PREFIX}:{shard_tag(part)}:mx"
 
 
 def outbox(shard: int) -> str:
@@ -73,9 +119,31 @@ def event(event_id_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:e:{event_id_rand.hex()}"
 
 
-def event_index(shard: int, merchant_id: str) -> str:
-    """Sorted set of one merchant's events in one shard, by creation time (ms)."""
-    return f"{PREFIX}:{shard_tag(shard)}:ex:{merchant_id}"
+def event_index(part: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's events in one index part, by creation time (ms)."""
+    return f"{PREFIX}:{shard_tag(part)}:ex:{merchant_id}"
+
+
+def doorbell(part: int) -> str:
+    """Sorted set of the shards of one part with work for the workers, scored by when (ms).
+
+    Whoever gives a shard work (a placed order, a redelivery, a retry) rings
+    it: bumps :func:`doorbell_rings` and lowers its score. A worker that looked
+    at the shard sets the score to the shard's next due time, or removes it,
+    only if nobody rang meanwhile. So a worker reads 16 doorbells, not every
+    shard's stream.
+    """
+    return f"{PREFIX}:{shard_tag(part)}:bell"
+
+
+def doorbell_rings(part: int) -> str:
+    """Hash of a ring counter per shard of one part (never reset, so never reused)."""
+    return f"{PREFIX}:{shard_tag(part)}:rings"
+
+
+def workers() -> str:
+    """Sorted set of the live webhook workers, scored by their last heartbeat (ms)."""
+    return f"{PREFIX}:workers"
 
 
 def retries(shard: int) -> str:
@@ -96,12 +164,12 @@ def outbox_entries(shard: int) -> str:
     return f"{PREFIX}:{shard_tag(shard)}:live"
 
 
-def merchant_retries(shard: int, merchant_id: str) -> str:
-    """Sorted set of one merchant's events waiting for a retry in one shard (by due ms).
+def merchant_retries(part: int, merchant_id: str) -> str:
+    """Sorted set of one merchant's events waiting for a retry in one part (by due ms).
 
     When the merchant's endpoint answers again, these are made due at once.
     """
-    return f"{PREFIX}:{shard_tag(shard)}:rx:{merchant_id}"
+    return f"{PREFIX}:{shard_tag(part)}:rx:{merchant_id}"
 
 
 def endpoint(merchant_id: str) -> str:

@@ -1,13 +1,15 @@
 """The Redis ledger: the one place a link becomes spent or revoked.
 
 A link has one mark key. Absent: open. ``r``: revoked. ``o|<order>|<request>``:
-spent by the order. Spending writes the mark, the order, the merchant's order
-and event indexes, the outbox event and its delivery record in one Lua script,
-over keys that share the link's shard hash tag, so it is atomic on a single
-Redis and on Redis Cluster alike, and revoke and spend exclude each other
-because both claim the same mark. The same step gives the order and its event
-record their retention TTL (``CHECKOUT_ORDER_RETENTION_SECONDS``); the mark
-keeps its own, shorter one.
+spent by the order. Spending writes the mark, the order, the outbox event and
+its delivery record in one Lua script, over keys that share the link's shard
+hash tag, so it is atomic on a single Redis and on Redis Cluster alike, and
+revoke and spend exclude each other because both claim the same mark. The
+same step gives the order and its event record their retention TTL
+(``CHECKOUT_ORDER_RETENTION_SECONDS``); the mark keeps its own, shorter one.
+In the first 16 shards it also writes the merchant's indexes and rings the
+doorbell; beyond them those live in another slot and follow in a second,
+idempotent step (``indexing.py``, ``ledger_scripts.py``).
 
 Spending, revoking and the merchant's status judge expiry against the Redis
 server's clock (``TIME``), so every app instance agrees on it whatever its own
@@ -17,64 +19,27 @@ clock says. The cart page only shows the state: it reads the mark alone
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from checkout_links.core import keys
+import redis.exceptions
+
+from checkout_links.core import indexing, keys
+from checkout_links.core import ledger_scripts as scripts
 from checkout_links.core.encoding import text
 from checkout_links.core.promotions import Reservation
 from checkout_links.core.store import Redis
 
-# KEYS: mark, order, order index, outbox, event record, event index, shard's
-# merchants, and (only when the order has an external_ref) its ref index.
-# ARGV: request id, link expiry (s), order id, mark expiry (s), order JSON,
-# created (ms), event id, merchant id, keep until (ms), retention cut (ms).
-# The order, the event record and the ref index get their TTLs here, in the
-# same step that writes them, so nothing outlives the retention even when no
-# worker runs; the per-merchant indexes and the outbox are trimmed by the
-# worker's retention pass (core/retention.py), which finds them through the
-# shard's merchant set.
-_SPEND = """
-local mark = redis.call('GET', KEYS[1])
-if mark then return {'taken', mark} end
-local now = redis.call('TIME')
--- >=: TIME's seconds are truncated; a link is refused from the start of its expiry second.
-if tonumber(now[1]) >= tonumber(ARGV[2]) then return {'expired', now[1]} end
-redis.call('SET', KEYS[1], 'o|' .. ARGV[3] .. '|' .. ARGV[1], 'EXAT', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[5], 'PXAT', ARGV[9])
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3])
-redis.call('XADD', KEYS[4], '*', 'event_id', ARGV[7], 'order_id', ARGV[3],
-           'merchant_id', ARGV[8], 'type', 'order.created')
-redis.call('HSET', KEYS[5], 'id', ARGV[7], 'type', 'order.created', 'order_id', ARGV[3],
-           'merchant_id', ARGV[8], 'created_ms', ARGV[6], 'state', 'pending', 'attempts', 0)
-redis.call('PEXPIREAT', KEYS[5], ARGV[9])
-redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
-redis.call('ZADD', KEYS[7], 'GT', ARGV[6], ARGV[8])
-if KEYS[8] then
-  redis.call('ZADD', KEYS[8], ARGV[6], ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. ARGV[10])
-  -- Never shorten it: an order placed a moment earlier may have a later created time.
-  if redis.call('PEXPIRETIME', KEYS[8]) < tonumber(ARGV[9]) then
-    redis.call('PEXPIREAT', KEYS[8], ARGV[9])
-  end
-end
-return {'ok', now[1]}
-"""
+log = logging.getLogger(__name__)
 
-# A spend that redeems a promotion code (core/promotions.py) also gets the
-# reservation's keys, spent-with (KEYS[8]) and fence (KEYS[9]), and its id
-# (ARGV[11]); the ref index moves to KEYS[10]. It is refused ("void") if the
-# fence exists, else it records the reservation it used, in the step that spends.
-_EXPIRY_CHECK = "if tonumber(now[1]) >= tonumber(ARGV[2]) then return {'expired', now[1]} end\n"
-_GUARD = """if redis.call('EXISTS', KEYS[9]) == 1 then return {'void', now[1]} end
-redis.call('SET', KEYS[8], ARGV[11], 'EXAT', ARGV[4])
-"""
-_SPEND_PROMOTED = _SPEND.replace("KEYS[8]", "KEYS[10]").replace(
-    _EXPIRY_CHECK, _EXPIRY_CHECK + _GUARD
-)
-# Built from _SPEND so the two never drift apart; fail at import if its shape changed.
-if _GUARD not in _SPEND_PROMOTED or "KEYS[9]" in _SPEND or "KEYS[10]" in _SPEND:
-    raise RuntimeError("the promotion guard no longer fits the spend script")  # pragma: no cover
+
+def _indexed(link_rand: bytes) -> bool:
+    """Whether the link's shard holds its own index part (the first 16 shards), so the spend
+    writes the indexes and rings the doorbell in its one atomic step."""
+    shard = keys.shard_of(link_rand)
+    return keys.part_of(shard) == shard
+
 
 # GET and TIME in one script rather than a pipeline: Redis Cluster refuses a
 # keyless TIME inside a pipeline, and the script reads the clock of the very
@@ -132,8 +97,10 @@ class Ledger:
         self.clock_skew = clock_skew
         self.retention = retention
         self.order_retention_ms = order_retention * 1000
-        self._spend = client.register_script(_SPEND)
-        self._spend_promoted = client.register_script(_SPEND_PROMOTED)
+        self._spend = client.register_script(scripts.SPEND)
+        self._spend_promoted = client.register_script(scripts.SPEND_PROMOTED)
+        self._spend_indexed = client.register_script(scripts.SPEND_INDEXED)
+        self._spend_promoted_indexed = client.register_script(scripts.SPEND_PROMOTED_INDEXED)
         self._revoke = client.register_script(_REVOKE)
         self._read = client.register_script(_READ)
 
@@ -185,11 +152,47 @@ class Ledger:
             external_ref=external_ref,
             reservation=reservation,
         )
-        script = self._script_for(reservation)
-        return self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
+        script = self._script_for(link_rand, reservation)
+        result = self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
+        if result.outcome == "placed" and not _indexed(link_rand):
+            pipe = self.client.pipeline(transaction=False)
+            self._queue_index(pipe, link_rand, merchant_id, order_id, event_id, created_ms, args)
+            try:
+                pipe.execute()
+            except redis.exceptions.RedisError as exc:
+                # The order is placed: the worker indexes it from its outbox entry
+                # and its census rings the shard, so nothing is lost but time.
+                log.warning("order placed but not yet indexed", extra={"error": type(exc).__name__})
+        return result
 
-    def _script_for(self, reservation: Reservation | None) -> Any:
-        """The spend script: with the promotion guard when a reservation is redeemed."""
+    def _queue_index(
+        self,
+        pipe: Any,
+        link_rand: bytes,
+        merchant_id: str,
+        order_id: str,
+        event_id: str,
+        created_ms: int,
+        args: list[Any],
+    ) -> None:
+        shard = keys.shard_of(link_rand)
+        indexing.queue_index(
+            pipe,
+            shard=shard,
+            merchant_id=merchant_id,
+            order_id=order_id,
+            event_id=event_id,
+            created_ms=created_ms,
+            ref_digest=args[9] or None,
+            keep_until_ms=created_ms + self.order_retention_ms,
+        )
+        indexing.queue_ring(pipe, shard)
+
+    def _script_for(self, link_rand: bytes, reservation: Reservation | None) -> Any:
+        """The spend script: with the promotion guard when a reservation is redeemed, and with
+        the index step when the shard's index part shares its slot."""
+        if _indexed(link_rand):
+            return self._spend_indexed if reservation is None else self._spend_promoted_indexed
         return self._spend if reservation is None else self._spend_promoted
 
     def queue_spend(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
@@ -199,7 +202,25 @@ class Ledger:
         :meth:`spend_outcome`.
         """
         script_keys, args = self._spend_call(link_rand, **spend)
-        self._script_for(spend.get("reservation"))(keys=script_keys, args=args, client=pipe)
+        script = self._script_for(link_rand, spend.get("reservation"))
+        script(keys=script_keys, args=args, client=pipe)
+
+    def queue_index(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
+        """Queue the index step :meth:`spend` runs after a placed spend (bulk loads, after
+        :meth:`queue_spend`'s replies said ``placed``); nothing for a shard whose spend
+        indexes itself."""
+        if _indexed(link_rand):
+            return
+        _, args = self._spend_call(link_rand, **spend)
+        self._queue_index(
+            pipe,
+            link_rand,
+            spend["merchant_id"],
+            spend["order_id"],
+            spend["event_id"],
+            spend["created_ms"],
+            args,
+        )
 
     def _spend_call(
         self,
@@ -215,20 +236,27 @@ class Ledger:
         external_ref: str | None = None,
         reservation: Reservation | None = None,
     ) -> tuple[list[str], list[Any]]:
-        shard = keys.shard_of(link_rand)
         script_keys = [
             keys.link_mark(link_rand),
             keys.order(link_rand),
-            keys.order_index(shard, merchant_id),
-            keys.outbox(shard),
+            keys.outbox(keys.shard_of(link_rand)),
             keys.event(link_rand),
-            keys.event_index(shard, merchant_id),
-            keys.shard_merchants(shard),
         ]
         if reservation is not None:
             script_keys += reservation.spend_keys()
-        if external_ref:
-            script_keys.append(keys.ref_index(shard, merchant_id, external_ref))
+        shard = keys.shard_of(link_rand)
+        ref = keys.ref_digest(external_ref) if external_ref else ""
+        if _indexed(link_rand):
+            part = keys.part_of(shard)
+            script_keys += [
+                keys.order_index(part, merchant_id),
+                keys.event_index(part, merchant_id),
+                keys.shard_merchants(part),
+                keys.doorbell(part),
+                keys.doorbell_rings(part),
+            ]
+            if ref:
+                script_keys.append(keys.ref_index(part, merchant_id, ref))
         args: list[Any] = [
             request_id,
             link_expires_at,
@@ -239,7 +267,8 @@ class Ledger:
             event_id,
             merchant_id,
             created_ms + self.order_retention_ms,
-            created_ms - self.order_retention_ms,
+            ref,
+            shard,
         ]
         if reservation is not None:
             args.append(reservation.id)

@@ -7,13 +7,12 @@ product revisions the token names.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from checkout_links.core import offers, pricing
+from checkout_links.core import keys, offers, pricing
 from checkout_links.core.catalog import Catalog
 from checkout_links.core.choices import LinkChoicesIn
 from checkout_links.core.clock import iso_seconds
@@ -237,7 +236,7 @@ class Links:
             )
         now = int(time.time())
         payload = LinkPayload(
-            link_rand=os.urandom(16),
+            link_rand=keys.new_link_rand(self.settings.ledger_shards),
             merchant_id=merchant_id,
             issued_at=now,
             expires_at=now + req.expires_in,

@@ -1,10 +1,12 @@
 """Orders: building the record at checkout and reading it back for merchants.
 
-An order lives in its link's shard. Each shard keeps a per-merchant sorted
-set of order ids by creation time (and one per ``external_ref``); listing
-merges the shards newest first. The cursor is ``<created ms>.<order id>`` of
-the last item returned. Orders expire ``CHECKOUT_ORDER_RETENTION_SECONDS``
-after they were created (see ``ledger.py`` and ``retention.py``).
+An order lives in its link's shard. Each of the 16 index parts keeps a
+per-merchant sorted set of order ids by creation time (and one per
+``external_ref``; see ``indexing.py``); listing merges the 16 parts newest
+first, so a page costs the same whatever ``CHECKOUT_LEDGER_SHARDS`` is. The
+cursor is ``<created ms>.<order id>`` of the last item returned. Orders
+expire ``CHECKOUT_ORDER_RETENTION_SECONDS`` after they were created (see
+``ledger.py`` and ``retention.py``).
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ def merge_index_page(
     min_ms: int | None = None,
     below_ms: int | None = None,
 ) -> tuple[list[str], str | None]:
-    """One page of ids, newest first, merged over per-shard time-scored sorted sets.
+    """One page of ids, newest first, merged over time-scored sorted sets (the index parts).
 
     Covers members scored ``min_ms <= score < below_ms`` (either bound may be
     left open) that come after ``cursor`` in (score, id) descending order.
@@ -188,7 +190,7 @@ def merge_index_page(
     pipe = client.pipeline(transaction=False)
     for key in index_keys:
         # Members sharing the cursor's millisecond are read whole (there are
-        # only as many as one shard takes in one millisecond) and filtered by
+        # only as many as one part takes in one millisecond) and filtered by
         # id, so a page never skips any of them however many there are.
         if ties:
             pipe.zrevrangebyscore(key, int(cursor_ms), int(cursor_ms), withscores=True)
@@ -218,16 +220,17 @@ def list_orders(
     *,
     retention_seconds: int | None = None,
 ) -> tuple[list[Order], str | None]:
-    """One page of the merchant's orders, newest first, merged over all shards.
+    """One page of the merchant's orders, newest first, merged over the 16 index parts.
 
     With ``retention_seconds`` index members older than the retention (whose
     orders have expired, not yet trimmed by the worker) are not even read.
     """
     filters = filters or OrderFilter()
     ref = filters.external_ref
+    digest = keys.ref_digest(ref) if ref else None
     index_keys = [
-        keys.ref_index(shard, merchant_id, ref) if ref else keys.order_index(shard, merchant_id)
-        for shard in range(keys.SHARDS)
+        keys.ref_index(part, merchant_id, digest) if digest else keys.order_index(part, merchant_id)
+        for part in range(keys.INDEX_PARTS)
     ]
     min_ms = filters.created_gte_ms
     if retention_seconds is not None:

@@ -26,12 +26,13 @@ Each merchant endpoint's circuit is in ``endpoints.py``; when it closes,
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis.exceptions
 
-from checkout_links.core import keys
+from checkout_links.core import indexing, keys
+from checkout_links.core import outbox_scripts as scripts
 from checkout_links.core.ids import link_rand_of_event
 from checkout_links.core.records import Event
 from checkout_links.core.store import Redis
@@ -51,202 +52,150 @@ def backoff_ms(attempts: int, base_seconds: float) -> int:
     return int(random.uniform(low, high) * 1000)
 
 
-# KEYS: due, live, stream, then one event hash per entry. ARGV: group, now_ms,
-# then (entry id, event id) pairs. NX keeps a schedule already there.
-_REGISTER = """
-local n = 0
-for i = 3, #ARGV, 2 do
-  local entry, id = ARGV[i], ARGV[i + 1]
-  local ev = KEYS[3 + (i - 1) / 2]
-  if redis.call('EXISTS', ev) == 1 then
-    local state = redis.call('HGET', ev, 'state')
-    if state ~= 'delivered' and state ~= 'dead' then
-      redis.call('ZADD', KEYS[1], 'NX', ARGV[2], id)
-      redis.call('ZADD', KEYS[2], tonumber(string.match(entry, '^(%d+)')), entry)
-      redis.call('HSET', ev, 'entry', entry)
-      n = n + 1
-      redis.call('XACK', KEYS[3], ARGV[1], entry)
-    else
-      redis.call('XACK', KEYS[3], ARGV[1], entry)
-      redis.call('XDEL', KEYS[3], entry)
-    end
-  else
-    redis.call('XACK', KEYS[3], ARGV[1], entry)
-    redis.call('XDEL', KEYS[3], entry)
-  end
-end
-return n
-"""
-
-# The removal of a finished event's outbox entry, shared by the scripts below.
-_FORGET_ENTRY = """
-local function forget_entry(ev, stream, live, group)
-  local entry = redis.call('HGET', ev, 'entry')
-  if entry then
-    redis.call('XACK', stream, group, entry)
-    redis.call('XDEL', stream, entry)
-    redis.call('ZREM', live, entry)
-    redis.call('HDEL', ev, 'entry')
-  end
-end
-"""
-
-# KEYS: lock, event, due, stream, live. ARGV: consumer, lease_ms, now_ms, event id, group.
-# The due time is judged here, against the record, whoever read the due set
-# and however stale that read was: an attempt happens only when its time has come.
-_LEASE = (
-    _FORGET_ENTRY
-    + """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'busy'} end
-local state = redis.call('HGET', KEYS[2], 'state')
-if state == false or state == 'delivered' or state == 'dead' then
-  if state then forget_entry(KEYS[2], KEYS[4], KEYS[5], ARGV[5]) end
-  redis.call('ZREM', KEYS[3], ARGV[4])
-  redis.call('DEL', KEYS[1])
-  return {'done'}
-end
-local next_ms = tonumber(redis.call('HGET', KEYS[2], 'next_ms') or '') or 0
-if next_ms > tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[3], next_ms, ARGV[4])
-  redis.call('DEL', KEYS[1])
-  return {'later'}
-end
-redis.call('ZADD', KEYS[3], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[4])
-return {'ok', redis.call('HGETALL', KEYS[2])}
-"""
-)
-
-# KEYS: lock, due. ARGV: consumer, lease_ms, until_ms, event id.
-_RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[4])
-return 1
-"""
-
-# Records an attempt's outcome. A redelivery requested while the attempt was in
-# flight (its counter moved) keeps the event pending and due at the time the
-# redelivery asked for. KEYS: event, due, stream, live, lock, merchant retries.
-# ARGV: event id, redeliveries seen, state, next_ms or '', attempts,
-# last_attempt_ms, last_status, last_error, group, consumer.
-_FINISH = (
-    _FORGET_ENTRY
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return 0
-end
-redis.call('HSET', KEYS[1], 'attempts', ARGV[5], 'last_attempt_ms', ARGV[6],
-           'last_status', ARGV[7], 'last_error', ARGV[8])
-if redis.call('GET', KEYS[5]) == ARGV[10] then redis.call('DEL', KEYS[5]) end
-if (redis.call('HGET', KEYS[1], 'redeliveries') or '0') ~= ARGV[2] then
-  redis.call('ZADD', KEYS[2], tonumber(redis.call('HGET', KEYS[1], 'next_ms')) or 0, ARGV[1])
-  return 0
-end
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'next_ms', ARGV[4])
-if ARGV[4] == '' then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[6], ARGV[1])
-  forget_entry(KEYS[1], KEYS[3], KEYS[4], ARGV[9])
-else
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-  redis.call('ZADD', KEYS[6], ARGV[4], ARGV[1])
-end
-return 1
-"""
-)
-
-# Pushes a due event later without attempting it (its endpoint's circuit is
-# open, or its merchant has all its deliveries in flight). Never earlier, never
-# one that is leased. KEYS: due, event, lock. ARGV: event id, until_ms.
-_DEFER = """
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local state = redis.call('HGET', KEYS[2], 'state')
-if state == 'pending' or state == 'retrying' then
-  redis.call('HSET', KEYS[2], 'next_ms', ARGV[2])
-end
-return 1
-"""
-
-# Makes a waiting retry due now (its endpoint answers again). KEYS: event, due,
-# lock. ARGV: event id, now_ms.
-_PULL = """
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-if redis.call('HGET', KEYS[1], 'state') ~= 'retrying' then return 0 end
-redis.call('HSET', KEYS[1], 'next_ms', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-return 1
-"""
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class Outbox:
-    """The Redis side of webhook delivery, for one worker (scripts loaded once)."""
+def _fields(fields: Mapping[Any, Any] | None) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in (fields or {}).items()}
 
-    def __init__(self, client: Redis, consumer: str, lease_ms: int) -> None:
+
+class Outbox:
+    """The Redis side of webhook delivery, for one worker (scripts loaded once).
+
+    Every method takes the shards to work on: a worker only looks at the
+    shards its doorbells rang for (see ``indexing.py`` and ``worker.py``).
+    """
+
+    def __init__(
+        self, client: Redis, consumer: str, lease_ms: int, order_retention_ms: int
+    ) -> None:
         self.client = client
         self.consumer = consumer
         self.lease_ms = lease_ms
-        self._register = client.register_script(_REGISTER)
-        self._lease = client.register_script(_LEASE)
-        self._renew = client.register_script(_RENEW)
-        self._finish = client.register_script(_FINISH)
-        self._defer = client.register_script(_DEFER)
-        self._pull = client.register_script(_PULL)
+        self.order_retention_ms = order_retention_ms
+        self._register = client.register_script(scripts.REGISTER)
+        self._lease = client.register_script(scripts.LEASE)
+        self._renew = client.register_script(scripts.RENEW)
+        self._finish = client.register_script(scripts.FINISH)
+        self._defer = client.register_script(scripts.DEFER)
+        self._pull = client.register_script(scripts.PULL)
+        #: Shards whose stream is known to have the consumer group.
+        self._grouped: set[int] = set()
+        self._sweep_cursors: dict[int, str] = {}
 
-    def ensure_groups(self) -> None:
-        """Create the consumer group on every shard stream (idempotent)."""
-        for shard in range(keys.SHARDS):
+    def ensure_groups(self, shards: Iterable[int]) -> None:
+        """Create the consumer group on the streams of ``shards`` not known to have it.
+
+        Idempotent; a shard's stream is created (empty) when it gets its group,
+        so only shards a worker visits ever have one.
+        """
+        todo = [shard for shard in shards if shard not in self._grouped]
+        if not todo:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for shard in todo:
+            pipe.xgroup_create(keys.outbox(shard), keys.WEBHOOK_GROUP, id="0", mkstream=True)
+        for shard, reply in zip(todo, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
+                raise reply
+            self._grouped.add(shard)
+
+    def read_new(self, shards: Sequence[int], count: int, now_ms: int) -> set[int]:
+        """Read and register the new entries of ``shards``; returns those that may have more.
+
+        A stream that lost its group (deleted meanwhile) gets it again and is
+        returned too, to be read on the next pass.
+        """
+        self.ensure_groups(shards)
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            pipe.xreadgroup(
+                keys.WEBHOOK_GROUP, self.consumer, {keys.outbox(shard): ">"}, count=count
+            )
+        more: set[int] = set()
+        for shard, reply in zip(shards, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(reply, Exception):
+                if "NOGROUP" not in str(reply):
+                    raise reply
+                self._grouped.discard(shard)
+                more.add(shard)
+                continue
+            for _stream, entries in reply or []:
+                self.register(shard, entries, now_ms)
+                if len(entries) >= count:
+                    more.add(shard)
+        return more
+
+    def sweep(self, shards: Iterable[int], count: int, now_ms: int) -> int:
+        """Register up to ``count`` entries per shard that were read over a lease ago and never
+        registered (their reader died in between); each shard's cursor carries on."""
+        swept = 0
+        for shard in shards:
             try:
-                self.client.xgroup_create(
-                    keys.outbox(shard), keys.WEBHOOK_GROUP, id="0", mkstream=True
+                cursor, claimed, *_ = self.client.xautoclaim(
+                    keys.outbox(shard),
+                    keys.WEBHOOK_GROUP,
+                    self.consumer,
+                    self.lease_ms,
+                    start_id=self._sweep_cursors.get(shard, "0-0"),
+                    count=count,
                 )
             except redis.exceptions.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
+                if "NOGROUP" not in str(exc):
                     raise
-
-    def sweep(self, cursors: list[str], count: int, now_ms: int) -> int:
-        """Register up to ``count`` entries per shard that were read over a lease ago and never
-        registered (their reader died in between); ``cursors`` carries on between calls."""
-        swept = 0
-        for shard in range(keys.SHARDS):
-            cursor, claimed, *_ = self.client.xautoclaim(
-                keys.outbox(shard),
-                keys.WEBHOOK_GROUP,
-                self.consumer,
-                self.lease_ms,
-                start_id=cursors[shard],
-                count=count,
-            )
-            cursors[shard] = _text(cursor)
+                continue
+            self._sweep_cursors[shard] = _text(cursor)
             live = [(entry_id, fields) for entry_id, fields in claimed if fields]
             if live:
                 swept += len(live)
                 self.register(shard, live, now_ms)
         return swept
 
+    def unregistered(self, shards: Sequence[int]) -> set[int]:
+        """The shards whose stream has entries read but not yet registered (one round trip)."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            pipe.xpending(keys.outbox(shard), keys.WEBHOOK_GROUP)
+        return {
+            shard
+            for shard, reply in zip(shards, pipe.execute(raise_on_error=False), strict=True)
+            if isinstance(reply, dict) and reply.get("pending")
+        }
+
     def register(self, shard: int, entries: Sequence[tuple[Any, Any]], now_ms: int) -> int:
-        """Make read outbox entries (id, fields) due and acknowledge them; returns how many."""
+        """Make read outbox entries (id, fields) due and acknowledge them; returns how many.
+
+        Their orders are indexed again (idempotently), so an order whose
+        placing process died before its index step is listed all the same.
+        """
         args: list[Any] = [keys.WEBHOOK_GROUP, now_ms]
         event_keys = []
+        index = self.client.pipeline(transaction=False)
         for entry_id, fields in entries:
-            raw = (fields or {}).get(b"event_id") or (fields or {}).get("event_id")
-            if raw is None:
+            field = _fields(fields)
+            event_id = field.get("event_id")
+            if event_id is None:
                 # Not an event (or deleted meanwhile): acknowledged with nothing to send.
                 self.client.xack(keys.outbox(shard), keys.WEBHOOK_GROUP, entry_id)
                 continue
-            event_id = _text(raw)
             args += [_text(entry_id), event_id]
             event_keys.append(keys.event(link_rand_of_event(event_id)))
+            if "created_ms" in field:  # entries written before the index step carry none
+                created_ms = int(field["created_ms"])
+                indexing.queue_index(
+                    index,
+                    shard=shard,
+                    merchant_id=field["merchant_id"],
+                    order_id=field["order_id"],
+                    event_id=event_id,
+                    created_ms=created_ms,
+                    ref_digest=field.get("ref") or None,
+                    keep_until_ms=created_ms + self.order_retention_ms,
+                )
         if not event_keys:
             return 0
-        return int(
+        registered = int(
             self._register(
                 keys=[
                     keys.retries(shard),
@@ -257,6 +206,19 @@ class Outbox:
                 args=args,
             )
         )
+        index.execute()
+        return registered
+
+    def next_due(self, shards: Sequence[int]) -> dict[int, int]:
+        """The earliest due time (ms) of each of ``shards`` that has an event waiting."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            pipe.zrange(keys.retries(shard), 0, 0, withscores=True)
+        return {
+            shard: int(rows[0][1])
+            for shard, rows in zip(shards, pipe.execute(), strict=True)
+            if rows
+        }
 
     def lease(self, shard: int, event_id: str, now_ms: int) -> dict[Any, Any] | None:
         """Take the event for one attempt if it is due and free: its raw record, else ``None``."""
@@ -298,9 +260,13 @@ class Outbox:
         status: int | None,
         error: str | None,
     ) -> bool:
-        """Record an attempt's outcome and release the lease; ``False`` if a redelivery won."""
+        """Record an attempt's outcome and release the lease; ``False`` if a redelivery won.
+
+        A retry is also noted in the merchant's retry set (so
+        :meth:`pull_forward` finds it) and rung for, so a worker wakes for it.
+        """
         rand = link_rand_of_event(record.id)
-        return bool(
+        recorded = bool(
             self._finish(
                 keys=[
                     keys.event(rand),
@@ -308,7 +274,6 @@ class Outbox:
                     keys.outbox(shard),
                     keys.outbox_entries(shard),
                     keys.delivery_lock(rand),
-                    keys.merchant_retries(shard, record.merchant_id),
                 ],
                 args=[
                     record.id,
@@ -324,6 +289,15 @@ class Outbox:
                 ],
             )
         )
+        retries = keys.merchant_retries(keys.part_of(shard), record.merchant_id)
+        pipe = self.client.pipeline(transaction=False)
+        if recorded and next_ms is not None:
+            pipe.zadd(retries, {record.id: next_ms})
+            indexing.queue_ring(pipe, shard, next_ms)
+        else:
+            pipe.zrem(retries, record.id)
+        pipe.execute()
+        return recorded
 
     def defer(self, shard: int, event_id: str, until_ms: int) -> None:
         """Push a due event to ``until_ms`` without an attempt (never earlier, never leased)."""
@@ -336,36 +310,51 @@ class Outbox:
     def pull_forward(self, merchant_id: str, now_ms: int, batch: int = 500) -> int:
         """Make every waiting retry of the merchant due now; returns how many moved."""
         moved = 0
-        for shard in range(keys.SHARDS):
-            ids = [
-                _text(i)
-                for i in self.client.zrange(keys.merchant_retries(shard, merchant_id), 0, -1)
-            ]
+        for part in range(keys.INDEX_PARTS):
+            retries = keys.merchant_retries(part, merchant_id)
+            ids = [_text(i) for i in self.client.zrange(retries, 0, -1)]
             for start in range(0, len(ids), batch):
+                chunk = ids[start : start + batch]
                 pipe = self.client.pipeline(transaction=False)
-                for event_id in ids[start : start + batch]:
+                for event_id in chunk:
                     rand = link_rand_of_event(event_id)
+                    due = keys.retries(keys.shard_of(rand))
                     self._pull(
-                        keys=[keys.event(rand), keys.retries(shard), keys.delivery_lock(rand)],
+                        keys=[keys.event(rand), due, keys.delivery_lock(rand)],
                         args=[event_id, now_ms],
                         client=pipe,
                     )
-                moved += sum(int(r) for r in pipe.execute())
+                pulled = [
+                    event_id for event_id, ok in zip(chunk, pipe.execute(), strict=True) if int(ok)
+                ]
+                moved += len(pulled)
+                # What moved is due now (ring its shards); what did not is no longer waiting.
+                done = set(chunk) - set(pulled)
+                pipe = self.client.pipeline(transaction=False)
+                if done:
+                    pipe.zrem(retries, *done)
+                for shard in {keys.shard_of(link_rand_of_event(e)) for e in pulled}:
+                    indexing.queue_ring(pipe, shard)
+                pipe.execute()
         return moved
 
-    def trim(self) -> None:
-        """Cut each outbox below its oldest entry still needed (live or unacknowledged).
+    def trim(self, shards: Iterable[int]) -> None:
+        """Cut the outboxes of ``shards`` below their oldest entry still needed (live or
+        unacknowledged).
 
         Entries are removed one by one when their event is done; this only
         clears what older versions acknowledged without removing.
         """
-        for shard in range(keys.SHARDS):
+        for shard in shards:
             stream = keys.outbox(shard)
             pipe = self.client.pipeline(transaction=False)
             pipe.xinfo_groups(stream)
             pipe.xpending(stream, keys.WEBHOOK_GROUP)
             pipe.zrange(keys.outbox_entries(shard), 0, 0, withscores=True)
-            groups, pending, live = pipe.execute()
+            try:
+                groups, pending, live = pipe.execute()
+            except redis.exceptions.ResponseError:
+                continue  # no stream, or no group: nothing to trim
             group = next((g for g in groups if _text(g["name"]) == keys.WEBHOOK_GROUP), None)
             if group is None:
                 continue

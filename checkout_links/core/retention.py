@@ -3,14 +3,16 @@
 The spend script gives the order, its event record and its ``external_ref``
 index a TTL (``CHECKOUT_ORDER_RETENTION_SECONDS`` after the order was
 created). Members of a sorted set and entries of a stream cannot carry TTLs,
-so this pass removes, per shard:
+so this pass removes, per index part (16, see ``indexing.py``):
 
 * the members older than the retention from each merchant's order and event
-  index (found through the shard's merchant set, never by scanning keys; an
+  index (found through the part's merchant set, never by scanning keys; an
   index left empty is deleted by Redis);
-* the merchants whose newest order in the shard is older than the retention,
+* the merchants whose newest order in the part is older than the retention,
   from that merchant set;
-* the outbox stream entries older than the retention.
+
+and, per shard, when the worker's census visits it (:func:`trim_streams`),
+the outbox stream entries older than the retention.
 
 Every step is a plain range removal by time, idempotent and safe to run from
 several workers at once. A member removed here belongs to an order whose key
@@ -41,13 +43,21 @@ class Trimmed:
     stream_entries: int = 0
 
 
-def trim(client: Redis, *, retention_seconds: int, now_ms: int, shards: Iterable[int]) -> Trimmed:
-    """Remove everything in ``shards`` that is older than the retention at ``now_ms``."""
+def trim(
+    client: Redis,
+    *,
+    retention_seconds: int,
+    now_ms: int,
+    parts: Iterable[int] = range(keys.INDEX_PARTS),
+    shards: Iterable[int] = (),
+) -> Trimmed:
+    """Remove everything in the index ``parts`` and the streams of ``shards`` that is older
+    than the retention at ``now_ms``."""
     cut = now_ms - retention_seconds * 1000
     below = f"({cut}"  # strictly older: an order at exactly ``cut`` is still kept
     done = Trimmed()
-    for shard in shards:
-        merchants_key = keys.shard_merchants(shard)
+    for part in parts:
+        merchants_key = keys.shard_merchants(part)
         start = 0
         while True:
             batch = cast(list[bytes], client.zrange(merchants_key, start, start + BATCH - 1))
@@ -56,25 +66,33 @@ def trim(client: Redis, *, retention_seconds: int, now_ms: int, shards: Iterable
             pipe = client.pipeline(transaction=False)
             for raw in batch:
                 merchant_id = raw.decode() if isinstance(raw, bytes) else str(raw)
-                pipe.zremrangebyscore(keys.order_index(shard, merchant_id), "-inf", below)
-                pipe.zremrangebyscore(keys.event_index(shard, merchant_id), "-inf", below)
+                pipe.zremrangebyscore(keys.order_index(part, merchant_id), "-inf", below)
+                pipe.zremrangebyscore(keys.event_index(part, merchant_id), "-inf", below)
             done.index_members += sum(pipe.execute())
             if len(batch) < BATCH:
                 break
             start += BATCH
-        pipe = client.pipeline(transaction=False)
         # After the indexes: a merchant dropped here has nothing left in them,
         # and a spend that races this re-adds it with its new order's time.
-        pipe.zremrangebyscore(merchants_key, "-inf", below)
-        pipe.xtrim(keys.outbox(shard), minid=str(cut), approximate=False)
-        merchants, entries = pipe.execute()
-        done.merchants += merchants
-        done.stream_entries += entries
+        done.merchants += int(client.zremrangebyscore(merchants_key, "-inf", below))
+    done.stream_entries += trim_streams(client, shards, cut)
     return done
 
 
+def trim_streams(client: Redis, shards: Iterable[int], cut_ms: int) -> int:
+    """Cut the outbox streams of ``shards`` below ``cut_ms``; returns the entries removed."""
+    total = 0
+    batch = list(shards)
+    for start in range(0, len(batch), BATCH):
+        pipe = client.pipeline(transaction=False)
+        for shard in batch[start : start + BATCH]:
+            pipe.xtrim(keys.outbox(shard), minid=str(cut_ms), approximate=False)
+        total += sum(int(n) for n in pipe.execute())
+    return total
+
+
 class RetentionPass:
-    """Runs :func:`trim` over the given shards at most every ``every_seconds``.
+    """Runs :func:`trim` over the index parts at most every ``every_seconds``.
 
     The worker calls :meth:`tick` from its loop; the first call trims at once.
     """
@@ -85,8 +103,9 @@ class RetentionPass:
         self.every_seconds = every_seconds
         self._last = float("-inf")
 
-    def tick(self, shards: Iterable[int] | None = None) -> Trimmed | None:
-        """Trim ``shards`` (default: all) if the last pass is old enough; else ``None``."""
+    def tick(self, shards: Iterable[int] = ()) -> Trimmed | None:
+        """Trim the index parts, and the streams of ``shards``, if the last pass is old
+        enough; else ``None``."""
         now = time.monotonic()
         if now - self._last < self.every_seconds:
             return None
@@ -95,5 +114,5 @@ class RetentionPass:
             self.client,
             retention_seconds=self.retention_seconds,
             now_ms=int(time.time() * 1000),
-            shards=range(keys.SHARDS) if shards is None else shards,
+            shards=shards,
         )

@@ -71,6 +71,7 @@ def seed_orders(
     for start in range(0, count, batch):
         pipe = svc.redis.pipeline(transaction=False)
         chunk = []
+        spends: list[tuple[bytes, dict[str, Any]]] = []
         for i in range(start, min(start + batch, count)):
             rand = os.urandom(16)
             now = time.time()
@@ -112,10 +113,14 @@ def seed_orders(
                 assert outcome.outcome == "placed", (seeded, outcome)
             else:
                 ledger.queue_spend(pipe, rand, **spend)
+                spends.append((rand, spend))
             chunk.append(seeded)
         if not one_by_one:
             for reply, seeded in zip(pipe.execute(), chunk, strict=True):
                 outcome = ledger.spend_outcome(reply, seeded.order_id, "")
                 assert outcome.outcome == "placed", (seeded, outcome)
+            for rand, spend in spends:
+                ledger.queue_index(pipe, rand, **spend)
+            pipe.execute()
         placed.extend(chunk)
     return placed
