@@ -88,7 +88,8 @@ def test_raising_the_shard_count_between_issue_and_redeem_breaks_no_link(
         ]
         assert len(set(order_ids)) == len(links)
         shards = [keys.shard_of(link_rand_of_order(o)) for o in order_ids]
-        assert max(shards[:PER_SETTING]) < 16 and max(shards[PER_SETTING:]) >= 16
+        assert max(shards[:PER_SETTING]) < 16
+        assert max(shards[PER_SETTING:]) >= 16
         node = redis.Redis.from_url(cluster.nodes[0].url)
         slots = {int(node.execute_command("CLUSTER", "KEYSLOT", keys.outbox(s))) for s in shards}
         owners = set()
