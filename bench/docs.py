@@ -314,12 +314,15 @@ def _capacity(data: dict[str, Any]) -> list[str]:
     out += [
         "### Redis operations per order (counted in the code, confirmed by the table above)",
         "",
-        "- **Placement** (`checkout.place_order` → `Ledger.spend`): **1 round trip**, one "
-        "`EVALSHA` running `GET` (mark), `TIME`, `SET` (mark, with `EXAT`), `SET` (order), "
-        "`ZADD` (order index), `XADD` (outbox), `HSET` (event record), `ZADD` (event index): "
-        "8 commands, 7 of them writes, one AOF fsync (group-committed with concurrent "
-        "writes). The catalog revisions are read with one `MGET` only on a cold "
-        "per-process cache (revisions are immutable, cached without expiry).",
+        "- **Placement** (`checkout.place_order` → `Ledger.spend`): **1 round trip** in "
+        "shards 0..15, one `EVALSHA` running `GET` (mark), `TIME`, `SET` (mark, with "
+        "`EXAT`), `SET` (order), `XADD` (outbox), `HSET` + `PEXPIREAT` (event record), then "
+        "the index step in the same slot: `ZADD` (order index), `ZADD` (event index), "
+        "`ZADD` (merchant set), `HINCRBY` + `ZADD` (doorbell): 12 commands, one AOF fsync "
+        "(group-committed with concurrent writes). In shards 16 and up the index step is a "
+        "second round trip to the shard's index part. The catalog revisions are read with "
+        "one `MGET` only on a cold per-process cache (revisions are immutable, cached "
+        "without expiry).",
         "- **Cart page**: 1 round trip (`Ledger.mark`: a `GET` of the mark).",
         "- **Issuance**: no round trip while the per-process caches of the API key, the "
         "merchant and the current products are warm (`CHECKOUT_CACHE_SECONDS`, 5 s); "
@@ -327,7 +330,8 @@ def _capacity(data: dict[str, Any]) -> list[str]:
         f"- **Webhook delivery** (`worker.py`, not run here): about {report.WEBHOOK_ROUND_TRIPS} "
         f"round trips and {report.WEBHOOK_COMMANDS} commands per order (lease `SET NX PX`, "
         "`HGETALL` event, `GET` order, `MULTI`/`XACK`/`ZREM`/`HSET`/`EXEC`, release script), "
-        "plus `XREADGROUP` batches of 20 and idle polling of 16 streams and 16 retry sets.",
+        "plus `XREADGROUP` batches and, per pass, the 16 doorbells (whatever the shard "
+        "count) and the due set of each shard they name.",
         "",
         "### Throughput per core (measured above: requests per second of application CPU)",
         "",
@@ -338,16 +342,15 @@ def _capacity(data: dict[str, Any]) -> list[str]:
     )
     rows = []
     for p in cap["plans"]:
-        shards = f"{p['primaries_for_ops']} → {p['primaries_even']}"
-        if p["over_tag_limit"]:
-            shards += " (**over the 16 ledger hash tags**)"
         rows.append(
             [
                 f"{p['orders_per_s']:,}",
                 f"{p['app_cores']:.0f}",
                 str(p["instances"]),
-                shards,
+                f"{p['primaries_for_ops']} (`CHECKOUT_LEDGER_SHARDS={p['ledger_shards']}`)",
+                f"{p['part_load']:.0%}",
                 f"{p['memory_per_day_gb']:,.0f} GB ({p['primaries_for_one_day']} primaries)",
+                f"{p['retention_fit_hours']:,.0f} h ({p['primaries_for_fit']} primaries)",
                 f"{p['aof_mb_per_s']:.0f} MB/s",
             ]
         )
@@ -384,8 +387,10 @@ def _capacity(data: dict[str, Any]) -> list[str]:
             "orders/s",
             "app cores",
             f"{report.INSTANCE_CORES}-vCPU instances",
-            "Redis primaries for ops (→ even over 16 tags)",
+            "Redis primaries for ops",
+            "busiest index part (of one primary)",
             "new Redis data per day",
+            "retention that fits in memory",
             "AOF writes",
         ],
         rows,
@@ -394,11 +399,26 @@ def _capacity(data: dict[str, Any]) -> list[str]:
         "",
         "What the numbers say:",
         "",
-        "- **Ledger hash tags cap the cluster at 16 primaries.** Every ledger, order and "
-        "outbox key carries one of `keys.SHARDS = 16` hash tags, so at most 16 primaries "
-        "share the order traffic, and only 1, 2, 4, 8 or 16 spread it evenly (with 10, "
-        "six primaries hold two tags each). Beyond 16 times the per-primary rate, raising "
-        "`SHARDS` is a migration (a link's shard is derived from its id).",
+        "- **The ledger grows with the cluster.** Each link carries the shard it was issued "
+        "in (`CHECKOUT_LEDGER_SHARDS`, up to 16,384, one per slot), so past 16 primaries set "
+        "it to 16,384 at any time: issued links keep their shards, new ones spread over "
+        "every primary (see `docs/operations.md`, *Scaling the ledger past 16 shards*). "
+        "Listing and idle workers read the 16 index parts and doorbells, whatever the "
+        "count. The index parts are 16 slots: each takes 1/16 of the orders' index steps "
+        "(the *busiest index part* column, as a share of one primary planned at "
+        f"{report.UTILISATION:.0%}) and their index entries "
+        f"({report.INDEX_BYTES_PER_ORDER} bytes per order), so give each part slot a "
+        "primary of its own at these rates.",
+        "- **What fits in memory, and where the rest lives.** The *retention that fits* "
+        "column is the shorter of two bounds: all order data on a "
+        f"{report.MAX_PRIMARIES:,}-primary cluster (Redis Cluster is designed for about "
+        f"1,000 nodes) of {report.SHARD_MEMORY_GB:g} GB primaries, and one index part's "
+        "entries on one such primary. Set `CHECKOUT_ORDER_RETENTION_SECONDS` below it (an "
+        "hour or a few at 100,000 orders/s, a day or so at 10,000). History beyond lives "
+        "in the merchant's own systems: every order reaches them in its signed "
+        "`order.created` webhook (retried for 3 days), and `checkout-links orders export "
+        "MERCHANT --since ... --format ndjson|csv` streams any window still in Redis, so "
+        "an hourly export job keeps a complete copy with hours of margin.",
         "- **Memory, not operations, sizes Redis.** Each order keeps its order JSON, event "
         "record and order/event index entries for `CHECKOUT_ORDER_RETENTION_SECONDS` "
         "(400 days by default; TTLs set by the spend, index members trimmed by the worker), "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import start_redis
-from checkout_links.core.ledger import _SPEND
+from checkout_links.core.ledger_scripts import SPEND_INDEXED
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,21 @@ def measure(
     try:
         port = server.port
         with server.client() as client:
-            sha = str(client.script_load(_SPEND))
+            sha = str(client.script_load(SPEND_INDEXED))
         rows = []
         for test, args in (
             ("GET", ["-t", "get", "-d", str(order_bytes)]),
             (f"SET {order_bytes} B", ["-t", "set", "-d", str(order_bytes)]),
         ):
             rows.append(RedisBenchRow(test, *_bench(port, clients, requests, args)))
-        # KEYS: mark, order, order index, outbox, event, event index, the shard's
-        # merchant set; ARGV ends with the retention's expiry (see ledger.spend).
-        spend = ["EVALSHA", sha, "7", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
-        spend += ["{s01}:ox:m", "{s01}:events", "{s01}:e:__rand_int__", "{s01}:ex:m", "{s01}:mx"]
+        # The spend of a shard below 16 (with its index step; see ledger_scripts.py).
+        # KEYS: mark, order, outbox, event, order index, event index, the part's
+        # merchant set, doorbell, ring counts. ARGV: as Ledger._spend_call builds it.
+        spend = ["EVALSHA", sha, "9", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
+        spend += ["{s01}:events", "{s01}:e:__rand_int__", "{s01}:ox:m", "{s01}:ex:m"]
+        spend += ["{s01}:mx", "{s01}:bell", "{s01}:rings"]
         spend += ["req", "9999999999", "ord_x", "9999999999", "x" * order_bytes]
-        spend += ["1700000000000", "evt_x", "m", "9999999999999"]
+        spend += ["1700000000000", "evt_x", "m", "9999999999999", "", "1"]
         rows.append(RedisBenchRow("spend script", *_bench(port, clients, requests // 2, spend)))
         return rows
     finally:

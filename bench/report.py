@@ -30,8 +30,15 @@ LINKS_PER_ORDER = 1  # every issued link is paid (the lower bound of issuance lo
 WEBHOOK_ROUND_TRIPS = 5
 WEBHOOK_WRITES = 3
 WEBHOOK_COMMANDS = 9
-LEDGER_TAGS = 16  # keys.SHARDS: the ledger and outbox keys use 16 hash tags
+MAX_SHARDS = 16_384  # CHECKOUT_LEDGER_SHARDS at most: one hash tag per cluster slot
+INDEX_PARTS = 16  # keys.INDEX_PARTS: the merchants' indexes and the doorbells
+#: Commands of the index step per order on its part (ZADD x3, HINCRBY, ZADD), and its
+#: memory per order (order + event index member), measured with MEMORY USAGE.
+INDEX_COMMANDS = 5
+INDEX_BYTES_PER_ORDER = 260
 SHARD_MEMORY_GB = 25.0  # usable memory of one Redis primary (a 32 GB node, noeviction)
+#: The largest cluster planned for: Redis Cluster is designed for about 1,000 nodes.
+MAX_PRIMARIES = 1_000
 TARGETS = (10_000, 100_000)
 
 
@@ -97,14 +104,6 @@ def _scenario(data: dict[str, Any], key: str) -> dict[str, Any] | None:
     return next((s for s in data["scenarios"] if s["key"] == key), None)
 
 
-def _up_to_tag_divisor(shards: int) -> int:
-    """The smallest divisor of the 16 ledger tags that is >= ``shards`` (even spread)."""
-    for n in (1, 2, 4, 8, 16):
-        if n >= shards:
-            return n
-    return shards
-
-
 def capacity(data: dict[str, Any]) -> dict[str, Any]:
     """Cores, instances and Redis primaries for :data:`TARGETS` orders/s, from the run."""
     found = {k: _scenario(data, k) for k in ("issue", "cart", "order")}
@@ -120,7 +119,7 @@ def capacity(data: dict[str, Any]) -> dict[str, Any]:
         # round trips (its lease, its release and its MULTI write, the rest reads).
         read_us, write_us = 1e6 / bench["GET"], 1e6 / bench["SET"]
         redis_us = {
-            "spend": 1e6 / bench["spend"],
+            "spend": 1e6 / bench["spend"],  # with its index step (shards below 16)
             "cart views": PAGE_VIEWS_PER_ORDER * read_us,
             "webhook": WEBHOOK_WRITES * write_us + (WEBHOOK_ROUND_TRIPS - WEBHOOK_WRITES) * read_us,
         }
@@ -128,21 +127,34 @@ def capacity(data: dict[str, Any]) -> dict[str, Any]:
     order_s = found["order"]
     memory_per_order = order_s["service"]["memory_per_request"] if order_s else 0.0
     aof_per_order = order_s["service"]["aof_per_request"] if order_s else 0.0
+    # The index step on a part, priced like the spend's writes (one round trip, a few
+    # commands): what the busiest of the 16 parts asks of its primary.
+    index_us = 1e6 / bench["spend"] * INDEX_COMMANDS / 11 if redis_us else 0.0
     plans = []
     for target in TARGETS:
         cores = target * app_us / 1e6 / UTILISATION
-        shards = math.ceil(target / per_primary) if per_primary else 0
+        primaries = math.ceil(target / per_primary) if per_primary else 0
         day_bytes = target * 86400 * memory_per_order
+        part_day_bytes = target / INDEX_PARTS * 86400 * INDEX_BYTES_PER_ORDER
+        # What fits: the data spread over the largest cluster, and a part's indexes on
+        # one primary of its own (each of the 16 part slots on a primary of its own).
+        fit_days = min(
+            MAX_PRIMARIES * SHARD_MEMORY_GB * 1e9 / day_bytes if day_bytes else 0.0,
+            SHARD_MEMORY_GB * 1e9 / part_day_bytes,
+        )
         plans.append(
             {
                 "orders_per_s": target,
                 "app_cores": cores,
                 "instances": math.ceil(cores / INSTANCE_CORES),
-                "primaries_for_ops": shards,
-                "primaries_even": _up_to_tag_divisor(shards),
-                "over_tag_limit": shards > LEDGER_TAGS,
+                "primaries_for_ops": primaries,
+                "ledger_shards": 16 if primaries <= 16 else MAX_SHARDS,
+                "part_load": target / INDEX_PARTS * index_us / 1e6 / UTILISATION,
                 "memory_per_day_gb": day_bytes / 1e9,
                 "primaries_for_one_day": math.ceil(day_bytes / 1e9 / SHARD_MEMORY_GB),
+                "part_gb_per_day": part_day_bytes / 1e9,
+                "retention_fit_hours": fit_days * 24,
+                "primaries_for_fit": math.ceil(fit_days * day_bytes / 1e9 / SHARD_MEMORY_GB),
                 "aof_mb_per_s": target * aof_per_order / 1e6,
             }
         )
@@ -212,9 +224,10 @@ def console(data: dict[str, Any]) -> str:
             out.append(
                 f"{p['orders_per_s']:>7} orders/s: {p['app_cores']:.0f} app cores "
                 f"({p['instances']} x {INSTANCE_CORES}-vCPU instances), "
-                f"{p['primaries_even']} Redis primaries for ops"
-                f"{' (OVER the 16 ledger tags)' if p['over_tag_limit'] else ''}, "
-                f"{p['memory_per_day_gb']:.0f} GB of new Redis data per day"
+                f"{p['primaries_for_ops']} Redis primaries for ops "
+                f"(CHECKOUT_LEDGER_SHARDS={p['ledger_shards']}), "
+                f"{p['memory_per_day_gb']:.0f} GB of new Redis data per day, "
+                f"{p['retention_fit_hours']:.0f} h of retention fit in memory"
             )
     m = data["machine"]
     other = max((s["other_load"] for s in data["scenarios"]), default=0.0)
