@@ -104,8 +104,8 @@ def calls(store: redis.Redis) -> dict[str, int]:
 def test_listing_orders_reads_sixteen_index_parts_at_sixteen_thousand_shards(
     server: RedisServer,
 ) -> None:
-    """A page of orders at 16,384 shards reads the 16 index parts (plus the orders found), not
-    one key per shard, and still lists every order newest first."""
+    """A page of orders, and one of events, at 16,384 shards reads the 16 index parts (plus the
+    records found), not one key per shard, and still lists every one."""
     app = wide_app(server)
     auth = {"Authorization": f"Bearer {add_merchant(app)}"}
     order_ids = place(app, auth, 30)
@@ -118,6 +118,12 @@ def test_listing_orders_reads_sixteen_index_parts_at_sixteen_thousand_shards(
     assert {o["id"] for o in listed["items"]} == set(order_ids)
     assert used.get("zrevrangebyscore", 0) <= 2 * keys.INDEX_PARTS
     assert used.get("get", 0) <= len(order_ids) + 5  # the orders, the merchant and its key
+    assert sum(used.values()) < 100
+    store.config_resetstat()
+    events = app.test_client().get("/api/v1/events?limit=100", headers=auth).get_json()
+    used = calls(store)
+    assert {e["order_id"] for e in events["items"]} == set(order_ids)
+    assert used.get("zrevrangebyscore", 0) <= 2 * keys.INDEX_PARTS
     assert sum(used.values()) < 100
 
 
