@@ -30,6 +30,11 @@ WEBHOOK_DEAD = Counter("checkout_webhook_dead_total", "Events that exhausted the
 WEBHOOK_CLAIMED = Counter(
     "checkout_webhook_claimed_total", "Outbox entries taken over from a dead worker."
 )
+RECEIPTS = Counter(
+    "checkout_receipts_total",
+    "Customer receipt attempts, by outcome (sent, retrying, failed).",
+    ["outcome"],
+)
 WEBHOOK_LAG = Histogram(
     "checkout_webhook_lag_seconds",
     "Time from order to successful delivery.",

@@ -10,7 +10,8 @@ over the shards its doorbells rang for (see ``core/outbox.py``):
 2. sweep entries a dead worker read but never registered (``XAUTOCLAIM``
    after ``CHECKOUT_WEBHOOK_CLAIM_IDLE_MS``);
 3. take due events, oldest first, while a delivery slot is free, and hand each
-   to a pool of :attr:`Settings.webhook_concurrency` threads;
+   to a pool of :attr:`Settings.webhook_concurrency` threads; due customer
+   receipts (when SMTP is configured) get slots of their own (``receipts/sender.py``);
 4. settle each shard's doorbell to its next due time, unless it rang again.
 
 A census rings every shard of the worker's doorbells at start and once a
@@ -53,6 +54,7 @@ from checkout_links.core.endpoints import Endpoints
 from checkout_links.core.outbox import Outbox, backoff_bounds, backoff_ms
 from checkout_links.core.records import Event
 from checkout_links.core.services import Services
+from checkout_links.receipts.sender import SLOTS, ReceiptSender
 from checkout_links.webhooks import Attempt, http_client
 
 log = logging.getLogger(__name__)
@@ -98,17 +100,19 @@ class Worker:
         # The lease is short because the heartbeat renews it; it is also how long a
         # read but unregistered entry waits before another worker's sweep takes it.
         self.lease_ms = self.settings.webhook_claim_idle_ms
+        self.receipts = ReceiptSender(svc, self.consumer, metrics.RECEIPTS)
         self.outbox = Outbox(
             self.redis,
             self.consumer,
             self.lease_ms,
             self.settings.order_retention_seconds * 1000,
+            receipts=self.receipts.owed,
         )
         self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
+        self._pool = ThreadPoolExecutor(self.concurrency + SLOTS, thread_name_prefix="webhook")
         self._lock = threading.Condition()
         self._in_flight: dict[str, _Job] = {}
         self._by_merchant: Counter[str] = Counter()
@@ -163,7 +167,8 @@ class Worker:
         return started
 
     def wait_idle(self) -> None:
-        """Block until no attempt is in flight."""
+        """Block until no attempt (webhook or receipt) is in flight."""
+        self.receipts.wait()
         with self._lock:
             futures = list(self._futures)
         for future in futures:
@@ -197,6 +202,7 @@ class Worker:
             busy = self.outbox.read_new(shards, READ_COUNT, now_ms)
             self._sweep(shards, now_ms)
             started = self._dispatch(shards, now_ms)
+            started += self.receipts.dispatch(shards, now_ms, self._pool.submit)
             self._settle(shards, seen, busy, now_ms)
         self.retention.tick()  # at most once a minute: expired index members
         return started
@@ -212,7 +218,11 @@ class Worker:
 
     def _settle(self, shards: list[int], seen: dict[int, int], busy: set[int], now_ms: int) -> None:
         """Point each looked-at shard's doorbell at its next due time (or silence it)."""
-        self.doorbells.settle(seen, visits.next_times(self.outbox, shards, busy, now_ms))
+        next_ms = visits.next_times(self.outbox, shards, busy, now_ms)
+        for shard, due in self.receipts.next_due(shards).items():
+            current = next_ms.get(shard)
+            next_ms[shard] = int(due) if current is None else min(current, int(due))
+        self.doorbells.settle(seen, next_ms)
 
     def _free(self) -> int:
         with self._lock:

@@ -7,14 +7,16 @@ with one line naming the variable (see :func:`load_settings`).
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from checkout_links.core import keys
 from checkout_links.core.errors import ConfigError
+from checkout_links.core.schemas import check_email
 
 #: Gunicorn's hard maximum for a request line; ``deploy/gunicorn.conf.py`` and
 #: ``deploy/nginx.conf`` are set to accept it, and a test checks they agree.
@@ -24,6 +26,54 @@ MAX_REQUEST_LINE = 8190
 #: We keep room for the method, the protocol and a short query string that a
 #: return flow or a tracking tool may append.
 REQUEST_LINE_MARGIN = 64
+
+
+#: ``CHECKOUT_SMTP_URL`` schemes: how the connection is secured, and its default port.
+SMTP_SCHEMES: dict[str, tuple[Literal["plain", "tls", "starttls"], int]] = {
+    "smtp": ("plain", 25),
+    "smtps": ("tls", 465),
+    "smtp+starttls": ("starttls", 587),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """Where receipts are sent: parsed from ``CHECKOUT_SMTP_URL`` (the password stays secret).
+
+    ``security`` is ``plain`` (no TLS), ``tls`` (TLS from the first byte) or
+    ``starttls`` (TLS required: a server that does not offer STARTTLS gets nothing).
+    """
+
+    security: Literal["plain", "tls", "starttls"]
+    host: str
+    port: int
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+def parse_smtp_url(value: str) -> SmtpServer:
+    """``smtp://[user:pass@]host[:port]`` (or ``smtps://``, ``smtp+starttls://``), checked.
+
+    Errors never repeat the URL: it may hold a password.
+    """
+    parts = urlsplit(value)
+    scheme = SMTP_SCHEMES.get(parts.scheme)
+    if scheme is None:
+        raise ValueError(f"must start with one of {', '.join(s + '://' for s in SMTP_SCHEMES)}")
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be a server such as smtp+starttls://user:password@mail.example:587")
+    try:
+        port = parts.port or scheme[1]
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    password = unquote(parts.password) if parts.password is not None else None
+    return SmtpServer(
+        security=scheme[0],
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=SecretStr(password) if password is not None else None,
+    )
 
 
 class Settings(BaseSettings):
@@ -78,6 +128,12 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_merchant_concurrency: int = Field(default=4, ge=1, le=256)
     log_level: str = "INFO"
+    #: Where customer receipts are sent (a secret: it may hold a password); unset: none are.
+    smtp_url: SecretStr | None = None
+    #: The receipts' sender address; the display name is the merchant's.
+    mail_from: str | None = None
+    #: Each SMTP network step's timeout (connect, every command and reply).
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     #: How long a promotion redemption reserved for an order may wait for its
     #: spend before anyone may settle it (core/promotions.py); longer than a
     #: request can take. A crashed request delays a redemption this long.
@@ -108,6 +164,21 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with one of {', '.join(schemes)}")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        return check_email(value)
+
     @field_validator("base_url")
     @classmethod
     def _origin(cls, value: str) -> str:
@@ -127,6 +198,13 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def smtp(self) -> SmtpServer | None:
+        """The receipts' SMTP server, or ``None`` when receipts are off."""
+        if self.smtp_url is None:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies are ``Secure`` exactly when the public origin is https."""
         return self.base_url.startswith("https://")
@@ -143,6 +221,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         first = exc.errors()[0]
         name = "CHECKOUT_" + str(first["loc"][0]).upper() if first["loc"] else "CHECKOUT_*"
         raise ConfigError(f"{name}: {first['msg']}") from None
+    if settings.smtp_url is not None and settings.mail_from is None:
+        raise ConfigError(
+            "CHECKOUT_MAIL_FROM: required when CHECKOUT_SMTP_URL is set; give the receipts' "
+            "sender address, e.g. receipts@pay.example.com"
+        )
     if not settings.secret_keys:
         if not settings.demo:
             raise ConfigError(

@@ -18,7 +18,8 @@ from checkout_links.core.errors import InvalidToken, NotFound
 from checkout_links.core.ids import link_rand_of_event
 from checkout_links.core.jsonutil import dumps
 from checkout_links.core.orders import load_order, merge_index_page
-from checkout_links.core.records import Event, EventBody, EventView
+from checkout_links.core.receipt_outbox import state_of as receipt_state
+from checkout_links.core.records import Event, EventBody, EventView, Receipt, ReceiptView
 from checkout_links.core.store import Redis
 
 
@@ -43,6 +44,7 @@ def from_hash(raw: Mapping[bytes | str, bytes | str]) -> Event:
         last_status=_int(h.get("last_status", "")),
         last_error=h.get("last_error") or None,
         redeliveries=_int(h.get("redeliveries", "")) or 0,
+        receipt=receipt_state(h),
     )
 
 
@@ -81,6 +83,17 @@ def public_view(record: Event) -> EventView:
         last_status=record.last_status or None,
         last_error=record.last_error,
         next_attempt_at=iso_ms(record.next_ms) if record.next_ms else None,
+        receipt=_receipt_view(record.receipt) if record.receipt else None,
+    )
+
+
+def _receipt_view(receipt: Receipt) -> ReceiptView:
+    return ReceiptView(
+        state=receipt.state,
+        attempts=receipt.attempts,
+        last_attempt_at=iso_ms(receipt.last_attempt_ms) if receipt.last_attempt_ms else None,
+        next_attempt_at=iso_ms(receipt.next_ms) if receipt.next_ms else None,
+        last_error=receipt.last_error,
     )
 
 

@@ -156,6 +156,16 @@ def delivery_lock(event_id_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:lk:{event_id_rand.hex()}"
 
 
+def receipts_due(shard: int) -> str:
+    """Sorted set of event ids whose customer receipt is due for an attempt, by due time (ms)."""
+    return f"{PREFIX}:{shard_tag(shard)}:rdue"
+
+
+def receipt_lock(event_id_rand: bytes) -> str:
+    """Lease held by the worker sending an event's receipt, so no two send at once."""
+    return f"{PREFIX}:{shard_tag(shard_of(event_id_rand))}:rlk:{event_id_rand.hex()}"
+
+
 def outbox_entries(shard: int) -> str:
     """Sorted set of the outbox entry ids whose events are not yet delivered or dead (by ms).
 

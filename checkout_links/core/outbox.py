@@ -68,12 +68,20 @@ class Outbox:
     """
 
     def __init__(
-        self, client: Redis, consumer: str, lease_ms: int, order_retention_ms: int
+        self,
+        client: Redis,
+        consumer: str,
+        lease_ms: int,
+        order_retention_ms: int,
+        *,
+        receipts: bool = False,
     ) -> None:
         self.client = client
         self.consumer = consumer
         self.lease_ms = lease_ms
         self.order_retention_ms = order_retention_ms
+        #: Whether registering an order's event also schedules its customer receipt.
+        self.receipts = receipts
         self._register = client.register_script(scripts.REGISTER)
         self._lease = client.register_script(scripts.LEASE)
         self._renew = client.register_script(scripts.RENEW)
@@ -169,7 +177,7 @@ class Outbox:
         Their orders are indexed again (idempotently), so an order whose
         placing process died before its index step is listed all the same.
         """
-        args: list[Any] = [keys.WEBHOOK_GROUP, now_ms]
+        args: list[Any] = [keys.WEBHOOK_GROUP, now_ms, "1" if self.receipts else "0"]
         event_keys = []
         index = self.client.pipeline(transaction=False)
         for entry_id, fields in entries:
@@ -201,6 +209,7 @@ class Outbox:
                     keys.retries(shard),
                     keys.outbox_entries(shard),
                     keys.outbox(shard),
+                    keys.receipts_due(shard),
                     *event_keys,
                 ],
                 args=args,

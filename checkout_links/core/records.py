@@ -246,6 +246,28 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer receipt's delivery state, kept in its event's hash (Unix milliseconds)."""
+
+    #: ``pending``, ``retrying``, ``sent`` or ``failed``.
+    state: str
+    attempts: int = 0
+    last_attempt_ms: int | None = None
+    next_ms: int | None = None
+    #: An SMTP code and a short text of ours, never an address.
+    last_error: str | None = None
+
+
+class ReceiptView(msgspec.Struct, frozen=True, kw_only=True):
+    """The receipt of an ``order.created`` event as ``GET /api/v1/events`` shows it."""
+
+    state: str
+    attempts: int
+    last_attempt_at: str | None
+    next_attempt_at: str | None
+    last_error: str | None
+
+
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """An event's delivery record (a Redis hash; times in Unix milliseconds)."""
 
@@ -263,6 +285,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     #: Bumped by every redelivery request; an attempt that saw another value
     #: records its outcome but leaves the event due (see ``worker._FINISH``).
     redeliveries: int = 0
+    #: ``None`` when no receipt is owed (SMTP was not configured when it was registered).
+    receipt: Receipt | None = None
 
 
 class EventView(msgspec.Struct, frozen=True, kw_only=True):
@@ -278,6 +302,8 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     last_status: int | None
     last_error: str | None
     next_attempt_at: str | None
+    #: The customer receipt's delivery, or ``None`` when none is owed.
+    receipt: ReceiptView | None = None
 
 
 class EventBody(msgspec.Struct, frozen=True, kw_only=True):

@@ -256,6 +256,20 @@ class OrderPage(Out):
     )
 
 
+class Receipt(Out):
+    """The email receipt of an order.created event, sent to the customer."""
+
+    state: Literal["pending", "retrying", "sent", "failed"] = Field(
+        description="failed: refused (5xx) or out of retries.", examples=["sent"]
+    )
+    attempts: int = Field(description="Sending attempts so far.", examples=[1])
+    last_attempt_at: Time | None = Field(None, examples=["2026-11-27T18:00:01.002Z"])
+    next_attempt_at: Time | None = Field(None, examples=[None])
+    last_error: str | None = Field(
+        None, description="SMTP code and reason; never an address.", examples=["451 4.3.0 busy"]
+    )
+
+
 class Event(Out):
     """An order event and the state of its webhook delivery."""
 
@@ -280,6 +294,9 @@ class Event(Out):
     )
     next_attempt_at: Time | None = Field(
         None, description="When the next attempt is due.", examples=[None]
+    )
+    receipt: Receipt | None = Field(
+        None, description="The customer's email receipt; null when none is owed.", examples=[None]
     )
 
 

@@ -1,0 +1,103 @@
+"""Sending one receipt with :mod:`smtplib`, and what the outcome means for its retries.
+
+``smtp://`` talks in the clear, ``smtps://`` speaks TLS from the first byte,
+``smtp+starttls://`` requires STARTTLS (a server that does not offer it gets
+nothing: no credentials, no message). TLS verifies the server's certificate
+and name with the system trust store (:func:`ssl.create_default_context`, which
+honours ``SSL_CERT_FILE``).
+
+A 5xx reply (the recipient refused, the message rejected, bad credentials)
+fails the receipt at once: sending the same again would be refused again. A
+4xx reply, a timeout or a broken connection is worth another attempt later.
+The error kept is the SMTP code, the enhanced status code when the server
+gave one, and a short text of ours: never the server's own words, which often
+repeat the address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Literal
+
+from checkout_links.core.config import SmtpServer
+
+_ENHANCED = re.compile(rb"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One attempt's outcome: ``sent``, ``retry`` (later) or ``failed`` (for good)."""
+
+    outcome: Literal["sent", "retry", "failed"]
+    error: str | None = None
+
+
+def _reply(code: int, text: bytes | str, what: str) -> Sent:
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    enhanced = _ENHANCED.match(raw or b"")
+    error = f"{code} {enhanced.group(1).decode()} {what}" if enhanced else f"{code} {what}"
+    return Sent("failed" if 500 <= code < 600 else "retry", error)
+
+
+def _deliver(connection: smtplib.SMTP, message: EmailMessage, server: SmtpServer) -> None:
+    connection.ehlo()
+    if server.security == "starttls":
+        if not connection.has_extn("starttls"):
+            raise _NoStartTls()
+        connection.starttls(context=ssl.create_default_context())
+        connection.ehlo()
+    if server.username:
+        password = server.password.get_secret_value() if server.password else ""
+        connection.login(server.username, password)
+    connection.send_message(message)
+
+
+class _NoStartTls(Exception):
+    """The server does not offer STARTTLS, which the URL requires."""
+
+
+def send(message: EmailMessage, server: SmtpServer, timeout: float) -> Sent:
+    """Send ``message`` to ``server`` (every network step within ``timeout`` seconds)."""
+    try:
+        connection: smtplib.SMTP
+        if server.security == "tls":
+            context = ssl.create_default_context()
+            connection = smtplib.SMTP_SSL(
+                server.host, server.port, timeout=timeout, context=context
+            )
+        else:
+            connection = smtplib.SMTP(server.host, server.port, timeout=timeout)
+        try:
+            _deliver(connection, message, server)
+        finally:
+            # A message the server took is sent, whatever happens to QUIT after it.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.quit()
+            connection.close()
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()), (550, b""))
+        return _reply(code, text, "recipient refused")
+    except smtplib.SMTPSenderRefused as exc:
+        return _reply(exc.smtp_code, exc.smtp_error, "sender refused")
+    except smtplib.SMTPDataError as exc:
+        return _reply(exc.smtp_code, exc.smtp_error, "message refused")
+    except smtplib.SMTPAuthenticationError as exc:
+        return _reply(exc.smtp_code, exc.smtp_error, "authentication failed")
+    except smtplib.SMTPResponseException as exc:
+        return _reply(exc.smtp_code, exc.smtp_error, "refused")
+    except _NoStartTls:
+        return Sent("retry", "STARTTLS not offered by the server (required)")
+    except smtplib.SMTPNotSupportedError:
+        return Sent("retry", "AUTH not offered by the server")
+    except ssl.SSLCertVerificationError:
+        return Sent("retry", "TLS certificate not trusted")
+    except TimeoutError:
+        return Sent("retry", "timed out")
+    except (OSError, smtplib.SMTPException) as exc:
+        return Sent("retry", f"connection failed ({type(exc).__name__})")
+    return Sent("sent")
