@@ -60,6 +60,7 @@ MODELS: list[type[BaseModel]] = [
     DiscountIn,
     PromotionIn,
     out.Event,
+    out.Receipt,
     out.Problem,
     out.ProblemError,
 ]

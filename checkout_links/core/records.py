@@ -289,8 +289,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     receipt: Receipt | None = None
 
 
-class EventView(msgspec.Struct, frozen=True, kw_only=True):
-    """An event as ``GET /api/v1/events`` shows it."""
+class EventView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An event as ``GET /api/v1/events`` shows it (the API writes ``receipt: null`` itself)."""
 
     id: str
     type: str

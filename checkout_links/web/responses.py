@@ -263,8 +263,8 @@ class Receipt(Out):
         description="failed: refused (5xx) or out of retries.", examples=["sent"]
     )
     attempts: int = Field(description="Sending attempts so far.", examples=[1])
-    last_attempt_at: Time | None = Field(None, examples=["2026-11-27T18:00:01.002Z"])
-    next_attempt_at: Time | None = Field(None, examples=[None])
+    last_attempt_at: Time | None = Field(None, description="The last attempt.", examples=[None])
+    next_attempt_at: Time | None = Field(None, description="The next one, if due.", examples=[None])
     last_error: str | None = Field(
         None, description="SMTP code and reason; never an address.", examples=["451 4.3.0 busy"]
     )
