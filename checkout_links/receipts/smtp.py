@@ -44,21 +44,21 @@ def _reply(code: int, text: bytes | str, what: str) -> Sent:
     return Sent("failed" if 500 <= code < 600 else "retry", error)
 
 
-def _deliver(connection: smtplib.SMTP, message: EmailMessage, server: SmtpServer) -> None:
+def _deliver(connection: smtplib.SMTP, message: EmailMessage, server: SmtpServer) -> Sent:
+    """One session: TLS when asked for (and refused without it), AUTH, the message."""
     connection.ehlo()
     if server.security == "starttls":
         if not connection.has_extn("starttls"):
-            raise _NoStartTls()
+            return Sent("retry", "STARTTLS not offered by the server (required)")
         connection.starttls(context=ssl.create_default_context())
         connection.ehlo()
     if server.username:
+        if not connection.has_extn("auth"):
+            return Sent("retry", "AUTH not offered by the server")
         password = server.password.get_secret_value() if server.password else ""
         connection.login(server.username, password)
     connection.send_message(message)
-
-
-class _NoStartTls(Exception):
-    """The server does not offer STARTTLS, which the URL requires."""
+    return Sent("sent")
 
 
 def send(message: EmailMessage, server: SmtpServer, timeout: float) -> Sent:
@@ -73,7 +73,7 @@ def send(message: EmailMessage, server: SmtpServer, timeout: float) -> Sent:
         else:
             connection = smtplib.SMTP(server.host, server.port, timeout=timeout)
         try:
-            _deliver(connection, message, server)
+            return _deliver(connection, message, server)
         finally:
             # A message the server took is sent, whatever happens to QUIT after it.
             with contextlib.suppress(OSError, smtplib.SMTPException):
@@ -90,14 +90,12 @@ def send(message: EmailMessage, server: SmtpServer, timeout: float) -> Sent:
         return _reply(exc.smtp_code, exc.smtp_error, "authentication failed")
     except smtplib.SMTPResponseException as exc:
         return _reply(exc.smtp_code, exc.smtp_error, "refused")
-    except _NoStartTls:
-        return Sent("retry", "STARTTLS not offered by the server (required)")
     except smtplib.SMTPNotSupportedError:
-        return Sent("retry", "AUTH not offered by the server")
+        # send_message's only refusal: an international address, and no SMTPUTF8.
+        return Sent("failed", "the server cannot take this address (no SMTPUTF8)")
     except ssl.SSLCertVerificationError:
         return Sent("retry", "TLS certificate not trusted")
     except TimeoutError:
         return Sent("retry", "timed out")
     except (OSError, smtplib.SMTPException) as exc:
         return Sent("retry", f"connection failed ({type(exc).__name__})")
-    return Sent("sent")
