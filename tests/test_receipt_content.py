@@ -1,0 +1,78 @@
+"""The receipt message as built (no network): headers, fallbacks, and colours that read in light
+and dark mail clients."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from checkout_links.core.account import contrast, seller_of
+from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
+from checkout_links.receipts.message import build_receipt
+
+ORDER = Order(
+    id="ord_AAAAAAAAAAAAAAAAAAAAAA",
+    link_id="lnk_x",
+    merchant_id="ruiz",
+    created_at="2026-12-01T13:00:00.125Z",
+    currency="EUR",
+    total=Decimal("49.90"),
+    lines=(
+        Line(
+            product_id="kit",
+            name="Setup kit",
+            price=Decimal("49.90"),
+            quantity=1,
+            amount=Decimal("49.90"),
+        ),
+    ),
+    customer=Customer(email="ana@example.com"),
+    locale="he",
+)
+
+
+def _html(merchant: Merchant) -> str:
+    message = build_receipt(
+        ORDER, seller_of(merchant), event_id="evt_AAAA", mail_from="r@pay.example.com"
+    )
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_every_colour_reads_on_white_and_on_black_and_no_background_is_set() -> None:
+    """The HTML sets no background, and each text or border colour it sets has a contrast of at
+    least 3:1 (borders) or 4.5:1 (text) on both a white and a black client background."""
+    html = _html(Merchant(id="ruiz", name="Ruiz"))
+    assert "background" not in html
+    texts = set(re.findall(r"(?<![-\w])color:(#[0-9a-f]{6})", html))
+    borders = set(re.findall(r"border-top:1px solid (#[0-9a-f]{6})", html))
+    assert texts
+    assert borders
+    for colour in texts:
+        assert min(contrast(colour, "#ffffff"), contrast(colour, "#000000")) >= 4.5
+    for colour in borders:
+        assert min(contrast(colour, "#ffffff"), contrast(colour, "#000000")) >= 3
+
+
+def test_without_a_display_name_or_support_email_the_merchant_name_sends_and_no_reply_to() -> None:
+    """A merchant with neither display name nor support email sends under its name, with no
+    Reply-To, and the Message-ID is the same on every build of the same event."""
+    seller = seller_of(Merchant(id="ruiz", name="Ruiz Werkstatt"))
+    first, again = (
+        build_receipt(ORDER, seller, event_id="evt_AAAA", mail_from="r@pay.example.com")
+        for _ in range(2)
+    )
+    assert first["From"].addresses[0].display_name == "Ruiz Werkstatt"
+    assert first["Reply-To"] is None
+    assert first["Message-ID"] == again["Message-ID"] == "<receipt.evt_AAAA@pay.example.com>"
+
+
+def test_a_hebrew_receipt_runs_right_to_left_with_amounts_on_the_left() -> None:
+    """A Hebrew order's HTML is dir="rtl" lang="he", aligned to the right, amounts on the left."""
+    merchant = Merchant(id="ruiz", name="Ruiz", account=MerchantAccount(display_name="Ruiz"))
+    html = _html(merchant)
+    assert '<html lang="he" dir="rtl">' in html
+    assert "text-align:right;" in html
+    assert "white-space:nowrap;" in html
+    assert re.search(r'text-align:left;white-space:nowrap;"><bdi>', html)
