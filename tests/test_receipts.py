@@ -26,6 +26,7 @@ from checkout_links.web.extensions import services
 from checkout_links.worker import Worker
 from tests.conftest import csrf_of, link_path
 from tests.support.smtp_server import SmtpServer, make_ca
+from tests.support.webhook_receiver import Receiver
 
 # The smtps test server requires AUTH over implicit TLS, which aiosmtpd warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -116,8 +117,8 @@ class Shop:
         self.pump(done)
 
 
-def _shop(redis_url: str, smtp_url: str | None) -> Shop:
-    settings: dict[str, Any] = dict(FAST)
+def _shop(redis_url: str, smtp_url: str | None, **extra: Any) -> Shop:
+    settings: dict[str, Any] = {**FAST, **extra}
     if smtp_url is not None:
         settings.update(smtp_url=smtp_url, mail_from=MAIL_FROM)
     app = make_app(redis.Redis.from_url(redis_url), **settings)
@@ -247,6 +248,27 @@ def test_a_refusal_for_now_is_retried_until_the_server_accepts(
     receipt = shop.receipt(order_id)
     assert receipt["attempts"] == 2
     assert receipt["next_attempt_at"] is None
+
+
+def test_a_retried_receipt_is_sent_though_its_shard_has_nothing_else_due(
+    real_redis: Any, smtp: SmtpServer
+) -> None:
+    """With the webhook delivered at once and its lease short (nothing else brings a worker back
+    to the shard), a receipt refused with 451 is still retried after its backoff and sent."""
+    shop = _shop(
+        real_redis.url,
+        f"smtp://127.0.0.1:{smtp.port}",
+        webhook_claim_idle_ms=100,
+        webhook_retry_base_seconds=1.0,
+    )
+    with Receiver() as receiver, shop.app.app_context():
+        services().merchants.set_webhook_url("acme", f"{receiver.url}/hook")
+        smtp.plan(["451"])
+        order_id = shop.place()
+        shop.pump(lambda: shop.state(order_id) == "sent", timeout=20)
+        assert len(receiver.received()) == 1
+    assert smtp.rcpt_attempts == 2
+    assert len(smtp.received) == 1
 
 
 def test_a_permanent_refusal_fails_at_once_without_retries(shop: Shop, smtp: SmtpServer) -> None:
