@@ -124,9 +124,9 @@ def test_merchant_api_and_checkout_work_end_to_end_on_the_cluster(cluster_app: F
 
 
 def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
-    """The spend's keys (mark, order, outbox, event, retries, lease, promotion) share the link's
-    slot, and the index step's keys (indexes, merchants, doorbell) share its part's slot, for
-    legacy links and for links carrying any shard up to 16,383."""
+    """The spend's keys (mark, order, outbox, event, retries, leases, receipts, promotion) share
+    the link's slot, and the index step's keys (indexes, merchants, doorbell) share its part's
+    slot, for legacy links and for links carrying any shard up to 16,383."""
     legacy = [bytes([first_byte]) + os.urandom(15) for first_byte in range(0, 256, 7)]
     carried = [os.urandom(16) + shard.to_bytes(2, "big") for shard in (0, 15, 16, 999, 16383)]
     for rand in legacy + carried:
@@ -139,6 +139,8 @@ def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
             keys.retries(shard),
             keys.delivery_lock(rand),
             keys.outbox_entries(shard),
+            keys.receipts_due(shard),
+            keys.receipt_lock(rand),
             keys.promotion_spent(rand),
             keys.promotion_fence(rand, "r1"),
         ]
