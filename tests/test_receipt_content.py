@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import fakeredis
+
 from checkout_links.core.account import contrast, seller_of
 from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
 from checkout_links.receipts.message import build_receipt
+from checkout_links.testing import make_app
 
 ORDER = Order(
     id="ord_AAAAAAAAAAAAAAAAAAAAAA",
@@ -76,3 +79,23 @@ def test_a_hebrew_receipt_runs_right_to_left_with_amounts_on_the_left() -> None:
     assert "text-align:right;" in html
     assert "white-space:nowrap;" in html
     assert re.search(r'text-align:left;white-space:nowrap;"><bdi>', html)
+
+
+def test_the_openapi_document_shows_the_receipt_of_an_event() -> None:
+    """The merchant API's OpenAPI document gives Event a nullable receipt whose state is one
+    of pending, retrying, sent and failed, with attempts, times and last_error."""
+    app = make_app(fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2))))
+    schemas = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["Event"]["properties"]["receipt"]["anyOf"] == [
+        {"$ref": "#/components/schemas/Receipt"},
+        {"type": "null"},
+    ]
+    receipt = schemas["Receipt"]["properties"]
+    assert receipt["state"]["enum"] == ["pending", "retrying", "sent", "failed"]
+    assert set(receipt) == {
+        "state",
+        "attempts",
+        "last_attempt_at",
+        "next_attempt_at",
+        "last_error",
+    }
