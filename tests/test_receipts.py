@@ -311,6 +311,17 @@ def test_auth_over_starttls_and_smtps_with_a_verified_certificate(
         assert [r.rcpt_tos for r in server.received] == [[CUSTOMER]]
 
 
+def test_a_refused_sender_is_retried_not_failed(shop: Shop, smtp: SmtpServer) -> None:
+    """A 553 for CHECKOUT_MAIL_FROM is the operator's to fix, not the customer's: the receipt
+    is retried (not failed for good, as a refused recipient is) and sent once accepted."""
+    smtp.plan(["553-sender"])
+    order_id = shop.place()
+    shop.pump(lambda: shop.state(order_id) == "sent")
+    receipt = shop.receipt(order_id)
+    assert receipt["attempts"] == 2
+    assert [r.rcpt_tos for r in smtp.received] == [[CUSTOMER]]
+
+
 def test_a_certificate_the_trust_store_does_not_know_gets_nothing(
     real_redis: Any, tmp_path: Path
 ) -> None:

@@ -6,9 +6,12 @@ nothing: no credentials, no message). TLS verifies the server's certificate
 and name with the system trust store (:func:`ssl.create_default_context`, which
 honours ``SSL_CERT_FILE``).
 
-A 5xx reply (the recipient refused, the message rejected, bad credentials)
-fails the receipt at once: sending the same again would be refused again. A
-4xx reply, a timeout or a broken connection is worth another attempt later.
+A 5xx reply about the receipt itself (the recipient refused, the message
+rejected) fails it at once: sending the same again would be refused again. A
+refusal of our credentials or of ``CHECKOUT_MAIL_FROM`` is the operator's to
+fix, not the customer's, so like a 4xx reply, a timeout or a broken
+connection it is tried again later (with the webhook backoff, for as long as
+a webhook is): receipts wait out a wrong password instead of being lost to it.
 The error kept is the SMTP code, the enhanced status code when the server
 gave one, and a short text of ours: never the server's own words, which often
 repeat the address.
@@ -37,11 +40,12 @@ class Sent:
     error: str | None = None
 
 
-def _reply(code: int, text: bytes | str, what: str) -> Sent:
+def _reply(code: int, text: bytes | str, what: str, *, ours: bool = False) -> Sent:
+    """The outcome of a refusal; ``ours``: of our configuration, so always worth a retry."""
     raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
     enhanced = _ENHANCED.match(raw or b"")
     error = f"{code} {enhanced.group(1).decode()} {what}" if enhanced else f"{code} {what}"
-    return Sent("failed" if 500 <= code < 600 else "retry", error)
+    return Sent("failed" if 500 <= code < 600 and not ours else "retry", error)
 
 
 def _deliver(connection: smtplib.SMTP, message: EmailMessage, server: SmtpServer) -> Sent:
@@ -83,11 +87,11 @@ def send(message: EmailMessage, server: SmtpServer, timeout: float) -> Sent:
         code, text = next(iter(exc.recipients.values()), (550, b""))
         return _reply(code, text, "recipient refused")
     except smtplib.SMTPSenderRefused as exc:
-        return _reply(exc.smtp_code, exc.smtp_error, "sender refused")
+        return _reply(exc.smtp_code, exc.smtp_error, "sender refused", ours=True)
     except smtplib.SMTPDataError as exc:
         return _reply(exc.smtp_code, exc.smtp_error, "message refused")
     except smtplib.SMTPAuthenticationError as exc:
-        return _reply(exc.smtp_code, exc.smtp_error, "authentication failed")
+        return _reply(exc.smtp_code, exc.smtp_error, "authentication failed", ours=True)
     except smtplib.SMTPResponseException as exc:
         return _reply(exc.smtp_code, exc.smtp_error, "refused")
     except smtplib.SMTPNotSupportedError:

@@ -54,6 +54,19 @@ class _Handler:
     users: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        with self.lock:
+            refuse = bool(self.plan) and self.plan[0] == "553-sender"
+            if refuse:
+                self.plan.pop(0)
+        if refuse:
+            return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
@@ -116,7 +129,8 @@ class SmtpServer:
         self.controller.stop()
 
     def plan(self, replies: list[str]) -> None:
-        """Reply to the next recipients with these codes (then accept)."""
+        """Reply to the next recipients with these codes (then accept); ``553-sender`` at the
+        head refuses the next sender instead."""
         with self.handler.lock:
             self.handler.plan = list(replies)
 
