@@ -4,16 +4,12 @@ real redis-server, to a real SMTP server (aiosmtpd) on 127.0.0.1."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from checkout_links.testing.servers import RedisServer
 from tests.support.smtp_server import SmtpServer
-from tests.support.webhook_receiver import Receiver
 from tests.test_webhooks import place_order
-from tests.test_worker_redis import Stack
+from tests.test_worker_redis import Stack, stack  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -21,17 +17,9 @@ ORDERS = 30
 CUSTOMER = "ana@example.com"  # what tests.test_webhooks.place_order enters
 
 
-@pytest.fixture
-def stack(real_redis: RedisServer, tmp_path: Path) -> Iterator[Stack]:
-    with Receiver(ok_delay=0.005) as receiver:
-        built = Stack(real_redis, receiver, tmp_path)
-        try:
-            yield built
-        finally:
-            built.stop()
-
-
-def test_two_worker_processes_send_each_receipt_once_and_log_no_address(stack: Stack) -> None:
+def test_two_worker_processes_send_each_receipt_once_and_log_no_address(
+    stack: Stack,  # noqa: F811 (the fixture imported above)
+) -> None:
     """Two workers started with CHECKOUT_SMTP_URL and CHECKOUT_MAIL_FROM in their environment
     send every order's receipt exactly once between them, every event shows it sent, and
     neither worker's log holds the customer's address."""

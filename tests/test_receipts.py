@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,10 +22,10 @@ from flask.testing import FlaskClient
 
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from checkout_links.worker import Worker
 from tests.conftest import csrf_of, link_path
 from tests.support.smtp_server import SmtpServer, make_ca
 from tests.support.webhook_receiver import Receiver
+from tests.test_webhooks import pump
 
 # The smtps test server requires AUTH over implicit TLS, which aiosmtpd warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -93,18 +92,7 @@ class Shop:
 
     def pump(self, until: Callable[[], object], timeout: float = 20.0) -> None:
         """Run worker passes until ``until()`` holds; fail after ``timeout`` seconds."""
-        with self.app.app_context():
-            worker = Worker(services(), "w1")
-            try:
-                worker.ensure_groups()
-                deadline = time.monotonic() + timeout
-                while not until():
-                    if time.monotonic() > deadline:
-                        raise AssertionError(f"condition not reached within {timeout}s")
-                    if not worker.step():
-                        time.sleep(0.01)
-            finally:
-                worker.close()
+        pump(self.app, until, timeout)
 
     def passes(self, count: int) -> None:
         """Run ``count`` more worker passes (to show that nothing more happens)."""
