@@ -22,12 +22,13 @@ from html import escape
 
 from babel.dates import format_datetime
 
+from checkout_links.core import line_words
 from checkout_links.core.account import Seller
 from checkout_links.core.catalogs import catalog
 from checkout_links.core.locales import PageLocale, negotiate
 from checkout_links.core.money import format_money
 from checkout_links.core.records import Order
-from checkout_links.core.translatable import N_, N_plural
+from checkout_links.core.translatable import N_
 
 # Translators: the subject of the receipt email; %(seller)s is the shop's name.
 SUBJECT = N_("Your receipt from %(seller)s")
@@ -43,7 +44,6 @@ QTY_PRICE_AMOUNT = N_("%(quantity)s \u00d7 %(price)s = %(amount)s")
 # Translators: %(seller)s is the shop's name; the customer may answer the receipt email.
 REPLY = N_("Questions about your order? Reply to this email to reach %(seller)s.")
 # The same words as the pages (one msgid each in the catalogs).
-QTY_PRICE = N_("%(quantity)s \u00d7 %(price)s")
 SUMMARY = N_("Order summary")
 SUBTOTAL = N_("Subtotal")
 DISCOUNT = N_("Discount")
@@ -54,12 +54,6 @@ SUPPORT = N_("Help and support")
 TERMS = N_("Terms of service")
 PRIVACY = N_("Privacy policy")
 SOLD_BY = N_("Sold by %(seller)s")
-RENEWS = {
-    "day": N_plural("Renews every day", "Renews every %(num)d days"),
-    "week": N_plural("Renews every week", "Renews every %(num)d weeks"),
-    "month": N_plural("Renews every month", "Renews every %(num)d months"),
-    "year": N_plural("Renews every year", "Renews every %(num)d years"),
-}
 
 #: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
 _MUTED = "#767676"
@@ -121,7 +115,7 @@ def _facts(order: Order, seller: Seller) -> _Facts:
     rows = []
     for line in order.lines:
         renews = None
-        forms = RENEWS.get(line.subscription.interval) if line.subscription else None
+        forms = line_words.RENEWS.get(line.subscription.interval) if line.subscription else None
         if line.subscription and forms:
             count = line.subscription.interval_count
             renews = t.ngettext(forms[0], forms[1], count) % {"num": count}
@@ -217,7 +211,7 @@ def _html(f: _Facts) -> str:
         if row.renews:
             details += f'<div style="color:{_MUTED};font-size:14px;">{_e(row.renews)}</div>'
         qty = _sentence(
-            f, QTY_PRICE, quantity=_e(row.quantity), price=f"<bdi>{_e(row.price)}</bdi>"
+            f, line_words.QTY_PRICE, quantity=_e(row.quantity), price=f"<bdi>{_e(row.price)}</bdi>"
         )
         rows.append(
             f'<tr><td style="{cell}text-align:{start};"><strong>{_e(row.name)}</strong>{details}'

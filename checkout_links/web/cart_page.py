@@ -18,10 +18,11 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
+from checkout_links.core import line_words
 from checkout_links.core.address import CountryRules, country_names, rules
 from checkout_links.core.customer_form import FIELD_NAMES, MISSING_COUNTRY
 from checkout_links.core.records import Line
-from checkout_links.core.translatable import N_, N_plural
+from checkout_links.core.translatable import N_
 from checkout_links.web.i18n import catalog
 
 __all__ = ["FIELD_NAMES", "error_list", "fields", "rows"]
@@ -42,14 +43,6 @@ _BILLING_LEGEND = N_("Billing address")
 _COUNTRY_LABEL = N_("Country")
 _ADDRESS_HINT = N_("If you enter an address, fill in every field marked with *.")
 _UPDATE = N_("Update the form for this country")
-# Translators: one order line's quantity and unit price, e.g. "2 (times sign) 19.99 EUR".
-_QTY_PRICE = N_("%(quantity)s \u00d7 %(price)s")
-_RENEWS = {
-    "day": N_plural("Renews every day", "Renews every %(num)d days"),
-    "week": N_plural("Renews every week", "Renews every %(num)d weeks"),
-    "month": N_plural("Renews every month", "Renews every %(num)d months"),
-    "year": N_plural("Renews every year", "Renews every %(num)d years"),
-}
 
 
 def escape(text: str) -> str:
@@ -92,13 +85,13 @@ def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str)
         parts.append("\n</dl>\n")
     if line.subscription:
         count = line.subscription.interval_count
-        forms = _RENEWS.get(line.subscription.interval)
+        forms = line_words.RENEWS.get(line.subscription.interval)
         if forms:
             text = t.ngettext(forms[0], forms[1], count) % {"num": count}
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
     # The sentence is escaped first, then filled with escaped values: the
     # price is isolated (<bdi>) so that it reads whole in right-to-left text.
-    qty = _escaped(t, _QTY_PRICE) % {
+    qty = _escaped(t, line_words.QTY_PRICE) % {
         "quantity": int(line.quantity),
         "price": f"<bdi>{escape(price)}</bdi>",
     }
