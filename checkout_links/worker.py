@@ -101,6 +101,8 @@ class Worker:
         # read but unregistered entry waits before another worker's sweep takes it.
         self.lease_ms = self.settings.webhook_claim_idle_ms
         self.receipts = ReceiptSender(svc, self.consumer, metrics.RECEIPTS)
+        #: The sorted sets of a shard whose earliest item its doorbell settles to.
+        self._due_sets = [keys.retries] + ([keys.receipts_due] if self.receipts.owed else [])
         self.outbox = Outbox(
             self.redis,
             self.consumer,
@@ -200,29 +202,30 @@ class Worker:
         if seen:
             shards = sorted(seen)
             busy = self.outbox.read_new(shards, READ_COUNT, now_ms)
-            self._sweep(shards, now_ms)
+            unregistered = self.outbox.unregistered(shards)
+            self._sweep(shards, unregistered, now_ms)
             started = self._dispatch(shards, now_ms)
             started += self.receipts.dispatch(shards, now_ms, self._pool.submit)
-            self._settle(shards, seen, busy, now_ms)
+            next_ms = visits.next_times(
+                self.outbox, shards, self._due_sets, busy, unregistered, now_ms
+            )
+            self.doorbells.settle(seen, next_ms)
         self.retention.tick()  # at most once a minute: expired index members
         return started
 
-    def _sweep(self, shards: list[int], now_ms: int) -> None:
+    def _sweep(self, shards: list[int], unregistered: set[int], now_ms: int) -> None:
         census = [s for s in shards if s in self._census]
         self._census.difference_update(census)
         claimed = visits.recover(
-            self.outbox, shards, census, now_ms, self.settings.order_retention_seconds, READ_COUNT
+            self.outbox,
+            unregistered,
+            census,
+            now_ms,
+            self.settings.order_retention_seconds,
+            READ_COUNT,
         )
         if claimed:
             metrics.WEBHOOK_CLAIMED.inc(claimed)
-
-    def _settle(self, shards: list[int], seen: dict[int, int], busy: set[int], now_ms: int) -> None:
-        """Point each looked-at shard's doorbell at its next due time (or silence it)."""
-        next_ms = visits.next_times(self.outbox, shards, busy, now_ms)
-        for shard, due in self.receipts.next_due(shards).items():
-            current = next_ms.get(shard)
-            next_ms[shard] = int(due) if current is None else min(current, int(due))
-        self.doorbells.settle(seen, next_ms)
 
     def _free(self) -> int:
         with self._lock:

@@ -10,6 +10,7 @@ import redis
 
 from checkout_links.core import keys
 from checkout_links.core.config import load_settings
+from checkout_links.core.doorbells import earliest
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.ids import link_rand_of_event
 from checkout_links.core.outbox import Outbox
@@ -105,13 +106,13 @@ def test_registration_schedules_the_receipt_and_one_lease_excludes_another(
     client = redis.Redis.from_url(real_redis.url)
     shard, event_id = _registered(client, receipts=True)
     first, second = ReceiptOutbox(client, "w1", 60_000), ReceiptOutbox(client, "w2", 60_000)
-    assert first.next_due([shard]) == {shard: 1_000.0}
+    assert earliest(client, [shard], [keys.receipts_due]) == {shard: 1_000}
     assert [e for _, _, e in first.due([shard], 2_000, 10)] == [event_id]
     leased = first.lease(shard, event_id, 2_000)
     assert leased is not None
     assert leased["receipt_state"] == "pending"
     assert second.lease(shard, event_id, 2_000) is None
-    assert second.next_due([shard]) == {shard: 62_000.0}
+    assert earliest(client, [shard], [keys.receipts_due]) == {shard: 62_000}
 
 
 def test_registration_without_smtp_owes_no_receipt() -> None:
@@ -120,4 +121,4 @@ def test_registration_without_smtp_owes_no_receipt() -> None:
     shard, event_id = _registered(client, receipts=False)
     assert client.hget(keys.event(link_rand_of_event(event_id)), "entry") is not None  # registered
     assert client.hget(keys.event(link_rand_of_event(event_id)), "receipt_state") is None
-    assert ReceiptOutbox(client, "w1", 1000).next_due([shard]) == {}
+    assert earliest(client, [shard], [keys.receipts_due]) == {}

@@ -16,6 +16,7 @@ it takes new doorbells and once a minute.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis.exceptions
@@ -33,6 +34,25 @@ OVERDUE_COUNT = 32
 TAKEOVER_MS = 1_000
 #: Shards rung per round trip by the census.
 CENSUS_BATCH = 1000
+
+
+def earliest(
+    client: Redis, shards: Iterable[int], due_sets: Sequence[Callable[[int], str]]
+) -> dict[int, int]:
+    """The earliest score (due ms) over ``due_sets`` of each shard that has anything due, in
+    one round trip: what a shard's doorbell settles to."""
+    shards = list(shards)
+    pipe = client.pipeline(transaction=False)
+    for shard in shards:
+        for due_set in due_sets:
+            pipe.zrange(due_set(shard), 0, 0, withscores=True)
+    replies = iter(pipe.execute())
+    found: dict[int, int] = {}
+    for shard in shards:
+        scores = [int(rows[0][1]) for rows in (next(replies) for _ in due_sets) if rows]
+        if scores:
+            found[shard] = min(scores)
+    return found
 
 
 class Doorbells:

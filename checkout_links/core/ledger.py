@@ -156,7 +156,15 @@ class Ledger:
         result = self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
         if result.outcome == "placed" and not _indexed(link_rand):
             pipe = self.client.pipeline(transaction=False)
-            self._queue_index(pipe, link_rand, merchant_id, order_id, event_id, created_ms, args)
+            self._queue_index(
+                pipe,
+                link_rand,
+                merchant_id=merchant_id,
+                order_id=order_id,
+                event_id=event_id,
+                created_ms=created_ms,
+                external_ref=external_ref,
+            )
             try:
                 pipe.execute()
             except redis.exceptions.RedisError as exc:
@@ -169,12 +177,15 @@ class Ledger:
         self,
         pipe: Any,
         link_rand: bytes,
+        *,
         merchant_id: str,
         order_id: str,
         event_id: str,
         created_ms: int,
-        args: list[Any],
+        external_ref: str | None = None,
+        **_: Any,
     ) -> None:
+        """Queue the index step of a placed spend in a shard beyond the first 16."""
         shard = keys.shard_of(link_rand)
         indexing.queue_index(
             pipe,
@@ -183,7 +194,7 @@ class Ledger:
             order_id=order_id,
             event_id=event_id,
             created_ms=created_ms,
-            ref_digest=args[9] or None,
+            ref_digest=keys.ref_digest(external_ref) if external_ref else None,
             keep_until_ms=created_ms + self.order_retention_ms,
         )
         indexing.queue_ring(pipe, shard)
@@ -209,18 +220,8 @@ class Ledger:
         """Queue the index step :meth:`spend` runs after a placed spend (bulk loads, after
         :meth:`queue_spend`'s replies said ``placed``); nothing for a shard whose spend
         indexes itself."""
-        if _indexed(link_rand):
-            return
-        _, args = self._spend_call(link_rand, **spend)
-        self._queue_index(
-            pipe,
-            link_rand,
-            spend["merchant_id"],
-            spend["order_id"],
-            spend["event_id"],
-            spend["created_ms"],
-            args,
-        )
+        if not _indexed(link_rand):
+            self._queue_index(pipe, link_rand, **spend)
 
     def _spend_call(
         self,

@@ -218,17 +218,6 @@ class Outbox:
         index.execute()
         return registered
 
-    def next_due(self, shards: Sequence[int]) -> dict[int, int]:
-        """The earliest due time (ms) of each of ``shards`` that has an event waiting."""
-        pipe = self.client.pipeline(transaction=False)
-        for shard in shards:
-            pipe.zrange(keys.retries(shard), 0, 0, withscores=True)
-        return {
-            shard: int(rows[0][1])
-            for shard, rows in zip(shards, pipe.execute(), strict=True)
-            if rows
-        }
-
     def lease(self, shard: int, event_id: str, now_ms: int) -> dict[Any, Any] | None:
         """Take the event for one attempt if it is due and free: its raw record, else ``None``."""
         rand = link_rand_of_event(event_id)

@@ -116,18 +116,6 @@ class ReceiptOutbox:
             for member, score in rows
         )
 
-    def next_due(self, shards: Iterable[int]) -> dict[int, float]:
-        """The earliest due time (ms) of each shard that has a receipt waiting."""
-        shards = list(shards)
-        pipe = self.client.pipeline(transaction=False)
-        for shard in shards:
-            pipe.zrange(keys.receipts_due(shard), 0, 0, withscores=True)
-        return {
-            shard: float(rows[0][1])
-            for shard, rows in zip(shards, pipe.execute(), strict=True)
-            if rows
-        }
-
     def lease(self, shard: int, event_id: str, now_ms: int) -> dict[str, str] | None:
         """Take the receipt for one attempt if it is due and free: its event hash, else ``None``."""
         rand = link_rand_of_event(event_id)

@@ -5,22 +5,25 @@ See ``worker.py`` for the pass and ``doorbells.py`` for how shards are rung.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from checkout_links.core import retention
+from checkout_links.core.doorbells import earliest
 from checkout_links.core.outbox import Outbox
 
 
 def recover(
     outbox: Outbox,
-    shards: list[int],
+    unregistered: set[int],
     census: list[int],
     now_ms: int,
     retention_seconds: int,
     count: int,
 ) -> int:
-    """Register entries a dead worker read but never registered, in ``shards`` that have
-    some and in the ``census`` shards; trim the census shards' streams. Returns how many
-    entries were taken over."""
-    suspects = sorted(set(census) | outbox.unregistered(shards))
+    """Register entries a dead worker read but never registered, in the ``unregistered``
+    shards (:meth:`Outbox.unregistered`) and the ``census`` ones; trim the census shards'
+    streams. Returns how many entries were taken over."""
+    suspects = sorted(set(census) | unregistered)
     claimed = outbox.sweep(suspects, count, now_ms) if suspects else 0
     if census:
         outbox.trim(census)
@@ -29,18 +32,24 @@ def recover(
 
 
 def next_times(
-    outbox: Outbox, shards: list[int], busy: set[int], now_ms: int
+    outbox: Outbox,
+    shards: list[int],
+    due_sets: Sequence[Callable[[int], str]],
+    busy: set[int],
+    unregistered: set[int],
+    now_ms: int,
 ) -> dict[int, int | None]:
     """When each looked-at shard needs a worker next (``None``: not until it is rung).
 
-    The earliest due event; a lease from now while it has entries read but not
-    registered (a dead reader's, swept once idle a lease); now for ``busy``
-    shards, which had more new entries than one pass reads.
+    The earliest due item of its ``due_sets`` (webhooks, receipts); a lease from
+    now while it had entries read but not registered (a dead reader's, swept
+    once idle a lease); now for ``busy`` shards, which had more new entries than
+    one pass reads.
     """
     next_ms: dict[int, int | None] = dict.fromkeys(shards)
-    next_ms.update(outbox.next_due(shards))
+    next_ms.update(earliest(outbox.client, shards, due_sets))
     later = now_ms + outbox.lease_ms
-    for shard in outbox.unregistered(shards):
+    for shard in unregistered:
         current = next_ms[shard]
         next_ms[shard] = later if current is None else min(current, later)
     for shard in busy:

@@ -95,10 +95,6 @@ class ReceiptSender:
             started += 1
         return started
 
-    def next_due(self, shards: Iterable[int]) -> dict[int, float]:
-        """The earliest due time (Unix ms) of each of ``shards`` with a receipt waiting."""
-        return self.outbox.next_due(shards) if self.owed else {}
-
     def wait(self) -> None:
         """Block until no receipt attempt is in flight."""
         with self._lock:
