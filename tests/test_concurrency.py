@@ -214,6 +214,29 @@ def worker_pids(master: int) -> list[int]:
     return pids
 
 
+def kill_workers(
+    guns: list[ProcessServer],
+    done: threading.Event,
+    kills: list[int],
+    *,
+    seed: int,
+    every: float,
+    most: int,
+) -> None:
+    """SIGKILL a random gunicorn worker every ``every`` seconds, up to ``most``, until ``done``."""
+    rng = random.Random(seed)
+    masters = [gun._proc.pid for gun in guns if gun._proc is not None]
+    while not done.wait(every) and len(kills) < most:
+        pids = [pid for master in masters for pid in worker_pids(master)]
+        if pids:
+            victim = rng.choice(pids)
+            try:
+                os.kill(victim, signal.SIGKILL)
+                kills.append(victim)
+            except ProcessLookupError:
+                pass
+
+
 def test_killing_workers_while_placing_orders_never_splits_a_link_from_its_order(
     stack: Stack,
 ) -> None:
@@ -237,20 +260,11 @@ def test_killing_workers_while_placing_orders_never_splits_a_link_from_its_order
         except (OSError, http.client.HTTPException) as exc:
             results[(i, token)] = type(exc).__name__
 
-    def killer() -> None:
-        rng = random.Random(5)
-        masters = [gun._proc.pid for gun in stack.guns if gun._proc is not None]
-        while not done.wait(0.04) and len(kills) < 12:
-            pids = [pid for master in masters for pid in worker_pids(master)]
-            if pids:
-                victim = rng.choice(pids)
-                try:
-                    os.kill(victim, signal.SIGKILL)
-                    kills.append(victim)
-                except ProcessLookupError:
-                    pass
-
-    chaos = threading.Thread(target=killer)
+    chaos = threading.Thread(
+        target=kill_workers,
+        args=(stack.guns, done, kills),
+        kwargs={"seed": 5, "every": 0.04, "most": 12},
+    )
     chaos.start()
     try:
         with ThreadPoolExecutor(16) as pool:

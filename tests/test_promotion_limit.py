@@ -8,9 +8,6 @@ masters), so no single script can see both.
 from __future__ import annotations
 
 import http.client
-import os
-import random
-import signal
 import threading
 import time
 from collections import Counter
@@ -26,8 +23,8 @@ from checkout_links.core import keys
 from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, link_path, make_app
 from tests.support.realapp import csrf_of, gunicorn_app
-from tests.support.servers import HOST, ProcessServer, RedisCluster, RedisServer
-from tests.test_concurrency import worker_pids
+from tests.support.servers import HOST, RedisCluster, RedisServer
+from tests.test_concurrency import kill_workers
 
 pytestmark = pytest.mark.slow
 
@@ -88,21 +85,6 @@ def orders_of(app: Flask, auth: dict[str, str]) -> list[dict[str, Any]]:
         cursor = page["next_cursor"]
 
 
-def kill_workers(guns: list[ProcessServer], done: threading.Event, kills: list[int]) -> None:
-    """SIGKILL a random worker every 50 ms, up to 8, while the orders are in flight."""
-    rng = random.Random(7)
-    masters = [gun._proc.pid for gun in guns if gun._proc is not None]
-    while not done.wait(0.05) and len(kills) < 8:
-        pids = [pid for master in masters for pid in worker_pids(master)]
-        if pids:
-            victim = rng.choice(pids)
-            try:
-                os.kill(victim, signal.SIGKILL)
-                kills.append(victim)
-            except ProcessLookupError:
-                pass
-
-
 def test_two_hundred_concurrent_orders_redeem_a_code_limited_to_fifty_exactly_fifty_times(
     backend: tuple[str, str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -157,7 +139,11 @@ def test_two_hundred_concurrent_orders_redeem_a_code_limited_to_fifty_exactly_fi
             for i, path in enumerate(paths)
         ]
         done, kills = threading.Event(), list[int]()
-        chaos = threading.Thread(target=kill_workers, args=(guns, done, kills))
+        chaos = threading.Thread(
+            target=kill_workers,
+            args=(guns, done, kills),
+            kwargs={"seed": 7, "every": 0.05, "most": 8},
+        )
         gate = threading.Barrier(50)
 
         def first(i: int) -> int | str:

@@ -213,14 +213,19 @@ class Promotions:
     def get(self, merchant_id: str, code: str) -> Promotion:
         """The code with its settled count; :class:`NotFound` if the merchant has none."""
         self.sweep(merchant_id, code)
+        promotion = self._read(merchant_id, code)
+        if promotion is None:
+            raise NotFound(f"No promotion {code!r}.")
+        return promotion
+
+    def _read(self, merchant_id: str, code: str) -> Promotion | None:
+        """The code with its settled count (one round trip), or ``None`` if there is none."""
         def_key, used_key = self._keys(merchant_id, code, "def", "used")
         pipe = self.client.pipeline(transaction=False)
         pipe.hget(def_key, "doc")
         pipe.get(used_key)
         raw, used = pipe.execute()
-        if raw is None:
-            raise NotFound(f"No promotion {code!r}.")
-        return Promotion.from_doc(loads(raw), int(used or 0))
+        return None if raw is None else Promotion.from_doc(loads(raw), int(used or 0))
 
     def page(
         self, merchant_id: str, cursor: str | None, limit: int
@@ -265,14 +270,9 @@ class Promotions:
         code = normal_code(typed)
         if code is None:
             raise refusal_error(UNKNOWN_CODE)
-        def_key, used_key = self._keys(merchant_id, code, "def", "used")
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hget(def_key, "doc")
-        pipe.get(used_key)
-        raw, used = pipe.execute()
-        if raw is None:
+        promotion = self._read(merchant_id, code)
+        if promotion is None:
             raise refusal_error(UNKNOWN_CODE)
-        promotion = Promotion.from_doc(loads(raw), int(used or 0))
         reason = promotion.refusal(time.time(), currency)
         if reason is not None:
             raise refusal_error(reason)
