@@ -67,6 +67,12 @@ def part_of(shard: int) -> int:
     return shard % INDEX_PARTS
 
 
+def holds_its_part(shard: int) -> bool:
+    """Whether the shard shares its index part's slot (the first 16), so its spend writes the
+    indexes and rings the doorbell in its own atomic step."""
+    return part_of(shard) == shard
+
+
 def shard_tag(shard: int) -> str:
     return f"{{s{shard:02d}}}"
 

@@ -35,10 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def _indexed(link_rand: bytes) -> bool:
-    """Whether the link's shard holds its own index part (the first 16 shards), so the spend
-    writes the indexes and rings the doorbell in its one atomic step."""
-    shard = keys.shard_of(link_rand)
-    return keys.part_of(shard) == shard
+    return keys.holds_its_part(keys.shard_of(link_rand))
 
 
 # GET and TIME in one script rather than a pipeline: Redis Cluster refuses a

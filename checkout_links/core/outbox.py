@@ -174,8 +174,9 @@ class Outbox:
     def register(self, shard: int, entries: Sequence[tuple[Any, Any]], now_ms: int) -> int:
         """Make read outbox entries (id, fields) due and acknowledge them; returns how many.
 
-        Their orders are indexed again (idempotently), so an order whose
-        placing process died before its index step is listed all the same.
+        Orders of shards beyond the first 16 are indexed again (idempotently),
+        so an order whose placing process died before its index step is listed
+        all the same.
         """
         args: list[Any] = [keys.WEBHOOK_GROUP, now_ms, "1" if self.receipts else "0"]
         event_keys = []
@@ -189,7 +190,9 @@ class Outbox:
                 continue
             args += [_text(entry_id), event_id]
             event_keys.append(keys.event(link_rand_of_event(event_id)))
-            if "created_ms" in field:  # entries written before the index step carry none
+            # Entries of the first 16 shards were indexed by their spend, and entries
+            # written before the index step carry no creation time: nothing to repeat.
+            if "created_ms" in field and not keys.holds_its_part(shard):
                 created_ms = int(field["created_ms"])
                 indexing.queue_index(
                     index,
