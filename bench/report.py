@@ -35,6 +35,7 @@ INDEX_PARTS = 16  # keys.INDEX_PARTS: the merchants' indexes and the doorbells
 #: Commands of the index step per order on its part (ZADD x3, HINCRBY, ZADD), and its
 #: memory per order (order + event index member), measured with MEMORY USAGE.
 INDEX_COMMANDS = 5
+SPEND_COMMANDS = 12  # the indexed spend script benchmarked: 7 of its own, then the index step
 INDEX_BYTES_PER_ORDER = 260
 SHARD_MEMORY_GB = 25.0  # usable memory of one Redis primary (a 32 GB node, noeviction)
 #: The largest cluster planned for: Redis Cluster is designed for about 1,000 nodes.
@@ -129,7 +130,7 @@ def capacity(data: dict[str, Any]) -> dict[str, Any]:
     aof_per_order = order_s["service"]["aof_per_request"] if order_s else 0.0
     # The index step on a part, priced like the spend's writes (one round trip, a few
     # commands): what the busiest of the 16 parts asks of its primary.
-    index_us = 1e6 / bench["spend"] * INDEX_COMMANDS / 11 if redis_us else 0.0
+    index_us = 1e6 / bench["spend"] * INDEX_COMMANDS / SPEND_COMMANDS if redis_us else 0.0
     plans = []
     for target in TARGETS:
         cores = target * app_us / 1e6 / UTILISATION
