@@ -14,7 +14,7 @@ from checkout_links.core import events
 from checkout_links.core.clock import now_iso
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import NotFound
-from checkout_links.core.outbox import Outbox, backoff_ms
+from checkout_links.core.outbox import Outbox, retry_at
 from checkout_links.core.records import Event
 from checkout_links.core.services import Services
 from checkout_links.webhooks import Attempt, deliver
@@ -45,12 +45,17 @@ def record_outcome(
     if attempt.ok:
         state = "delivered"
         metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)
-    elif done_ms - created_ms > settings.webhook_retry_seconds * 1000:
-        state = "dead"
-        metrics.WEBHOOK_DEAD.inc()
     else:
-        state = "retrying"
-        next_ms = done_ms + backoff_ms(attempts, settings.webhook_retry_base_seconds)
+        next_ms = retry_at(
+            attempts,
+            created_ms,
+            done_ms,
+            settings.webhook_retry_seconds,
+            settings.webhook_retry_base_seconds,
+        )
+        state = "retrying" if next_ms is not None else "dead"
+        if next_ms is None:
+            metrics.WEBHOOK_DEAD.inc()
     failing_since: float | None = None
     wait = 0.2
     while True:

@@ -52,6 +52,16 @@ def backoff_ms(attempts: int, base_seconds: float) -> int:
     return int(random.uniform(low, high) * 1000)
 
 
+def retry_at(
+    attempts: int, created_ms: int, done_ms: int, retry_seconds: int, base_seconds: float
+) -> int | None:
+    """When a failed delivery (webhook or receipt) is tried again, or ``None`` once its order
+    is older than the retry window (``CHECKOUT_WEBHOOK_RETRY_SECONDS``)."""
+    if done_ms - created_ms > retry_seconds * 1000:
+        return None
+    return done_ms + backoff_ms(attempts, base_seconds)
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 

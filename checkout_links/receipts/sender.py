@@ -4,9 +4,10 @@ The worker calls :meth:`ReceiptSender.dispatch` once per pass with the shards
 it looks at; each due receipt is leased (``core/receipt_outbox.py``) and sent
 in the worker's thread pool, at most :data:`SLOTS` at once, so receipts never
 take the webhooks' slots. Retries follow the webhooks' backoff exactly
-(:func:`~checkout_links.core.outbox.backoff_ms` with
+(:func:`~checkout_links.core.outbox.retry_at` with
 ``CHECKOUT_WEBHOOK_RETRY_BASE_SECONDS``) and stop once the order is older than
-``CHECKOUT_WEBHOOK_RETRY_SECONDS``; a 5xx fails at once.
+``CHECKOUT_WEBHOOK_RETRY_SECONDS``; a 5xx for the recipient or the message
+fails at once (``receipts/smtp.py``).
 
 Logs carry the event id, the attempt, the outcome and the error kept (an SMTP
 code and our own words): never an address, a name or what the server said.
@@ -28,7 +29,7 @@ from prometheus_client import Counter
 from checkout_links.core.account import seller_of
 from checkout_links.core.errors import NotFound
 from checkout_links.core.orders import load_order
-from checkout_links.core.outbox import backoff_ms
+from checkout_links.core.outbox import retry_at
 from checkout_links.core.receipt_outbox import ReceiptOutbox
 from checkout_links.core.services import Services
 from checkout_links.receipts.message import build_receipt
@@ -115,16 +116,18 @@ class ReceiptSender:
             result = self._send(event_id, raw)
             done_ms = _now_ms()
             next_ms: int | None = None
+            if result.outcome == "retry":
+                next_ms = retry_at(
+                    attempts,
+                    created_ms,
+                    done_ms,
+                    self.settings.webhook_retry_seconds,
+                    self.settings.webhook_retry_base_seconds,
+                )
             if result.outcome == "sent":
                 state = "sent"
-            elif (
-                result.outcome == "failed"
-                or done_ms - created_ms > self.settings.webhook_retry_seconds * 1000
-            ):
-                state = "failed"
             else:
-                state = "retrying"
-                next_ms = done_ms + backoff_ms(attempts, self.settings.webhook_retry_base_seconds)
+                state = "retrying" if next_ms is not None else "failed"
             self.outbox.finish(
                 shard,
                 event_id,
