@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian machine: installs what the tests
-# use (Debian: redis-server, nginx, chromium; PyPI: the test extra), runs the
+# use (Debian: redis-server, nginx, chromium; PyPI: the test and dev extras at
+# the versions of constraints.txt), runs the
 # linters and type checker, then pytest. Servers are started by the fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,10 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# Exactly the versions in constraints.txt (the lock; refresh it with
+# tools/lock.sh), then a check that the lock and pyproject.toml agree.
+python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,dev]'
+echo "== lock";  python3 tools/check_lock.py
 
 echo "== ruff";  python3 -m ruff check . && python3 -m ruff format --check .
 echo "== mypy";  python3 -m mypy checkout_links

@@ -114,8 +114,8 @@ def connect(url: str | None) -> Redis:
     if parts.scheme == "redis+sentinel":
         target = parse_sentinel_url(url)
         common = {**_COMMON, "retry": _retry()}
-        sentinel = Sentinel(target.sentinels, **common)  # type: ignore[no-untyped-call]
-        master = sentinel.master_for(  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(target.sentinels, **common)
+        master = sentinel.master_for(
             target.service, db=target.db, password=target.password, **common
         )
         return cast(Redis, master)
