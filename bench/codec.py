@@ -11,8 +11,8 @@ import msgspec
 
 from bench.workload import codec_payload
 from checkout_links.core.config import Settings
-from checkout_links.core.keyring import KeyRing
-from checkout_links.core.tokens import TokenCodec
+from checkout_links.core.crypto.keyring import KeyRing
+from checkout_links.core.links.token import TokenCodec
 
 LINE_COUNTS = (1, 5, 20, 50, 100)
 

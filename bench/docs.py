@@ -257,7 +257,7 @@ def _codec(data: dict[str, Any]) -> list[str]:
     out = [
         "## Token size and codec speed",
         "",
-        "`checkout_links.core.tokens.TokenCodec` in-process, median of 5 repeats. Carts of "
+        "`checkout_links.core.links.token.TokenCodec` in-process, median of 5 repeats. Carts of "
         "varied lines (every third overrides name, price, sku and properties; the rest "
         "quantity and sometimes a property) with a full customer block, "
         "`additional_data`, `external_ref`, `return_url` and `locale`. *Fits* means "
@@ -327,7 +327,8 @@ def _capacity(data: dict[str, Any]) -> list[str]:
         "- **Issuance**: no round trip while the per-process caches of the API key, the "
         "merchant and the current products are warm (`CHECKOUT_CACHE_SECONDS`, 5 s); "
         "otherwise one `GET` each and one `MGET` of the products.",
-        f"- **Webhook delivery** (`worker.py`, not run here): about {report.WEBHOOK_ROUND_TRIPS} "
+        "- **Webhook delivery** (`worker/deliverer.py`, not run here): about "
+        f"{report.WEBHOOK_ROUND_TRIPS} "
         f"round trips and {report.WEBHOOK_COMMANDS} commands per order (lease `SET NX PX`, "
         "`HGETALL` event, `GET` order, `MULTI`/`XACK`/`ZREM`/`HSET`/`EXEC`, release script), "
         "plus `XREADGROUP` batches and, per pass, the 16 doorbells (whatever the shard "

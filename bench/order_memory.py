@@ -37,13 +37,13 @@ import msgspec
 import redis
 
 from bench.workload import LINK_REQUEST, MERCHANT_ID
-from checkout_links.core import keys
-from checkout_links.core.ids import event_id_for, order_id_for
-from checkout_links.core.jsonutil import dumps
-from checkout_links.core.orders import build_order
+from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.orders.queries import build_order
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import Customer
 from checkout_links.core.schemas import LinkIn
 from checkout_links.core.services import Services
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.servers import RedisServer
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import start_redis
-from checkout_links.core.ledger_scripts import SPEND_INDEXED
+from checkout_links.core.ledger.scripts import SPEND_INDEXED
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ UTILISATION = 0.6  # app instances and Redis primaries are planned to run at mos
 INSTANCE_CORES = 4  # one app instance: 4 vCPUs, GUNICORN_WORKERS=8
 PAGE_VIEWS_PER_ORDER = 2  # the customer loads the cart page twice per order
 LINKS_PER_ORDER = 1  # every issued link is paid (the lower bound of issuance load)
-#: Round trips of one delivered webhook (worker.py: lease SET NX PX, HGETALL event,
+#: Round trips of one delivered webhook (worker/deliverer.py: lease SET NX PX, HGETALL event,
 #: GET order, MULTI{XACK, ZREM, HSET}, release script), XREADGROUP amortised;
 #: three of them write (lease, MULTI, release), so each waits for an fsync.
 WEBHOOK_ROUND_TRIPS = 5

@@ -301,7 +301,7 @@ class Bench:
                 self.results[scenario.key] = self.scenario(scenario)
         if self.args.split_cpu:
             self.extra["split_cpu"] = self._split_cpu()
-        _log("\n== Token codec (in-process, checkout_links.core.tokens)")
+        _log("\n== Token codec (in-process, checkout_links.core.links.token)")
         budget = 0.3 if self.args.quick else 1.0
         self.extra["codec"] = codec.measure(self.secret, budget)
         if not self.args.no_redis_benchmark and redisbench.available():

@@ -133,7 +133,7 @@ def behind_nginx(directory: Path, redis_url: str) -> Iterator[Served]:
 def serve_cli(directory: Path, redis_url: str) -> Iterator[Served]:
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    entry = "from checkout_links.cli import main; main()"
+    entry = "from checkout_links.cli.main import main; main()"
     argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
     env = app_env(redis_url, port, f"http://{HOST}:{port}")
     server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)

@@ -12,8 +12,8 @@ import random
 from typing import Any
 from urllib.parse import urlencode
 
-from checkout_links.core.tokens import CartLine, Customer, LinkPayload, Subscription
-from checkout_links.web.cart_page import FIELD_NAMES
+from checkout_links.core.links.token import CartLine, Customer, LinkPayload, Subscription
+from checkout_links.web.customer.cart_page import FIELD_NAMES
 
 MERCHANT_ID = "bench"
 

@@ -11,7 +11,7 @@ import sys
 from contextvars import ContextVar
 from typing import Any
 
-from checkout_links.core.jsonutil import dumps
+from checkout_links.core.primitives.jsonutil import dumps
 
 #: The id of the request being served, set by the web app for its duration.
 REQUEST_ID: ContextVar[str | None] = ContextVar("checkout_request_id", default=None)

@@ -139,11 +139,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-logger_class = "checkout_links.gunicorn_logging.RedactingLogger"
+logger_class = "checkout_links.serving.access_log.RedactingLogger"
 # One JSON object a line; the format lives next to the logger that fills it.
 # Imported only here, after the metrics directory exists, because importing
 # the package may register metrics.
-from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT  # noqa: E402
+from checkout_links.serving.access_log import ACCESS_LOG_FORMAT  # noqa: E402
 
 access_log_format = ACCESS_LOG_FORMAT
 

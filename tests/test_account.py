@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkout_links.cli import cli
-from checkout_links.core.account import contrast, text_on
+from checkout_links.cli.main import cli
+from checkout_links.core.merchants.account import contrast, text_on
 from tests.conftest import csrf_of, link_path, make_app
 
 BRAND = {

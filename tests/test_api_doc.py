@@ -9,8 +9,9 @@ import fakeredis
 import pytest
 from pydantic import BaseModel
 
-from checkout_links.cli import cli
-from checkout_links.core.choices import (
+from checkout_links.cli.main import cli
+from checkout_links.core.config import Settings
+from checkout_links.core.links.choices import (
     AdjustableQuantityIn,
     DiscountIn,
     LineChoicesIn,
@@ -18,10 +19,9 @@ from checkout_links.core.choices import (
     OptionalItemIn,
     PromotionIn,
 )
-from checkout_links.core.config import Settings
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn, ProductIn, SubscriptionIn
 from checkout_links.testing import make_app
-from checkout_links.web import responses as out
+from checkout_links.web.api import responses as out
 from tests.test_newcomer import COMMANDS
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()

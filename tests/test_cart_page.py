@@ -1,4 +1,4 @@
-"""The cart page's HTML fragments, built outside Jinja (checkout_links.web.cart_page)."""
+"""The cart page's HTML fragments, built outside Jinja (checkout_links.web.customer.cart_page)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checkout_links.core.records import Line, Subscription
-from checkout_links.web import cart_page
-from checkout_links.web.i18n import catalog
+from checkout_links.web.customer import cart_page
+from checkout_links.web.customer.i18n import catalog
 
 EN, DE, AR = catalog("en"), catalog("de"), catalog("ar")
 
@@ -123,9 +123,9 @@ def test_the_cached_frame_renders_exactly_what_the_template_renders() -> None:
     """The hot path's cached frame, filled, is byte for byte the page Jinja renders."""
     import fakeredis
 
-    from checkout_links.core.account import Seller
-    from checkout_links.core.locales import negotiate
-    from checkout_links.web import pages
+    from checkout_links.core.i18n.locales import negotiate
+    from checkout_links.core.merchants.account import Seller
+    from checkout_links.web.customer import pages
     from tests.conftest import make_app
 
     app = make_app(fakeredis.FakeRedis())

@@ -9,9 +9,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from checkout_links.core.locales import SUPPORTED
-from checkout_links.web import checkout
-from checkout_links.web.i18n import catalog
+from checkout_links.core.i18n.locales import SUPPORTED
+from checkout_links.web.customer import views as checkout
+from checkout_links.web.customer.i18n import catalog
 from tests.conftest import csrf_of, link_path
 
 
@@ -46,7 +46,7 @@ def test_a_german_page_has_no_english_word_left(client: FlaskClient, auth: dict[
 def _english_messages() -> list[str]:
     from babel.messages.pofile import read_po
 
-    from checkout_links.web.i18n import DIRECTORY
+    from checkout_links.web.customer.i18n import DIRECTORY
 
     with (DIRECTORY / "messages.pot").open("rb") as handle:
         template = read_po(handle)

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from werkzeug.test import TestResponse
 
-from checkout_links.core.tokens import CartLine, LinkPayload
+from checkout_links.core.links.token import CartLine, LinkPayload
 from checkout_links.testing import SECRET_A, SECRET_B, add_merchant, make_app
 from checkout_links.web.extensions import services
 from tests.conftest import csrf_of, link_path

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
 
-from checkout_links.cli import cli
+from checkout_links.cli.main import cli
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
 

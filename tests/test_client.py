@@ -31,7 +31,7 @@ from checkout_links.client import (
     verify_webhook,
 )
 from checkout_links.testing import add_merchant, make_app
-from checkout_links.webhooks import deliver, signature_header
+from checkout_links.worker.webhook_request import deliver, signature_header
 from tests.conftest import csrf_of, link_path
 
 BASE = "http://localhost"

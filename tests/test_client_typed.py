@@ -26,8 +26,8 @@ from checkout_links.client import (
     WebhookVerificationError,
     verify_webhook,
 )
-from checkout_links.core.merchants import new_webhook_secret
-from checkout_links.webhooks import signature_header
+from checkout_links.core.merchants.store import new_webhook_secret
+from checkout_links.worker.webhook_request import signature_header
 from tests.conftest import add_merchant, make_app
 from tests.support.realapp import gunicorn_app
 from tests.support.servers import RedisServer

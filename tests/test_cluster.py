@@ -15,9 +15,9 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links.core import keys
-from checkout_links.core.ids import link_rand_of_order
+from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.services import Services
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.realapp import (
@@ -28,7 +28,7 @@ from checkout_links.testing.realapp import (
     race_one_link,
 )
 from checkout_links.testing.servers import HOST, ProcessServer
-from checkout_links.worker import Worker
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import csrf_of, link_path
 
 pytestmark = pytest.mark.slow
@@ -295,7 +295,7 @@ def test_worker_delivers_every_order_event_from_the_cluster(
 
 def test_retention_pass_trims_every_shard_on_the_cluster(cluster_app: Flask) -> None:
     """The pass's per-shard pipelines run on the cluster and leave no index member behind."""
-    from checkout_links.core import retention
+    from checkout_links.core.orders import retention
     from tests.support.seed import seed_orders
 
     add_merchant(cluster_app, "aging")

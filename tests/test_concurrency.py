@@ -23,8 +23,8 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links.core import keys
-from checkout_links.core.ids import order_id_for
+from checkout_links.core.links.ids import order_id_for
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 from checkout_links.web.extensions import services

@@ -9,9 +9,9 @@ import pytest
 
 from checkout_links import create_app
 from checkout_links.core.config import MAX_REQUEST_LINE, REQUEST_LINE_MARGIN, load_settings
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import ConfigError
-from checkout_links.core.keyring import KeyRing
-from checkout_links.core.tokens import LinkPayload, TokenCodec
+from checkout_links.core.links.token import LinkPayload, TokenCodec
 from checkout_links.testing import SECRET_A, SECRET_B
 
 SECRET_C = "c" * 32

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checkout_links.core.customer_form import country_rules, validate
-from checkout_links.core.translatable import Message
-from checkout_links.web.i18n import catalog, translate
+from checkout_links.core.checkout.form import country_rules, validate
+from checkout_links.core.i18n.translatable import Message
+from checkout_links.web.customer.i18n import catalog, translate
 
 
 def _check(**values: str) -> tuple[dict[str, str], dict[str, Message]]:

@@ -23,7 +23,7 @@ import yaml
 from gunicorn.config import Config
 
 from checkout_links.core.config import MAX_REQUEST_LINE
-from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT
+from checkout_links.serving.access_log import ACCESS_LOG_FORMAT
 from checkout_links.testing.realapp import render_nginx_conf
 from checkout_links.testing.servers import HOST, ProcessServer, free_port
 
@@ -388,7 +388,7 @@ def test_gunicorn_conf_production_defaults(monkeypatch: pytest.MonkeyPatch) -> N
     assert (settings["timeout"], settings["graceful_timeout"], settings["keepalive"]) == (30, 30, 5)
     assert settings["forwarded_allow_ips"] == "127.0.0.1"
     assert settings["accesslog"] == "-"
-    assert settings["logger_class"] == "checkout_links.gunicorn_logging.RedactingLogger"
+    assert settings["logger_class"] == "checkout_links.serving.access_log.RedactingLogger"
     assert settings["access_log_format"] == ACCESS_LOG_FORMAT
 
 

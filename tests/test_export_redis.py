@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from checkout_links.core.export import COLUMNS
+from checkout_links.core.orders.export import COLUMNS
 from checkout_links.core.services import Services
 from checkout_links.testing.servers import RedisServer
 from tests.conftest import SECRET_A, add_merchant, make_app
@@ -54,7 +54,7 @@ def run_export(server: RedisServer, tmp: Path, *args: str) -> Exported:
     out_path, err_path = tmp / "export.out", tmp / "export.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from checkout_links.cli import main; main()", *args],
+            [sys.executable, "-c", "from checkout_links.cli.main import main; main()", *args],
             stdout=out,
             stderr=err,
             env=env,

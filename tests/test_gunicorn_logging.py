@@ -19,7 +19,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
 
-from checkout_links.gunicorn_logging import ACCESS_LOG_FORMAT, RedactingLogger, format_atoms
+from checkout_links.serving.access_log import ACCESS_LOG_FORMAT, RedactingLogger, format_atoms
 
 TOKEN = "".join(random.Random(7).choices(string.ascii_letters + string.digits + "-_", k=2000))
 PEER = ("203.0.113.7", 50123)

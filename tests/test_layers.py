@@ -47,16 +47,6 @@ def test_the_package_has_no_import_cycle() -> None:
     assert cycles == []
 
 
-def test_no_module_is_over_400_lines() -> None:
-    """Every module holds one concept: none is longer than 400 lines."""
-    long = {
-        str(path.relative_to(PACKAGE)): n
-        for path in PACKAGE.rglob("*.py")
-        if (n := len(path.read_text().splitlines())) > 400
-    }
-    assert long == {}
-
-
 def test_bench_imports_nothing_from_the_tests() -> None:
     """bench/ takes its real-server helpers from checkout_links.testing, never from tests/."""
     import ast

@@ -14,8 +14,8 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.core import keys
-from checkout_links.core.ids import link_rand_of_order, order_id_for
+from checkout_links.core.links.ids import link_rand_of_order, order_id_for
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.servers import RedisServer
 from checkout_links.web.extensions import services

@@ -1,10 +1,10 @@
-"""Which locale a page speaks and formats in (checkout_links.core.locales)."""
+"""Which locale a page speaks and formats in (checkout_links.core.i18n.locales)."""
 
 from __future__ import annotations
 
 import pytest
 
-from checkout_links.core.locales import (
+from checkout_links.core.i18n.locales import (
     accept_language,
     browser_country,
     issued_locale,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from checkout_links.core.messages import INVALID
+from checkout_links.core.i18n.messages import INVALID
 
 #: What pydantic says by itself; none of it may reach a merchant.
 RAW = re.compile(r"pattern|\^|\$'|Input should|String should|Field required|Value error|\[A-Z")

@@ -14,8 +14,8 @@ import fakeredis
 import httpx
 import pytest
 
-from checkout_links.cli import cli
-from checkout_links.demo import DEMO_CATALOG, DEMO_MERCHANT, seed
+from checkout_links.cli.demo import DEMO_CATALOG, DEMO_MERCHANT, seed
+from checkout_links.cli.main import cli
 from checkout_links.testing import make_app
 from checkout_links.testing.servers import ProcessServer, free_port
 

@@ -1,4 +1,4 @@
-"""A link's offer from request to token to pricing (core/offers.py) and into the order."""
+"""A link's offer from request to token to pricing (core/links/offers.py) and into the order."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import pytest
 from msgspec import UNSET
 from pydantic import ValidationError
 
-from checkout_links.core.choices import LinkChoicesIn
-from checkout_links.core.jsonutil import dumps
-from checkout_links.core.offers import (
+from checkout_links.core.links.choices import LinkChoicesIn
+from checkout_links.core.links.offers import (
     build_choices,
     chosen_lines,
     discount_rows,
     offer_of,
     optional_cart_lines,
 )
+from checkout_links.core.links.token import CartLine, LinkPayload
 from checkout_links.core.pricing import Choice, price
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import DiscountRow, Line
-from checkout_links.core.tokens import CartLine, LinkPayload
 
 REQUEST: dict[str, Any] = {
     "products": [

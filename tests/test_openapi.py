@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout_links.testing import add_merchant, make_app
-from checkout_links.web import responses as out
-from checkout_links.web.merchant_api import bp as api_bp
-from checkout_links.web.openapi import build
-from checkout_links.web.operations import Reply, encoder_for, operation
+from checkout_links.web.api import responses as out
+from checkout_links.web.api.openapi import build
+from checkout_links.web.api.operations import Reply, encoder_for, operation
+from checkout_links.web.api.views import bp as api_bp
 from tests.conftest import csrf_of, link_path
 
 

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
-from checkout_links.core.account import AccountPatch
-from checkout_links.core.choices import LinkChoicesIn, PromotionIn
+from checkout_links.core.links.choices import LinkChoicesIn, PromotionIn
+from checkout_links.core.merchants.account import AccountPatch
 from checkout_links.core.schemas import ProductIn
 from checkout_links.testing import add_merchant, make_app
 from tests.conftest import csrf_of, link_path

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from checkout_links.core import store
+from checkout_links.core.storage import connection as store
 from checkout_links.logs import JsonFormatter
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.realapp import (

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 
-from checkout_links.cli import cli
+from checkout_links.cli.main import cli
 from checkout_links.core.services import Services
 from tests.conftest import problem_body
 from tests.support.seed import seed_orders
@@ -159,9 +159,9 @@ def test_export_reports_progress_on_stderr_and_keeps_stdout_clean(
     """Progress lines and the final count go to stderr; stdout holds only the orders."""
     import json
 
-    import checkout_links.cli
+    import checkout_links.cli.main
 
-    monkeypatch.setattr(checkout_links.cli, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(checkout_links.cli.main, "PROGRESS_SECONDS", 0.0)
     seeded = seed_orders(svc, "acme", 3)
     done = _export(app, "acme")
     assert done.exit_code == 0, done.stderr

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.links.offers import validate_offer
 from checkout_links.core.money import minor_units
-from checkout_links.core.offers import validate_offer
 from checkout_links.core.pricing import (
     Bounds,
     Choice,

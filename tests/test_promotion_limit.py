@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 
-from checkout_links.core import keys
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.web.extensions import services
 from tests.conftest import add_merchant, link_path, make_app
 from tests.support.realapp import csrf_of, gunicorn_app

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import redis
 
-from checkout_links.core import keys
-from checkout_links.core.choices import PromotionIn
 from checkout_links.core.errors import ValidationFailed
-from checkout_links.core.promotion_record import EXPIRED, INACTIVE, NOT_YET, USED_UP
-from checkout_links.core.promotions import Promotions, Reservation
+from checkout_links.core.links.choices import PromotionIn
+from checkout_links.core.promotions.codes import Promotions, Reservation
+from checkout_links.core.promotions.record import EXPIRED, INACTIVE, NOT_YET, USED_UP
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.web.extensions import services
 from tests.conftest import make_app
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import fakeredis
 
-from checkout_links.core.account import contrast, seller_of
+from checkout_links.core.merchants.account import contrast, seller_of
 from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
-from checkout_links.receipts.message import build_receipt
 from checkout_links.testing import make_app
+from checkout_links.worker.receipts.message import build_receipt
 
 ORDER = Order(
     id="ord_AAAAAAAAAAAAAAAAAAAAAA",

@@ -8,13 +8,13 @@ import fakeredis
 import pytest
 import redis
 
-from checkout_links.core import keys
 from checkout_links.core.config import load_settings
-from checkout_links.core.doorbells import earliest
 from checkout_links.core.errors import ConfigError
-from checkout_links.core.ids import link_rand_of_event
-from checkout_links.core.outbox import Outbox
-from checkout_links.core.receipt_outbox import ReceiptOutbox
+from checkout_links.core.links.ids import link_rand_of_event
+from checkout_links.core.outbox.doorbells import earliest
+from checkout_links.core.outbox.receipts import ReceiptOutbox
+from checkout_links.core.outbox.webhooks import Outbox
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import SECRET_A, add_merchant, make_app
 from tests.test_webhooks import place_order
 

@@ -9,11 +9,12 @@ import fakeredis
 import msgspec
 import pytest
 
-from checkout_links.core import events, idempotency
-from checkout_links.core.catalog import Catalog
-from checkout_links.core.clock import iso_ms, iso_seconds
+from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.errors import ConfigError
-from checkout_links.core.jsonutil import dumps
+from checkout_links.core.links import idempotency
+from checkout_links.core.outbox import events
+from checkout_links.core.primitives.clock import iso_ms, iso_seconds
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import (
     ApiKey,
     EventBody,
@@ -25,7 +26,7 @@ from checkout_links.core.records import (
     Product,
 )
 from checkout_links.core.schemas import ProductIn
-from checkout_links.core.store import parse_hosts, parse_sentinel_url
+from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
 
 #: JSON as the dict-based code before the records wrote it (one ``kind json`` a line):
 #: Redis values, and API and webhook bodies, from one session of that version.

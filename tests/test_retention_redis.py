@@ -9,11 +9,12 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links.core import keys, retention
-from checkout_links.core.ids import event_id_for, link_rand_of_order
+from checkout_links.core.links.ids import event_id_for, link_rand_of_order
+from checkout_links.core.orders import retention
 from checkout_links.core.services import Services
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing.servers import RedisServer, wait_until
-from checkout_links.worker import Worker
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import add_merchant, make_app
 from tests.support.seed import Seeded, seed_orders
 from tests.support.webhook_receiver import Receiver

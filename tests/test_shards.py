@@ -14,20 +14,20 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links.core import keys
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken
-from checkout_links.core.ids import (
+from checkout_links.core.links.ids import (
     LinkIds,
     event_id_for,
     link_rand_of_event,
     link_rand_of_order,
     order_id_for,
 )
-from checkout_links.core.keyring import KeyRing
 from checkout_links.core.services import Services
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import SECRET_A, add_merchant, make_app
 from checkout_links.testing.servers import RedisServer
-from checkout_links.worker import Worker
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import csrf_of, link_path
 
 LINK = {"products": [{"id": "kit", "quantity": 1}], "customer": {"email": "ana@example.com"}}

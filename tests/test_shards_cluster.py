@@ -11,13 +11,13 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout_links.core import keys
-from checkout_links.core.ids import link_rand_of_order
+from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.services import Services
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.webhook_receiver import Receiver
-from checkout_links.worker import Worker
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import csrf_of, link_path
 
 pytestmark = pytest.mark.slow

@@ -80,7 +80,7 @@ def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
         "CHECKOUT_RATE_LIMITS_ENABLED": "false",
     }
     # The console script's entry point, run by this interpreter (and so this tree).
-    entry = "from checkout_links.cli import main; main()"
+    entry = "from checkout_links.cli.main import main; main()"
     argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
     server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)
     with server:

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.core import text
+from checkout_links.core.primitives import text
 from checkout_links.testing.realapp import gunicorn_app, http_client, path_of
 from checkout_links.testing.servers import RedisServer
 from tests.conftest import add_merchant, csrf_of, link_path, make_app, problem_body

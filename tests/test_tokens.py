@@ -11,10 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken
-from checkout_links.core.ids import LinkIds, link_rand_of_order, order_id_for
-from checkout_links.core.keyring import KeyRing
-from checkout_links.core.tokens import CartLine, Customer, LinkPayload, Subscription, TokenCodec
+from checkout_links.core.links.ids import LinkIds, link_rand_of_order, order_id_for
+from checkout_links.core.links.token import (
+    CartLine,
+    Customer,
+    LinkPayload,
+    Subscription,
+    TokenCodec,
+)
 from checkout_links.testing import SECRET_A, SECRET_B
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

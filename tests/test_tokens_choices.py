@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from checkout_links.core.keyring import KeyRing
-from checkout_links.core.tokens import (
+from checkout_links.core.crypto.keyring import KeyRing
+from checkout_links.core.links.token import (
     CartLine,
     Choices,
     Customer,

@@ -14,8 +14,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from checkout_links.core.catalogs import DIRECTORY, babel_name
-from checkout_links.core.locales import SUPPORTED
+from checkout_links.core.i18n.catalogs import DIRECTORY, babel_name
+from checkout_links.core.i18n.locales import SUPPORTED
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = [tag for tag in SUPPORTED if tag != "en"]
@@ -53,7 +53,7 @@ def _extracted() -> set[str | tuple[str, ...]]:
     method_map = [
         ("checkout_links/core/**.py", "python"),
         ("checkout_links/web/**.py", "python"),
-        ("checkout_links/receipts/**.py", "python"),
+        ("checkout_links/worker/receipts/**.py", "python"),
         ("checkout_links/web/templates/**.html", "jinja2"),
     ]
     options = {"checkout_links/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}

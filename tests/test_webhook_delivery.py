@@ -14,9 +14,9 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.core import keys
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.web.extensions import services
-from checkout_links.worker import Worker
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import add_merchant, make_app
 from tests.support.servers import RedisServer
 from tests.support.webhook_receiver import Receiver
@@ -180,7 +180,7 @@ def test_the_readme_schedule_is_the_workers() -> None:
     import re
     from pathlib import Path
 
-    from checkout_links.worker import backoff_bounds
+    from checkout_links.worker.deliverer import backoff_bounds
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     rows = re.findall(r"^\s*\| (\d+) \| (\d+) \|", readme, flags=re.MULTILINE)

@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from checkout_links import webhooks
-from checkout_links.cli import cli
+from checkout_links.cli.main import cli
 from checkout_links.core.errors import ValidationFailed
-from checkout_links.core.merchants import new_webhook_secret
+from checkout_links.core.merchants.store import new_webhook_secret
 from checkout_links.web.extensions import services
+from checkout_links.worker import webhook_request as webhooks
 from tests.conftest import add_merchant, make_app
 from tests.support.webhook_receiver import Receiver
 from tests.test_webhooks import _redis

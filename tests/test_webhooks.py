@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from checkout_links import webhooks
-from checkout_links.cli import cli
-from checkout_links.core.merchants import new_webhook_secret
+from checkout_links.cli.main import cli
+from checkout_links.core.merchants.store import new_webhook_secret
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
-from checkout_links.worker import Worker
+from checkout_links.worker import webhook_request as webhooks
+from checkout_links.worker.deliverer import Worker
 from tests.conftest import csrf_of, link_path
 from tests.support.webhook_receiver import HUGE_BYTES, Receiver
 
@@ -513,7 +513,7 @@ def test_redelivery_requested_during_an_attempt_is_not_lost(
 def test_trim_keeps_unread_outbox_entries_however_old() -> None:
     """Trimming follows the consumer group, not age: entries a day old that no worker has
     read yet all survive a trim."""
-    from checkout_links.core import keys
+    from checkout_links.core.storage import redis_keys as keys
 
     app = make_app(_redis(), **FAST)
     with app.app_context():

@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from checkout_links.core import keys
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.schemas import check_email
+from checkout_links.core.storage import redis_keys as keys
 
 #: Gunicorn's hard maximum for a request line; ``deploy/gunicorn.conf.py`` and
 #: ``deploy/nginx.conf`` are set to accept it, and a test checks they agree.
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     ledger_retention_seconds: int = Field(default=90 * 86400, ge=0)
     #: How long an order, its event record and their index entries are kept
     #: (400 days by default; at most about 10 years). The spend sets the TTLs,
-    #: the worker trims the index members and stream entries (core/retention.py).
+    #: the worker trims the index members and stream entries (core/orders/retention.py).
     order_retention_seconds: int = Field(default=400 * 86400, ge=1, le=10 * 366 * 86400)
     #: Shards (Redis Cluster hash tags) new links are spread over. Each link
     #: carries the shard it was issued in, so this may be raised at any time.
@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     #: Each SMTP network step's timeout (connect, every command and reply).
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     #: How long a promotion redemption reserved for an order may wait for its
-    #: spend before anyone may settle it (core/promotions.py); longer than a
+    #: spend before anyone may settle it (core/promotions/codes.py); longer than a
     #: request can take. A crashed request delays a redemption this long.
     promotion_reservation_seconds: float = Field(default=60.0, ge=0.1, le=3600)
 

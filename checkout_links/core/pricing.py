@@ -36,8 +36,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any, Literal
 
 from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
-from checkout_links.core.translatable import N_
 
 #: The most optional items one link may offer.
 MAX_OPTIONAL_ITEMS = 10

@@ -8,7 +8,7 @@ fields are ignored, missing optional ones take their defaults), so what older
 versions stored still loads.
 
 The link token carries lines in its own compact wire form
-(:class:`~checkout_links.core.tokens.CartLine`); ``links.py`` converts between
+(:class:`~checkout_links.core.links.token.CartLine`); ``links/issue.py`` converts between
 the two. Pydantic models in ``schemas.py`` validate what comes in over HTTP.
 """
 
@@ -40,7 +40,7 @@ class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
 class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A merchant's public settings: how the seller appears on the customer pages.
 
-    Rules and merging: :mod:`checkout_links.core.account`. Unset fields are not stored.
+    Rules and merging: :mod:`checkout_links.core.merchants.account`. Unset fields are not stored.
     """
 
     display_name: str | None = None

@@ -1,7 +1,7 @@
 """Pydantic models of what the merchant API accepts: its input limits.
 
 The OpenAPI document is generated from these models, so a limit written here
-is the limit documented. What the API answers is in ``web/responses.py``.
+is the limit documented. What the API answers is in ``web/api/responses.py``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pydantic import (
 )
 
 from checkout_links.core.money import check_currency
-from checkout_links.core.text import PATTERN as NO_CONTROLS_PATTERN
-from checkout_links.core.text import NoControls
+from checkout_links.core.primitives.text import PATTERN as NO_CONTROLS_PATTERN
+from checkout_links.core.primitives.text import NoControls
 
-# Every free-text field carries NoControls (core/text.py); fields with a
+# Every free-text field carries NoControls (core/primitives/text.py); fields with a
 # pattern of their own (ids, money, phone) already exclude those characters.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoControls]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoControls]

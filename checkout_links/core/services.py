@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checkout_links.core.catalog import Catalog
+from checkout_links.core.catalog.products import Catalog
+from checkout_links.core.checkout.form_tokens import FormTokens
 from checkout_links.core.config import Settings
-from checkout_links.core.formtokens import FormTokens
-from checkout_links.core.ids import LinkIds
-from checkout_links.core.keyring import KeyRing
-from checkout_links.core.ledger import Ledger
-from checkout_links.core.links import Links
-from checkout_links.core.merchants import Merchants
-from checkout_links.core.promotions import Promotions
-from checkout_links.core.store import Redis
-from checkout_links.core.tokens import TokenCodec
+from checkout_links.core.crypto.keyring import KeyRing
+from checkout_links.core.ledger.store import Ledger
+from checkout_links.core.links.ids import LinkIds
+from checkout_links.core.links.issue import Links
+from checkout_links.core.links.token import TokenCodec
+from checkout_links.core.merchants.store import Merchants
+from checkout_links.core.promotions.codes import Promotions
+from checkout_links.core.storage.connection import Redis
 
 
 @dataclass(frozen=True)

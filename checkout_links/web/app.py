@@ -7,20 +7,13 @@ from typing import Any
 from flask import Flask
 
 from checkout_links.core.config import Settings, load_settings
-from checkout_links.web import (
-    bodies,
-    checkout,
-    extensions,
-    headers,
-    i18n,
-    merchant_api,
-    openapi,
-    ops,
-    problems,
-    promotions_api,
-    ratelimit,
-    request_ids,
-)
+from checkout_links.web import bodies, extensions, problems, ratelimit, request_ids
+from checkout_links.web import health as ops
+from checkout_links.web.api import openapi
+from checkout_links.web.api import promotions as promotions_api
+from checkout_links.web.api import views as merchant_api
+from checkout_links.web.customer import headers, i18n
+from checkout_links.web.customer import views as checkout
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -12,7 +12,7 @@ import redis.exceptions
 from flask import Flask, current_app
 
 from checkout_links.core.services import Services, build
-from checkout_links.core.store import check_durability, connect
+from checkout_links.core.storage.connection import check_durability, connect
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from checkout_links.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from checkout_links.core.jsonutil import dumps
-from checkout_links.core.store import as_store_error
-from checkout_links.web import pages
+from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.storage.connection import as_store_error
+from checkout_links.web.customer import pages
 
 _HTTP_TITLES = {405: "Method not allowed", 400: "Bad request"}
 

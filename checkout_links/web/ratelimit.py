@@ -24,8 +24,10 @@ from redis.retry import Retry
 
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import RateLimited, Unauthorized
-from checkout_links.core.store import parse_sentinel_url
-from checkout_links.web import checkout, merchant_api, promotions_api
+from checkout_links.core.storage.connection import parse_sentinel_url
+from checkout_links.web.api import promotions as promotions_api
+from checkout_links.web.api import views as merchant_api
+from checkout_links.web.customer import views as checkout
 from checkout_links.web.problems import render_error
 
 log = logging.getLogger(__name__)

@@ -17,13 +17,13 @@ from typing import Any
 
 from redis.cluster import RedisCluster
 
-from checkout_links.core.ids import event_id_for, order_id_for
-from checkout_links.core.jsonutil import dumps
-from checkout_links.core.ledger import Ledger
-from checkout_links.core.orders import build_order
+from checkout_links.core.ledger.store import Ledger
+from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.links.token import CartLine, LinkPayload
+from checkout_links.core.orders.queries import build_order
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import Customer, Line
 from checkout_links.core.services import Services
-from checkout_links.core.tokens import CartLine, LinkPayload
 
 
 @dataclass(frozen=True, slots=True)

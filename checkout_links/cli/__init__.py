@@ -1,0 +1,1 @@
+"""The ``checkout-links`` command line."""

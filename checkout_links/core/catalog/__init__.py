@@ -1,0 +1,1 @@
+"""Original products: each merchant's catalog and its immutable revisions."""

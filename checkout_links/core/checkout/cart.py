@@ -1,0 +1,144 @@
+"""The customer's choices on the cart page: read from the form, priced, and placed.
+
+Nothing the form says is trusted: quantities, offers and the code are read,
+then checked against what the token offers and what the promotion allows
+(:func:`cart_state`), again on every ``POST``. Placing an order with a code
+wraps the ledger's spend in the reservation protocol of
+:mod:`checkout_links.core.promotions.codes` (:func:`spend_with_code`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.exceptions
+
+from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.ledger.store import SpendResult
+from checkout_links.core.links.offers import Priced, offer_of
+from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.pricing import (
+    Choice,
+    Offer,
+    PricedCart,
+    default_choice,
+    parse_choice,
+    price,
+)
+from checkout_links.core.promotions.codes import Promotions, Reservation
+from checkout_links.core.promotions.record import Promotion
+
+log = logging.getLogger(__name__)
+
+#: The most characters of a typed code we keep (codes are at most 40).
+_CODE_FIELD = 64
+
+
+@dataclass(frozen=True, slots=True)
+class CartState:
+    """What the page shows and the order would hold for one submission of the form."""
+
+    offer: Offer
+    choice: Choice
+    priced: PricedCart
+    promotion: Promotion | None
+    #: The code as the customer typed it (shown again in the field).
+    code: str
+    #: Problems with the choices, as ``{"loc", "msg", "msgid", "params"}``; the
+    #: figures are then those of the last choice that was allowed.
+    errors: tuple[dict[str, Any], ...] = ()
+
+
+def _priced(
+    offer: Offer, choice: Choice, promotion: Promotion | None, errors: list[dict[str, Any]]
+) -> tuple[Choice, PricedCart, Promotion | None]:
+    """Price the choice; on a refusal, fall back to what can be shown and record why."""
+    attempts = [(choice, promotion)]
+    if promotion is not None:
+        attempts.append((choice, None))
+    attempts += [(default_choice(offer), promotion), (default_choice(offer), None)]
+    for picked, promo in attempts:
+        try:
+            cart = price(offer, picked, promo.terms() if promo is not None else None)
+        except ValidationFailed as exc:
+            for error in exc.errors or []:
+                if error not in errors:
+                    errors.append(error)
+            continue
+        return picked, cart, promo
+    raise AssertionError("the cart as issued always prices")  # pragma: no cover
+
+
+def cart_state(
+    promotions: Promotions,
+    payload: LinkPayload,
+    lines: Sequence[Priced],
+    optional_lines: Sequence[Priced],
+    form: Mapping[str, str] | None,
+) -> CartState:
+    """The cart for ``form`` (``None``: the page as first shown), checked and priced."""
+    offer = offer_of(payload, lines, optional_lines)
+    errors: list[dict[str, Any]] = []
+    choice = default_choice(offer)
+    code = ""
+    if form is not None:
+        try:
+            choice = parse_choice(offer, form)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors or [])
+        code = form.get("promo_code", "").strip()[:_CODE_FIELD]
+    promotion = None
+    if code and payload.choices is not None and payload.choices.promotion_codes:
+        try:
+            promotion = promotions.find(payload.merchant_id, code, payload.currency)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors or [])
+    choice, cart, promotion = _priced(offer, choice, promotion, errors)
+    return CartState(offer, choice, cart, promotion, code, tuple(errors))
+
+
+def spend_with_code(
+    promotions: Promotions,
+    payload: LinkPayload,
+    code: str,
+    request_id: str,
+    spend: Callable[[Reservation], SpendResult],
+) -> SpendResult:
+    """Reserve a redemption of ``code``, spend, then confirm or release it.
+
+    Raises :class:`ValidationFailed` (on ``promo_code``) when no redemption is
+    left; the link is then untouched. An error during the spend leaves its
+    outcome unknown: the reservation is settled (confirmed if the order was
+    placed with it, fenced and released if not) before the error goes on.
+    """
+    reservation = promotions.reserve(
+        payload.merchant_id, code, payload.link_rand, payload.expires_at
+    )
+    try:
+        result = spend(reservation)
+    except BaseException:
+        _settle_quietly(promotions, reservation)
+        raise
+    if result.outcome == "placed":
+        try:
+            promotions.confirm(reservation)
+        except redis.exceptions.RedisError:
+            # The order is placed; the reservation still holds its redemption
+            # and the next settle of the code confirms it.
+            log.warning("promotion redemption left to be confirmed by the next settle")
+    elif result.mark.state == "spent" and result.mark.request_id == request_id:
+        # Our earlier attempt placed the order (with its own reservation): this one is void.
+        _settle_quietly(promotions, reservation)
+    else:
+        promotions.release(reservation)
+    return result
+
+
+def _settle_quietly(promotions: Promotions, reservation: Reservation) -> None:
+    try:
+        promotions.settle(reservation)
+    except redis.exceptions.RedisError:
+        log.warning("promotion reservation left to expire and be settled later")

@@ -1,0 +1,143 @@
+"""The checkout form's rules: what a customer must enter, and what is wrong, in words.
+
+Each error is a short sentence for a person (a :class:`Message`), never a
+library's text; it names what to do ("Enter an email address like
+name@example.com"). The country decides the address fields (see
+:mod:`checkout_links.core.checkout.address`). Only the email is always required; an
+address is optional, but one that is started must be complete for its
+country (its postal-code format included), and a phone number or tax id
+that is given must be one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checkout_links.core.checkout.address import (
+    CountryRules,
+    countries,
+    phone_e164,
+    postal_code_ok,
+    rules,
+    tax_id_compact,
+)
+from checkout_links.core.i18n.translatable import N_, Message, Nn_
+from checkout_links.core.schemas import check_email
+
+__all__ = ["FIELD_NAMES", "countries", "country_rules", "validate"]
+
+#: The form's customer fields, the names of the JSON ``customer`` object.
+FIELD_NAMES = (
+    "email",
+    "phone",
+    "country",
+    "first_name",
+    "last_name",
+    "company",
+    "address",
+    "postal_code",
+    "city",
+    "region",
+    "tax_id",
+)
+#: The fields of an address (the country's rules say which it needs).
+ADDRESS_FIELDS = ("address", "postal_code", "city", "region")
+_MAX = {
+    "email": 254,
+    "first_name": 100,
+    "last_name": 100,
+    "company": 200,
+    "phone": 40,
+    "region": 100,
+    "city": 100,
+    "postal_code": 20,
+    "address": 300,
+    "tax_id": 40,
+}
+# C0/C1 controls and the bidirectional overrides/isolates (the contract's
+# "Input rules everywhere"); a tab or newline in a one-line field is one too.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+MISSING_EMAIL = N_("Enter your email address")
+# Translators: name@example.com is an example address; keep it as it is.
+BAD_EMAIL = N_("Enter an email address like name@example.com")
+MISSING_COUNTRY = N_("Select your country")
+# Translators: %(example)s is a phone number of the chosen country, e.g. +49 1512 3456789.
+BAD_PHONE = N_("Enter a phone number like %(example)s")
+BAD_VAT = N_("Enter a valid VAT number, or leave this field empty")
+BAD_TAX_ID = N_("Enter a valid tax ID, or leave this field empty")
+CONTROL = N_("Remove the control characters from this field")
+STALE_FORM = N_("This form has expired or did not come from this page. Please send it again.")
+
+
+def _too_long(limit: int) -> Message:
+    return Nn_(
+        "Enter no more than %(num)d character", "Enter no more than %(num)d characters", limit
+    )
+
+
+def validate(
+    values: dict[str, str], country: CountryRules
+) -> tuple[dict[str, str], dict[str, Message]]:
+    """The customer record to store (phone in E.164) and the errors by field.
+
+    ``values`` are the form's stripped texts under :data:`FIELD_NAMES`.
+    """
+    errors: dict[str, Message] = {}
+    clean = dict(values)
+    for name, limit in _MAX.items():
+        text = values.get(name, "")
+        if _CONTROL.search(text):
+            errors[name] = Message(CONTROL)
+        elif len(text) > limit:
+            errors[name] = _too_long(limit)
+    email = values.get("email", "")
+    if "email" not in errors:
+        if not email:
+            errors["email"] = Message(MISSING_EMAIL)
+        else:
+            try:
+                clean["email"] = check_email(email)
+            except ValueError:
+                errors["email"] = Message(BAD_EMAIL)
+    country_code = values.get("country", "")
+    # An address is optional, but one that is started must be complete for its country.
+    address_given = any(values.get(name) for name in ADDRESS_FIELDS)
+    if (country_code or address_given) and country_code not in countries():
+        errors["country"] = Message(MISSING_COUNTRY)
+    for spec in country.fields:
+        text = values.get(spec.name, "")
+        if spec.name in errors:
+            continue
+        if not text:
+            if address_given and spec.required:
+                errors[spec.name] = Message(spec.missing)
+        elif spec.name == "postal_code" and not postal_code_ok(country, text):
+            errors[spec.name] = Message(country.postal_invalid, {"example": country.postal_example})
+    if "postal_code" not in errors and country.field("postal_code") is not None:
+        clean["postal_code"] = values.get("postal_code", "").upper()
+    phone = values.get("phone", "")
+    if phone and "phone" not in errors:
+        e164 = phone_e164(phone, country.code)
+        if e164 is None:
+            errors["phone"] = Message(BAD_PHONE, {"example": country.phone_example})
+        else:
+            clean["phone"] = e164
+    tax_id = values.get("tax_id", "")
+    if tax_id and "tax_id" not in errors:
+        compact = tax_id_compact(country, tax_id)
+        if compact is None:
+            errors["tax_id"] = Message(BAD_VAT if country.tax_label == "VAT number" else BAD_TAX_ID)
+        else:
+            clean["tax_id"] = compact
+    # A field the country's address has no place for is not kept.
+    for name in ("address", "postal_code", "city", "region"):
+        if country.field(name) is None:
+            clean[name] = ""
+    return clean, errors
+
+
+def country_rules(values: dict[str, str]) -> CountryRules:
+    """The rules of the country the form names (generic ones for none or a bad one)."""
+    code = values.get("country", "")
+    return rules(code if code in countries() else "")

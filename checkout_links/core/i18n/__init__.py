@@ -1,0 +1,1 @@
+"""Customer-facing words: gettext catalogs, locale negotiation, message ids of the core."""

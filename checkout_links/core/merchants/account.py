@@ -1,0 +1,228 @@
+"""A merchant's public settings: how the seller appears on the customer pages.
+
+``GET/PATCH /api/v1/account`` and ``checkout-links merchant set-account`` read
+and change them with JSON merge semantics (a field sent as ``null`` is
+cleared). The brand colour is kept only with the text colour that reads on it
+(contrast of at least 4.5:1, WCAG 2.2 AA).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import msgspec
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from checkout_links.core.i18n.locales import page_locale
+from checkout_links.core.primitives import text
+from checkout_links.core.records import Merchant, MerchantAccount
+from checkout_links.core.schemas import check_email, check_locale
+
+#: The settings, in the order the API shows them.
+FIELDS = (
+    "display_name",
+    "logo_url",
+    "brand_color",
+    "support_email",
+    "support_url",
+    "website_url",
+    "terms_url",
+    "privacy_url",
+    "default_locale",
+)
+
+DARK_TEXT = "#000000"
+LIGHT_TEXT = "#ffffff"
+MIN_CONTRAST = 4.5
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1..21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@lru_cache(maxsize=4096)
+def text_on(color: str) -> str:
+    """The text colour (dark or white) with the higher contrast on ``color``.
+
+    One of the two always reaches 4.58:1 or more, so every brand colour gets
+    a readable text colour and none needs refusing.
+    """
+    return max((LIGHT_TEXT, DARK_TEXT), key=lambda text: contrast(color, text))
+
+
+def _https(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError("must be an absolute https URL")
+    if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValueError("must be ASCII without spaces: percent-encode it")
+    return url
+
+
+def _default_locale(tag: str) -> str:
+    check_locale(tag)
+    if page_locale(tag) is None:
+        raise ValueError("must be a locale such as de or de-AT")
+    return tag
+
+
+def _color(value: str) -> str:
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError("must be a colour as #rrggbb, e.g. #0a58ca")
+    return value.lower()
+
+
+def _email(value: str) -> str:
+    if not value:
+        raise ValueError("must be an email address")
+    return check_email(value)
+
+
+HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https)]
+
+
+class AccountPatch(BaseModel):
+    """Body of ``PATCH /api/v1/account``: every field optional, ``null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    display_name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=80), text.NoControls] | None
+    ) = Field(
+        None,
+        description="The name customers see; null shows the merchant id.",
+        examples=["Ruiz Software GmbH"],
+    )
+    logo_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL of the logo (square, shown 40 px).",
+        examples=["https://cdn.ruiz.example/logo.png"],
+    )
+    brand_color: (
+        Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(_color)]
+        | None
+    ) = Field(
+        None,
+        description="The brand colour as #rrggbb; text on it is black or white, whichever reads.",
+        examples=["#1b2a6b"],
+    )
+    support_email: (
+        Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None
+    ) = Field(
+        None, description="Where customers write about an order.", examples=["help@ruiz.example"]
+    )
+    support_url: HttpsUrl | None = Field(
+        None, description="An https URL of the help pages.", examples=["https://ruiz.example/help"]
+    )
+    website_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL the confirmation page links back to.",
+        examples=["https://ruiz.example/"],
+    )
+    terms_url: HttpsUrl | None = Field(
+        None, description="An https URL of the terms.", examples=["https://ruiz.example/terms"]
+    )
+    privacy_url: HttpsUrl | None = Field(
+        None,
+        description="An https URL of the privacy policy.",
+        examples=["https://ruiz.example/privacy"],
+    )
+    default_locale: (
+        Annotated[str, StringConstraints(max_length=35), AfterValidator(_default_locale)] | None
+    ) = Field(
+        None,
+        description="The pages' language when neither link, customer nor browser decides.",
+        examples=["de"],
+    )
+
+
+class Account(BaseModel):
+    """``GET /api/v1/account``: the merchant's public settings (``null`` = not set)."""
+
+    merchant_id: str
+    display_name: str | None = None
+    logo_url: str | None = None
+    brand_color: str | None = None
+    #: The text colour the pages put on ``brand_color`` (derived, read-only).
+    brand_text_color: str | None = None
+    support_email: str | None = None
+    support_url: str | None = None
+    website_url: str | None = None
+    terms_url: str | None = None
+    privacy_url: str | None = None
+    default_locale: str | None = None
+
+
+def _settings(record: Merchant) -> MerchantAccount:
+    return record.account if isinstance(record.account, MerchantAccount) else _EMPTY
+
+
+_EMPTY = MerchantAccount()
+
+
+def account_of(record: Merchant) -> dict[str, Any]:
+    """The public settings of a merchant, as ``GET /api/v1/account`` shows them."""
+    settings = _settings(record)
+    out: dict[str, Any] = {"merchant_id": record.id}
+    for name in FIELDS:
+        out[name] = getattr(settings, name)
+    color = out["brand_color"]
+    out["brand_text_color"] = text_on(color) if color else None
+    return out
+
+
+def merged(record: Merchant, patch: AccountPatch, sent: set[str]) -> Merchant:
+    """``record`` with the ``sent`` fields of ``patch`` applied (``null`` clears)."""
+    changes: dict[str, Any] = {}
+    for name in sent & set(FIELDS):
+        value = getattr(patch, name)
+        changes[name] = value.lower() if name == "brand_color" and value else value
+    account = msgspec.structs.replace(_settings(record), **changes)
+    return msgspec.structs.replace(record, account=account)
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """Who sells, as every customer page shows it."""
+
+    merchant_id: str
+    name: str
+    logo_url: str | None = None
+    brand_color: str | None = None
+    support_email: str | None = None
+    support_url: str | None = None
+    website_url: str | None = None
+    terms_url: str | None = None
+    privacy_url: str | None = None
+    default_locale: str | None = None
+
+    @property
+    def contactable(self) -> bool:
+        return bool(self.support_email or self.support_url)
+
+
+def seller_of(record: Merchant) -> Seller:
+    """The seller shown on the pages: the display name, else the merchant's name or id."""
+    settings = _settings(record)
+    return Seller(
+        merchant_id=record.id,
+        name=settings.display_name or record.name or record.id,
+        **{k: getattr(settings, k) for k in FIELDS if k != "display_name"},
+    )

@@ -1,0 +1,1 @@
+"""Orders once placed: reading them back, filters, export, indexes and retention."""

@@ -1,0 +1,141 @@
+"""Order history as files: NDJSON (one order a line) and CSV (one row per order line).
+
+Both take an iterator of stored orders (``orders.iter_orders``) and yield one
+chunk at a time, so an export of any size holds one page of orders in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import msgspec
+
+from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.records import Order
+
+CUSTOMER_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "address",
+    "tax_id",
+    "language",
+)
+ORDER_COLUMNS = (
+    "order_id",
+    "created_at",
+    "status",
+    "link_id",
+    "external_ref",
+    "currency",
+    "order_subtotal",
+    "order_total",
+    "discounts",
+    "promotion_code",
+    "locale",
+    *(f"customer_{name}" for name in CUSTOMER_FIELDS),
+    "additional_data",
+)
+LINE_COLUMNS = (
+    "line_number",
+    "product_id",
+    "name",
+    "sku",
+    "vendor_code",
+    "name_for_invoice",
+    "quantity",
+    "price",
+    "amount",
+    "optional",
+    "replaced",
+    "properties",
+    "subscription",
+    "tax_code",
+    "delivery",
+)
+COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
+
+#: Cells a spreadsheet would run as a formula (CSV injection); such text gets
+#: a leading apostrophe. Amounts and counts are ours and never start so.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMERIC = frozenset({"order_subtotal", "order_total", "quantity", "price", "amount"})
+
+
+def ndjson_line(order: Order) -> bytes:
+    """The order as the merchant API shows it, as one JSON line."""
+    return dumps(order.public()) + b"\n"
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return dumps(value).decode() if value else ""
+    text = str(value)
+    if column not in _NUMERIC and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def order_rows(record: Order) -> list[list[str]]:
+    """The CSV rows of one order: its fields repeated on each of its lines."""
+    # Fields a later record version adds (discounts, ...) are read with .get.
+    order: dict[str, Any] = msgspec.to_builtins(record.public())
+    customer = order.get("customer") or {}
+    head = {
+        "order_id": order["id"],
+        "created_at": order["created_at"],
+        "status": order.get("status"),
+        "link_id": order.get("link_id"),
+        "external_ref": order.get("external_ref"),
+        "currency": order.get("currency"),
+        "order_subtotal": order.get("subtotal"),
+        "order_total": order.get("total"),
+        "discounts": order.get("discounts"),
+        "promotion_code": order.get("promotion_code"),
+        "locale": order.get("locale"),
+        "additional_data": order.get("additional_data"),
+        **{f"customer_{name}": customer.get(name) for name in CUSTOMER_FIELDS},
+    }
+    order_cells = [_cell(column, head[column]) for column in ORDER_COLUMNS]
+    lines = order.get("lines") or [{}]  # an order is never lost for want of a line
+    rows = []
+    for number, line in enumerate(lines, 1):
+        values = {**line, "line_number": number if line else None}
+        rows.append(order_cells + [_cell(column, values.get(column)) for column in LINE_COLUMNS])
+    return rows
+
+
+class CsvExport:
+    """CSV text for :func:`orders.iter_orders`, the header first; counts what it wrote."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def _take(self) -> str:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+    def header(self) -> str:
+        self._writer.writerow(COLUMNS)
+        return self._take()
+
+    def order(self, order: Order) -> str:
+        rows = order_rows(order)
+        self._writer.writerows(rows)
+        self.rows += len(rows)
+        return self._take()

@@ -1,0 +1,274 @@
+"""Orders: building the record at checkout and reading it back for merchants.
+
+An order lives in its link's shard. Each of the 16 index parts keeps a
+per-merchant sorted set of order ids by creation time (and one per
+``external_ref``; see ``orders/indexes.py``); listing merges the 16 parts newest
+first, so a page costs the same whatever ``CHECKOUT_LEDGER_SHARDS`` is. The
+cursor is ``<created ms>.<order id>`` of the last item returned. Orders
+expire ``CHECKOUT_ORDER_RETENTION_SECONDS`` after they were created (see
+``ledger/store.py`` and ``orders/retention.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+
+from checkout_links.core.crypto.encoding import text
+from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
+from checkout_links.core.i18n.messages import INVALID
+from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.links.issue import total_of
+from checkout_links.core.links.offers import discount_rows
+from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.pricing import PricedCart
+from checkout_links.core.primitives.clock import iso_ms
+from checkout_links.core.records import Customer, Line, Order
+from checkout_links.core.storage import redis_keys as keys
+from checkout_links.core.storage.connection import Redis
+
+_decode_order = msgspec.json.Decoder(Order).decode
+
+
+def build_order(
+    *,
+    order_id: str,
+    link_id: str,
+    payload: LinkPayload,
+    lines: tuple[Line, ...],
+    customer: Customer,
+    created_ms: int,
+    priced: PricedCart | None = None,
+) -> Order:
+    """The order record as stored; :meth:`Order.public` is what the API and webhooks show.
+
+    ``priced`` is the customer's choice as priced (links with cart choices);
+    ``lines`` are then the chosen lines. Without it the cart is as issued.
+    """
+    total = priced.total if priced is not None else total_of(lines)
+    return Order(
+        id=order_id,
+        link_id=link_id,
+        merchant_id=payload.merchant_id,
+        created_at=iso_ms(created_ms),
+        currency=payload.currency,
+        total=total,
+        lines=lines,
+        customer=customer,
+        additional_data=dict(payload.additional_data or {}),
+        external_ref=payload.external_ref,
+        locale=payload.locale,
+        subtotal=priced.subtotal if priced is not None else total,
+        discounts=discount_rows(priced) if priced is not None else (),
+        promotion_code=priced.promotion_code if priced is not None else None,
+    )
+
+
+def load_order(client: Redis, order_id: str) -> Order:
+    """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
+    try:
+        link_rand = link_rand_of_order(order_id)
+    except InvalidToken:
+        raise NotFound(f"No order {order_id!r}.") from None
+    raw = client.get(keys.order(link_rand))
+    if raw is None:
+        raise NotFound(f"No order {order_id!r}.")
+    return _decode_order(raw)
+
+
+def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:
+    """One order of ``merchant_id``; another merchant's order is :class:`NotFound`."""
+    order = load_order(client, order_id)
+    if order.merchant_id != merchant_id:
+        raise NotFound(f"No order {order_id!r}.")
+    return order
+
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_rfc3339_ms(value: str, field: str) -> int:
+    """``value`` as milliseconds since the epoch, rounded up to the next whole millisecond.
+
+    Rounding up makes both bounds exact on millisecond creation times: an
+    order at ``m`` ms is ``>= t`` and ``< t`` exactly when ``m >= ceil(t)`` and
+    ``m < ceil(t)``. Anything but an RFC 3339 date-time with an offset is
+    :class:`ValidationFailed` naming ``field``.
+    """
+    parsed = None
+    if _RFC3339.fullmatch(value):
+        normal = value.upper().replace(" ", "T").replace("Z", "+00:00")
+        whole, dot, rest = normal.partition(".")
+        fraction = ""
+        if dot:
+            fraction, offset = rest[:-6], rest[-6:]
+            whole += offset
+        try:
+            parsed = datetime.fromisoformat(whole)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValidationFailed(
+            f"{field} must be an RFC 3339 date-time with an offset, e.g. 2026-11-27T18:00:00Z.",
+            errors=[{"loc": ["query", field], "msg": "must be an RFC 3339 date-time"}],
+        )
+    ms = int(parsed.timestamp()) * 1000
+    nanos = int(fraction.ljust(9, "0")) if fraction else 0
+    return ms + -(-nanos // 1_000_000)
+
+
+#: What the filters refuse in ``external_ref``, as the API refuses it in any text field.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Which orders a listing or an export covers: ``created_gte <= created < created_lt``."""
+
+    created_gte_ms: int | None = None
+    created_lt_ms: int | None = None
+    external_ref: str | None = None
+
+    @classmethod
+    def from_query(cls, args: Mapping[str, str]) -> OrderFilter:
+        """The filter from query arguments; a bad value is :class:`ValidationFailed`."""
+        gte, lt, ref = args.get("created_gte"), args.get("created_lt"), args.get("external_ref")
+        if ref is not None and (not 1 <= len(ref) <= 128 or _CONTROL.search(ref)):
+            raise ValidationFailed(
+                "external_ref must be 1..128 characters without control characters.",
+                errors=[{"loc": ["query", "external_ref"], "msg": "must be 1..128 characters"}],
+            )
+        return cls(
+            created_gte_ms=parse_rfc3339_ms(gte, "created_gte") if gte is not None else None,
+            created_lt_ms=parse_rfc3339_ms(lt, "created_lt") if lt is not None else None,
+            external_ref=ref,
+        )
+
+
+def _parse_cursor(cursor: str | None) -> tuple[float, str]:
+    if not cursor:
+        return float("inf"), ""
+    score, _, order_id = cursor.partition(".")
+    if not re.fullmatch(r"[0-9]{1,16}", score) or not order_id:
+        raise ValidationFailed(
+            INVALID,
+            errors=[{"loc": ["query", "cursor"], "msg": "Send the next_cursor of a page as is."}],
+        )
+    return float(score), order_id
+
+
+def merge_index_page(
+    client: Redis,
+    index_keys: list[str],
+    cursor: str | None,
+    limit: int,
+    *,
+    min_ms: int | None = None,
+    below_ms: int | None = None,
+) -> tuple[list[str], str | None]:
+    """One page of ids, newest first, merged over time-scored sorted sets (the index parts).
+
+    Covers members scored ``min_ms <= score < below_ms`` (either bound may be
+    left open) that come after ``cursor`` in (score, id) descending order.
+    """
+    cursor_ms, after_id = _parse_cursor(cursor)
+    upper = float("inf") if below_ms is None else float(below_ms)
+    ties = cursor_ms < upper
+    upper = min(upper, cursor_ms)
+    top = "+inf" if upper == float("inf") else f"({int(upper)}"
+    bottom = "-inf" if min_ms is None else str(min_ms)
+    if ties and min_ms is not None and cursor_ms < min_ms:
+        ties = False
+    pipe = client.pipeline(transaction=False)
+    for key in index_keys:
+        # Members sharing the cursor's millisecond are read whole (there are
+        # only as many as one part takes in one millisecond) and filtered by
+        # id, so a page never skips any of them however many there are.
+        if ties:
+            pipe.zrevrangebyscore(key, int(cursor_ms), int(cursor_ms), withscores=True)
+        pipe.zrevrangebyscore(key, top, bottom, start=0, num=limit + 1, withscores=True)
+    candidates: list[tuple[float, str]] = []
+    for n, rows in enumerate(pipe.execute()):
+        tie_rows = ties and n % 2 == 0
+        for member, score in rows:
+            oid = text(member)
+            if not tie_rows or oid < after_id:
+                candidates.append((score, oid))
+    candidates.sort(reverse=True)
+    page = candidates[:limit]
+    next_cursor = None
+    if len(candidates) > limit:
+        score, oid = page[-1]
+        next_cursor = f"{int(score)}.{oid}"
+    return [oid for _, oid in page], next_cursor
+
+
+def list_orders(
+    client: Redis,
+    merchant_id: str,
+    cursor: str | None,
+    limit: int,
+    filters: OrderFilter | None = None,
+    *,
+    retention_seconds: int | None = None,
+) -> tuple[list[Order], str | None]:
+    """One page of the merchant's orders, newest first, merged over the 16 index parts.
+
+    With ``retention_seconds`` index members older than the retention (whose
+    orders have expired, not yet trimmed by the worker) are not even read.
+    """
+    filters = filters or OrderFilter()
+    ref = filters.external_ref
+    digest = keys.ref_digest(ref) if ref else None
+    index_keys = [
+        keys.ref_index(part, merchant_id, digest) if digest else keys.order_index(part, merchant_id)
+        for part in range(keys.INDEX_PARTS)
+    ]
+    min_ms = filters.created_gte_ms
+    if retention_seconds is not None:
+        oldest_kept = int(time.time() * 1000) - retention_seconds * 1000
+        min_ms = oldest_kept if min_ms is None else max(min_ms, oldest_kept)
+    page, next_cursor = merge_index_page(
+        client, index_keys, cursor, limit, min_ms=min_ms, below_ms=filters.created_lt_ms
+    )
+    orders: list[Order] = []
+    if page:
+        pipe = client.pipeline(transaction=False)
+        for oid in page:
+            pipe.get(keys.order(link_rand_of_order(oid)))
+        orders = [_decode_order(raw) for raw in pipe.execute() if raw is not None]
+    if ref:
+        # The ref index is keyed by a digest of the reference: check the real one.
+        orders = [order for order in orders if order.external_ref == ref]
+    return orders, next_cursor
+
+
+def iter_orders(
+    client: Redis,
+    merchant_id: str,
+    filters: OrderFilter | None = None,
+    *,
+    retention_seconds: int | None = None,
+    batch: int = 500,
+) -> Iterator[Order]:
+    """Every order of the merchant that ``filters`` covers, newest first.
+
+    Pages through :func:`list_orders`, so it holds one batch at a time however
+    many orders there are (the export streams from it).
+    """
+    cursor: str | None = None
+    while True:
+        page, cursor = list_orders(
+            client, merchant_id, cursor, batch, filters, retention_seconds=retention_seconds
+        )
+        yield from page
+        if cursor is None:
+            return

@@ -1,0 +1,1 @@
+"""Small rules every package uses: timestamps, free-text input, JSON."""

@@ -1,0 +1,1 @@
+"""Promotion codes: their records, and how a code limited to N yields at most N orders."""

@@ -1,0 +1,1 @@
+"""Redis: the connection, the key layout (hash tags and shards), a per-process cache."""

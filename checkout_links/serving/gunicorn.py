@@ -1,0 +1,43 @@
+"""Running the web app under gunicorn from the command line (``serve``, ``demo``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from checkout_links.core.config import MAX_REQUEST_LINE
+
+
+def run(app: Flask, bind: str, workers: int, threads: int, worker_class: str) -> None:
+    """Serve ``app`` under gunicorn with the CLI's settings (production uses deploy/)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", worker_class)
+            self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
+            self.cfg.set("logger_class", "checkout_links.serving.access_log.RedactingLogger")
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    _Server().run()
+
+
+def patch_for_gevent() -> None:
+    """Make sockets, locks and sleeps cooperative before the app (and its Redis pool) exists.
+
+    gunicorn's gevent worker patches only in the worker, after this process
+    has built the app. ``ssl`` is imported already (httpx, for the webhook
+    worker), but no SSL context exists yet, which is what the warning is about.
+    """
+    import warnings
+
+    from gevent import monkey
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
+        monkey.patch_all()

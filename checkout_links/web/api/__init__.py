@@ -1,0 +1,1 @@
+"""The merchant API under ``/api/v1``: views, response models, the OpenAPI document."""

@@ -1,0 +1,376 @@
+"""The merchant API under ``/api/v1``: views validate, call the domain, and return its records.
+
+Each view declares its operation (:func:`~checkout_links.web.api.operations.operation`):
+the response model its answer is written through, and what the OpenAPI
+document says about it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, TypeVar, cast
+
+import msgspec
+from flask import Blueprint, g, request
+from pydantic import BaseModel, ValidationError
+
+from checkout_links import metrics
+from checkout_links.core.errors import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from checkout_links.core.i18n.messages import INVALID, sentence
+from checkout_links.core.links import idempotency
+from checkout_links.core.links.choices import LinkChoicesIn
+from checkout_links.core.merchants.account import AccountPatch, account_of
+from checkout_links.core.orders import queries as orders
+from checkout_links.core.outbox import events
+from checkout_links.core.records import Merchant, Page
+from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, ProductIn
+from checkout_links.web.api import parameters as params
+from checkout_links.web.api import responses as out
+from checkout_links.web.api.operations import Param, Reply, operation
+from checkout_links.web.extensions import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc", "msg"}]``, each a sentence; input values are left out."""
+    return [{"loc": [prefix, *err["loc"]], "msg": sentence(err)} for err in exc.errors()]
+
+
+def parse_body(model: type[M]) -> tuple[M, bytes]:
+    """The request body validated as ``model``, and its raw bytes."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        # Parsed and validated in one pass by pydantic-core, without building
+        # the intermediate dicts and lists first.
+        return model.model_validate_json(raw), raw
+    except ValidationError as exc:
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise BadRequest("The body is not valid JSON.") from None
+        raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(params.DEFAULT_LIMIT))
+    # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= params.MAX_LIMIT:
+        msg = f"Use a whole number from 1 to {params.MAX_LIMIT}."
+        raise ValidationFailed(INVALID, errors=[{"loc": ["query", "limit"], "msg": msg}])
+    return int(raw)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
+
+
+def _merchant() -> Merchant:
+    return cast(Merchant, g.merchant)
+
+
+def _complete(record: Any) -> Any:
+    """A record stored before cart choices existed, its missing fields left to the defaults.
+
+    Unset fields are left out of ``to_builtins``, so the response model fills
+    them in (``discounts: []``, ``promotion_code: null``...).
+    """
+    return msgspec.to_builtins(record)
+
+
+def _merchant_id() -> str:
+    return _merchant().id
+
+
+def _known_product_id(product_id: str) -> str:
+    if not PRODUCT_ID.fullmatch(product_id):
+        raise NotFound(f"No product {product_id!r}.")
+    return product_id
+
+
+@bp.put("/products/<product_id>")
+@operation(
+    "Create or replace an original product",
+    description="Every link issued before keeps the revision it was issued against.",
+    body=ProductIn,
+    responses={200: out.Product, 201: out.Product},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: an amount with "
+        "more decimals than the currency has, price_min above price_max, a default price "
+        "outside them.",
+    },
+    params=(params.PRODUCT,),
+)
+def put_product(product_id: str) -> Reply:
+    if not PRODUCT_ID.fullmatch(product_id):
+        msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
+        raise ValidationFailed(INVALID, errors=[{"loc": ["path", "product_id"], "msg": msg}])
+    product, _ = parse_body(ProductIn)
+    doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
+    return Reply(doc, 201 if created else 200)
+
+
+@bp.get("/products/<product_id>")
+@operation(
+    "Read an original product",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(params.PRODUCT,),
+)
+def get_product(product_id: str) -> Any:
+    pid = _known_product_id(product_id)
+    return services().catalog.get_product(_merchant_id(), pid)
+
+
+@bp.delete("/products/<product_id>")
+@operation(
+    "Deactivate an original product",
+    description="New links cannot sell it; links already issued still can.",
+    responses={200: out.Product},
+    errors={404: "No product by that id."},
+    params=(params.PRODUCT,),
+)
+def delete_product(product_id: str) -> Any:
+    pid = _known_product_id(product_id)
+    return services().catalog.deactivate(_merchant_id(), pid)
+
+
+@bp.get("/products")
+@operation(
+    "List original products",
+    responses={200: out.ProductPage},
+    errors=params.PAGE_422,
+    params=params.PRODUCT_PAGE,
+)
+def list_products() -> Any:
+    cursor = request.args.get("cursor") or None
+    items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@bp.get("/account")
+@operation(
+    "The seller's public settings",
+    description="How the seller appears on every customer page.",
+    responses={200: out.Account},
+)
+def get_account() -> Any:
+    return account_of(_merchant())
+
+
+@bp.patch("/account")
+@operation(
+    "Change the seller's public settings",
+    description="JSON merge patch: fields not sent stay, a field sent as null is cleared.",
+    body=AccountPatch,
+    responses={200: out.Account},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: a URL that is not "
+        "https, an email address that is not one, a locale CLDR does not know.",
+    },
+)
+def patch_account() -> Any:
+    patch, _ = parse_body(AccountPatch)
+    return services().merchants.update_account(_merchant_id(), patch)
+
+
+@bp.post("/links")
+@operation(
+    "Issue a checkout link",
+    description="Nothing is stored: the link's token carries the cart. With an "
+    "Idempotency-Key, the same key and body within 24 h answer the same link.",
+    body=LinkChoicesIn,
+    responses={201: out.LinkOut},
+    errors={
+        **params.BODY_ERRORS,
+        422: "Validation failed; also for rules the schema cannot state: a product id "
+        "that names no active product of the catalog, a line without a price whose "
+        "product has no default price in the link's currency, a price outside the "
+        "product's price_min/price_max or with more decimals than the currency has, a "
+        "property the product does not let a link override, a cart too large for a link, "
+        "an Idempotency-Key reused with another body.",
+    },
+    params=(
+        Param(
+            "Idempotency-Key",
+            "header",
+            "Any unique string, 1..255 characters: a retry with the same key and body "
+            "gets the same link (with Idempotent-Replayed: true).",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+            example="quote-2026-118",
+        ),
+    ),
+    response_headers={
+        201: {
+            "Idempotent-Replayed": {
+                "description": "true when the answer replays an earlier one",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        }
+    },
+)
+def create_link() -> Reply:
+    req, raw = parse_body(LinkChoicesIn)
+    svc = services()
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        body, replayed = svc.links.issue(_merchant(), req), False
+    else:
+        body, replayed = idempotency.run(
+            svc.redis,
+            svc.keyring,
+            _merchant_id(),
+            key,
+            raw,
+            lambda: svc.links.issue(_merchant(), req),
+        )
+    if not replayed:
+        metrics.LINKS_ISSUED.inc()
+    if replayed:
+        body = _complete(body)  # a link issued before cart choices has none of their fields
+    return Reply(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def _link(link_id: str) -> tuple[bytes, int]:
+    try:
+        return services().links.link_ids.parse(link_id, _merchant_id())
+    except InvalidToken:
+        raise NotFound("No such link.") from None
+
+
+@bp.get("/links/<link_id>")
+@operation(
+    "Link status",
+    responses={200: out.LinkStatus},
+    errors={404: "No such link of this merchant."},
+    params=(params.LINK,),
+)
+def link_status(link_id: str) -> Any:
+    link_rand, expires_at = _link(link_id)
+    mark, now = services().ledger.read(link_rand)
+    body: dict[str, Any] = {"id": link_id, "status": "open"}
+    if mark.state == "spent":
+        body.update(status="completed", order_id=mark.order_id)
+    elif mark.state == "revoked":
+        body["status"] = "revoked"
+    elif now >= expires_at:
+        body["status"] = "expired"
+    return body
+
+
+@bp.post("/links/<link_id>/revoke")
+@operation(
+    "Revoke a link",
+    description="Revoking an already revoked link answers 200 again.",
+    responses={200: out.LinkStatus},
+    errors={
+        404: "No such link of this merchant.",
+        409: "The link already produced an order, or has expired.",
+    },
+    params=(params.LINK,),
+)
+def revoke_link(link_id: str) -> Any:
+    link_rand, expires_at = _link(link_id)
+    mark = services().ledger.revoke(link_rand, expires_at)
+    if mark.state == "spent":
+        raise Conflict("The link already produced an order and cannot be revoked.")
+    if mark.state == "expired":
+        raise Conflict("The link has already expired; there is nothing to revoke.")
+    return {"id": link_id, "status": "revoked"}
+
+
+@bp.get("/orders/<order_id>")
+@operation(
+    "Read an order",
+    responses={200: out.Order},
+    errors={404: "No such order of this merchant."},
+    params=(params.ORDER,),
+)
+def get_order(order_id: str) -> Any:
+    order = orders.get_order(services().redis, _merchant_id(), order_id)
+    return _complete(order.public())
+
+
+@bp.get("/orders")
+@operation(
+    "List orders, newest first",
+    responses={200: out.OrderPage},
+    errors=params.PAGE_422,
+    params=params.ORDER_FILTERS,
+)
+def list_orders() -> Any:
+    cursor = request.args.get("cursor") or None
+    svc = services()
+    items, next_cursor = orders.list_orders(
+        svc.redis,
+        _merchant_id(),
+        cursor,
+        _limit(),
+        orders.OrderFilter.from_query(request.args),
+        retention_seconds=svc.settings.order_retention_seconds,
+    )
+    return Page(items=[_complete(o.public()) for o in items], next_cursor=next_cursor)
+
+
+@bp.get("/events")
+@operation(
+    "List order events with their delivery state, newest first",
+    responses={200: out.EventPage},
+    errors=params.EVENT_422,
+    params=params.EVENT_FILTERS,
+)
+def list_events() -> Any:
+    cursor = request.args.get("cursor") or None
+    state = request.args.get("state")
+    if state is not None and state not in events.STATES:
+        msg = "must be one of " + ", ".join(events.STATES)
+        raise ValidationFailed(f"state {msg}.", errors=[{"loc": ["query", "state"], "msg": msg}])
+    items, next_cursor = events.list_events(
+        services().redis,
+        _merchant_id(),
+        cursor,
+        _limit(),
+        state=state,
+        type_=request.args.get("type") or None,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@bp.get("/events/<event_id>")
+@operation(
+    "Read an event",
+    responses={200: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(params.EVENT,),
+)
+def get_event(event_id: str) -> Any:
+    record = events.get_for(services().redis, _merchant_id(), event_id)
+    return events.public_view(record)
+
+
+@bp.post("/events/<event_id>/redeliver")
+@operation(
+    "Queue another delivery of an event",
+    description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
+    responses={202: out.Event},
+    errors={404: "No such event of this merchant."},
+    params=(params.EVENT,),
+)
+def redeliver_event(event_id: str) -> Reply:
+    now_ms = int(time.time() * 1000)
+    view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
+    return Reply(view, 202)

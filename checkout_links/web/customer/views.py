@@ -1,0 +1,403 @@
+"""The customer's side of a link: the cart page, placing the order, the confirmation.
+
+``GET``/``HEAD`` never change state. ``POST`` validates the form and then
+spends the link in the ledger's single atomic step; invalid input and store
+failures leave the link usable. Every page speaks the link's locale (see
+:func:`checkout_links.core.i18n.locales.negotiate`) and shows the seller.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import msgspec
+from flask import Blueprint, Response, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
+
+from checkout_links import metrics
+from checkout_links.core.checkout import form as customer_form
+from checkout_links.core.checkout.cart import CartState, cart_state, spend_with_code
+from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound, ValidationFailed
+from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
+from checkout_links.core.i18n.translatable import Message
+from checkout_links.core.ledger.store import Mark
+from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.links.issue import total_of
+from checkout_links.core.links.offers import chosen_lines
+from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.merchants.account import (
+    LIGHT_TEXT,
+    MIN_CONTRAST,
+    Seller,
+    contrast,
+    text_on,
+)
+from checkout_links.core.money import format_money
+from checkout_links.core.orders.queries import build_order, load_order
+from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.promotions.record import RETRY
+from checkout_links.core.records import Customer, Line
+from checkout_links.core.services import Services
+from checkout_links.web.customer import cart_choices, cart_page, headers, pages
+from checkout_links.web.customer.i18n import catalog, translate
+from checkout_links.web.extensions import services
+
+bp = Blueprint("checkout", __name__)
+
+#: A form older than this is refused (and re-rendered with a fresh one).
+CSRF_MAX_AGE = 24 * 3600
+#: How old a form may be and still prove "this order is mine" after it was placed.
+OWN_ORDER_MAX_AGE = 400 * 86400
+
+
+def _confirmations(svc: Services) -> URLSafeTimedSerializer:
+    keys = svc.keyring.mac_keys("checkout-links/confirmation/v1")
+    return URLSafeTimedSerializer(keys, salt="confirmation")
+
+
+def _payload(svc: Services, token: str) -> LinkPayload:
+    payload = svc.codec.decode(token)
+    # A token "issued" further in the future than any sane clock skew is not
+    # one of ours in good standing; refuse it like a forgery.
+    if payload.issued_at > time.time() + svc.settings.clock_skew_seconds:
+        raise InvalidToken()
+    return payload
+
+
+def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
+    """The page's locale and seller, also kept for an error page of this request."""
+    customer = payload.customer
+    language = customer.language if customer else None
+    accept = request.headers.get("Accept-Language")
+    if payload.locale or language:
+        # Known before the store is asked: a 503 for this link speaks its language.
+        pages.remember(negotiate(payload.locale, language, accept, None), None)
+    try:
+        seller = pages.seller(svc, payload.merchant_id)
+    except NotFound:
+        raise InvalidToken() from None
+    locale = negotiate(payload.locale, language, accept, seller.default_locale)
+    pages.remember(locale, seller)
+    return locale, seller
+
+
+def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -> None:
+    """Refuse a page for a link that is spent, revoked or expired.
+
+    A plain ``GET`` of the mark, and expiry by this instance's clock: the cart
+    page only shows the state, and the spend script, which decides, judges
+    expiry by Redis's clock. With clocks kept in sync (NTP) the two agree but
+    for the milliseconds around the expiry itself, where the worst case is a
+    form that answers "expired" when sent.
+    """
+    mark = mark or svc.ledger.mark(payload.link_rand)
+    if mark.state == "spent":
+        raise LinkGone("completed", "This link was already used to place an order.")
+    if mark.state == "revoked":
+        raise LinkGone("revoked", "The seller withdrew this link.")
+    if time.time() >= payload.expires_at:
+        raise LinkGone(
+            "expired",
+            "This link has expired. Ask the seller for a new one.",
+            expires_at=payload.expires_at,
+        )
+
+
+def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
+    try:
+        return svc.links.lines_of(payload)
+    except NotFound:
+        raise InvalidToken() from None
+
+
+def _render_cart(
+    svc: Services,
+    payload: LinkPayload,
+    lines: tuple[Line, ...],
+    page: tuple[PageLocale, Seller],
+    values: dict[str, str],
+    errors: dict[str, Message],
+    status: int = 200,
+    state: CartState | None = None,
+) -> Response:
+    locale, seller = page
+    t = catalog(locale.words)
+    babel, currency = locale.babel, payload.currency
+
+    def money(amount: Any) -> str:
+        return format_money(amount, currency, babel)
+
+    country = values.get("country", "")
+    if country not in customer_form.countries():
+        accept = request.headers.get("Accept-Language")
+        country = (browser_country(accept) if accept else "") or locale.territory
+    delivery = any(line.delivery == "physical" for line in lines)
+    texts = {name: translate(t, message) for name, message in errors.items()}
+    total = money(total_of(lines))
+    # Amounts are formatted here rather than called from the template: a call
+    # from Jinja costs more than the formatting itself.
+    choices: dict[str, Any] = {}
+    if payload.choices is not None:
+        extra_lines = svc.links.optional_lines_of(payload)
+        state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
+        texts = {**cart_choices.form_errors(state, t), **texts}
+        words = t.gettext
+        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, words)
+        total = money(state.priced.total)
+        choices = {
+            "summary": cart_choices.summary(state, money, words),
+            "choices": cart_choices.controls(
+                state,
+                lines,
+                extra_lines,
+                money,
+                values,
+                texts,
+                payload.choices.promotion_codes,
+                words,
+            ),
+        }
+    else:
+        rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+    form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
+    csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
+    if texts or choices:
+        html = pages.render(
+            "cart.html",
+            locale,
+            seller,
+            rows=rows,
+            total=total,
+            fields=form,
+            errors=cart_page.error_list(locale.words, country, delivery, texts),
+            csrf_token=csrf_token,
+            **choices,
+        )
+    else:
+        # The common page: a cached frame of the template with these parts.
+        html = pages.render_framed(
+            "cart.html",
+            locale,
+            seller,
+            rows=rows,
+            total=cart_page.escape(total),
+            fields=form,
+            csrf_token=csrf_token,
+        )
+    response = Response(html, status=status, mimetype="text/html")
+    extra = ""
+    if payload.return_url:
+        # Browsers apply the form page's form-action to the redirect after the
+        # POST, so the merchant's return origin must be allowed here.
+        parts = urlsplit(payload.return_url)
+        extra = f" {parts.scheme}://{parts.netloc}"
+    csp = headers.CSP.format(extra=extra)
+    if payload.choices is not None and "script-src" not in csp:
+        # static/choices.js re-prices through the server.
+        csp += "; script-src 'self'"
+    response.headers["Content-Security-Policy"] = csp
+    return response
+
+
+@bp.route("/c/<token>", methods=["GET", "HEAD"])
+def cart(token: str) -> Response:
+    svc = services()
+    payload = _payload(svc, token)
+    page = _context(svc, payload)
+    lines = _lines(svc, payload)
+    _check_open(svc, payload)
+    customer = payload.customer
+    prefill = {n: getattr(customer, n) for n in customer_form.FIELD_NAMES} if customer else {}
+    return _render_cart(svc, payload, lines, page, prefill, {})
+
+
+def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
+    if payload.return_url:
+        parts = urlsplit(payload.return_url)
+        # Append to the merchant's query as sent: it is not re-encoded, so
+        # blank values ("a=") and "%20" reach the merchant unchanged.
+        added = urlencode({"order_id": order_id})
+        query = f"{parts.query}&{added}" if parts.query else added
+        target = urlunsplit(parts._replace(query=query))
+    else:
+        ref = _confirmations(svc).dumps(payload.link_rand.hex())
+        target = f"/done/{ref}"
+    return Response(status=303, headers={"Location": target})
+
+
+def _own_order_or_refuse(svc: Services, payload: LinkPayload, token: str) -> Response | None:
+    """Before re-rendering a form: the customer's own placed order, or a refusal.
+
+    A customer who sends again the form their order was placed with (a reload,
+    the back button, a form left open for days) carries that attempt's request
+    id: they are shown their order, not "this link was already used".
+    Returns ``None`` when the link is still open.
+    """
+    mark = svc.ledger.mark(payload.link_rand)
+    if mark.state == "spent" and mark.request_id and mark.order_id:
+        now = int(time.time())
+        if svc.form_tokens.check(token, payload.link_rand, now, OWN_ORDER_MAX_AGE) == (
+            mark.request_id
+        ):
+            return _placed(svc, payload, mark.order_id)
+    _check_open(svc, payload, mark)
+    return None
+
+
+@bp.post("/c/<token>")
+def place_order(token: str) -> Response:
+    svc = services()
+    payload = _payload(svc, token)
+    page = _context(svc, payload)
+    lines = _lines(svc, payload)
+    form = request.form  # once: each request.form goes through Flask's context proxy
+    values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
+    csrf = form.get("csrf_token", "")
+    state: CartState | None = None
+    extra_lines: tuple[Line, ...] = ()
+    if payload.choices is not None:
+        values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
+        extra_lines = svc.links.optional_lines_of(payload)
+        state = cart_state(svc.promotions, payload, lines, extra_lines, form)
+        if state.errors or form.get("action", "place") != "place":
+            # Update and apply place nothing; a choice the offer does not allow is a 422.
+            return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+                svc, payload, lines, page, values, {}, 422 if state.errors else 200, state
+            )
+    if form.get("action") == "update":
+        # The country changed (no JavaScript): the same form with that country's fields.
+        return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+            svc, payload, lines, page, values, {}
+        )
+    request_id = _request_id(svc, payload, csrf)
+    if request_id is None:
+        errors = {"form": Message(customer_form.STALE_FORM)}
+    else:
+        clean, errors = customer_form.validate(values, customer_form.country_rules(values))
+    if request_id is None or errors:
+        return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+            svc, payload, lines, page, values, errors, 422, state
+        )
+    locale = page[0]
+    customer = {name: clean.get(name, "") for name in customer_form.FIELD_NAMES}
+    # The page's locale is the language the customer read and answered in.
+    customer["language"] = locale.lang
+    order_id = order_id_for(payload.link_rand)
+    created_ms = int(time.time() * 1000)
+    order = build_order(
+        order_id=order_id,
+        link_id=svc.links.link_id_of(payload),
+        payload=payload,
+        lines=lines if state is None else chosen_lines(state.priced, lines, extra_lines),
+        customer=Customer(**customer),
+        created_ms=created_ms,
+        priced=state.priced if state is not None else None,
+    )
+    # The order keeps the locale the page spoke (for its receipt and confirmation).
+    order = msgspec.structs.replace(order, locale=locale.format)
+    spend = functools.partial(
+        svc.ledger.spend,
+        payload.link_rand,
+        link_expires_at=payload.expires_at,
+        merchant_id=payload.merchant_id,
+        order_id=order_id,
+        order_json=dumps(order),
+        created_ms=created_ms,
+        request_id=request_id,
+        event_id=event_id_for(payload.link_rand),
+        external_ref=payload.external_ref,
+    )
+    if state is not None and state.promotion is not None:
+        code = state.promotion.code
+        try:
+            result = spend_with_code(
+                svc.promotions, payload, code, request_id, lambda r: spend(reservation=r)
+            )
+        except ValidationFailed as exc:  # used up since the page was shown
+            refused = replace(state, errors=(*state.errors, *(exc.errors or [])))
+            return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
+                svc, payload, lines, page, values, {}, 422, refused
+            )
+        if result.outcome == "void":
+            return _render_cart(
+                svc, payload, lines, page, values, {"promo_code": Message(RETRY)}, 422, state
+            )
+    else:
+        result = spend()
+    if result.outcome == "placed":
+        metrics.ORDERS_PLACED.inc()
+        return _placed(svc, payload, order_id)
+    mark = result.mark
+    if mark.state == "spent" and mark.request_id == request_id and mark.order_id:
+        # Our own earlier attempt succeeded and its reply was lost: same answer.
+        return _placed(svc, payload, mark.order_id)
+    reason = "expired" if result.outcome == "expired" else mark.state
+    metrics.REDEMPTIONS_REFUSED.labels(reason=reason).inc()
+    if reason == "expired":
+        raise LinkGone(
+            "expired",
+            "This link has expired. Ask the seller for a new one.",
+            expires_at=payload.expires_at,
+        )
+    if reason == "revoked":
+        raise LinkGone("revoked", "The seller withdrew this link.")
+    raise Conflict("This link was already used to place an order.")
+
+
+def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
+    """The form's nonce if its CSRF ``token`` is ours, fresh and bound to this link."""
+    return svc.form_tokens.check(token, payload.link_rand, int(time.time()), CSRF_MAX_AGE)
+
+
+@bp.get("/done/<ref>")
+def confirmation(ref: str) -> Response:
+    svc = services()
+    try:
+        link_hex = _confirmations(svc).loads(ref, max_age=7 * 86400)
+        order_id = order_id_for(bytes.fromhex(link_hex))
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidToken() from None
+    order = load_order(svc.redis, order_id)
+    seller = pages.seller(svc, order.merchant_id)
+    locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
+    pages.remember(locale, seller)
+    t = catalog(locale.words)
+    currency, babel = order.currency, locale.babel
+
+    def money(amount: Any) -> str:
+        return format_money(amount, currency, babel)
+
+    lines = order.lines
+    html = pages.render(
+        "done.html",
+        locale,
+        seller,
+        rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
+        total=money(order.total),
+        order_number=Markup("<strong>{}</strong>").format(order.id),
+        discounts=cart_choices.discount_rows(order, money, t.gettext),
+        # The worker sends a receipt only when SMTP is configured: else no promise.
+        receipt_to=order.customer.email if svc.settings.smtp_url is not None else None,
+    )
+    return Response(html, mimetype="text/html")
+
+
+@bp.get("/brand/<color>.css")
+def brand_css(color: str) -> Response:
+    """The seller's colour as a stylesheet (the CSP allows no inline style)."""
+    if len(color) != 6 or any(c not in "0123456789abcdef" for c in color):
+        raise NotFound()
+    brand = "#" + color
+    # As text on the white page the colour is used only where it reads (4.5:1).
+    ink = brand if contrast(brand, LIGHT_TEXT) >= MIN_CONTRAST else "var(--accent)"
+    on = text_on(brand)
+    css = (
+        f":root{{--brand:{brand};--on-brand:{on};--brand-ink:{ink};"
+        f"--button:{brand};--on-button:{on}}}\n"
+    )
+    return Response(css, mimetype="text/css")

@@ -1,0 +1,68 @@
+"""Operations endpoints: liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram
+
+from checkout_links import metrics
+from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.storage.connection import as_store_error, check_durability
+from checkout_links.web.extensions import services
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return Response(b'{"status":"ok"}', mimetype="application/json")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    client = services().redis
+    try:
+        client.ping()
+        warnings = check_durability(client)
+    except Exception as exc:  # any store failure means "not ready", never a 500
+        if as_store_error(exc) is None:
+            raise
+        down = {"status": "unavailable", "redis": "unreachable"}
+        return Response(
+            dumps(down), status=503, mimetype="application/json", headers={"Retry-After": "5"}
+        )
+    body: dict[str, object] = {"status": "ready", "redis": "ok", "warnings": warnings}
+    return Response(dumps(body), mimetype="application/json")
+
+
+#: Labelled children by (endpoint, method, status): ``labels()`` costs more
+#: than the observation itself, and the set of keys is small and fixed.
+_children: dict[tuple[str, str, int], Histogram] = {}
+
+
+@bp.get("/metrics")
+def metrics_view() -> Response:
+    return Response(metrics.render(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    """Register the endpoints and the request-latency hooks."""
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("started")
+        if started is not None:
+            # The endpoint name, never the path: paths hold tokens and ids.
+            key = (request.endpoint or "unmatched", request.method, response.status_code)
+            child = _children.get(key)
+            if child is None:
+                child = _children[key] = metrics.REQUEST_LATENCY.labels(key[0], key[1], str(key[2]))
+            child.observe(time.perf_counter() - started)
+        return response

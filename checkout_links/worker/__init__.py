@@ -1,0 +1,1 @@
+"""The worker (``checkout-links worker``): webhook delivery, receipts, retention."""

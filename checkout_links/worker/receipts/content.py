@@ -1,0 +1,282 @@
+"""What a receipt says: its subject, a plain-text body and an HTML body, in the order's locale.
+
+The words come from the pages' gettext catalogs (:mod:`checkout_links.core.i18n.catalogs`)
+and the amounts from :func:`~checkout_links.core.money.format_money` with the
+locale the cart page formats with, so the receipt shows, to the cent and the
+character, the totals the customer saw and was charged. The language is the
+order's locale (the one its page spoke), through the pages' fallback chain.
+
+Every text from the merchant or the customer is untrusted: the HTML body
+escapes it, and each translated sentence is escaped before its (escaped)
+values are filled in. The HTML uses inline styles only and sets no
+background, so that light and dark mail clients both keep it readable.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+
+from babel.dates import format_datetime
+
+from checkout_links.core.i18n import line_words
+from checkout_links.core.i18n.catalogs import catalog
+from checkout_links.core.i18n.locales import PageLocale, negotiate
+from checkout_links.core.i18n.translatable import N_
+from checkout_links.core.merchants.account import Seller
+from checkout_links.core.money import format_money
+from checkout_links.core.records import Order
+
+# Translators: the subject of the receipt email; %(seller)s is the shop's name.
+SUBJECT = N_("Your receipt from %(seller)s")
+HEADING = N_("Thank you for your order")
+# Translators: the receipt email's first sentence; %(seller)s is the shop's name.
+INTRO = N_("This is your receipt for the order you placed with %(seller)s.")
+ORDER_NUMBER = N_("Order number")
+ORDER_DATE = N_("Order date")
+# Translators: a label and its value on one line of the receipt, e.g. "Total: 19.99 EUR".
+LABELLED = N_("%(name)s: %(value)s")
+# Translators: one receipt line: quantity times unit price, then the line's amount.
+QTY_PRICE_AMOUNT = N_("%(quantity)s \u00d7 %(price)s = %(amount)s")
+# Translators: %(seller)s is the shop's name; the customer may answer the receipt email.
+REPLY = N_("Questions about your order? Reply to this email to reach %(seller)s.")
+# The same words as the pages (one msgid each in the catalogs).
+SUMMARY = N_("Order summary")
+SUBTOTAL = N_("Subtotal")
+DISCOUNT = N_("Discount")
+TOTAL = N_("Total")
+CONTACT = N_("How to reach %(seller)s")
+EMAIL = N_("Email:")
+SUPPORT = N_("Help and support")
+TERMS = N_("Terms of service")
+PRIVACY = N_("Privacy policy")
+SOLD_BY = N_("Sold by %(seller)s")
+
+#: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
+_MUTED = "#767676"
+_RULE = "1px solid #8a8a8a"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptContent:
+    """A receipt's subject and bodies, and the language they are in."""
+
+    subject: str
+    text: str
+    html: str
+    lang: str
+    rtl: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    name: str
+    properties: tuple[tuple[str, str], ...]
+    renews: str | None
+    quantity: int
+    price: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """Everything a receipt shows, already translated and formatted (not yet escaped)."""
+
+    t: gettext.NullTranslations
+    locale: PageLocale
+    seller: Seller
+    order_id: str
+    date: str
+    rows: tuple[_Row, ...]
+    #: (label, amount) of the subtotal and each discount; empty without discounts.
+    discounts: tuple[tuple[str, str], ...]
+    total: str
+
+    def words(self, msgid: str, **params: str | int) -> str:
+        text = self.t.gettext(msgid)
+        return text % params if params else text
+
+
+def locale_of(order: Order, seller: Seller) -> PageLocale:
+    """The receipt's locale: the order's (its page's), else as the pages fall back."""
+    return negotiate(order.locale, order.customer.language or None, None, seller.default_locale)
+
+
+def _facts(order: Order, seller: Seller) -> _Facts:
+    locale = locale_of(order, seller)
+    t = catalog(locale.words)
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, order.currency, locale.babel)
+
+    rows = []
+    for line in order.lines:
+        renews = None
+        forms = line_words.RENEWS.get(line.subscription.interval) if line.subscription else None
+        if line.subscription and forms:
+            count = line.subscription.interval_count
+            renews = t.ngettext(forms[0], forms[1], count) % {"num": count}
+        rows.append(
+            _Row(
+                name=line.name,
+                properties=tuple(line.properties.items()),
+                renews=renews,
+                quantity=int(line.quantity),
+                price=money(line.price),
+                amount=money(line.amount),
+            )
+        )
+    discounts: list[tuple[str, str]] = []
+    if order.discounts and isinstance(order.subtotal, Decimal):
+        discounts.append((t.gettext(SUBTOTAL), money(order.subtotal)))
+        for discount in order.discounts:
+            label = discount.label or t.gettext(DISCOUNT)
+            discounts.append((label, "\u2212" + money(discount.amount)))
+    created = datetime.fromisoformat(order.created_at).astimezone(UTC)
+    return _Facts(
+        t=t,
+        locale=locale,
+        seller=seller,
+        order_id=order.id,
+        date=str(format_datetime(created, "long", tzinfo=UTC, locale=locale.babel)),
+        rows=tuple(rows),
+        discounts=tuple(discounts),
+        total=money(order.total),
+    )
+
+
+def _contact_lines(f: _Facts) -> list[tuple[str, str]]:
+    """(label, target) of the seller's contact and policies: mailto: or https."""
+    s = f.seller
+    out = []
+    if s.support_email:
+        out.append((f.words(EMAIL), "mailto:" + s.support_email))
+    for url, label in ((s.support_url, SUPPORT), (s.terms_url, TERMS), (s.privacy_url, PRIVACY)):
+        if url:
+            out.append((f.words(label), url))
+    return out
+
+
+def _text(f: _Facts) -> str:
+    seller = f.seller.name
+    out = [f.words(HEADING), "", f.words(INTRO, seller=seller), ""]
+    out.append(f.words(LABELLED, name=f.words(ORDER_NUMBER), value=f.order_id))
+    out += [f.words(LABELLED, name=f.words(ORDER_DATE), value=f.date), "", f.words(SUMMARY), ""]
+    for row in f.rows:
+        out.append(row.name)
+        out += ["  " + f.words(LABELLED, name=k, value=v) for k, v in row.properties]
+        if row.renews:
+            out.append("  " + row.renews)
+        amounts = f.words(
+            QTY_PRICE_AMOUNT, quantity=row.quantity, price=row.price, amount=row.amount
+        )
+        out += ["  " + amounts, ""]
+    out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.discounts]
+    out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.seller.support_email:
+        out += [f.words(REPLY, seller=seller), ""]
+    contact = _contact_lines(f)
+    if contact:
+        out.append(f.words(CONTACT, seller=seller))
+        out += [f"  {label} {target.removeprefix('mailto:')}" for label, target in contact]
+        out.append("")
+    out.append(f.words(SOLD_BY, seller=seller))
+    return "\n".join(out) + "\n"
+
+
+def _e(text: str | int) -> str:
+    return escape(str(text), quote=True)
+
+
+def _sentence(f: _Facts, msgid: str, **values: str) -> str:
+    """A translated sentence, escaped, then filled with values already escaped (HTML)."""
+    return _e(f.t.gettext(msgid)) % values
+
+
+def _html(f: _Facts) -> str:
+    start, end = ("right", "left") if f.locale.rtl else ("left", "right")
+    lang, direction = _e(f.locale.lang), "rtl" if f.locale.rtl else "ltr"
+    seller = _e(f.seller.name)
+    cell = f"padding:8px 0;border-top:{_RULE};vertical-align:top;"
+    rows = []
+    for row in f.rows:
+        details = "".join(
+            f'<div style="color:{_MUTED};font-size:14px;">'
+            f"{_sentence(f, LABELLED, name=_e(k), value=_e(v))}</div>"
+            for k, v in row.properties
+        )
+        if row.renews:
+            details += f'<div style="color:{_MUTED};font-size:14px;">{_e(row.renews)}</div>'
+        qty = _sentence(
+            f, line_words.QTY_PRICE, quantity=_e(row.quantity), price=f"<bdi>{_e(row.price)}</bdi>"
+        )
+        rows.append(
+            f'<tr><td style="{cell}text-align:{start};"><strong>{_e(row.name)}</strong>{details}'
+            f'<div style="font-size:14px;">{qty}</div></td>'
+            f'<td style="{cell}text-align:{end};white-space:nowrap;"><bdi>{_e(row.amount)}</bdi>'
+            "</td></tr>"
+        )
+    totals = [
+        f'<tr><td style="padding:4px 0;text-align:{start};">{_e(label)}</td>'
+        f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;"><bdi>{_e(amount)}</bdi>'
+        "</td></tr>"
+        for label, amount in f.discounts
+    ]
+    totals.append(
+        f'<tr><td style="padding:8px 0;border-top:{_RULE};text-align:{start};font-size:18px;">'
+        f"<strong>{_e(f.words(TOTAL))}</strong></td>"
+        f'<td style="padding:8px 0;border-top:{_RULE};text-align:{end};font-size:18px;'
+        f'white-space:nowrap;"><strong><bdi>{_e(f.total)}</bdi></strong></td></tr>'
+    )
+    contact = "".join(
+        f'<li><a href="{_e(target)}">{_e(label)} {_e(target.removeprefix("mailto:"))}</a></li>'
+        if target.startswith("mailto:")
+        else f'<li><a href="{_e(target)}">{_e(label)}</a></li>'
+        for label, target in _contact_lines(f)
+    )
+    reply = f"<p>{_sentence(f, REPLY, seller=seller)}</p>" if f.seller.support_email else ""
+    contact_block = (
+        f'<h2 style="font-size:16px;margin:24px 0 8px;">{_sentence(f, CONTACT, seller=seller)}'
+        f'</h2><ul style="margin:0;padding-{start}:20px;">{contact}</ul>'
+        if contact
+        else ""
+    )
+    number = _sentence(
+        f, LABELLED, name=_e(f.words(ORDER_NUMBER)), value=f"<strong>{_e(f.order_id)}</strong>"
+    )
+    date = _sentence(f, LABELLED, name=_e(f.words(ORDER_DATE)), value=_e(f.date))
+    facts = f'<p style="margin:0;">{number}<br>{date}</p>'
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="supported-color-schemes" content="light dark">'
+        f"<title>{_e(f.words(SUBJECT, seller=f.seller.name))}</title></head>"
+        f'<body dir="{direction}" style="margin:0;padding:0;">'
+        f'<div lang="{lang}" dir="{direction}" '
+        'style="max-width:600px;margin:0 auto;padding:24px 16px;'
+        f"font-family:-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;"
+        f'font-size:16px;line-height:1.5;text-align:{start};">'
+        f'<p style="margin:0 0 16px;color:{_MUTED};">{seller}</p>'
+        f'<h1 style="font-size:22px;margin:0 0 8px;">{_e(f.words(HEADING))}</h1>'
+        f"<p>{_sentence(f, INTRO, seller=seller)}</p>{facts}"
+        f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
+        f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
+        f"{''.join(rows)}{''.join(totals)}</table>{reply}{contact_block}"
+        f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
+        f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
+    )
+
+
+def receipt_content(order: Order, seller: Seller) -> ReceiptContent:
+    """The receipt of ``order`` sold by ``seller``: subject, text and HTML, in its locale."""
+    f = _facts(order, seller)
+    return ReceiptContent(
+        subject=f.words(SUBJECT, seller=seller.name),
+        text=_text(f),
+        html=_html(f),
+        lang=f.locale.lang,
+        rtl=f.locale.rtl,
+    )
