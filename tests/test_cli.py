@@ -309,6 +309,7 @@ import sys
 for name in ("flask", "werkzeug", "jinja2", "flask_limiter"):
     sys.modules[name] = None  # makes "import flask" raise ImportError
 from checkout_links.cli.main import cli
+import checkout_links.worker.deliverer  # what `worker` imports when it starts
 cli.main(sys.argv[1:], prog_name="checkout-links")
 """
 
@@ -326,7 +327,7 @@ def _without_flask(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_cli_imports_and_lists_its_commands_without_flask() -> None:
-    """`checkout_links.cli.main` imports and `--help` lists every command, Flask unimportable."""
+    """The CLI and the worker it starts import, and `--help` lists every command, without Flask."""
     done = _without_flask("--help")
     assert done.returncode == 0, done.stderr
     for command in ("catalog", "demo", "merchant", "orders", "serve", "worker"):

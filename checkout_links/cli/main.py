@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from checkout_links import create_app
 from checkout_links.cli import account as cli_account
 from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.catalog.products import validate_product
@@ -31,6 +30,8 @@ if TYPE_CHECKING:
 
 
 def _factory() -> Flask:
+    from checkout_links.web.app import create_app
+
     try:
         return create_app()
     except ConfigError as exc:
