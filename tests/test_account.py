@@ -10,7 +10,6 @@ import fakeredis
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -198,9 +197,9 @@ def test_the_cli_sets_and_shows_the_account(fake_redis: fakeredis.FakeRedis) -> 
     with app.app_context():
         from checkout_links.web.extensions import services
 
-        services().merchants.create("ruiz")
+        obj = services()
+        obj.merchants.create("ruiz")
     run = CliRunner()
-    obj = ScriptInfo(create_app=lambda: app)
     first = run.invoke(
         cli,
         ["merchant", "set-account", "ruiz", "--display-name", "Ruiz", "--brand-color", "#0A58CA"],

@@ -1,8 +1,11 @@
-"""The checkout-links command line, run against an app over fakeredis."""
+"""The checkout-links command line, run in-process against an app's services over fakeredis."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,6 @@ import fakeredis
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from flask.cli import ScriptInfo
 
 from checkout_links.cli.main import cli
 from checkout_links.testing import add_merchant, make_app
@@ -27,13 +29,13 @@ def cli_app(fake_redis: fakeredis.FakeRedis) -> Flask:
 
 
 @pytest.fixture
-def run(cli_app: Flask, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Invoke the ``checkout-links`` group on ``cli_app`` (as FlaskGroup would load it)."""
-    # FlaskGroup marks the process as run from the CLI; keep that out of other tests.
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+def run(cli_app: Flask) -> Run:
+    """Invoke the ``checkout-links`` group on ``cli_app``'s services (the app sees its writes)."""
+    with cli_app.app_context():
+        svc = services()
 
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: cli_app))
+        return CliRunner().invoke(cli, list(args), obj=svc)
 
     return invoke
 
@@ -298,3 +300,44 @@ def test_catalog_import_of_a_missing_file_fails(run: Run, tmp_path: Path) -> Non
     result = run("catalog", "import", "acme", str(tmp_path / "nope.json"))
     assert result.exit_code != 0
     assert "nope.json" in result.stderr
+
+
+# ---------------------------------------------------------------------------- without Flask
+
+_RUN_WITHOUT_FLASK = """
+import sys
+for name in ("flask", "werkzeug", "jinja2", "flask_limiter"):
+    sys.modules[name] = None  # makes "import flask" raise ImportError
+from checkout_links.cli.main import cli
+import checkout_links.worker.deliverer  # what `worker` imports when it starts
+cli.main(sys.argv[1:], prog_name="checkout-links")
+"""
+
+
+def _without_flask(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKOUT_", "FLASK_"))}
+    return subprocess.run(
+        [sys.executable, "-c", _RUN_WITHOUT_FLASK, *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_imports_and_lists_its_commands_without_flask() -> None:
+    """The CLI and the worker it starts import, and `--help` lists every command, without Flask."""
+    done = _without_flask("--help")
+    assert done.returncode == 0, done.stderr
+    for command in ("catalog", "demo", "merchant", "orders", "serve", "worker"):
+        assert f"  {command} " in done.stdout
+
+
+def test_a_store_command_runs_without_flask() -> None:
+    """`orders export` reads the settings, connects the store and answers without Flask:
+    an unknown merchant is named on stderr with exit code 2."""
+    done = _without_flask("orders", "export", "ghost", CHECKOUT_DEMO="true")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == "error: No merchant 'ghost'."
+    assert done.stdout == ""

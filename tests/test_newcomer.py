@@ -13,11 +13,13 @@ import click
 import fakeredis
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from checkout_links.cli.demo import DEMO_CATALOG, DEMO_MERCHANT, seed
 from checkout_links.cli.main import cli
 from checkout_links.testing import make_app
 from checkout_links.testing.servers import ProcessServer, free_port
+from checkout_links.web.extensions import services
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -45,11 +47,27 @@ def test_the_walk_finds_every_documented_command() -> None:
     assert {"merchant create", "catalog import", "serve", "demo", "worker"} <= names
 
 
+def _no_settings() -> dict[str, str | None]:
+    """CliRunner's environment for a new shell: every CHECKOUT_* and FLASK_* variable unset."""
+    return {k: None for k in os.environ if k.startswith(("CHECKOUT_", "FLASK_"))}
+
+
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "(top)")
 def test_help_works_with_no_environment(path: tuple[str, ...]) -> None:
     """`checkout-links ... --help` prints its usage and exits 0 in a shell with no settings."""
+    done = CliRunner().invoke(
+        cli, [*path, "--help"], env=_no_settings(), prog_name="checkout-links"
+    )
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.startswith("Usage: checkout-links")
+    assert done.stderr == ""
+
+
+def test_the_installed_entry_point_starts() -> None:
+    """The installed `checkout-links` script starts and prints the group's help (not Flask's)
+    in a shell with no settings."""
     done = subprocess.run(
-        ["checkout-links", *path, "--help"],
+        ["checkout-links", "--help"],
         capture_output=True,
         text=True,
         env=_clean_env(),
@@ -58,21 +76,46 @@ def test_help_works_with_no_environment(path: tuple[str, ...]) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Usage: checkout-links")
+    assert "merchant" in done.stdout
+    assert "--env-file" not in done.stdout
     assert done.stderr == ""
+
+
+def test_an_unknown_command_is_named_as_such() -> None:
+    """`checkout-links nosuch` says there is no such command and exits 2, with no settings."""
+    done = CliRunner().invoke(cli, ["nosuch"], env=_no_settings(), prog_name="checkout-links")
+    assert done.exit_code == 2
+    assert "No such command 'nosuch'" in done.stderr
+    assert "CHECKOUT_" not in done.stderr
+
+
+def test_the_group_is_plain_click_without_flask_commands() -> None:
+    """The top-level help lists this project's commands only: no `run`, `shell` or `routes`,
+    no `--app`/`--env-file`/`--debug` options."""
+    done = CliRunner().invoke(cli, ["--help"], env=_no_settings(), prog_name="checkout-links")
+    assert done.exit_code == 0, done.stderr
+    assert sorted(cli.list_commands(click.Context(cli))) == [
+        "catalog",
+        "demo",
+        "merchant",
+        "orders",
+        "serve",
+        "worker",
+    ]
+    for flask_only in ("--app", "--env-file", "--debug", " routes ", " shell "):
+        assert flask_only not in done.stdout
 
 
 def test_a_command_refuses_to_write_to_a_throwaway_store() -> None:
     """Without CHECKOUT_REDIS_URL, `merchant create` prints no key (it would work nowhere)
     and says on stderr what to set instead."""
-    done = subprocess.run(
-        ["checkout-links", "merchant", "create", "acme"],
-        capture_output=True,
-        text=True,
-        env=_clean_env(CHECKOUT_DEMO="true"),
-        timeout=60,
-        check=False,
+    done = CliRunner().invoke(
+        cli,
+        ["merchant", "create", "acme"],
+        env={**_no_settings(), "CHECKOUT_DEMO": "true"},
+        prog_name="checkout-links",
     )
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert done.stdout == ""
     assert "CHECKOUT_REDIS_URL is not set" in done.stderr
     assert "checkout-links demo" in done.stderr
@@ -82,7 +125,7 @@ def test_the_demo_catalog_sells_in_four_currencies() -> None:
     """Links in EUR, USD, JPY and KWD issue from the demo catalog, each with its minor units."""
     app = make_app(fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2))))
     with app.app_context():
-        banner = seed("http://127.0.0.1:8000")
+        banner = seed(services(), "http://127.0.0.1:8000")
     key = re.search(r"API key:\s+(ck_\S+)", banner)
     assert key
     by_currency = {str(p["currency"]): str(p["id"]) for p in DEMO_CATALOG if p.get("price")}

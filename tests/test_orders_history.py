@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 
 from checkout_links.cli.main import cli
@@ -135,26 +134,24 @@ def test_bad_filter_values_are_422_naming_the_parameter(
     assert body["errors"][0]["loc"] == ["query", field]
 
 
-def _export(app: Flask, *args: str) -> Any:
-    return CliRunner().invoke(
-        cli, ["orders", "export", *args], obj=ScriptInfo(create_app=lambda: app)
-    )
+def _export(svc: Services, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["orders", "export", *args], obj=svc)
 
 
-def test_export_refuses_an_unknown_merchant_and_a_bad_window(app: Flask, api_key: str) -> None:
+def test_export_refuses_an_unknown_merchant_and_a_bad_window(svc: Services) -> None:
     """The export names what is wrong and exits 2, writing nothing to stdout."""
-    unknown = _export(app, "nobody")
+    unknown = _export(svc, "nobody")
     assert unknown.exit_code == 2
     assert "No merchant 'nobody'" in unknown.stderr
     assert unknown.stdout == ""
-    bad = _export(app, "acme", "--since", "last week")
+    bad = _export(svc, "acme", "--since", "last week")
     assert bad.exit_code == 2
     assert "--since must be an RFC 3339 date-time" in bad.stderr
     assert bad.stdout == ""
 
 
 def test_export_reports_progress_on_stderr_and_keeps_stdout_clean(
-    app: Flask, svc: Services, monkeypatch: pytest.MonkeyPatch
+    svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Progress lines and the final count go to stderr; stdout holds only the orders."""
     import json
@@ -163,7 +160,7 @@ def test_export_reports_progress_on_stderr_and_keeps_stdout_clean(
 
     monkeypatch.setattr(checkout_links.cli.main, "PROGRESS_SECONDS", 0.0)
     seeded = seed_orders(svc, "acme", 3)
-    done = _export(app, "acme")
+    done = _export(svc, "acme")
     assert done.exit_code == 0, done.stderr
     assert {json.loads(line)["id"] for line in done.stdout.splitlines()} == {
         s.order_id for s in seeded

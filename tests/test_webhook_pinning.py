@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -96,14 +97,18 @@ def test_saving_refuses_a_name_that_resolves_to_loopback() -> None:
     )
     app = make_app(_redis())
     add_merchant(app)
-    runner = app.test_cli_runner()
-    refused = runner.invoke(cli, ["merchant", "set-webhook-url", "acme", f"https://{name}/h"])
+    with app.app_context():
+        svc = services()
+    runner = CliRunner()
+    refused = runner.invoke(
+        cli, ["merchant", "set-webhook-url", "acme", f"https://{name}/h"], obj=svc
+    )
     assert refused.exit_code == 2, refused.output
     assert "private" in refused.output
     with app.app_context():
         assert services().merchants.get("acme").webhook_url is None
     for fine in ("https://hooks.not-yet.invalid/h", "https://93.184.215.14/h"):
-        accepted = runner.invoke(cli, ["merchant", "set-webhook-url", "acme", fine])
+        accepted = runner.invoke(cli, ["merchant", "set-webhook-url", "acme", fine], obj=svc)
         assert accepted.exit_code == 0, accepted.output
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import fakeredis
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from checkout_links.cli.main import cli
 from checkout_links.core.merchants.store import new_webhook_secret
+from checkout_links.core.services import Services
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
 from checkout_links.worker import webhook_request as webhooks
@@ -41,6 +43,12 @@ FAST = {
 
 def _redis() -> fakeredis.FakeRedis:
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+
+
+def _services_of(app: Flask) -> Services:
+    """The services ``app`` works on, for the CLI to work on the same store."""
+    with app.app_context():
+        return services()
 
 
 @pytest.fixture
@@ -279,8 +287,9 @@ def test_rotation_without_grace_signs_with_the_new_secret_only(
     old = merchant["secret"]
     with wh_app.app_context():
         middle = services().merchants.rotate_webhook_secret("acme", 3600)
-    result = wh_app.test_cli_runner().invoke(
-        cli, ["merchant", "rotate-webhook-secret", "acme", "--grace-hours", "0"]
+        svc = services()
+    result = CliRunner().invoke(
+        cli, ["merchant", "rotate-webhook-secret", "acme", "--grace-hours", "0"], obj=svc
     )
     assert result.exit_code == 0, result.output
     new = json.loads(result.stdout)["webhook_secret"]
@@ -429,18 +438,20 @@ def test_sign_matches_standardwebhooks_byte_for_byte(
 def test_cli_merchant_create_refuses_private_webhook_url() -> None:
     """``merchant create --webhook-url`` refuses a private address unless private webhooks are
     allowed, and creates nothing when it refuses."""
-    strict = make_app(_redis())
-    runner = strict.test_cli_runner()
+    strict = _services_of(make_app(_redis()))
+    runner = CliRunner()
     for url in ("http://10.0.0.1/x", "https://10.0.0.1/x", "https://localhost/x"):
-        result = runner.invoke(cli, ["merchant", "create", "shop", "--webhook-url", url])
+        result = runner.invoke(
+            cli, ["merchant", "create", "shop", "--webhook-url", url], obj=strict
+        )
         assert result.exit_code == 2, (url, result.output)
         assert "webhook URL" in result.output
-    listed = runner.invoke(cli, ["merchant", "list-keys", "shop"])
+    listed = runner.invoke(cli, ["merchant", "list-keys", "shop"], obj=strict)
     assert json.loads(listed.stdout) == []
 
-    lenient = make_app(_redis(), allow_private_webhooks=True)
-    result = lenient.test_cli_runner().invoke(
-        cli, ["merchant", "create", "shop", "--webhook-url", "http://10.0.0.1/x"]
+    lenient = _services_of(make_app(_redis(), allow_private_webhooks=True))
+    result = runner.invoke(
+        cli, ["merchant", "create", "shop", "--webhook-url", "http://10.0.0.1/x"], obj=lenient
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["merchant_id"] == "shop"
@@ -450,8 +461,10 @@ def test_cli_set_webhook_url_refuses_private_url() -> None:
     """``merchant set-webhook-url`` applies the same SSRF rules as ``merchant create``."""
     strict = make_app(_redis())
     add_merchant(strict)
-    result = strict.test_cli_runner().invoke(
-        cli, ["merchant", "set-webhook-url", "acme", "https://169.254.169.254/x"]
+    result = CliRunner().invoke(
+        cli,
+        ["merchant", "set-webhook-url", "acme", "https://169.254.169.254/x"],
+        obj=_services_of(strict),
     )
     assert result.exit_code == 2, result.output
     with strict.app_context():

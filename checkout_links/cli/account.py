@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.errors import CheckoutError
 from checkout_links.core.merchants.account import FIELDS as ACCOUNT_FIELDS
 from checkout_links.core.merchants.account import AccountPatch, account_of
-from checkout_links.core.services import Services
-from checkout_links.web.extensions import services
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(2)
-
-
-#: The CLI's store accessor (it refuses the throwaway in-process store), set by register().
-_STORES: list[Callable[[], Services]] = []
-
-
-def _store() -> Services:
-    return _STORES[0]() if _STORES else services()
-
-
-def register(merchant: click.Group, store: Callable[[], Services]) -> None:
-    """Add the account commands to the ``merchant`` group; ``store`` gives the services."""
-    _STORES[:] = [store]
+def register(merchant: click.Group) -> None:
+    """Add the account commands to the ``merchant`` group."""
     merchant.add_command(merchant_set_account)
     merchant.add_command(merchant_show_account)
 
@@ -55,7 +38,7 @@ def register(merchant: click.Group, store: Callable[[], Services]) -> None:
     type=click.Choice(ACCOUNT_FIELDS),
     help="Clear a setting (repeatable).",
 )
-@with_appcontext
+@with_settings
 def merchant_set_account(merchant_id: str, cleared: tuple[str, ...], **values: str | None) -> None:
     """Change how the seller appears on the customer pages; prints the settings as JSON.
 
@@ -65,24 +48,21 @@ def merchant_set_account(merchant_id: str, cleared: tuple[str, ...], **values: s
     body.update(dict.fromkeys(cleared))
     try:
         patch = AccountPatch.model_validate(body)
-        account = _store().merchants.update_account(merchant_id, patch)
+        account = services(writes=True).merchants.update_account(merchant_id, patch)
     except ValidationError as exc:
-        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-        return
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     except CheckoutError as exc:
-        _fail(exc.detail)
-        return
+        fail(exc.detail)
     click.echo(json.dumps(account))
 
 
 @click.command("show-account")
 @click.argument("merchant_id")
-@with_appcontext
+@with_settings
 def merchant_show_account(merchant_id: str) -> None:
     """Print how the seller appears on the customer pages, as JSON."""
     try:
         record = services().merchants.get(merchant_id)
     except CheckoutError as exc:
-        _fail(exc.detail)
-        return
+        fail(exc.detail)
     click.echo(json.dumps(account_of(record)))

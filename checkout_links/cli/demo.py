@@ -9,7 +9,7 @@ import sys
 
 from checkout_links.core.errors import Conflict
 from checkout_links.core.schemas import ProductIn
-from checkout_links.web.extensions import services
+from checkout_links.core.services import Services
 
 DEMO_MERCHANT = "demo"
 
@@ -100,9 +100,8 @@ def _run_store(port: int) -> None:
     store.serve_forever()
 
 
-def seed(base_url: str) -> str:
-    """Create the demo merchant and catalog; return the banner to print."""
-    svc = services()
+def seed(svc: Services, base_url: str) -> str:
+    """Create the demo merchant and catalog in ``svc``'s store; return the banner to print."""
     try:
         created = svc.merchants.create(DEMO_MERCHANT, name="Demo shop", currency="EUR")
         api_key = created["api_key"]

@@ -1,4 +1,9 @@
-"""The ``checkout-links`` command line: a Flask CLI group bound to the app factory."""
+"""The ``checkout-links`` command line: a plain click group over the core's services.
+
+The commands build the services from the CHECKOUT_* settings (see
+:mod:`checkout_links.cli.context`); only ``serve`` and ``demo`` import the web
+app, inside the command, so importing this module imports no Flask.
+"""
 
 from __future__ import annotations
 
@@ -7,63 +12,33 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
-from checkout_links import create_app
 from checkout_links.cli import account as cli_account
+from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.catalog.products import validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.core.i18n.messages import sentence
 from checkout_links.core.schemas import PRODUCT_ID, ProductIn
-from checkout_links.core.services import Services
-from checkout_links.serving import gunicorn as serving
-from checkout_links.web.extensions import services
 from checkout_links.worker.webhook_request import validate_webhook_url
 
-_NO_STORE = (
-    "CHECKOUT_REDIS_URL is not set, so this command would write to a throwaway in-process "
-    "store that is gone when it exits. Set CHECKOUT_REDIS_URL to your Redis, or to the "
-    "store of a running `checkout-links demo` (it prints the URL to export)."
-)
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(2)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _factory() -> Flask:
+    from checkout_links.web.app import create_app
+
     try:
         return create_app()
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
-def _store() -> Services:
-    """The app's services, refusing the in-process fake: what a command writes there is lost."""
-    app = current_app
-    if app.config["CHECKOUT_SETTINGS"].redis_url is None and "REDIS_CLIENT" not in app.config:
-        _fail(_NO_STORE)
-    return services()
-
-
-class _Group(FlaskGroup):
-    """Flask's CLI group, listing its commands without building the app.
-
-    Listing (``--help``) must work with no environment at all; this CLI adds no
-    commands through the app, so there is nothing the app could add to the list.
-    """
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(click.Group.list_commands(self, ctx))
-
-
-@click.group(cls=_Group, create_app=_factory, add_version_option=False)
+@click.group()
 def cli() -> None:
     """Operate checkout-links: merchants, catalogs, the server and the webhook worker.
 
@@ -82,10 +57,10 @@ def merchant() -> None:
 @click.option("--name", default="", help="Display name.")
 @click.option("--webhook-url", default=None, help="Where order webhooks are sent.")
 @click.option("--currency", default="EUR", show_default=True, help="Default link currency.")
-@with_appcontext
+@with_settings
 def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
     """Create a merchant; prints its API key and webhook secret once, as JSON."""
-    svc = _store()
+    svc = services(writes=True)
     try:
         if webhook_url is not None:
             validate_webhook_url(webhook_url, allow_private=svc.settings.allow_private_webhooks)
@@ -93,40 +68,40 @@ def merchant_create(merchant_id: str, name: str, webhook_url: str | None, curren
             merchant_id, name=name, webhook_url=webhook_url, currency=currency
         )
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps(created))
 
 
 @merchant.command("add-key")
 @click.argument("merchant_id")
-@with_appcontext
+@with_settings
 def merchant_add_key(merchant_id: str) -> None:
     """Issue another API key (to rotate keys without downtime)."""
     try:
-        key = _store().merchants.add_key(merchant_id)
+        key = services(writes=True).merchants.add_key(merchant_id)
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "api_key": key}))
 
 
 @merchant.command("list-keys")
 @click.argument("merchant_id")
-@with_appcontext
+@with_settings
 def merchant_list_keys(merchant_id: str) -> None:
     """List a merchant's key ids (never the keys)."""
-    click.echo(json.dumps(_store().merchants.list_keys(merchant_id)))
+    click.echo(json.dumps(services(writes=True).merchants.list_keys(merchant_id)))
 
 
 @merchant.command("revoke-key")
 @click.argument("merchant_id")
 @click.argument("key_id")
-@with_appcontext
+@with_settings
 def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     """Revoke one API key (the 12-character id after ``ck_``)."""
     try:
-        _store().merchants.revoke_key(merchant_id, key_id)
+        services(writes=True).merchants.revoke_key(merchant_id, key_id)
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps({"key_id": key_id, "revoked": True}))
 
 
@@ -138,34 +113,36 @@ def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     show_default=True,
     help="How long the old secret keeps signing alongside the new one.",
 )
-@with_appcontext
+@with_settings
 def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None:
     """Make a new webhook secret; both sign webhooks during the grace period."""
     try:
-        secret = _store().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
+        secret = services(writes=True).merchants.rotate_webhook_secret(
+            merchant_id, int(grace_hours * 3600)
+        )
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
 
 
 @merchant.command("set-webhook-url")
 @click.argument("merchant_id")
 @click.argument("url")
-@with_appcontext
+@with_settings
 def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     """Set where order webhooks are sent (https, public addresses only in production)."""
-    svc = _store()
+    svc = services(writes=True)
     try:
         validate_webhook_url(url, allow_private=svc.settings.allow_private_webhooks)
         svc.merchants.set_webhook_url(merchant_id, url)
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_url": url}))
 
 
 @cli.command("worker")
 @click.option("--consumer", default=None, help="Consumer name (default: host-pid).")
-@with_appcontext
+@with_settings
 def worker(consumer: str | None) -> None:
     """Deliver order webhooks until stopped (SIGTERM/SIGINT: finish what is in flight, exit)."""
     import signal
@@ -204,7 +181,7 @@ PROGRESS_SECONDS = 2.0
     show_default=True,
     help="ndjson: one order a line; csv: one row per order line, with a header row.",
 )
-@with_appcontext
+@with_settings
 def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: str) -> None:
     """Stream a merchant's orders in the window to stdout, newest first."""
     import time
@@ -220,7 +197,7 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
             created_lt_ms=orders.parse_rfc3339_ms(until, "--until") if until else None,
         )
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     found = orders.iter_orders(
         svc.redis, merchant_id, window, retention_seconds=svc.settings.order_retention_seconds
     )
@@ -251,11 +228,11 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
     parsed = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "id" not in item:
-            _fail(f"product #{i}: an object with an 'id' is required")
+            fail(f"product #{i}: an object with an 'id' is required")
         # The same id rule as PUT /api/v1/products/{id}: an id such as "x@1" would
         # otherwise land on the key of product x's revision 1.
         if not isinstance(item["id"], str) or not PRODUCT_ID.fullmatch(item["id"]):
-            _fail(
+            fail(
                 f"product #{i}: an id is a letter or digit, then up to 63 letters, digits, "
                 "'.', '_' or '-'"
             )
@@ -268,14 +245,14 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"]))
-            _fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
+            fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
         except ValidationFailed as exc:
             where = "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
             )
-            _fail(f"product #{i} ({item['id']}): {where or exc.detail}")
+            fail(f"product #{i} ({item['id']}): {where or exc.detail}")
         parsed.append((item["id"], product))
-    svc = _store()
+    svc = services(writes=True)
     svc.merchants.get(merchant_id)
     for product_id, product in parsed:
         svc.catalog.put_product(merchant_id, product_id, product)
@@ -285,23 +262,23 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
 @catalog.command("import")
 @click.argument("merchant_id")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
+@with_settings
 def catalog_import(merchant_id: str, file: Path) -> None:
     """Load original products from a JSON list (objects as in PUT /api/v1/products/{id})."""
     try:
         items = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     if not isinstance(items, list):
-        _fail(f"{file}: expected a JSON list of products")
+        fail(f"{file}: expected a JSON list of products")
     try:
         count = import_products(merchant_id, items)
     except CheckoutError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
 
 
-@cli.command("serve", with_appcontext=False)
+@cli.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True)
 @click.option(
@@ -315,15 +292,17 @@ def catalog_import(merchant_id: str, file: Path) -> None:
 @click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")
 def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
+    from checkout_links.serving import gunicorn as serving
+
     if worker_class == "gevent":
         serving.patch_for_gevent()
     app = _factory()
     if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
-        _fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
+        fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
     serving.run(app, bind, workers, threads, worker_class)
 
 
-@cli.command("demo", with_appcontext=False)
+@cli.command("demo")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option(
     "--store-port",
@@ -339,6 +318,8 @@ def demo(bind: str, store_port: int) -> None:
     Nothing survives a restart.
     """
     from checkout_links.cli.demo import seed, serve_store
+    from checkout_links.serving import gunicorn as serving
+    from checkout_links.web.extensions import services as app_services
 
     store = None
     if not os.environ.get("CHECKOUT_REDIS_URL"):
@@ -350,7 +331,7 @@ def demo(bind: str, store_port: int) -> None:
         app = _factory()
         base_url = app.config["CHECKOUT_SETTINGS"].base_url
         with app.app_context():
-            banner = seed(base_url)
+            banner = seed(app_services(), base_url)
         click.echo(banner)
         click.echo(
             "Run the CLI against this demo from another shell:\n\n"
@@ -367,7 +348,7 @@ def demo(bind: str, store_port: int) -> None:
             store.wait(timeout=10)
 
 
-cli_account.register(merchant, _store)
+cli_account.register(merchant)
 
 
 def main() -> None:

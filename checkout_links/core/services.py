@@ -1,13 +1,16 @@
 """The objects one app instance works with, built once at start-up.
 
 The web side keeps one :class:`Services` per app (``web.extensions``), the
-worker and the CLI build their own; domain modules receive what they need as
-arguments, so they stay usable without Flask.
+worker and the CLI build their own with :func:`connect_services`; domain
+modules receive what they need as arguments, so they stay usable without Flask.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+import redis.exceptions
 
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.checkout.form_tokens import FormTokens
@@ -19,7 +22,9 @@ from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.promotions.codes import Promotions
-from checkout_links.core.storage.connection import Redis
+from checkout_links.core.storage.connection import Redis, check_durability, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,3 +63,26 @@ def build(settings: Settings, client: Redis) -> Services:
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
     )
+
+
+def connect_services(settings: Settings) -> Services:
+    """Connect to ``settings.redis_url`` and build the services (the worker's and the CLI's start).
+
+    An unset URL means the in-process fake. Warns, as the web app does at
+    start-up, about that fake and about Redis settings that can lose spends.
+    Raises :class:`ConfigError` for a URL that cannot be used.
+    """
+    client = connect(settings.redis_url)
+    if settings.redis_url is None:
+        log.warning(
+            "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
+            "Links, orders and merchants live only in this process and are lost at exit. "
+            "Never run it with more than one process."
+        )
+    else:
+        try:
+            for warning in check_durability(client):
+                log.warning("UNSAFE REDIS SETTING: %s", warning)
+        except redis.exceptions.RedisError as exc:
+            log.warning("Redis not reachable at start-up (%s)", exc)
+    return build(settings, client)
