@@ -65,24 +65,26 @@ def build(settings: Settings, client: Redis) -> Services:
     )
 
 
-def connect_services(settings: Settings) -> Services:
-    """Connect to ``settings.redis_url`` and build the services (the worker's and the CLI's start).
+def connect_services(settings: Settings, client: Redis | None = None) -> Services:
+    """Connect to ``settings.redis_url`` and build the services (every process's start).
 
-    An unset URL means the in-process fake. Warns, as the web app does at
-    start-up, about that fake and about Redis settings that can lose spends.
-    Raises :class:`ConfigError` for a URL that cannot be used.
+    An unset URL means the in-process fake; ``client``, when given, is used
+    instead (tests hand one in). Warns about that fake and about Redis
+    settings that can lose spends. Raises :class:`ConfigError` for a URL that
+    cannot be used.
     """
-    client = connect(settings.redis_url)
-    if settings.redis_url is None:
-        log.warning(
-            "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
-            "Links, orders and merchants live only in this process and are lost at exit. "
-            "Never run it with more than one process."
-        )
-    else:
-        try:
-            for warning in check_durability(client):
-                log.warning("UNSAFE REDIS SETTING: %s", warning)
-        except redis.exceptions.RedisError as exc:
-            log.warning("Redis not reachable at start-up (%s)", exc)
+    if client is None:
+        client = connect(settings.redis_url)
+        if settings.redis_url is None:
+            log.warning(
+                "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
+                "Links, orders and merchants live only in this process and are lost at exit. "
+                "Never run it with more than one process."
+            )
+            return build(settings, client)
+    try:
+        for warning in check_durability(client):
+            log.warning("UNSAFE REDIS SETTING: %s", warning)
+    except redis.exceptions.RedisError as exc:
+        log.warning("Redis not reachable at start-up (%s)", exc)
     return build(settings, client)
