@@ -143,7 +143,8 @@ def test_a_spent_link_survives_a_redis_crash_and_an_outage_leaves_links_usable(
     assert "Your link still works" in down.get_data(as_text=True)
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503
-    assert not_ready.get_json()["status"] == "unavailable"
+    assert not_ready.mimetype == "application/problem+json"
+    assert not_ready.get_json()["redis"] == "unreachable"
 
     real_redis.restart()
 

@@ -137,3 +137,8 @@ class StoreUnavailable(CheckoutError):
     def __init__(self, detail: str = "", retry_after: int = 5) -> None:
         super().__init__(detail or "The ledger store is unreachable; nothing was changed.")
         self.headers["Retry-After"] = str(retry_after)
+
+    @property
+    def cause_name(self) -> str:
+        """The class name of the Redis error behind it, for logs (its text may name the host)."""
+        return type(self.__cause__).__name__ if self.__cause__ is not None else "unknown"

@@ -19,7 +19,7 @@ from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.promotions.codes import Promotions
-from checkout_links.core.storage.connection import Redis
+from checkout_links.core.storage.connection import Redis, guarded
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Services:
 
 
 def build(settings: Settings, client: Redis) -> Services:
-    """Wire the service objects for ``settings`` over ``client``."""
+    """Wire the service objects for ``settings`` over ``client`` (its outages: StoreUnavailable)."""
+    client = guarded(client)
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)

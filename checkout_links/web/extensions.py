@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-import redis.exceptions
 from flask import Flask, current_app
 
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.services import Services, build
 from checkout_links.core.storage.connection import check_durability, connect
 
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     """Create the process's client and warn loudly about unsafe set-ups."""
     settings = app.config["CHECKOUT_SETTINGS"]
     client = app.config.get("REDIS_CLIENT") or connect(settings.redis_url)
-    app.extensions["checkout"] = build(settings, client)
+    svc = app.extensions["checkout"] = build(settings, client)
     if settings.redis_url is None and app.config.get("REDIS_CLIENT") is None:
         log.warning(
             "CHECKOUT_REDIS_URL is not set: using an in-process fakeredis. "
@@ -30,10 +30,11 @@ def init_app(app: Flask) -> None:
         )
     else:
         try:
-            for warning in check_durability(client):
+            for warning in check_durability(svc.redis):
                 log.warning("UNSAFE REDIS SETTING: %s", warning)
-        except redis.exceptions.RedisError as exc:
-            log.warning("Redis not reachable at start-up (%s); /readyz will say 503", exc)
+        except StoreUnavailable as exc:
+            # The Redis error's own words (the address it tried), as before.
+            log.warning("Redis not reachable at start-up (%s); /readyz will say 503", exc.__cause__)
 
 
 def services() -> Services:

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis.exceptions
 
-from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.errors import StoreUnavailable, ValidationFailed
 from checkout_links.core.ledger.store import SpendResult
 from checkout_links.core.links.offers import Priced, offer_of
 from checkout_links.core.links.token import LinkPayload
@@ -140,5 +140,5 @@ def spend_with_code(
 def _settle_quietly(promotions: Promotions, reservation: Reservation) -> None:
     try:
         promotions.settle(reservation)
-    except redis.exceptions.RedisError:
+    except StoreUnavailable:
         log.warning("promotion reservation left to expire and be settled later")

@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
-import redis.exceptions
 from prometheus_client import Counter
 
-from checkout_links.core.errors import NotFound
+from checkout_links.core.errors import NotFound, StoreUnavailable
 from checkout_links.core.merchants.account import seller_of
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.outbox.receipts import ReceiptOutbox
@@ -148,9 +147,9 @@ class ReceiptSender:
                     "error": result.error,
                 },
             )
-        except redis.exceptions.RedisError as exc:
+        except StoreUnavailable as exc:
             # The lease lapses and the receipt is attempted again (at least once).
-            log.warning("receipt: Redis error", extra={"error": type(exc).__name__})
+            log.warning("receipt: Redis error", extra={"error": exc.cause_name})
         except Exception as exc:
             # Only the exception's type: its text may hold an address.
             log.error(
