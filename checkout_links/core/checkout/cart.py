@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import redis.exceptions
 
-from checkout_links.core.errors import StoreUnavailable, ValidationFailed
+from checkout_links.core.errors import FieldError, StoreUnavailable, ValidationFailed
 from checkout_links.core.ledger.store import SpendResult
 from checkout_links.core.links.offers import Priced, offer_of
 from checkout_links.core.links.token import LinkPayload
@@ -47,13 +46,13 @@ class CartState:
     promotion: Promotion | None
     #: The code as the customer typed it (shown again in the field).
     code: str
-    #: Problems with the choices, as ``{"loc", "msg", "msgid", "params"}``; the
-    #: figures are then those of the last choice that was allowed.
-    errors: tuple[dict[str, Any], ...] = ()
+    #: Problems with the choices (each with the ``msgid`` the page translates);
+    #: the figures are then those of the last choice that was allowed.
+    errors: tuple[FieldError, ...] = ()
 
 
 def _priced(
-    offer: Offer, choice: Choice, promotion: Promotion | None, errors: list[dict[str, Any]]
+    offer: Offer, choice: Choice, promotion: Promotion | None, errors: list[FieldError]
 ) -> tuple[Choice, PricedCart, Promotion | None]:
     """Price the choice; on a refusal, fall back to what can be shown and record why."""
     attempts = [(choice, promotion)]
@@ -81,7 +80,7 @@ def cart_state(
 ) -> CartState:
     """The cart for ``form`` (``None``: the page as first shown), checked and priced."""
     offer = offer_of(payload, lines, optional_lines)
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     choice = default_choice(offer)
     code = ""
     if form is not None:

@@ -28,7 +28,7 @@ import msgspec
 import orjson
 
 from checkout_links.core.crypto.keyring import KeyRing
-from checkout_links.core.errors import Conflict, InvalidToken, ValidationFailed
+from checkout_links.core.errors import Conflict, FieldError, InvalidToken, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import IssuedLink
@@ -54,10 +54,10 @@ def _mismatch() -> ValidationFailed:
     return ValidationFailed(
         INVALID,
         errors=[
-            {
-                "loc": ["header", "Idempotency-Key"],
-                "msg": "Use a new Idempotency-Key: this one came with another body.",
-            }
+            FieldError(
+                ("header", "Idempotency-Key"),
+                "Use a new Idempotency-Key: this one came with another body.",
+            )
         ],
     )
 
@@ -90,10 +90,9 @@ def run(
         raise ValidationFailed(
             INVALID,
             errors=[
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "msg": "Use an Idempotency-Key of 1 to 255 characters.",
-                }
+                FieldError(
+                    ("header", "Idempotency-Key"), "Use an Idempotency-Key of 1 to 255 characters."
+                )
             ],
         )
     record_key = keys.idempotency(merchant_id, hashlib.sha256(key.encode()).hexdigest())

@@ -19,6 +19,7 @@ from checkout_links import metrics
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
+    FieldError,
     InvalidToken,
     NotFound,
     UnsupportedMediaType,
@@ -42,9 +43,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
 
 
-def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg"}]``, each a sentence; input values are left out."""
-    return [{"loc": [prefix, *err["loc"]], "msg": sentence(err)} for err in exc.errors()]
+def validation_errors(exc: ValidationError, prefix: str = "body") -> list[FieldError]:
+    """Pydantic errors as field errors, each a sentence; input values are left out."""
+    return [FieldError((prefix, *err["loc"]), sentence(err)) for err in exc.errors()]
 
 
 def parse_body(model: type[M]) -> tuple[M, bytes]:
@@ -68,7 +69,7 @@ def _limit() -> int:
     # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= params.MAX_LIMIT:
         msg = f"Use a whole number from 1 to {params.MAX_LIMIT}."
-        raise ValidationFailed(INVALID, errors=[{"loc": ["query", "limit"], "msg": msg}])
+        raise ValidationFailed(INVALID, errors=[FieldError(("query", "limit"), msg)])
     return int(raw)
 
 
@@ -117,7 +118,7 @@ def _known_product_id(product_id: str) -> str:
 def put_product(product_id: str) -> Reply:
     if not PRODUCT_ID.fullmatch(product_id):
         msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
-        raise ValidationFailed(INVALID, errors=[{"loc": ["path", "product_id"], "msg": msg}])
+        raise ValidationFailed(INVALID, errors=[FieldError(("path", "product_id"), msg)])
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
     return Reply(doc, 201 if created else 200)
@@ -338,7 +339,7 @@ def list_events() -> Any:
     state = request.args.get("state")
     if state is not None and state not in events.STATES:
         msg = "must be one of " + ", ".join(events.STATES)
-        raise ValidationFailed(f"state {msg}.", errors=[{"loc": ["query", "state"], "msg": msg}])
+        raise ValidationFailed(f"state {msg}.", errors=[FieldError(("query", "state"), msg)])
     items, next_cursor = events.list_events(
         services().redis,
         _merchant_id(),
