@@ -1,12 +1,25 @@
-"""The error tree's typed parts: FieldError and how a 422 writes it."""
+"""The error tree: FieldError and how a 422 writes it, and which causes are kept."""
 
 from __future__ import annotations
 
+import os
+import traceback
+
+import fakeredis
 import pytest
 from flask.testing import FlaskClient
 
-from checkout_links.core.errors import FieldError, ValidationFailed
+from checkout_links.core.config import load_settings
+from checkout_links.core.errors import (
+    ConfigError,
+    FieldError,
+    InvalidToken,
+    NotFound,
+    ValidationFailed,
+)
+from checkout_links.core.orders.queries import load_order
 from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.storage.connection import guarded
 from tests.conftest import problem_body
 
 
@@ -57,3 +70,24 @@ def test_the_api_writes_field_errors_in_the_problem_body(
         b'"errors":[{"loc":["query","limit"],"msg":"Use a whole number from 1 to 100."}]'
         in response.get_data()
     )
+
+
+def test_a_refused_order_id_keeps_why_as_its_cause(fake_redis: fakeredis.FakeRedis) -> None:
+    """load_order's NotFound for an id that is not one of ours is chained to the InvalidToken."""
+    with pytest.raises(NotFound) as caught:
+        load_order(guarded(fake_redis), "not-an-order-id")
+    assert isinstance(caught.value.__cause__, InvalidToken)
+
+
+def test_a_config_error_never_carries_the_password_of_a_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A malformed SMTP URL is refused without any part of its password in the whole traceback."""
+    for name in [n for n in os.environ if n.startswith("CHECKOUT_")]:
+        monkeypatch.delenv(name)
+    url = "smtp://user:Zq9Kx/rest@mail.example"  # "/" unescaped: urlsplit reads "Zq9Kx" as the port
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"secret_keys": "a" * 40, "smtp_url": url, "mail_from": "shop@example.com"})
+    written = "".join(traceback.format_exception(caught.value))
+    assert "CHECKOUT_SMTP_URL" in written
+    assert "Zq9Kx" not in written

@@ -122,14 +122,14 @@ def _replay(
     blob = raw.encode() if isinstance(raw, str) else raw
     try:
         record = _decode_stored(keyring.decrypt(PURPOSE, blob, context))
-    except InvalidToken:
+    except InvalidToken as exc:
         # Sealed with a secret since removed from CHECKOUT_SECRET_KEYS: the
         # answer cannot be given again, and issuing another link could give
         # the merchant two. The merchant retries with a new key.
         raise Conflict(
             "The answer stored for this Idempotency-Key can no longer be read; "
             "send the request with a new key."
-        ) from None
+        ) from exc
     if record.body != body_hash:
         raise _mismatch()
     return record.response

@@ -73,8 +73,8 @@ def load_order(client: Redis, order_id: str) -> Order:
     """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
     try:
         link_rand = link_rand_of_order(order_id)
-    except InvalidToken:
-        raise NotFound(f"No order {order_id!r}.") from None
+    except InvalidToken as exc:
+        raise NotFound(f"No order {order_id!r}.") from exc
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")

@@ -98,14 +98,14 @@ def parse_sentinel_url(url: str) -> SentinelUrl:
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # an unbalanced IPv6 bracket
-        raise ConfigError(f"CHECKOUT_REDIS_URL: {exc}") from None
+        raise ConfigError(f"CHECKOUT_REDIS_URL: {exc}") from exc
     segments = [s for s in parts.path.split("/") if s]
     if not segments:
         raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
     try:
         db = int(segments[1]) if len(segments) > 1 else 0
-    except ValueError:
-        raise ConfigError("CHECKOUT_REDIS_URL: the sentinel URL's db must be a number") from None
+    except ValueError as exc:
+        raise ConfigError("CHECKOUT_REDIS_URL: the sentinel URL's db must be a number") from exc
     return SentinelUrl(parse_hosts(parts.netloc, SENTINEL_PORT), segments[0], db, parts.password)
 
 

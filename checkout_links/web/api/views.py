@@ -59,6 +59,7 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
         # the intermediate dicts and lists first.
         return model.model_validate_json(raw), raw
     except ValidationError as exc:
+        # Not chained: pydantic's error quotes the input values (personal data).
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequest("The body is not valid JSON.") from None
         raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
@@ -249,8 +250,8 @@ def create_link() -> Reply:
 def _link(link_id: str) -> tuple[bytes, int]:
     try:
         return services().links.link_ids.parse(link_id, _merchant_id())
-    except InvalidToken:
-        raise NotFound("No such link.") from None
+    except InvalidToken as exc:
+        raise NotFound("No such link.") from exc
 
 
 @bp.get("/links/<link_id>")
