@@ -8,6 +8,7 @@ page (customer side). Messages never carry secrets, tokens or personal data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
@@ -90,9 +91,14 @@ class LinkGone(CheckoutError):
     title = "Link no longer available"
     slug = "link-gone"
 
-    def __init__(self, reason: str, detail: str = "", *, expires_at: int | None = None) -> None:
+    def __init__(
+        self,
+        reason: Literal["expired", "completed", "revoked"],
+        detail: str = "",
+        *,
+        expires_at: int | None = None,
+    ) -> None:
         super().__init__(detail or f"This link is {reason}.")
-        #: One of ``expired``, ``completed``, ``revoked``.
         self.reason = reason
         #: When the link expired (Unix time), for the page that says so.
         self.expires_at = expires_at

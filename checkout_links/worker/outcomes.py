@@ -14,7 +14,7 @@ from checkout_links.core.errors import NotFound, StoreUnavailable
 from checkout_links.core.outbox import events
 from checkout_links.core.outbox.webhooks import Outbox, retry_at
 from checkout_links.core.primitives.clock import now_iso
-from checkout_links.core.records import Event
+from checkout_links.core.records import Event, EventState
 from checkout_links.core.services import Services
 from checkout_links.worker.webhook_request import Attempt, deliver
 
@@ -41,6 +41,7 @@ def record_outcome(
     attempts = record.attempts + (1 if counted else 0)
     done_ms = int(time.time() * 1000)
     next_ms: int | None = None
+    state: EventState
     if attempt.ok:
         state = "delivered"
         metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)

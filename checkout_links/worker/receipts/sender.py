@@ -30,6 +30,7 @@ from checkout_links.core.merchants.account import seller_of
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.outbox.receipts import ReceiptOutbox
 from checkout_links.core.outbox.webhooks import retry_at
+from checkout_links.core.records import ReceiptState
 from checkout_links.core.services import Services
 from checkout_links.worker.receipts.message import build_receipt
 from checkout_links.worker.receipts.smtp import Sent, send
@@ -123,6 +124,7 @@ class ReceiptSender:
                     self.settings.webhook_retry_seconds,
                     self.settings.webhook_retry_base_seconds,
                 )
+            state: ReceiptState
             if result.outcome == "sent":
                 state = "sent"
             else:
