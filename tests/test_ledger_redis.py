@@ -143,7 +143,8 @@ def test_a_spent_link_survives_a_redis_crash_and_an_outage_leaves_links_usable(
     assert "Your link still works" in down.get_data(as_text=True)
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503
-    assert not_ready.get_json()["status"] == "unavailable"
+    assert not_ready.mimetype == "application/problem+json"
+    assert not_ready.get_json()["redis"] == "unreachable"
 
     real_redis.restart()
 
@@ -172,16 +173,16 @@ def test_unsafe_redis_settings_are_reported_at_start_up_and_by_readyz(
     """Without AOF and with an evicting policy, create_app warns loudly and /readyz lists both."""
     server = RedisServer(tmp_path / "unsafe", appendonly=False, maxmemory_policy="allkeys-lru")
     with server:
-        with caplog.at_level(logging.WARNING, logger="checkout_links.web.extensions"):
+        with caplog.at_level(logging.WARNING, logger="checkout_links.core.services"):
             app = redis_app(server)
         logged = [
-            r.getMessage() for r in caplog.records if r.name == "checkout_links.web.extensions"
+            r.getMessage() for r in caplog.records if r.name == "checkout_links.core.services"
         ]
         unsafe = [msg for msg in logged if msg.startswith("UNSAFE REDIS SETTING")]
         assert any("maxmemory-policy" in msg and "allkeys-lru" in msg for msg in unsafe), logged
         assert any("appendonly" in msg for msg in unsafe), logged
         assert all(
-            r.levelno >= logging.WARNING for r in caplog.records if r.name.endswith("extensions")
+            r.levelno >= logging.WARNING for r in caplog.records if r.name.endswith("core.services")
         )
         ready = app.test_client().get("/readyz")
         assert ready.status_code == 200

@@ -84,7 +84,7 @@ def test_a_link_without_choices_carries_none() -> None:
 def test_an_amount_off_with_more_decimals_than_the_currency_is_refused() -> None:
     """5.50 off a JPY link is a 422 on the discount's amount."""
     _, errors = build_choices(request(REQUEST), "JPY", [CartLine("pro", 3), CartLine("s", 4)])
-    assert [e["loc"] for e in errors] == [["body", "discount", "amount"]]
+    assert [e.loc for e in errors] == [("body", "discount", "amount")]
 
 
 @pytest.mark.parametrize(

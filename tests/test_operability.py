@@ -32,7 +32,7 @@ from checkout_links.testing.realapp import (
     scrape,
 )
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
-from tests.conftest import csrf_of, link_path
+from tests.conftest import csrf_of, link_path, problem_body
 
 EMAIL = "zq.private.buyer@example.org"
 FIRST, LAST = "Zebulonia", "Quixotewright"
@@ -102,8 +102,14 @@ def test_readyz_is_503_with_retry_after_when_the_store_is_down() -> None:
     response = web.get("/readyz")
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
-    assert response.json["status"] == "unavailable"
     assert web.get("/healthz").status_code == 200
+
+
+def test_readyz_answers_an_outage_as_problem_json(down_app: Flask) -> None:
+    """/readyz's 503 is problem+json (type, title, status, detail) naming the failed check."""
+    body = problem_body(down_app.test_client().get("/readyz"), 503)
+    assert body["type"] == "https://checkout-links.dev/problems/store-unavailable"
+    assert body["redis"] == "unreachable"
 
 
 def test_customer_pages_answer_503_with_retry_after_during_an_outage(

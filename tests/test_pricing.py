@@ -47,7 +47,7 @@ def basic() -> Offer:
 
 def locs(exc: pytest.ExceptionInfo[ValidationFailed]) -> list[list[Any]]:
     assert exc.value.errors is not None
-    return [err["loc"] for err in exc.value.errors]
+    return [list(err.loc) for err in exc.value.errors]
 
 
 def test_the_cart_as_issued_prices_every_line_at_its_quantity() -> None:
@@ -75,8 +75,8 @@ def test_quantities_outside_the_offer_are_refused_with_the_field_named() -> None
         price(basic(), Choice((11, 2), (9, 0, 0)))
     assert locs(exc) == [["form", "opt_0"], ["form", "qty_0"], ["form", "qty_1"]]
     assert exc.value.errors is not None
-    assert exc.value.errors[1]["msg"] == "Choose a quantity from 0 to 10."
-    assert exc.value.errors[1]["params"] == {"minimum": 0, "maximum": 10}
+    assert exc.value.errors[1].msg == "Choose a quantity from 0 to 10."
+    assert exc.value.errors[1].params == {"minimum": 0, "maximum": 10}
 
 
 def test_an_up_sell_takes_its_lines_place_and_names_what_it_replaced() -> None:
@@ -194,16 +194,16 @@ def test_issuance_refuses_bounds_that_do_not_hold_the_quantity_and_bad_up_sells(
         (Offered("seat", D("1.00"), 2, Bounds(3, 9)),),
         optional=(Offered("pro", D("2.00"), replaces=1),),
     )
-    assert [e["loc"] for e in validate_offer(offer)] == [
-        ["body", "products", 0, "adjustable_quantity"],
-        ["body", "optional_items", 0, "replaces"],
+    assert [e.loc for e in validate_offer(offer)] == [
+        ("body", "products", 0, "adjustable_quantity"),
+        ("body", "optional_items", 0, "replaces"),
     ]
 
 
 def test_issuance_refuses_an_offer_whose_largest_cart_is_too_large() -> None:
     """10^12 at up to 10 units could total over the maximum amount: refused."""
     offer = Offer("EUR", (Offered("x", D("999999999999"), 1, Bounds(1, 10)),))
-    assert [e["loc"] for e in validate_offer(offer)] == [["body", "products"]]
+    assert [e.loc for e in validate_offer(offer)] == [("body", "products")]
     assert validate_offer(basic()) == []
 
 

@@ -43,8 +43,8 @@ def refusal(call: Any) -> str:
     with pytest.raises(ValidationFailed) as exc:
         call()
     assert exc.value.errors is not None
-    assert exc.value.errors[0]["loc"] == ["form", "promo_code"]
-    return str(exc.value.errors[0]["msgid"])
+    assert exc.value.errors[0].loc == ("form", "promo_code")
+    return str(exc.value.errors[0].msgid)
 
 
 def test_racing_threads_never_hold_more_than_the_limit(client: redis.Redis) -> None:
@@ -58,7 +58,7 @@ def test_racing_threads_never_hold_more_than_the_limit(client: redis.Redis) -> N
         try:
             return store.reserve("acme", "CODE", os.urandom(16), LATER)
         except ValidationFailed as exc:
-            return str((exc.errors or [{}])[0].get("msgid"))
+            return str(exc.errors[0].msgid if exc.errors else None)
 
     with ThreadPoolExecutor(32) as pool:
         results = list(pool.map(attempt, range(200)))

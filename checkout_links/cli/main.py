@@ -247,9 +247,7 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
             where = ".".join(map(str, first["loc"]))
             fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
         except ValidationFailed as exc:
-            where = "; ".join(
-                f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
-            )
+            where = "; ".join(f"{'.'.join(map(str, e.loc[1:]))}: {e.msg}" for e in exc.errors or [])
             fail(f"product #{i} ({item['id']}): {where or exc.detail}")
         parsed.append((item["id"], product))
     svc = services(writes=True)

@@ -65,6 +65,8 @@ def parse_smtp_url(value: str) -> SmtpServer:
     try:
         port = parts.port or scheme[1]
     except ValueError:
+        # Not chained: the cause quotes the port's text, which a malformed URL (a '/' in
+        # the password) fills with part of the password.
         raise ValueError("the port must be a number from 1 to 65535") from None
     password = unquote(parts.password) if parts.password is not None else None
     return SmtpServer(
@@ -220,6 +222,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "CHECKOUT_" + str(first["loc"][0]).upper() if first["loc"] else "CHECKOUT_*"
+        # Not chained: pydantic's error quotes the values, secret keys and passwords too.
         raise ConfigError(f"{name}: {first['msg']}") from None
     if settings.smtp_url is not None and settings.mail_from is None:
         raise ConfigError(

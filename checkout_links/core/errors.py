@@ -7,7 +7,30 @@ page (customer side). Messages never carry secrets, tokens or personal data.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+
+
+class FieldError(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One value that failed validation: an item of a 422's ``errors``.
+
+    ``loc`` says where (``("body", "products", 0, "price")``) and ``msg`` what
+    to change, in English. Errors the customer's pages show also carry the
+    ``msgid`` the page translates and the ``params`` it fills in (``msg`` is
+    then ``msgid % params``); unset, they are left out of the JSON.
+    """
+
+    loc: tuple[str | int, ...]
+    msg: str
+    msgid: str | None = None
+    params: dict[str, str | int] | None = None
+
+    @classmethod
+    def worded(cls, loc: tuple[str | int, ...], msgid: str, **params: str | int) -> FieldError:
+        """An error the customer's page translates: ``msgid`` with its ``params``."""
+        return cls(loc, msgid % params if params else msgid, msgid, params)
 
 
 class CheckoutError(Exception):
@@ -18,10 +41,11 @@ class CheckoutError(Exception):
     slug = "internal"
     headers: dict[str, str]
 
-    def __init__(self, detail: str = "", *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, detail: str = "", *, errors: Sequence[FieldError] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
-        self.errors = errors
+        #: What to change, for a 422; ``None`` for every other error.
+        self.errors = list(errors) if errors is not None else None
         self.headers = {}
 
 
@@ -67,9 +91,14 @@ class LinkGone(CheckoutError):
     title = "Link no longer available"
     slug = "link-gone"
 
-    def __init__(self, reason: str, detail: str = "", *, expires_at: int | None = None) -> None:
+    def __init__(
+        self,
+        reason: Literal["expired", "completed", "revoked"],
+        detail: str = "",
+        *,
+        expires_at: int | None = None,
+    ) -> None:
         super().__init__(detail or f"This link is {reason}.")
-        #: One of ``expired``, ``completed``, ``revoked``.
         self.reason = reason
         #: When the link expired (Unix time), for the page that says so.
         self.expires_at = expires_at
@@ -137,3 +166,8 @@ class StoreUnavailable(CheckoutError):
     def __init__(self, detail: str = "", retry_after: int = 5) -> None:
         super().__init__(detail or "The ledger store is unreachable; nothing was changed.")
         self.headers["Retry-After"] = str(retry_after)
+
+    @property
+    def cause_name(self) -> str:
+        """The class name of the Redis error behind it, for logs (its text may name the host)."""
+        return type(self.__cause__).__name__ if self.__cause__ is not None else "unknown"

@@ -64,8 +64,8 @@ def _parse_text(value: str, currency: str) -> Decimal:
         raise ValueError(f"{currency} allows at most {digits} decimal places: round the amount.")
     try:
         amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError('Write the amount as a decimal amount such as "19.99".') from None
+    except InvalidOperation as exc:
+        raise ValueError('Write the amount as a decimal amount such as "19.99".') from exc
     if amount > MAX_AMOUNT:
         raise ValueError(f"Use an amount of at most the maximum of {MAX_AMOUNT}.")
     return quantize(amount, currency)

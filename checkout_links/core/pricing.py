@@ -33,9 +33,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from typing import Any, Literal
+from typing import Literal
 
-from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
 
@@ -168,26 +168,17 @@ class PricedCart:
     promotion_code: str | None = None
 
 
-def _error(loc: list[str | int], msgid: str, **params: int | str) -> dict[str, Any]:
-    return {
-        "loc": loc,
-        "msg": msgid % params if params else msgid,
-        "msgid": msgid,
-        "params": params,
-    }
-
-
 def default_choice(offer: Offer) -> Choice:
     """The cart as issued: every line at its quantity, no optional item."""
     return Choice(tuple(line.quantity for line in offer.lines), (0,) * len(offer.optional))
 
 
-def _quantity(text: str | None, default: int, loc: str, errors: list[dict[str, Any]]) -> int:
+def _quantity(text: str | None, default: int, loc: str, errors: list[FieldError]) -> int:
     if text is None:
         return default
     text = text.strip()
     if not _QUANTITY_TEXT.fullmatch(text):
-        errors.append(_error(["form", loc], NOT_A_NUMBER))
+        errors.append(FieldError.worded(("form", loc), NOT_A_NUMBER))
         return default
     return int(text)
 
@@ -198,7 +189,7 @@ def parse_choice(offer: Offer, form: Mapping[str, str]) -> Choice:
     Raises :class:`ValidationFailed` for a field that is not a whole number;
     whether the numbers are allowed is :func:`price`'s to judge.
     """
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     quantities = tuple(
         _quantity(form.get(f"qty_{i}"), line.quantity, f"qty_{i}", errors)
         for i, line in enumerate(offer.lines)
@@ -211,27 +202,27 @@ def parse_choice(offer: Offer, form: Mapping[str, str]) -> Choice:
     return Choice(quantities, optional)
 
 
-def _check_line(line: Offered, quantity: int, loc: str) -> dict[str, Any] | None:
+def _check_line(line: Offered, quantity: int, loc: str) -> FieldError | None:
     if line.bounds is None:
         if quantity != line.quantity:
-            return _error(["form", loc], FIXED_QUANTITY)
+            return FieldError.worded(("form", loc), FIXED_QUANTITY)
         return None
     low, high = line.bounds.minimum, line.bounds.maximum
     if not low <= quantity <= high:
-        return _error(["form", loc], OUT_OF_BOUNDS, minimum=low, maximum=high)
+        return FieldError.worded(("form", loc), OUT_OF_BOUNDS, minimum=low, maximum=high)
     return None
 
 
-def _check_optional(item: Offered, quantity: int, loc: str) -> dict[str, Any] | None:
+def _check_optional(item: Offered, quantity: int, loc: str) -> FieldError | None:
     if quantity == 0:
         return None
     if item.bounds is None:
         if quantity != item.quantity:
-            return _error(["form", loc], FIXED_OFFER, quantity=item.quantity)
+            return FieldError.worded(("form", loc), FIXED_OFFER, quantity=item.quantity)
         return None
     low, high = max(1, item.bounds.minimum), item.bounds.maximum
     if not low <= quantity <= high:
-        return _error(["form", loc], OUT_OF_BOUNDS, minimum=low, maximum=high)
+        return FieldError.worded(("form", loc), OUT_OF_BOUNDS, minimum=low, maximum=high)
     return None
 
 
@@ -239,7 +230,7 @@ def _chosen(offer: Offer, choice: Choice) -> list[tuple[PricedLine, Discount | N
     """The chosen lines in cart order (an up-sell in its replaced line's place)."""
     if len(choice.quantities) != len(offer.lines) or len(choice.optional) != len(offer.optional):
         raise ValueError("the choice does not match the offer's lines")
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     upsells: dict[int, int] = {}
     extras: list[int] = []
     for j, (item, quantity) in enumerate(zip(offer.optional, choice.optional, strict=True)):
@@ -248,7 +239,7 @@ def _chosen(offer: Offer, choice: Choice) -> list[tuple[PricedLine, Discount | N
             errors.append(error)
         elif quantity and item.replaces is not None:
             if item.replaces in upsells:
-                errors.append(_error(["form", f"opt_{j}"], ONE_UPGRADE))
+                errors.append(FieldError.worded(("form", f"opt_{j}"), ONE_UPGRADE))
             upsells[item.replaces] = j
         elif quantity:
             extras.append(j)
@@ -275,7 +266,7 @@ def _chosen(offer: Offer, choice: Choice) -> list[tuple[PricedLine, Discount | N
     for j in extras:
         add("optional_items", j, None)
     if not errors and not chosen:
-        errors.append(_error(["form"], EMPTY_CART))
+        errors.append(FieldError.worded(("form",), EMPTY_CART))
     if errors:
         raise ValidationFailed("The cart's choices are not allowed.", errors=errors)
     return chosen
@@ -305,7 +296,7 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
     with localcontext(_CONTEXT):
         subtotal = quantize(sum((line.amount for line, _ in chosen), Decimal(0)), currency)
     if subtotal > MAX_AMOUNT:
-        raise ValidationFailed(TOO_LARGE, errors=[_error(["form"], TOO_LARGE)])
+        raise ValidationFailed(TOO_LARGE, errors=[FieldError.worded(("form",), TOO_LARGE)])
     discounts: list[AppliedDiscount] = []
     net: list[Decimal] = []
     for n, (line, discount) in enumerate(chosen):
@@ -328,7 +319,7 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
         ]
         if not eligible:
             raise ValidationFailed(
-                NOT_APPLICABLE, errors=[_error(["form", "promo_code"], NOT_APPLICABLE)]
+                NOT_APPLICABLE, errors=[FieldError.worded(("form", "promo_code"), NOT_APPLICABLE)]
             )
         off = min(_take(promotion.discount, sum(eligible, Decimal(0)), currency), left)
         label = promotion.discount.label or promotion.code

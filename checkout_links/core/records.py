@@ -246,11 +246,16 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+#: Where an event's webhook delivery stands.
+EventState = Literal["pending", "retrying", "delivered", "dead"]
+#: Where an order's customer receipt stands.
+ReceiptState = Literal["pending", "retrying", "sent", "failed"]
+
+
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """The customer receipt's delivery state, kept in its event's hash (Unix milliseconds)."""
 
-    #: ``pending``, ``retrying``, ``sent`` or ``failed``.
-    state: str
+    state: ReceiptState
     attempts: int = 0
     last_attempt_ms: int | None = None
     next_ms: int | None = None
@@ -261,7 +266,7 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 class ReceiptView(msgspec.Struct, frozen=True, kw_only=True):
     """The receipt of an ``order.created`` event as ``GET /api/v1/events`` shows it."""
 
-    state: str
+    state: ReceiptState
     attempts: int
     last_attempt_at: str | None
     next_attempt_at: str | None
@@ -276,7 +281,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     order_id: str
     merchant_id: str
     created_ms: int
-    state: str
+    state: EventState
     attempts: int = 0
     next_ms: int | None = None
     last_attempt_ms: int | None = None
@@ -296,7 +301,7 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     type: str
     order_id: str
     created_at: str
-    state: str
+    state: EventState
     attempts: int
     last_attempt_at: str | None
     last_status: int | None

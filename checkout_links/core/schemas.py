@@ -119,8 +119,8 @@ def check_locale(code: str) -> str:
         raise ValueError("Use a locale such as de or de-AT.")
     try:
         Locale.parse(code.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        raise ValueError("Use a locale such as de or de-AT.") from None
+    except (ValueError, UnknownLocaleError) as exc:
+        raise ValueError("Use a locale such as de or de-AT.") from exc
     return code
 
 
@@ -156,8 +156,8 @@ def check_return_url(url: str) -> str:
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ValueError("Use a port number between 0 and 65535 in the URL.") from None
+    except ValueError as exc:
+        raise ValueError("Use a port number between 0 and 65535 in the URL.") from exc
     if parts.username is not None or not _valid_host(parts.hostname):
         raise ValueError("Use a plain host name in the URL, without user info.")
     return url
@@ -193,7 +193,7 @@ def check_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"Enter a valid email address. {exc}") from None
+        raise ValueError(f"Enter a valid email address. {exc}") from exc
 
 
 #: Empty (no address given) or an address; the document says both, since a

@@ -10,19 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import redis.exceptions
-
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.checkout.form_tokens import FormTokens
 from checkout_links.core.config import Settings
 from checkout_links.core.crypto.keyring import KeyRing
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.ledger.store import Ledger
 from checkout_links.core.links.ids import LinkIds
 from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.promotions.codes import Promotions
-from checkout_links.core.storage.connection import Redis, check_durability, connect
+from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,8 @@ class Services:
 
 
 def build(settings: Settings, client: Redis) -> Services:
-    """Wire the service objects for ``settings`` over ``client``."""
+    """Wire the service objects for ``settings`` over ``client`` (its outages: StoreUnavailable)."""
+    client = guarded(client)
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)
@@ -82,9 +82,11 @@ def connect_services(settings: Settings, client: Redis | None = None) -> Service
                 "Never run it with more than one process."
             )
             return build(settings, client)
+    svc = build(settings, client)
     try:
-        for warning in check_durability(client):
+        for warning in check_durability(svc.redis):
             log.warning("UNSAFE REDIS SETTING: %s", warning)
-    except redis.exceptions.RedisError as exc:
-        log.warning("Redis not reachable at start-up (%s)", exc)
-    return build(settings, client)
+    except StoreUnavailable as exc:
+        # The Redis error's own words (the address it tried).
+        log.warning("Redis not reachable at start-up (%s)", exc.__cause__)
+    return svc

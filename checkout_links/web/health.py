@@ -8,9 +8,11 @@ from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram
 
 from checkout_links import metrics
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.storage.connection import as_store_error, check_durability
+from checkout_links.core.storage.connection import check_durability
 from checkout_links.web.extensions import services
+from checkout_links.web.problems import problem_response
 
 bp = Blueprint("ops", __name__)
 
@@ -22,17 +24,15 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
+    """200 with the store's durability warnings; 503 problem+json while the store is down."""
     client = services().redis
     try:
         client.ping()
         warnings = check_durability(client)
-    except Exception as exc:  # any store failure means "not ready", never a 500
-        if as_store_error(exc) is None:
-            raise
-        down = {"status": "unavailable", "redis": "unreachable"}
-        return Response(
-            dumps(down), status=503, mimetype="application/json", headers={"Retry-After": "5"}
-        )
+    except StoreUnavailable as exc:
+        # Not ready, never a 500; the problem names the check that failed, as the
+        # 200 answer names the one that passed.
+        return problem_response(exc, redis="unreachable")
     body: dict[str, object] = {"status": "ready", "redis": "ok", "warnings": warnings}
     return Response(dumps(body), mimetype="application/json")
 

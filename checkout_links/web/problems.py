@@ -1,7 +1,7 @@
 """The one place that turns errors into answers.
 
 :class:`~checkout_links.core.errors.CheckoutError` (and Werkzeug's HTTP
-errors, and Redis outages) become RFC 9457 ``application/problem+json`` under
+errors) become RFC 9457 ``application/problem+json`` under
 ``/api/`` and an HTML page everywhere else. Views never build error bodies.
 """
 
@@ -23,7 +23,6 @@ from checkout_links.core.errors import (
     ValidationFailed,
 )
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.storage.connection import as_store_error
 from checkout_links.web.customer import pages
 
 _HTTP_TITLES = {405: "Method not allowed", 400: "Bad request"}
@@ -33,13 +32,14 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
-def problem_response(exc: CheckoutError) -> Response:
-    """Render ``exc`` as RFC 9457 problem+json."""
+def problem_response(exc: CheckoutError, **extensions: object) -> Response:
+    """Render ``exc`` as RFC 9457 problem+json; ``extensions`` are added as members."""
     body: dict[str, Any] = {
         "type": f"https://checkout-links.dev/problems/{exc.slug}",
         "title": exc.title,
         "status": exc.status,
         "detail": exc.detail,
+        **extensions,
     }
     if exc.errors is not None:
         body["errors"] = exc.errors
@@ -91,7 +91,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CheckoutError)
     def _ours(exc: CheckoutError) -> Response:
-        if exc.status >= 500 and not isinstance(exc, StoreUnavailable):
+        if isinstance(exc, StoreUnavailable):
+            app.logger.warning("ledger store unavailable: %s", exc.cause_name)
+        elif exc.status >= 500:
             app.logger.exception("unhandled checkout error")
         return render_error(exc)
 
@@ -101,9 +103,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        mapped = as_store_error(exc)
-        if mapped is not None:
-            app.logger.warning("ledger store unavailable: %s", type(exc).__name__)
-            return render_error(mapped)
         app.logger.exception("unhandled error")
         return render_error(CheckoutError("An unexpected error occurred."))

@@ -45,10 +45,9 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import redis.exceptions
-
 from checkout_links import metrics
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.orders import retention
 from checkout_links.core.outbox import events, visits
 from checkout_links.core.outbox.circuits import Endpoints
@@ -148,8 +147,8 @@ class Worker:
         while not stop.is_set():
             try:
                 started = self._pass()
-            except redis.exceptions.RedisError as exc:
-                log.warning("worker: Redis error, retrying", extra={"error": type(exc).__name__})
+            except StoreUnavailable as exc:
+                log.warning("worker: Redis error, retrying", extra={"error": exc.cause_name})
                 stop.wait(1.0)
                 continue
             if not started:
@@ -319,8 +318,8 @@ class Worker:
                 for job in jobs:
                     if not self.outbox.renew(job.shard, job.event_id, now_ms):
                         log.warning("webhook lease lost", extra={"event_id": job.event_id})
-            except redis.exceptions.RedisError as exc:
-                log.warning("worker: heartbeat failed", extra={"error": type(exc).__name__})
+            except StoreUnavailable as exc:
+                log.warning("worker: heartbeat failed", extra={"error": exc.cause_name})
 
     # One attempt, in a pool thread
 
@@ -345,13 +344,13 @@ class Worker:
                 self.endpoints.endpoint_failed(
                     job.merchant_id, _now_ms(), self.settings.webhook_retry_base_seconds
                 )
-        except redis.exceptions.RedisError as exc:
-            log.warning("worker: Redis error after an attempt", extra={"error": type(exc).__name__})
+        except StoreUnavailable as exc:
+            log.warning("worker: Redis error after an attempt", extra={"error": exc.cause_name})
         except Exception:
             log.exception("webhook attempt crashed", extra={"event_id": job.event_id})
         finally:
             if job.probe:
-                with contextlib.suppress(redis.exceptions.RedisError):
+                with contextlib.suppress(StoreUnavailable):
                     self.endpoints.drop_probe(job.merchant_id)  # else it lapses on its own
             with self._lock:
                 self._in_flight.pop(job.event_id, None)

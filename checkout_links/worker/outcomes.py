@@ -7,15 +7,14 @@ import threading
 import time
 
 import httpx
-import redis.exceptions
 
 from checkout_links import metrics
 from checkout_links.core.config import Settings
-from checkout_links.core.errors import NotFound
+from checkout_links.core.errors import NotFound, StoreUnavailable
 from checkout_links.core.outbox import events
 from checkout_links.core.outbox.webhooks import Outbox, retry_at
 from checkout_links.core.primitives.clock import now_iso
-from checkout_links.core.records import Event
+from checkout_links.core.records import Event, EventState
 from checkout_links.core.services import Services
 from checkout_links.worker.webhook_request import Attempt, deliver
 
@@ -42,6 +41,7 @@ def record_outcome(
     attempts = record.attempts + (1 if counted else 0)
     done_ms = int(time.time() * 1000)
     next_ms: int | None = None
+    state: EventState
     if attempt.ok:
         state = "delivered"
         metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)
@@ -71,11 +71,11 @@ def record_outcome(
                 error=attempt.error,
             )
             break
-        except redis.exceptions.RedisError as exc:
+        except StoreUnavailable as exc:
             failing_since = failing_since or time.monotonic()
             if stopping.is_set() and (time.monotonic() - failing_since > lease_ms / 1000):
                 raise
-            log.warning("worker: cannot record an outcome yet", extra={"error": type(exc).__name__})
+            log.warning("worker: cannot record an outcome yet", extra={"error": exc.cause_name})
             time.sleep(wait)
             wait = min(wait * 2, 2.0)
     if counted:

@@ -74,8 +74,8 @@ def _literal(host: str) -> IPAddress | None:
     if _LEGACY_V4.fullmatch(host):
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            raise UnsafeURL("host is not a valid address") from None
+        except OSError as exc:
+            raise UnsafeURL("host is not a valid address") from exc
     return None
 
 
@@ -124,12 +124,12 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
     else:
         try:
             infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError):
+        except (OSError, UnicodeError) as exc:
             if allow_private:
                 # Nothing is checked, so nothing needs pinning: the client resolves
                 # (or fails to) on its own, as for any development target.
                 return Target(host, None, port, url)
-            raise UnsafeURL("host name does not resolve") from None
+            raise UnsafeURL("host name does not resolve") from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not addresses:
             raise UnsafeURL("host name does not resolve")
@@ -179,7 +179,7 @@ def validate_webhook_url(url: str, *, allow_private: bool) -> str:
                 if str(exc) != "host name does not resolve":
                     raise
     except UnsafeURL as exc:
-        raise ValidationFailed(f"webhook URL {exc}") from None
+        raise ValidationFailed(f"webhook URL {exc}") from exc
     return url
 
 

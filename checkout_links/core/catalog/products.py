@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
 
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
-from checkout_links.core.errors import NotFound, ValidationFailed
+from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.money import parse_amount
 from checkout_links.core.primitives.clock import now_iso
@@ -27,7 +26,7 @@ from checkout_links.core.storage.cache import TTLCache
 from checkout_links.core.storage.connection import Redis
 
 
-def _check_money(product: ProductIn) -> list[dict[str, Any]]:
+def _check_money(product: ProductIn) -> list[FieldError]:
     errors = []
     currency = product.currency
     for field in ("price", "price_min", "price_max"):
@@ -35,17 +34,17 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
         if value is None:
             continue
         if currency is None:
-            errors.append({"loc": ["body", "currency"], "msg": f"Send the currency of {field}."})
+            errors.append(FieldError(("body", "currency"), f"Send the currency of {field}."))
             break
         try:
             parse_amount(value, currency)
         except ValueError as exc:
-            errors.append({"loc": ["body", field], "msg": str(exc)})
+            errors.append(FieldError(("body", field), str(exc)))
     low, high = product.price_min, product.price_max
     if not errors and low and high and currency:  # noqa: SIM102 - reads as two conditions
         if parse_amount(low, currency) > parse_amount(high, currency):
             errors.append(
-                {"loc": ["body", "price_min"], "msg": "Use a price_min of at most price_max."}
+                FieldError(("body", "price_min"), "Use a price_min of at most price_max.")
             )
     # A default price must lie within the product's own guard rails, or every
     # link relying on it would be refused.
@@ -54,11 +53,11 @@ def _check_money(product: ProductIn) -> list[dict[str, Any]]:
         amount = parse_amount(price, currency)
         if low and amount < parse_amount(low, currency):
             errors.append(
-                {"loc": ["body", "price"], "msg": f"Use a price of at least price_min, {low}."}
+                FieldError(("body", "price"), f"Use a price of at least price_min, {low}.")
             )
         elif high and amount > parse_amount(high, currency):
             errors.append(
-                {"loc": ["body", "price"], "msg": f"Use a price of at most price_max, {high}."}
+                FieldError(("body", "price"), f"Use a price of at most price_max, {high}.")
             )
     return errors
 

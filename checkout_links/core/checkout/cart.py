@@ -12,11 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import redis.exceptions
-
-from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.errors import FieldError, StoreUnavailable, ValidationFailed
 from checkout_links.core.ledger.store import SpendResult
 from checkout_links.core.links.offers import Priced, offer_of
 from checkout_links.core.links.token import LinkPayload
@@ -47,13 +44,13 @@ class CartState:
     promotion: Promotion | None
     #: The code as the customer typed it (shown again in the field).
     code: str
-    #: Problems with the choices, as ``{"loc", "msg", "msgid", "params"}``; the
-    #: figures are then those of the last choice that was allowed.
-    errors: tuple[dict[str, Any], ...] = ()
+    #: Problems with the choices (each with the ``msgid`` the page translates);
+    #: the figures are then those of the last choice that was allowed.
+    errors: tuple[FieldError, ...] = ()
 
 
 def _priced(
-    offer: Offer, choice: Choice, promotion: Promotion | None, errors: list[dict[str, Any]]
+    offer: Offer, choice: Choice, promotion: Promotion | None, errors: list[FieldError]
 ) -> tuple[Choice, PricedCart, Promotion | None]:
     """Price the choice; on a refusal, fall back to what can be shown and record why."""
     attempts = [(choice, promotion)]
@@ -81,7 +78,7 @@ def cart_state(
 ) -> CartState:
     """The cart for ``form`` (``None``: the page as first shown), checked and priced."""
     offer = offer_of(payload, lines, optional_lines)
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     choice = default_choice(offer)
     code = ""
     if form is not None:
@@ -125,7 +122,7 @@ def spend_with_code(
     if result.outcome == "placed":
         try:
             promotions.confirm(reservation)
-        except redis.exceptions.RedisError:
+        except StoreUnavailable:
             # The order is placed; the reservation still holds its redemption
             # and the next settle of the code confirms it.
             log.warning("promotion redemption left to be confirmed by the next settle")
@@ -140,5 +137,5 @@ def spend_with_code(
 def _settle_quietly(promotions: Promotions, reservation: Reservation) -> None:
     try:
         promotions.settle(reservation)
-    except redis.exceptions.RedisError:
+    except StoreUnavailable:
         log.warning("promotion reservation left to expire and be settled later")

@@ -16,8 +16,8 @@ def b64decode(text: str) -> bytes:
     """Decode unpadded base64url, accepting only the one spelling ``b64encode`` makes."""
     try:
         data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidToken() from None
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken() from exc
     # b64decode also takes "+" and "/", "=" padding and stray low bits in the
     # last character; only the canonical spelling names a token or an id, so a
     # link id with one character altered ("-" -> "+") is refused.

@@ -23,9 +23,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import redis.exceptions
-
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.ledger import scripts
 from checkout_links.core.orders import indexes as indexing
 from checkout_links.core.promotions.codes import Reservation
@@ -165,10 +164,10 @@ class Ledger:
             )
             try:
                 pipe.execute()
-            except redis.exceptions.RedisError as exc:
+            except StoreUnavailable as exc:
                 # The order is placed: the worker indexes it from its outbox entry
                 # and its census rings the shard, so nothing is lost but time.
-                log.warning("order placed but not yet indexed", extra={"error": type(exc).__name__})
+                log.warning("order placed but not yet indexed", extra={"error": exc.cause_name})
         return result
 
     def _queue_index(

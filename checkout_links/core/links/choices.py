@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from annotated_types import Ge, Le
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from checkout_links.core.errors import FieldError
 from checkout_links.core.money import parse_amount
 from checkout_links.core.pricing import MAX_OPTIONAL_ITEMS, MAX_QUANTITY, Bounds, Discount
 
@@ -211,15 +212,15 @@ class PromotionIn(Strict):
             raise ValueError("starts_at must be before expires_at")
         return self
 
-    def money_errors(self) -> list[dict[str, Any]]:
-        """The amount checked against the currency's minor units, as ``[{"loc", "msg"}]``."""
+    def money_errors(self) -> list[FieldError]:
+        """The amount checked against the currency's minor units, as field errors."""
         if self.amount is None or self.currency is None:
             return []
         try:
             if parse_amount(self.amount, self.currency) <= 0:
-                return [{"loc": ["body", "amount"], "msg": "must be more than 0"}]
+                return [FieldError(("body", "amount"), "must be more than 0")]
         except ValueError as exc:
-            return [{"loc": ["body", "amount"], "msg": str(exc)}]
+            return [FieldError(("body", "amount"), str(exc))]
         return []
 
 

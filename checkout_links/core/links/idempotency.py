@@ -28,7 +28,7 @@ import msgspec
 import orjson
 
 from checkout_links.core.crypto.keyring import KeyRing
-from checkout_links.core.errors import Conflict, InvalidToken, ValidationFailed
+from checkout_links.core.errors import Conflict, FieldError, InvalidToken, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import IssuedLink
@@ -54,10 +54,10 @@ def _mismatch() -> ValidationFailed:
     return ValidationFailed(
         INVALID,
         errors=[
-            {
-                "loc": ["header", "Idempotency-Key"],
-                "msg": "Use a new Idempotency-Key: this one came with another body.",
-            }
+            FieldError(
+                ("header", "Idempotency-Key"),
+                "Use a new Idempotency-Key: this one came with another body.",
+            )
         ],
     )
 
@@ -90,10 +90,9 @@ def run(
         raise ValidationFailed(
             INVALID,
             errors=[
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "msg": "Use an Idempotency-Key of 1 to 255 characters.",
-                }
+                FieldError(
+                    ("header", "Idempotency-Key"), "Use an Idempotency-Key of 1 to 255 characters."
+                )
             ],
         )
     record_key = keys.idempotency(merchant_id, hashlib.sha256(key.encode()).hexdigest())
@@ -123,14 +122,14 @@ def _replay(
     blob = raw.encode() if isinstance(raw, str) else raw
     try:
         record = _decode_stored(keyring.decrypt(PURPOSE, blob, context))
-    except InvalidToken:
+    except InvalidToken as exc:
         # Sealed with a secret since removed from CHECKOUT_SECRET_KEYS: the
         # answer cannot be given again, and issuing another link could give
         # the merchant two. The merchant retries with a new key.
         raise Conflict(
             "The answer stored for this Idempotency-Key can no longer be read; "
             "send the request with a new key."
-        ) from None
+        ) from exc
     if record.body != body_hash:
         raise _mismatch()
     return record.response

@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from checkout_links.core import pricing
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.config import Settings
-from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.locales import issued_locale
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links import offers
@@ -117,11 +116,11 @@ class Links:
         product: Product | None,
         currency: str,
         group: str = "products",
-    ) -> tuple[CartLine, list[dict[str, Any]]]:
-        loc: list[Any] = ["body", group, i]
+    ) -> tuple[CartLine, list[FieldError]]:
+        loc: tuple[str | int, ...] = ("body", group, i)
         if product is None or not product.active:
             msg = f"Your catalog has no active product {line.id!r}: create it first."
-            return CartLine(line.id, 0), [{"loc": [*loc, "id"], "msg": msg}]
+            return CartLine(line.id, 0), [FieldError((*loc, "id"), msg)]
         errors = []
         sent = line.model_fields_set - {"id"} - _CHOICE_FIELDS
         adjustable = getattr(line, "adjustable_quantity", None)
@@ -130,11 +129,11 @@ class Links:
             sent = sent | {"quantity"}
         for field in sorted(sent - set(product.overridable)):
             errors.append(
-                {
-                    "loc": [*loc, field],
-                    "msg": f"Product {line.id!r} does not let a link set {field}: "
+                FieldError(
+                    (*loc, field),
+                    f"Product {line.id!r} does not let a link set {field}: "
                     "leave it out, or add it to the product's overridable list.",
-                }
+                )
             )
         price: Decimal | None = None
         try:
@@ -142,23 +141,20 @@ class Links:
                 price = parse_amount(line.price, currency)
             elif product.price is None:
                 errors.append(
-                    {
-                        "loc": [*loc, "price"],
-                        "msg": "Send a price: the product has no default price.",
-                    }
+                    FieldError((*loc, "price"), "Send a price: the product has no default price.")
                 )
             elif product.currency != currency:
                 errors.append(
-                    {
-                        "loc": [*loc, "price"],
-                        "msg": f"Send a price in {currency}: the product's default "
+                    FieldError(
+                        (*loc, "price"),
+                        f"Send a price in {currency}: the product's default "
                         f"price is in {product.currency}.",
-                    }
+                    )
                 )
             else:
                 price = parse_amount(product.price, currency)
         except ValueError as exc:
-            errors.append({"loc": [*loc, "price"], "msg": str(exc)})
+            errors.append(FieldError((*loc, "price"), str(exc)))
         if price is not None:
             errors.extend(self._guard_rails(loc, price, product, currency))
         price_minor = (
@@ -170,27 +166,25 @@ class Links:
 
     @staticmethod
     def _guard_rails(
-        loc: list[Any], price: Decimal, product: Product, currency: str
-    ) -> list[dict[str, Any]]:
+        loc: tuple[str | int, ...], price: Decimal, product: Product, currency: str
+    ) -> list[FieldError]:
         low, high = product.price_min, product.price_max
         if low is None and high is None:
             return []
         if product.currency != currency:
             msg = f"Issue the link in {product.currency}: the product's price limits are in it."
-            return [{"loc": [*loc, "price"], "msg": msg}]
+            return [FieldError((*loc, "price"), msg)]
         if low is not None and price < Decimal(low):
             return [
-                {
-                    "loc": [*loc, "price"],
-                    "msg": f"Use a price of at least the product's minimum of {low}.",
-                }
+                FieldError(
+                    (*loc, "price"), f"Use a price of at least the product's minimum of {low}."
+                )
             ]
         if high is not None and price > Decimal(high):
             return [
-                {
-                    "loc": [*loc, "price"],
-                    "msg": f"Use a price of at most the product's maximum of {high}.",
-                }
+                FieldError(
+                    (*loc, "price"), f"Use a price of at most the product's maximum of {high}."
+                )
             ]
         return []
 
@@ -205,7 +199,7 @@ class Links:
         )
         cart: list[CartLine] = []
         lines: list[Line] = []
-        errors: list[dict[str, Any]] = []
+        errors: list[FieldError] = []
         for i, line in enumerate(req.products):
             product = products[line.id]
             cart_line, line_errors = self._cart_line(i, line, product, currency)
@@ -232,9 +226,7 @@ class Links:
         if choices is None and total > MAX_AMOUNT:
             raise ValidationFailed(
                 INVALID,
-                errors=[
-                    {"loc": ["body", "products"], "msg": f"Keep the total at most {MAX_AMOUNT}."}
-                ],
+                errors=[FieldError(("body", "products"), f"Keep the total at most {MAX_AMOUNT}.")],
             )
         now = int(time.time())
         payload = LinkPayload(
@@ -268,7 +260,7 @@ class Links:
                 f"and the server accepts at most {self.settings.max_link_path}. "
                 "Shorten the texts or split the cart into several links."
             )
-            raise ValidationFailed(INVALID, errors=[{"loc": ["body", "products"], "msg": msg}])
+            raise ValidationFailed(INVALID, errors=[FieldError(("body", "products"), msg)])
         return IssuedLink(
             id=self.link_ids.make(payload.link_rand, payload.expires_at, merchant_id),
             url=self.settings.base_url + path,

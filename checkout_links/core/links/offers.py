@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from checkout_links.core.errors import FieldError
 from checkout_links.core.links.choices import DiscountIn, LinkChoicesIn
 from checkout_links.core.links.token import (
     CartLine,
@@ -49,14 +50,14 @@ class Priced(Protocol):
 
 
 def _token_discount(
-    discount: DiscountIn | None, currency: str, loc: list[Any], errors: list[dict[str, Any]]
+    discount: DiscountIn | None, currency: str, loc: tuple[str | int, ...], errors: list[FieldError]
 ) -> LinkDiscount | None:
     if discount is None:
         return None
     try:
         terms = discount.terms(currency)
     except ValueError as exc:
-        errors.append({"loc": [*loc, "amount"], "msg": str(exc)})
+        errors.append(FieldError((*loc, "amount"), str(exc)))
         return None
     if terms.percent is not None:
         return LinkDiscount(percent_bp=int(terms.percent * 100), label=terms.label)
@@ -72,7 +73,7 @@ def _bounds(spec: Any) -> QuantityBounds | None:
 
 def build_choices(
     req: LinkChoicesIn, currency: str, optional_lines: Sequence[CartLine]
-) -> tuple[Choices | None, list[dict[str, Any]]]:
+) -> tuple[Choices | None, list[FieldError]]:
     """The token's choices for ``req`` (``None`` when it offers none), and the errors found.
 
     ``optional_lines`` are the optional items already merged and checked as
@@ -85,10 +86,10 @@ def build_choices(
         or any(line.adjustable_quantity or line.discount for line in req.products)
     ):
         return None, []  # the common link: nothing to build, nothing to carry
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     bounds = [_bounds(line.adjustable_quantity) for line in req.products]
     discounts = [
-        _token_discount(line.discount, currency, ["body", "products", i, "discount"], errors)
+        _token_discount(line.discount, currency, ("body", "products", i, "discount"), errors)
         for i, line in enumerate(req.products)
     ]
     optional = [
@@ -96,7 +97,7 @@ def build_choices(
             line=cart_line,
             bounds=_bounds(item.adjustable_quantity),
             discount=_token_discount(
-                item.discount, currency, ["body", "optional_items", j, "discount"], errors
+                item.discount, currency, ("body", "optional_items", j, "discount"), errors
             ),
             replaces=item.replaces,
         )
@@ -104,7 +105,7 @@ def build_choices(
             zip(req.optional_items or [], optional_lines, strict=True)
         )
     ]
-    discount = _token_discount(req.discount, currency, ["body", "discount"], errors)
+    discount = _token_discount(req.discount, currency, ("body", "discount"), errors)
     choices = Choices(
         bounds=bounds if any(b is not None for b in bounds) else None,
         discounts=discounts if any(d is not None for d in discounts) else None,
@@ -203,54 +204,51 @@ def discount_rows(cart: PricedCart) -> tuple[DiscountRow, ...]:
     )
 
 
-def validate_offer(offer: Offer) -> list[dict[str, Any]]:
-    """Issuance checks of an offer, as ``[{"loc", "msg"}]`` under ``body`` (empty: valid).
+def validate_offer(offer: Offer) -> list[FieldError]:
+    """Issuance checks of an offer, as field errors under ``body`` (empty: valid).
 
     Bounds must hold each line's quantity, an up-sell must name an existing
     product line, and the largest cart the offer allows must stay under
     :data:`~checkout_links.core.money.MAX_AMOUNT`.
     """
-    errors: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
     groups: tuple[tuple[str, tuple[Offered, ...]], ...] = (
         ("products", offer.lines),
         ("optional_items", offer.optional),
     )
     if len(offer.optional) > MAX_OPTIONAL_ITEMS:
         errors.append(
-            {
-                "loc": ["body", "optional_items"],
-                "msg": f"at most {MAX_OPTIONAL_ITEMS} optional items",
-            }
+            FieldError(("body", "optional_items"), f"at most {MAX_OPTIONAL_ITEMS} optional items")
         )
     largest = Decimal(0)
     for name, items in groups:
         for i, item in enumerate(items):
-            loc: list[Any] = ["body", name, i]
+            loc: tuple[str | int, ...] = ("body", name, i)
             bounds = item.bounds
             if bounds is not None and not (
                 0 <= bounds.minimum <= item.quantity <= bounds.maximum <= MAX_QUANTITY
             ):
                 errors.append(
-                    {
-                        "loc": [*loc, "adjustable_quantity"],
-                        "msg": f"needs 0 <= minimum <= quantity ({item.quantity}) "
+                    FieldError(
+                        (*loc, "adjustable_quantity"),
+                        f"needs 0 <= minimum <= quantity ({item.quantity}) "
                         f"<= maximum <= {MAX_QUANTITY}",
-                    }
+                    )
                 )
             if item.replaces is not None and not 0 <= item.replaces < len(offer.lines):
                 errors.append(
-                    {
-                        "loc": [*loc, "replaces"],
-                        "msg": f"must be the index of a product line, 0..{len(offer.lines) - 1}",
-                    }
+                    FieldError(
+                        (*loc, "replaces"),
+                        f"must be the index of a product line, 0..{len(offer.lines) - 1}",
+                    )
                 )
             most = bounds.maximum if bounds is not None else item.quantity
             largest += item.price * most
     if not errors and largest > MAX_AMOUNT:
         errors.append(
-            {
-                "loc": ["body", "products"],
-                "msg": f"with the largest quantities allowed the total would be over {MAX_AMOUNT}",
-            }
+            FieldError(
+                ("body", "products"),
+                f"with the largest quantities allowed the total would be over {MAX_AMOUNT}",
+            )
         )
     return errors

@@ -171,11 +171,12 @@ class TokenCodec:
             inflater = zlib.decompressobj(_WBITS)
             try:
                 raw = inflater.decompress(raw, _MAX_PLAINTEXT)
-            except zlib.error:
-                raise InvalidToken() from None
+            except zlib.error as exc:
+                raise InvalidToken() from exc
             if inflater.unconsumed_tail:
                 raise InvalidToken()
         try:
             return _DECODER.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
+            # Not chained: the decoder may quote a value of the decrypted payload.
             raise InvalidToken() from None

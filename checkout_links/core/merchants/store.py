@@ -67,7 +67,7 @@ class Merchants:
         try:
             check_currency(currency)
         except ValueError as exc:
-            raise ValidationFailed(str(exc)) from None
+            raise ValidationFailed(str(exc)) from exc
         secret = new_webhook_secret()
         record = Merchant(
             id=merchant_id,

@@ -20,7 +20,7 @@ from datetime import datetime
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
-from checkout_links.core.errors import InvalidToken, NotFound, ValidationFailed
+from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.links.issue import total_of
@@ -73,8 +73,8 @@ def load_order(client: Redis, order_id: str) -> Order:
     """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
     try:
         link_rand = link_rand_of_order(order_id)
-    except InvalidToken:
-        raise NotFound(f"No order {order_id!r}.") from None
+    except InvalidToken as exc:
+        raise NotFound(f"No order {order_id!r}.") from exc
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
@@ -118,7 +118,7 @@ def parse_rfc3339_ms(value: str, field: str) -> int:
     if parsed is None:
         raise ValidationFailed(
             f"{field} must be an RFC 3339 date-time with an offset, e.g. 2026-11-27T18:00:00Z.",
-            errors=[{"loc": ["query", field], "msg": "must be an RFC 3339 date-time"}],
+            errors=[FieldError(("query", field), "must be an RFC 3339 date-time")],
         )
     ms = int(parsed.timestamp()) * 1000
     nanos = int(fraction.ljust(9, "0")) if fraction else 0
@@ -144,7 +144,7 @@ class OrderFilter:
         if ref is not None and (not 1 <= len(ref) <= 128 or _CONTROL.search(ref)):
             raise ValidationFailed(
                 "external_ref must be 1..128 characters without control characters.",
-                errors=[{"loc": ["query", "external_ref"], "msg": "must be 1..128 characters"}],
+                errors=[FieldError(("query", "external_ref"), "must be 1..128 characters")],
             )
         return cls(
             created_gte_ms=parse_rfc3339_ms(gte, "created_gte") if gte is not None else None,
@@ -160,7 +160,7 @@ def _parse_cursor(cursor: str | None) -> tuple[float, str]:
     if not re.fullmatch(r"[0-9]{1,16}", score) or not order_id:
         raise ValidationFailed(
             INVALID,
-            errors=[{"loc": ["query", "cursor"], "msg": "Send the next_cursor of a page as is."}],
+            errors=[FieldError(("query", "cursor"), "Send the next_cursor of a page as is.")],
         )
     return float(score), order_id
 

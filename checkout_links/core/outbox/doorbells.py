@@ -19,9 +19,8 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import redis.exceptions
-
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.orders import indexes as indexing
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
@@ -135,5 +134,5 @@ class Doorbells:
 
     def leave(self) -> None:
         """Give up this worker's doorbells at once (the others take them on their next beat)."""
-        with contextlib.suppress(redis.exceptions.RedisError):
+        with contextlib.suppress(StoreUnavailable):
             self.client.zrem(keys.workers(), self.consumer)

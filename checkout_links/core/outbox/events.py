@@ -8,6 +8,7 @@ An event due for another attempt sits in its shard's ``due`` sorted set.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast, get_args
 
 import msgspec
 
@@ -19,7 +20,14 @@ from checkout_links.core.orders.queries import load_order, merge_index_page
 from checkout_links.core.outbox.receipts import state_of as receipt_state
 from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Event, EventBody, EventView, Receipt, ReceiptView
+from checkout_links.core.records import (
+    Event,
+    EventBody,
+    EventState,
+    EventView,
+    Receipt,
+    ReceiptView,
+)
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
@@ -38,7 +46,7 @@ def from_hash(raw: Mapping[bytes | str, bytes | str]) -> Event:
         order_id=h["order_id"],
         merchant_id=h["merchant_id"],
         created_ms=int(h["created_ms"]),
-        state=h["state"],
+        state=cast(EventState, h["state"]),  # written by our scripts only
         attempts=_int(h.get("attempts", "")) or 0,
         next_ms=_int(h.get("next_ms", "")),
         last_attempt_ms=_int(h.get("last_attempt_ms", "")),
@@ -115,7 +123,7 @@ def get_for(client: Redis, merchant_id: str, event_id: str) -> Event:
 
 
 #: The delivery states a merchant can filter ``GET /api/v1/events`` by.
-STATES = ("pending", "retrying", "delivered", "dead")
+STATES: tuple[EventState, ...] = get_args(EventState)
 #: Index entries looked at for one filtered page: a page may hold fewer items
 #: than asked for (even none) while ``next_cursor`` says there is more to see.
 MAX_SCANNED = 1000

@@ -23,17 +23,17 @@ hash's TTL (the order retention) bounds all of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast, get_args
 
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
-from checkout_links.core.records import Receipt
+from checkout_links.core.records import Receipt, ReceiptState
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
 #: The receipt states, in the order a receipt moves through them.
-STATES = ("pending", "retrying", "sent", "failed")
+STATES: tuple[ReceiptState, ...] = get_args(ReceiptState)
 
 # KEYS: lock, event, receipts due. ARGV: consumer, lease_ms, now_ms, event id.
 # The due time is judged against the record, however stale the due set's read was.
@@ -85,7 +85,7 @@ def state_of(raw: Mapping[str, str]) -> Receipt | None:
     if not state:
         return None
     return Receipt(
-        state=state,
+        state=cast(ReceiptState, state),  # written by our scripts only
         attempts=_int(raw.get("receipt_attempts")) or 0,
         last_attempt_ms=_int(raw.get("receipt_last_attempt_ms")),
         next_ms=_int(raw.get("receipt_next_ms")),
@@ -134,7 +134,7 @@ class ReceiptOutbox:
         shard: int,
         event_id: str,
         *,
-        state: str,
+        state: ReceiptState,
         next_ms: int | None,
         attempts: int,
         done_ms: int,

@@ -34,7 +34,7 @@ import redis.exceptions
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
 from checkout_links.core.outbox import webhook_scripts as scripts
-from checkout_links.core.records import Event
+from checkout_links.core.records import Event, EventState
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
@@ -265,7 +265,7 @@ class Outbox:
         shard: int,
         record: Event,
         *,
-        state: str,
+        state: EventState,
         next_ms: int | None,
         attempts: int,
         done_ms: int,

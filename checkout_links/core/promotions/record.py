@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.pricing import NOT_APPLICABLE, Discount, PromotionTerms
 
@@ -35,8 +35,7 @@ def iso(ts: int | None) -> str | None:
 
 def refusal_error(msgid: str) -> ValidationFailed:
     """The 422 a customer gets for a code: ``msgid`` on the ``promo_code`` field."""
-    error = {"loc": ["form", "promo_code"], "msg": msgid, "msgid": msgid, "params": {}}
-    return ValidationFailed(msgid, errors=[error])
+    return ValidationFailed(msgid, errors=[FieldError.worded(("form", "promo_code"), msgid)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ Supported forms:
 * ``redis+cluster://host:port,host:port/``: Redis Cluster, from any seed nodes
   (6379 for a host without a port);
 * unset: an in-process fakeredis (one process only, data lost at exit).
+
+Every client this module hands out raises :class:`StoreUnavailable` (with the
+Redis error as its ``__cause__``) when Redis cannot be reached, so the code
+above the storage package never catches Redis's own exceptions.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import redis
 import redis.exceptions
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.cluster import ClusterNode, RedisCluster
+from redis.client import Pipeline
+from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -93,14 +98,14 @@ def parse_sentinel_url(url: str) -> SentinelUrl:
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # an unbalanced IPv6 bracket
-        raise ConfigError(f"CHECKOUT_REDIS_URL: {exc}") from None
+        raise ConfigError(f"CHECKOUT_REDIS_URL: {exc}") from exc
     segments = [s for s in parts.path.split("/") if s]
     if not segments:
         raise ConfigError("CHECKOUT_REDIS_URL: sentinel URL needs /service_name[/db]")
     try:
         db = int(segments[1]) if len(segments) > 1 else 0
-    except ValueError:
-        raise ConfigError("CHECKOUT_REDIS_URL: the sentinel URL's db must be a number") from None
+    except ValueError as exc:
+        raise ConfigError("CHECKOUT_REDIS_URL: the sentinel URL's db must be a number") from exc
     return SentinelUrl(parse_hosts(parts.netloc, SENTINEL_PORT), segments[0], db, parts.password)
 
 
@@ -109,20 +114,20 @@ def connect(url: str | None) -> Redis:
     if url is None:
         import fakeredis
 
-        return cast(Redis, fakeredis.FakeRedis(server=_fake_server()))
+        return guarded(fakeredis.FakeRedis(server=_fake_server()))
     parts = urlsplit(url)
     if parts.scheme == "redis+sentinel":
         target = parse_sentinel_url(url)
         common = {**_COMMON, "retry": _retry()}
         sentinel = Sentinel(target.sentinels, **common)
         master = sentinel.master_for(
-            target.service, db=target.db, password=target.password, **common
+            target.service, redis_class=StoreRedis, db=target.db, password=target.password, **common
         )
         return cast(Redis, master)
     if parts.scheme == "redis+cluster":
         seeds = parse_hosts(parts.netloc, CLUSTER_PORT)
         nodes = [ClusterNode(h, p) for h, p in seeds]  # type: ignore[no-untyped-call]
-        cluster = RedisCluster(
+        cluster = StoreCluster(
             startup_nodes=nodes,
             password=parts.password,
             socket_timeout=2.0,
@@ -131,7 +136,20 @@ def connect(url: str | None) -> Redis:
         # RedisCluster speaks the same commands we use; the ledger keeps every
         # multi-key step inside one hash slot so the cluster can run it.
         return cast(Redis, cluster)
-    return Redis.from_url(url, **_COMMON, retry=_retry())
+    return StoreRedis.from_url(url, **_COMMON, retry=_retry())
+
+
+def guarded(client: Redis) -> Redis:
+    """``client``, or a client on its connections, whose outages raise :class:`StoreUnavailable`.
+
+    For clients built elsewhere (tests, an embedding application); those of
+    :func:`connect` are guarded already.
+    """
+    if isinstance(client, (StoreRedis, StoreCluster)):
+        return client
+    if isinstance(client, RedisCluster):
+        raise TypeError("build Redis Cluster clients with connect('redis+cluster://...')")
+    return StoreRedis(connection_pool=client.connection_pool)
 
 
 _FAKE_SERVER: Any = None
@@ -146,6 +164,7 @@ def _fake_server() -> Any:
     return _FAKE_SERVER
 
 
+#: Redis cannot take the command now; anything else it raises is a bug of ours.
 _STORE_ERRORS = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
@@ -161,9 +180,80 @@ def as_store_error(exc: BaseException) -> StoreUnavailable | None:
     """Map a Redis availability failure to :class:`StoreUnavailable`, else ``None``."""
     if isinstance(exc, _STORE_ERRORS):
         return StoreUnavailable()
-    if isinstance(exc, redis.exceptions.ResponseError) and "OOM" in str(exc):
+    # redis-py raises OutOfMemoryError without the "OOM" code; a script's error keeps it.
+    if isinstance(exc, redis.exceptions.OutOfMemoryError) or (
+        isinstance(exc, redis.exceptions.ResponseError) and "OOM" in str(exc)
+    ):
         return StoreUnavailable("The ledger store is out of memory; nothing was changed.")
     return None
+
+
+def _reraise(exc: redis.exceptions.RedisError) -> NoReturn:
+    """Raise ``exc`` as :class:`StoreUnavailable` if it is an outage, else as it is."""
+    unavailable = as_store_error(exc)
+    if unavailable is None:
+        raise exc
+    raise unavailable from exc
+
+
+class StoreRedis(redis.Redis):
+    """A Redis client whose outages raise :class:`StoreUnavailable`, the Redis error its cause.
+
+    Commands, pipelines and registered scripts (``EVALSHA`` is a command) all
+    go through :meth:`execute_command` or :meth:`StorePipeline.execute`.
+    """
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except redis.exceptions.RedisError as exc:
+            _reraise(exc)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> StorePipeline:
+        return StorePipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+
+class StorePipeline(Pipeline):
+    """A pipeline of :class:`StoreRedis`: its outages raise :class:`StoreUnavailable` too."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:  # queues, unless the pipeline WATCHes: then it runs at once
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except redis.exceptions.RedisError as exc:
+            _reraise(exc)
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        try:
+            return super().execute(raise_on_error)
+        except redis.exceptions.RedisError as exc:
+            _reraise(exc)
+
+
+class StoreCluster(RedisCluster):
+    """:class:`StoreRedis` for Redis Cluster."""
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().execute_command(*args, **kwargs)  # type: ignore[no-untyped-call]
+        except redis.exceptions.RedisError as exc:
+            _reraise(exc)
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> ClusterPipeline:
+        pipe: ClusterPipeline = super().pipeline(transaction, shard_hint)  # type: ignore[no-untyped-call]
+        # The cluster pipeline takes a dozen of the client's internals; rather
+        # than copy that list, the one it built becomes ours (no state added).
+        pipe.__class__ = StoreClusterPipeline
+        return pipe
+
+
+class StoreClusterPipeline(ClusterPipeline):
+    """A pipeline of :class:`StoreCluster`: its outages raise :class:`StoreUnavailable` too."""
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        try:
+            return super().execute(raise_on_error)
+        except redis.exceptions.RedisError as exc:
+            _reraise(exc)
 
 
 def check_durability(client: Redis) -> list[str]:

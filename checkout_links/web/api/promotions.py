@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from checkout_links.core.errors import NotFound, ValidationFailed
+from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
 from checkout_links.core.links.choices import CODE_PATTERN, PromotionIn, normal_code
 from checkout_links.core.records import Page
 from checkout_links.web.api import parameters as params
@@ -62,7 +62,7 @@ def put_promotion(code: str) -> Reply:
     if normal is None:
         raise ValidationFailed(
             "The promotion code is invalid.",
-            errors=[{"loc": ["path", "code"], "msg": f"must match {CODE_PATTERN} (any case)"}],
+            errors=[FieldError(("path", "code"), f"must match {CODE_PATTERN} (any case)")],
         )
     body, _ = merchant_api.parse_body(PromotionIn)
     doc, created = services().promotions.put(merchant_api._merchant_id(), normal, body)

@@ -19,6 +19,7 @@ from checkout_links import metrics
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
+    FieldError,
     InvalidToken,
     NotFound,
     UnsupportedMediaType,
@@ -42,9 +43,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
 
 
-def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg"}]``, each a sentence; input values are left out."""
-    return [{"loc": [prefix, *err["loc"]], "msg": sentence(err)} for err in exc.errors()]
+def validation_errors(exc: ValidationError, prefix: str = "body") -> list[FieldError]:
+    """Pydantic errors as field errors, each a sentence; input values are left out."""
+    return [FieldError((prefix, *err["loc"]), sentence(err)) for err in exc.errors()]
 
 
 def parse_body(model: type[M]) -> tuple[M, bytes]:
@@ -58,6 +59,7 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
         # the intermediate dicts and lists first.
         return model.model_validate_json(raw), raw
     except ValidationError as exc:
+        # Not chained: pydantic's error quotes the input values (personal data).
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequest("The body is not valid JSON.") from None
         raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
@@ -68,7 +70,7 @@ def _limit() -> int:
     # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= params.MAX_LIMIT:
         msg = f"Use a whole number from 1 to {params.MAX_LIMIT}."
-        raise ValidationFailed(INVALID, errors=[{"loc": ["query", "limit"], "msg": msg}])
+        raise ValidationFailed(INVALID, errors=[FieldError(("query", "limit"), msg)])
     return int(raw)
 
 
@@ -117,7 +119,7 @@ def _known_product_id(product_id: str) -> str:
 def put_product(product_id: str) -> Reply:
     if not PRODUCT_ID.fullmatch(product_id):
         msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
-        raise ValidationFailed(INVALID, errors=[{"loc": ["path", "product_id"], "msg": msg}])
+        raise ValidationFailed(INVALID, errors=[FieldError(("path", "product_id"), msg)])
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
     return Reply(doc, 201 if created else 200)
@@ -248,8 +250,8 @@ def create_link() -> Reply:
 def _link(link_id: str) -> tuple[bytes, int]:
     try:
         return services().links.link_ids.parse(link_id, _merchant_id())
-    except InvalidToken:
-        raise NotFound("No such link.") from None
+    except InvalidToken as exc:
+        raise NotFound("No such link.") from exc
 
 
 @bp.get("/links/<link_id>")
@@ -338,7 +340,7 @@ def list_events() -> Any:
     state = request.args.get("state")
     if state is not None and state not in events.STATES:
         msg = "must be one of " + ", ".join(events.STATES)
-        raise ValidationFailed(f"state {msg}.", errors=[{"loc": ["query", "state"], "msg": msg}])
+        raise ValidationFailed(f"state {msg}.", errors=[FieldError(("query", "state"), msg)])
     items, next_cursor = events.list_events(
         services().redis,
         _merchant_id(),

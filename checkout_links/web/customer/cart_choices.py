@@ -206,9 +206,7 @@ def form_errors(state: CartState, t: gettext.NullTranslations) -> dict[str, str]
     """The choices' errors by form field (``form`` for the whole cart), in the page's words."""
     out: dict[str, str] = {}
     for error in state.errors:
-        loc = error.get("loc", [])
-        field = str(loc[1]) if len(loc) > 1 else "form"
-        text = t.gettext(str(error.get("msgid") or error.get("msg", "")))
-        params = error.get("params") or {}
-        out.setdefault(field, text % params if params else text)
+        field = str(error.loc[1]) if len(error.loc) > 1 else "form"
+        text = t.gettext(error.msgid or error.msg)
+        out.setdefault(field, text % error.params if error.params else text)
     return out

@@ -79,8 +79,8 @@ def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
         pages.remember(negotiate(payload.locale, language, accept, None), None)
     try:
         seller = pages.seller(svc, payload.merchant_id)
-    except NotFound:
-        raise InvalidToken() from None
+    except NotFound as exc:
+        raise InvalidToken() from exc
     locale = negotiate(payload.locale, language, accept, seller.default_locale)
     pages.remember(locale, seller)
     return locale, seller
@@ -111,8 +111,8 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
 def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
     try:
         return svc.links.lines_of(payload)
-    except NotFound:
-        raise InvalidToken() from None
+    except NotFound as exc:
+        raise InvalidToken() from exc
 
 
 def _render_cart(
@@ -361,6 +361,7 @@ def confirmation(ref: str) -> Response:
         link_hex = _confirmations(svc).loads(ref, max_age=7 * 86400)
         order_id = order_id_for(bytes.fromhex(link_hex))
     except (BadSignature, ValueError, TypeError):
+        # Not chained: BadSignature holds the reference, which opens the order's page.
         raise InvalidToken() from None
     order = load_order(svc.redis, order_id)
     seller = pages.seller(svc, order.merchant_id)

@@ -23,14 +23,14 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
-import redis.exceptions
 from prometheus_client import Counter
 
-from checkout_links.core.errors import NotFound
+from checkout_links.core.errors import NotFound, StoreUnavailable
 from checkout_links.core.merchants.account import seller_of
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.outbox.receipts import ReceiptOutbox
 from checkout_links.core.outbox.webhooks import retry_at
+from checkout_links.core.records import ReceiptState
 from checkout_links.core.services import Services
 from checkout_links.worker.receipts.message import build_receipt
 from checkout_links.worker.receipts.smtp import Sent, send
@@ -124,6 +124,7 @@ class ReceiptSender:
                     self.settings.webhook_retry_seconds,
                     self.settings.webhook_retry_base_seconds,
                 )
+            state: ReceiptState
             if result.outcome == "sent":
                 state = "sent"
             else:
@@ -148,9 +149,9 @@ class ReceiptSender:
                     "error": result.error,
                 },
             )
-        except redis.exceptions.RedisError as exc:
+        except StoreUnavailable as exc:
             # The lease lapses and the receipt is attempted again (at least once).
-            log.warning("receipt: Redis error", extra={"error": type(exc).__name__})
+            log.warning("receipt: Redis error", extra={"error": exc.cause_name})
         except Exception as exc:
             # Only the exception's type: its text may hold an address.
             log.error(
