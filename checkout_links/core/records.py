@@ -142,12 +142,16 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One discount of an order: its label, its amount and what it applied to."""
+    """One discount: its label, its amount (rounded once) and what it applied to.
+
+    Pricing computes it (:func:`checkout_links.core.pricing.price`), the order
+    stores it, and the API and the webhook show it.
+    """
 
     label: str | None
     amount: Decimal
-    #: ``line`` (then ``line`` is the index in the order's lines), ``cart`` or ``promotion``.
-    applies_to: str
+    #: ``line`` (then ``line`` is the index in the cart's lines), ``cart`` or ``promotion``.
+    applies_to: Literal["line", "cart", "promotion"]
     line: int | None = None
 
 
