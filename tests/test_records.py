@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.links import idempotency
+from checkout_links.core.links.choices import PromotionIn
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.outbox import events
 from checkout_links.core.primitives.clock import iso_ms, iso_seconds
 from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.records import (
     ApiKey,
     EventBody,
@@ -26,6 +29,7 @@ from checkout_links.core.records import (
     OrderView,
     Product,
 )
+from checkout_links.core.records import Promotion as PromotionRecord
 from checkout_links.core.schemas import ProductIn
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
@@ -50,6 +54,7 @@ _TYPES: dict[str, Any] = {
     "event_view": EventView,
     "webhook_body": EventBody,
     "idempotency": idempotency.StoredResponse,
+    "promotion": PromotionRecord,
 }
 
 
@@ -98,6 +103,30 @@ def test_an_order_placed_through_the_page_is_stored_in_the_pinned_shape() -> Non
     raw = redis.get(keys.order(link_rand_of_order(order_id)))
     assert raw is not None
     assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(_STORED["order"]))
+
+
+def test_a_promotion_code_is_stored_in_the_pinned_shape() -> None:
+    """A code put through the store is stored as the fixture's terms (times aside), no count."""
+    redis = fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+    body = {
+        "percent": "15",
+        "label": "Spring",
+        "starts_at": "2026-03-01T00:00:00Z",
+        "expires_at": "2026-06-01T00:00:00Z",
+        "max_redemptions": 50,
+        "products": ["pro-licence", "kit", "kit"],
+    }
+    Promotions(redis).put("acme", "SPRING-15", PromotionIn.model_validate_json(json.dumps(body)))
+    raw = redis.hget(keys.promotion("acme", "SPRING-15", "def"), "doc")
+    assert raw is not None
+    stored = msgspec.json.decode(raw)
+    pinned = msgspec.json.decode(_STORED["promotion"])
+    assert stored == {
+        **pinned,
+        "created_at": stored["created_at"],
+        "updated_at": stored["updated_at"],
+    }
+    assert list(stored) == list(pinned)
 
 
 def test_money_stays_a_decimal_string() -> None:

@@ -172,6 +172,29 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     language: str = ""
 
 
+class Promotion(msgspec.Struct, frozen=True, kw_only=True):
+    """A promotion code's terms as stored (the ``doc`` of its definition hash).
+
+    Amounts stay the decimal strings the merchant sent; ``starts_ts`` and
+    ``expires_ts`` are Unix seconds. The count of redemptions is kept beside
+    it (:mod:`checkout_links.core.promotions.codes`), never in it.
+    """
+
+    code: str
+    percent: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    label: str | None = None
+    starts_ts: int | None = None
+    expires_ts: int | None = None
+    max_redemptions: int | None = None
+    #: Original product ids it applies to, sorted; ``None``: every line.
+    products: tuple[str, ...] | None = None
+    active: bool = True
+    created_at: str = ""
+    updated_at: str = ""
+
+
 class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     """The 201 body of ``POST /api/v1/links`` (also what an idempotent replay returns)."""
 
