@@ -1,7 +1,8 @@
-"""The domain records (checkout_links.core.records) against what earlier versions stored."""
+"""The domain records (checkout_links.core.records): the JSON they store and answer with."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.links import idempotency
+from checkout_links.core.links.choices import PromotionIn
+from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.outbox import events
 from checkout_links.core.primitives.clock import iso_ms, iso_seconds
 from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.records import (
     ApiKey,
     EventBody,
@@ -25,14 +29,18 @@ from checkout_links.core.records import (
     OrderView,
     Product,
 )
+from checkout_links.core.records import Promotion as PromotionRecord
 from checkout_links.core.schemas import ProductIn
+from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
+from checkout_links.testing import add_merchant, make_app
+from tests.conftest import csrf_of, link_path
 
-#: JSON as the dict-based code before the records wrote it (one ``kind json`` a line):
-#: Redis values, and API and webhook bodies, from one session of that version.
+#: JSON as the records write it (one ``kind json`` a line): Redis values, and API and
+#: webhook bodies. A change here is a change of the stored format or of the contract.
 _STORED = dict(
     line.split(" ", 1)
-    for line in (Path(__file__).parent / "data" / "stored_v1.txt").read_text("utf-8").splitlines()
+    for line in (Path(__file__).parent / "data" / "stored.txt").read_text("utf-8").splitlines()
 )
 
 _TYPES: dict[str, Any] = {
@@ -46,29 +54,86 @@ _TYPES: dict[str, Any] = {
     "event_view": EventView,
     "webhook_body": EventBody,
     "idempotency": idempotency.StoredResponse,
+    "promotion": PromotionRecord,
 }
 
 
 @pytest.mark.parametrize("kind", sorted(_TYPES))
-def test_what_earlier_versions_wrote_loads_and_is_written_back_byte_for_byte(kind: str) -> None:
-    """Every stored record and API body of the dict-based version decodes and re-encodes as is."""
+def test_each_stored_record_and_body_is_written_back_byte_for_byte(kind: str) -> None:
+    """Every stored record and API body decodes and re-encodes as is: names, order, values."""
     raw = _STORED[kind].encode()
     record = msgspec.json.decode(raw, type=_TYPES[kind])
     assert dumps(record) == raw
 
 
-def test_the_api_shows_an_order_as_it_was_shown_before() -> None:
-    """A stored order's public view is the order-view body the earlier version answered."""
+def test_the_api_and_the_webhook_show_the_stored_order_without_its_merchant() -> None:
+    """A stored order's public view is the order-view body, the same as the webhook's data."""
     order = msgspec.json.decode(_STORED["order"], type=Order)
     assert dumps(order.public()) == _STORED["order_view"].encode()
     assert b'"merchant_id"' not in dumps(order.public())
+    webhook = msgspec.json.decode(_STORED["webhook_body"], type=EventBody)
+    assert dumps(webhook.data) == _STORED["order_view"].encode()
+
+
+#: Fields whose value is a map of the merchant's own keys, not a record.
+_MAPS = {"properties", "additional_data"}
+
+
+def _keys_of(value: Any) -> Any:
+    """The record keys of a JSON value, in order, nested records and lists included."""
+    if isinstance(value, dict):
+        return [(k, None if k in _MAPS else _keys_of(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_keys_of(v) for v in value[:1]]
+    return None
+
+
+def test_an_order_placed_through_the_page_is_stored_in_the_pinned_shape() -> None:
+    """The order a customer places is stored with the fixture's keys, in its order."""
+    redis = fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+    app = make_app(redis)
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {add_merchant(app, 'shape')}"}
+    body = {"products": [{"id": "kit"}], "discount": {"amount": "5.00", "label": "Welcome"}}
+    link = client.post("/api/v1/links", json=body, headers=auth).get_json()
+    page = client.get(link_path(link["url"]))
+    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
+    assert client.post(link_path(link["url"]), data=form).status_code == 303
+    order_id = client.get("/api/v1/orders", headers=auth).get_json()["items"][0]["id"]
+    raw = redis.get(keys.order(link_rand_of_order(order_id)))
+    assert raw is not None
+    assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(_STORED["order"]))
+
+
+def test_a_promotion_code_is_stored_in_the_pinned_shape() -> None:
+    """A code put through the store is stored as the fixture's terms (times aside), no count."""
+    redis = fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+    body = {
+        "percent": "15",
+        "label": "Spring",
+        "starts_at": "2026-03-01T00:00:00Z",
+        "expires_at": "2026-06-01T00:00:00Z",
+        "max_redemptions": 50,
+        "products": ["pro-licence", "kit", "kit"],
+    }
+    Promotions(redis).put("acme", "SPRING-15", PromotionIn.model_validate_json(json.dumps(body)))
+    raw = redis.hget(keys.promotion("acme", "SPRING-15", "def"), "doc")
+    assert raw is not None
+    stored = msgspec.json.decode(raw)
+    pinned = msgspec.json.decode(_STORED["promotion"])
+    assert stored == {
+        **pinned,
+        "created_at": stored["created_at"],
+        "updated_at": stored["updated_at"],
+    }
+    assert list(stored) == list(pinned)
 
 
 def test_money_stays_a_decimal_string() -> None:
     """Prices, amounts and totals are written as the exact strings ("1249.00"), never numbers."""
     order = msgspec.json.decode(_STORED["order"], type=Order)
     assert str(order.lines[0].price) == "1249.00"
-    assert b'"total":"2842.80"' in dumps(order)
+    assert b'"total":"2737.81"' in dumps(order)
     assert b'"amount":"2498.00"' in dumps(order)
 
 

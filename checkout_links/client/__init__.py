@@ -42,6 +42,7 @@ from checkout_links.client.errors import (
 )
 from checkout_links.client.params import _filters, _page
 from checkout_links.client.types import (
+    Account,
     Event,
     EventState,
     Link,
@@ -50,12 +51,14 @@ from checkout_links.client.types import (
     Order,
     Page,
     Product,
+    Promotion,
     ResponseInfo,
     WebhookEvent,
 )
 from checkout_links.client.webhooks import HeaderMapping, verify_webhook
 
 __all__ = [
+    "Account",
     "AuthenticationError",
     "CheckoutLinksClient",
     "CheckoutLinksError",
@@ -70,6 +73,7 @@ __all__ = [
     "Order",
     "Page",
     "Product",
+    "Promotion",
     "RateLimitError",
     "ResponseInfo",
     "ServiceUnavailableError",

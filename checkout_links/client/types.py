@@ -2,10 +2,13 @@
 
 Money is a decimal **string** on the wire (``"1249.00"``, never a float): the
 :data:`Money` alias marks those fields; use ``decimal.Decimal(value)`` to compute.
-Fields the API may leave out are marked ``NotRequired``.
+Fields the API may leave out are marked ``NotRequired``. Each type mirrors a
+schema of the service's OpenAPI document (``GET /api/v1/openapi.json``);
+``tests/test_client_types.py`` compares them.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Python 3.11 reads ``NotRequired``
+# only from evaluated annotations, and ``__required_keys__`` must be right.
 
 from dataclasses import dataclass
 from typing import Generic, Literal, NotRequired, TypedDict, TypeVar
@@ -17,6 +20,8 @@ T = TypeVar("T")
 
 
 class Subscription(TypedDict):
+    """Billing terms of a recurring line."""
+
     interval: Literal["day", "week", "month", "year"]
     interval_count: int
 
@@ -59,6 +64,20 @@ class Line(TypedDict):
     tax_code: str
     image_url: str | None
     delivery: Literal["digital", "physical"]
+    #: Added by the customer from the link's optional items.
+    optional: bool
+    #: An up-sell: the product id of the line it replaced.
+    replaced: str | None
+
+
+class Discount(TypedDict):
+    """One discount of a link or an order, rounded once to the currency's minor unit."""
+
+    label: str | None
+    amount: Money
+    applies_to: Literal["line", "cart", "promotion"]
+    #: For a line discount: the index of the line in ``lines``.
+    line: int | None
 
 
 class Link(TypedDict):
@@ -70,15 +89,24 @@ class Link(TypedDict):
     currency: str
     total: Money
     lines: list[Line]
+    #: The language of the checkout page's words (``de`` for a ``de-CH`` link, else ``en``).
+    locale: str
+    #: Links with cart choices: the cart as issued before its discounts.
+    subtotal: Money | None
+    discounts: list[Discount]
 
 
 class LinkStatus(TypedDict):
+    """Where a link stands; ``order_id`` only once it produced an order."""
+
     id: str
     status: Literal["open", "expired", "completed", "revoked"]
     order_id: NotRequired[str | None]
 
 
-class Customer(TypedDict, total=False):
+class Customer(TypedDict):
+    """What the customer submitted on the checkout page (``""`` for a field left empty)."""
+
     email: str
     first_name: str
     last_name: str
@@ -107,9 +135,26 @@ class Order(TypedDict):
     additional_data: dict[str, str]
     external_ref: str | None
     locale: str | None
+    #: The chosen lines' sum before discounts (``None`` for a link without cart choices).
+    subtotal: Money | None
+    discounts: list[Discount]
+    #: The promotion code the customer redeemed, if any.
+    promotion_code: str | None
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead"]
+ReceiptState = Literal["pending", "retrying", "sent", "failed"]
+
+
+class Receipt(TypedDict):
+    """The customer's email receipt of an order: ``failed`` when refused or out of retries."""
+
+    state: ReceiptState
+    attempts: int
+    last_attempt_at: str | None
+    next_attempt_at: str | None
+    #: An SMTP code and reason; never an address.
+    last_error: str | None
 
 
 class Event(TypedDict):
@@ -125,6 +170,43 @@ class Event(TypedDict):
     last_status: int | None
     last_error: str | None
     next_attempt_at: str | None
+    #: ``None`` when no receipt is owed.
+    receipt: Receipt | None
+
+
+class Promotion(TypedDict):
+    """A promotion code (``/promotions/{code}``): ``percent`` or ``amount`` off."""
+
+    code: str
+    percent: Money | None
+    amount: Money | None
+    currency: str | None
+    label: str | None
+    starts_at: str | None
+    expires_at: str | None
+    max_redemptions: int | None
+    #: The original products it applies to; ``None``: all.
+    products: list[str] | None
+    active: bool
+    redemptions: int
+    created_at: str
+    updated_at: str
+
+
+class Account(TypedDict):
+    """The merchant's public settings (``/account``): how the seller appears to customers."""
+
+    merchant_id: str
+    display_name: str | None
+    logo_url: str | None
+    brand_color: str | None
+    brand_text_color: str | None
+    support_email: str | None
+    support_url: str | None
+    website_url: str | None
+    terms_url: str | None
+    privacy_url: str | None
+    default_locale: str | None
 
 
 class WebhookEvent(TypedDict):

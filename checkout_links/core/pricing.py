@@ -38,6 +38,7 @@ from typing import Literal
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
+from checkout_links.core.records import DiscountRow
 
 #: The most optional items one link may offer.
 MAX_OPTIONAL_ITEMS = 10
@@ -146,23 +147,12 @@ class PricedLine:
 
 
 @dataclass(frozen=True, slots=True)
-class AppliedDiscount:
-    """One discount row: its label, its (rounded) amount and what it applied to."""
-
-    label: str | None
-    amount: Decimal
-    applies_to: Literal["line", "cart", "promotion"]
-    #: For a line discount: the index of the line in :attr:`PricedCart.lines`.
-    line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class PricedCart:
     """A priced choice: every figure at exactly the currency's minor units."""
 
     currency: str
     lines: tuple[PricedLine, ...]
-    discounts: tuple[AppliedDiscount, ...]
+    discounts: tuple[DiscountRow, ...]
     subtotal: Decimal
     total: Decimal
     promotion_code: str | None = None
@@ -297,18 +287,20 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
         subtotal = quantize(sum((line.amount for line, _ in chosen), Decimal(0)), currency)
     if subtotal > MAX_AMOUNT:
         raise ValidationFailed(TOO_LARGE, errors=[FieldError.worded(("form",), TOO_LARGE)])
-    discounts: list[AppliedDiscount] = []
+    discounts: list[DiscountRow] = []
     net: list[Decimal] = []
     for n, (line, discount) in enumerate(chosen):
         off = Decimal(0)
         if discount is not None:
             off = _take(discount, line.amount, currency)
-            discounts.append(AppliedDiscount(discount.label, off, "line", n))
+            discounts.append(
+                DiscountRow(label=discount.label, amount=off, applies_to="line", line=n)
+            )
         net.append(line.amount - off)
     left = sum(net, Decimal(0))
     if offer.discount is not None:
         off = _take(offer.discount, left, currency)
-        discounts.append(AppliedDiscount(offer.discount.label, off, "cart"))
+        discounts.append(DiscountRow(label=offer.discount.label, amount=off, applies_to="cart"))
         left -= off
     code = None
     if promotion is not None:
@@ -323,7 +315,9 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
             )
         off = min(_take(promotion.discount, sum(eligible, Decimal(0)), currency), left)
         label = promotion.discount.label or promotion.code
-        discounts.append(AppliedDiscount(label, quantize(off, currency), "promotion"))
+        discounts.append(
+            DiscountRow(label=label, amount=quantize(off, currency), applies_to="promotion")
+        )
         left -= off
         code = promotion.code
     return PricedCart(

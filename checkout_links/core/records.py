@@ -4,8 +4,7 @@ Each record is a frozen, keyword-only msgspec Struct whose fields, in declaratio
 are the JSON object as stored in Redis and as the API and webhooks show it:
 ``msgspec.json`` writes the fields in this order, and money (``Decimal``) as
 its exact decimal string (``"1249.00"``). Records decode leniently (unknown
-fields are ignored, missing optional ones take their defaults), so what older
-versions stored still loads.
+fields are ignored, missing optional ones take their defaults).
 
 The link token carries lines in its own compact wire form
 (:class:`~checkout_links.core.links.token.CartLine`); ``links/issue.py`` converts between
@@ -137,18 +136,22 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     image_url: str | None = None
     delivery: str = "digital"
     #: Set on a line the customer added from the link's optional items.
-    optional: bool | UnsetType = UNSET
+    optional: bool = False
     #: On an up-sell: the product id of the line it replaced.
-    replaced: str | UnsetType | None = UNSET
+    replaced: str | None = None
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One discount of an order: its label, its amount and what it applied to."""
+    """One discount: its label, its amount (rounded once) and what it applied to.
+
+    Pricing computes it (:func:`checkout_links.core.pricing.price`), the order
+    stores it, and the API and the webhook show it.
+    """
 
     label: str | None
     amount: Decimal
-    #: ``line`` (then ``line`` is the index in the order's lines), ``cart`` or ``promotion``.
-    applies_to: str
+    #: ``line`` (then ``line`` is the index in the cart's lines), ``cart`` or ``promotion``.
+    applies_to: Literal["line", "cart", "promotion"]
     line: int | None = None
 
 
@@ -169,6 +172,29 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     language: str = ""
 
 
+class Promotion(msgspec.Struct, frozen=True, kw_only=True):
+    """A promotion code's terms as stored (the ``doc`` of its definition hash).
+
+    Amounts stay the decimal strings the merchant sent; ``starts_ts`` and
+    ``expires_ts`` are Unix seconds. The count of redemptions is kept beside
+    it (:mod:`checkout_links.core.promotions.codes`), never in it.
+    """
+
+    code: str
+    percent: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    label: str | None = None
+    starts_ts: int | None = None
+    expires_ts: int | None = None
+    max_redemptions: int | None = None
+    #: Original product ids it applies to, sorted; ``None``: every line.
+    products: tuple[str, ...] | None = None
+    active: bool = True
+    created_at: str = ""
+    updated_at: str = ""
+
+
 class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     """The 201 body of ``POST /api/v1/links`` (also what an idempotent replay returns)."""
 
@@ -178,16 +204,19 @@ class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     total: Decimal
     lines: tuple[Line, ...]
-    #: The locale whose words the page shows (a shipped catalog, or ``en``);
-    #: absent from an idempotent replay of a link issued before it existed.
-    locale: str | UnsetType = UNSET
-    #: Only for links with a discount: the cart as issued before its discounts.
-    subtotal: Decimal | UnsetType | None = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
+    #: The locale whose words the page shows (a shipped catalog, or ``en``).
+    locale: str = "en"
+    #: Only for links with cart choices: the cart as issued before its discounts.
+    subtotal: Decimal | None = None
+    discounts: tuple[DiscountRow, ...] = ()
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
-    """An order as the merchant API shows it and webhooks send it."""
+    """An order as the merchant API shows it and webhooks send it.
+
+    The stored :class:`Order` adds its merchant; pass :meth:`Order.public`, never
+    the order itself, where this is written (msgspec writes every field it has).
+    """
 
     id: str
     link_id: str
@@ -200,50 +229,22 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     additional_data: dict[str, str] = {}
     external_ref: str | None = None
     locale: str | None = None
-    # Unset only in orders stored before cart choices existed (new ones set all three).
-    subtotal: Decimal | UnsetType | None = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
-    promotion_code: str | UnsetType | None = UNSET
+    #: The chosen lines' sum before discounts; ``None`` for a link without cart choices.
+    subtotal: Decimal | None = None
+    discounts: tuple[DiscountRow, ...] = ()
+    promotion_code: str | None = None
 
 
-class Order(msgspec.Struct, frozen=True, kw_only=True):
-    """An order as stored in its link's shard (the view plus its merchant)."""
+class Order(OrderView, frozen=True, kw_only=True):
+    """An order as stored in its link's shard: the public order, then its merchant."""
 
-    id: str
-    link_id: str
     merchant_id: str
-    status: Literal["placed"] = "placed"
-    created_at: str
-    currency: str
-    total: Decimal
-    lines: tuple[Line, ...]
-    customer: Customer
-    additional_data: dict[str, str] = {}
-    external_ref: str | None = None
-    locale: str | None = None
-    # Unset only in orders stored before cart choices existed (new ones set all three).
-    subtotal: Decimal | UnsetType | None = UNSET
-    discounts: tuple[DiscountRow, ...] | UnsetType = UNSET
-    promotion_code: str | UnsetType | None = UNSET
 
     def public(self) -> OrderView:
         """The order without the internal ``merchant_id``."""
-        return OrderView(
-            id=self.id,
-            link_id=self.link_id,
-            status=self.status,
-            created_at=self.created_at,
-            currency=self.currency,
-            total=self.total,
-            lines=self.lines,
-            customer=self.customer,
-            additional_data=self.additional_data,
-            external_ref=self.external_ref,
-            locale=self.locale,
-            subtotal=self.subtotal,
-            discounts=self.discounts,
-            promotion_code=self.promotion_code,
-        )
+        fields = msgspec.structs.asdict(self)
+        del fields["merchant_id"]
+        return OrderView(**fields)
 
 
 #: Where an event's webhook delivery stands.

@@ -192,16 +192,8 @@ def chosen_lines(
 
 
 def discount_rows(cart: PricedCart) -> tuple[DiscountRow, ...]:
-    """The cart's discounts as the order and its webhook carry them."""
-    return tuple(
-        DiscountRow(
-            label=d.label,
-            amount=d.amount,
-            applies_to=d.applies_to,
-            line=d.line,
-        )
-        for d in cart.discounts
-    )
+    """The cart's discounts as the order and its webhook carry them (pricing's own rows)."""
+    return cart.discounts
 
 
 def validate_offer(offer: Offer) -> list[FieldError]:

@@ -54,9 +54,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from checkout_links.core import records
 from checkout_links.core.errors import NotFound, ValidationFailed
 from checkout_links.core.links.choices import PromotionIn, normal_code
-from checkout_links.core.primitives.jsonutil import dumps, loads
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.record import (
     EXPIRED,
     INACTIVE,
@@ -126,6 +129,9 @@ return out
 """
 
 
+_decode = msgspec.json.Decoder(records.Promotion).decode
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -180,20 +186,20 @@ class Promotions:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         starts = int(body.starts_at.timestamp()) if body.starts_at else None
         expires = int(body.expires_at.timestamp()) if body.expires_at else None
-        doc = {
-            "code": code,
-            "percent": body.percent,
-            "amount": body.amount,
-            "currency": body.currency if body.amount is not None else None,
-            "label": body.label,
-            "starts_ts": starts,
-            "expires_ts": expires,
-            "max_redemptions": body.max_redemptions,
-            "products": sorted(set(body.products)) if body.products is not None else None,
-            "active": body.active,
-            "created_at": loads(previous)["created_at"] if previous else now,
-            "updated_at": now,
-        }
+        doc = records.Promotion(
+            code=code,
+            percent=body.percent,
+            amount=body.amount,
+            currency=body.currency if body.amount is not None else None,
+            label=body.label,
+            starts_ts=starts,
+            expires_ts=expires,
+            max_redemptions=body.max_redemptions,
+            products=tuple(sorted(set(body.products))) if body.products is not None else None,
+            active=body.active,
+            created_at=_decode(previous).created_at if previous else now,
+            updated_at=now,
+        )
         fields = {
             "doc": dumps(doc),
             "active": "1" if body.active else "0",
@@ -207,7 +213,7 @@ class Promotions:
         pipe.get(used_key)
         _, used = pipe.execute()
         self.client.zadd(keys.promotion_index(merchant_id), {code: 0})
-        promotion = Promotion.from_doc(doc, int(used or 0))
+        promotion = Promotion.counted(doc, int(used or 0))
         return promotion.as_json(), previous is None
 
     def get(self, merchant_id: str, code: str) -> Promotion:
@@ -225,7 +231,7 @@ class Promotions:
         pipe.hget(def_key, "doc")
         pipe.get(used_key)
         raw, used = pipe.execute()
-        return None if raw is None else Promotion.from_doc(loads(raw), int(used or 0))
+        return None if raw is None else Promotion.counted(_decode(raw), int(used or 0))
 
     def page(
         self, merchant_id: str, cursor: str | None, limit: int
@@ -243,7 +249,7 @@ class Promotions:
             pipe.get(used_key)
         replies = pipe.execute() if codes else []
         items = [
-            Promotion.from_doc(loads(raw), int(used or 0))
+            Promotion.counted(_decode(raw), int(used or 0))
             for raw, used in zip(replies[::2], replies[1::2], strict=True)
             if raw is not None
         ]
@@ -253,10 +259,14 @@ class Promotions:
         """Turn the code off (its count and terms stay); :class:`NotFound` if unknown."""
         current = self.get(merchant_id, code)
         def_key = keys.promotion(merchant_id, code, "def")
-        doc = loads(self.client.hget(def_key, "doc") or b"{}")
-        doc.update(active=False, updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        raw = self.client.hget(def_key, "doc")
+        doc = msgspec.structs.replace(
+            _decode(raw) if raw is not None else current.stored(),
+            active=False,
+            updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
         self.client.hset(def_key, mapping={"doc": dumps(doc), "active": "0"})
-        return Promotion.from_doc(doc, current.redemptions)
+        return Promotion.counted(doc, current.redemptions)
 
     # --- the customer's side -------------------------------------------------
 

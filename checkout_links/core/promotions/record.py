@@ -6,11 +6,13 @@ and the API can use it without Redis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+from checkout_links.core import records
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.pricing import NOT_APPLICABLE, Discount, PromotionTerms
@@ -38,58 +40,45 @@ def refusal_error(msgid: str) -> ValidationFailed:
     return ValidationFailed(msgid, errors=[FieldError.worded(("form", "promo_code"), msgid)])
 
 
-@dataclass(frozen=True, slots=True)
-class Promotion:
-    """A promotion code as stored, with its count of redemptions."""
+class Promotion(records.Promotion, frozen=True, kw_only=True):
+    """A promotion code as stored, with its count of redemptions.
 
-    code: str
-    percent: Decimal | None
-    amount: Decimal | None
-    currency: str | None
-    label: str | None
-    starts_at: int | None
-    expires_at: int | None
-    max_redemptions: int | None
-    products: frozenset[str] | None
-    active: bool
-    created_at: str
-    updated_at: str
+    Write :meth:`stored`, never the promotion itself: the count is kept apart.
+    """
+
     redemptions: int = 0
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], redemptions: int) -> Promotion:
-        products = doc.get("products")
-        return cls(
-            code=doc["code"],
-            percent=Decimal(doc["percent"]) if doc.get("percent") else None,
-            amount=Decimal(doc["amount"]) if doc.get("amount") else None,
-            currency=doc.get("currency"),
-            label=doc.get("label"),
-            starts_at=doc.get("starts_ts"),
-            expires_at=doc.get("expires_ts"),
-            max_redemptions=doc.get("max_redemptions"),
-            products=frozenset(products) if products is not None else None,
-            active=bool(doc.get("active", True)),
-            created_at=doc.get("created_at", ""),
-            updated_at=doc.get("updated_at", ""),
-            redemptions=redemptions,
-        )
+    def counted(cls, stored: records.Promotion, redemptions: int) -> Promotion:
+        """``stored`` with its count of redemptions."""
+        return cls(**msgspec.structs.asdict(stored), redemptions=redemptions)
+
+    def stored(self) -> records.Promotion:
+        """The terms as stored, without the count."""
+        fields = msgspec.structs.asdict(self)
+        del fields["redemptions"]
+        return records.Promotion(**fields)
 
     def terms(self) -> PromotionTerms:
         """What pricing takes off for this code."""
-        discount = Discount(percent=self.percent, amount=self.amount, label=self.label)
-        return PromotionTerms(self.code, discount, self.products)
+        discount = Discount(
+            percent=Decimal(self.percent) if self.percent else None,
+            amount=Decimal(self.amount) if self.amount else None,
+            label=self.label,
+        )
+        products = frozenset(self.products) if self.products is not None else None
+        return PromotionTerms(self.code, discount, products)
 
     def as_json(self) -> dict[str, Any]:
         """The promotion as ``GET /api/v1/promotions/{code}`` returns it."""
         return {
             "code": self.code,
-            "percent": str(self.percent) if self.percent is not None else None,
-            "amount": str(self.amount) if self.amount is not None else None,
+            "percent": str(Decimal(self.percent)) if self.percent else None,
+            "amount": str(Decimal(self.amount)) if self.amount else None,
             "currency": self.currency,
             "label": self.label,
-            "starts_at": iso(self.starts_at),
-            "expires_at": iso(self.expires_at),
+            "starts_at": iso(self.starts_ts),
+            "expires_at": iso(self.expires_ts),
             "max_redemptions": self.max_redemptions,
             "products": sorted(self.products) if self.products is not None else None,
             "active": self.active,
@@ -102,9 +91,9 @@ class Promotion:
         """Why a customer cannot use the code now in ``currency``, or ``None``."""
         if not self.active:
             return INACTIVE
-        if self.starts_at is not None and now < self.starts_at:
+        if self.starts_ts is not None and now < self.starts_ts:
             return NOT_YET
-        if self.expires_at is not None and now >= self.expires_at:
+        if self.expires_ts is not None and now >= self.expires_ts:
             return EXPIRED
         if self.max_redemptions is not None and self.redemptions >= self.max_redemptions:
             return USED_UP

@@ -25,11 +25,21 @@ Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class Out(BaseModel):
-    """Base of the response models: they read records by attribute as well as dicts."""
+    """Base of the response models: they read records by attribute as well as dicts.
 
-    model_config = ConfigDict(from_attributes=True)
+    Every field is written, defaults too, so the document lists every field as
+    required (in a response, "required" says the key is always there).
+    """
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
     #: Fields whose value is ``None`` are left out of the JSON instead of written as null.
     omit_none: ClassVar[bool] = False
+
+
+#: The configuration of a model with ``omit_none``: its defaulted fields may be absent.
+_MAY_OMIT = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=False)
 
 
 class SubscriptionOut(Out):
@@ -178,6 +188,7 @@ class LinkOut(Out):
 class LinkStatus(Out):
     """Where a link stands; ``order_id`` only once it produced an order."""
 
+    model_config = _MAY_OMIT
     omit_none: ClassVar[bool] = True
 
     id: str = Field(description="The link id.", examples=["lnk_z--88V_HdxXmqR_lIZftY2sRy8qmbhW"])
@@ -326,6 +337,10 @@ class ProblemError(Out):
 
 class Problem(Out):
     """An RFC 9457 problem: every error answer of the API."""
+
+    model_config = _MAY_OMIT
+    #: ``errors`` is there only on a 422 (:func:`checkout_links.web.problems.problem_response`).
+    omit_none: ClassVar[bool] = True
 
     type: str = Field(
         description="URI naming the kind of problem.",

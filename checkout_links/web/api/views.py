@@ -11,7 +11,6 @@ import re
 import time
 from typing import Any, TypeVar, cast
 
-import msgspec
 from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
@@ -81,15 +80,6 @@ def _authenticate() -> None:
 
 def _merchant() -> Merchant:
     return cast(Merchant, g.merchant)
-
-
-def _complete(record: Any) -> Any:
-    """A record stored before cart choices existed, its missing fields left to the defaults.
-
-    Unset fields are left out of ``to_builtins``, so the response model fills
-    them in (``discounts: []``, ``promotion_code: null``...).
-    """
-    return msgspec.to_builtins(record)
 
 
 def _merchant_id() -> str:
@@ -242,8 +232,6 @@ def create_link() -> Reply:
         )
     if not replayed:
         metrics.LINKS_ISSUED.inc()
-    if replayed:
-        body = _complete(body)  # a link issued before cart choices has none of their fields
     return Reply(body, 201, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -304,7 +292,7 @@ def revoke_link(link_id: str) -> Any:
 )
 def get_order(order_id: str) -> Any:
     order = orders.get_order(services().redis, _merchant_id(), order_id)
-    return _complete(order.public())
+    return order.public()
 
 
 @bp.get("/orders")
@@ -325,7 +313,7 @@ def list_orders() -> Any:
         orders.OrderFilter.from_query(request.args),
         retention_seconds=svc.settings.order_retention_seconds,
     )
-    return Page(items=[_complete(o.public()) for o in items], next_cursor=next_cursor)
+    return Page(items=[o.public() for o in items], next_cursor=next_cursor)
 
 
 @bp.get("/events")

@@ -106,8 +106,8 @@ def summary(state: CartState, money: Money, words: Words = _plain) -> Markup:
 
 def discount_rows(cart: PricedCart | Order, money: Money, words: Words = _plain) -> Markup:
     """The subtotal and each discount of a priced cart or a placed order, or nothing."""
-    if not cart.discounts or not isinstance(cart.subtotal, Decimal):
-        return Markup("")  # none, or an order stored before cart choices existed
+    if not cart.discounts or cart.subtotal is None:
+        return Markup("")  # none: a cart without discounts
     subtotal = escape(words("Subtotal"))
     out = [
         f'<dl class="discounts"><dt>{subtotal}</dt>'
