@@ -33,7 +33,7 @@ import redis.exceptions
 
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
-from checkout_links.core.outbox import webhook_scripts as scripts
+from checkout_links.core.outbox import scripts
 from checkout_links.core.records import Event
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
@@ -243,7 +243,14 @@ class Outbox:
                 keys.outbox(shard),
                 keys.outbox_entries(shard),
             ],
-            args=[self.consumer, self.lease_ms, now_ms, event_id, keys.WEBHOOK_GROUP],
+            args=[
+                self.consumer,
+                self.lease_ms,
+                now_ms,
+                event_id,
+                scripts.WEBHOOK_FIELDS,
+                keys.WEBHOOK_GROUP,
+            ],
         )
         if _text(reply[0]) != "ok":
             return None

@@ -57,6 +57,7 @@ from typing import Any
 from checkout_links.core.errors import NotFound, ValidationFailed
 from checkout_links.core.links.choices import PromotionIn, normal_code
 from checkout_links.core.primitives.jsonutil import dumps, loads
+from checkout_links.core.promotions import scripts
 from checkout_links.core.promotions.record import (
     EXPIRED,
     INACTIVE,
@@ -68,62 +69,6 @@ from checkout_links.core.promotions.record import (
 )
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
-
-# KEYS: def, used, held, holders. ARGV: reservation id, holder ("<link hex>|<expiry s>"),
-# TTL ms. Returns {'ok'}, {'<refusal>'} or {'full', id, holder, id, holder...} with
-# up to 20 expired reservations for the caller to settle before it tries again.
-_RESERVE = """
-local d = redis.call('HMGET', KEYS[1], 'active', 'starts', 'expires', 'max')
-if not d[1] then return {'unknown'} end
-if d[1] ~= '1' then return {'inactive'} end
-local t = redis.call('TIME')
-local now = tonumber(t[1])
-local now_ms = now * 1000 + math.floor(tonumber(t[2]) / 1000)
-if d[2] ~= '' and now < tonumber(d[2]) then return {'not_started'} end
-if d[3] ~= '' and now >= tonumber(d[3]) then return {'expired'} end
-if d[4] ~= '' then
-  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if used + redis.call('ZCARD', KEYS[3]) >= tonumber(d[4]) then
-    local out = {'full'}
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_ms, 'LIMIT', 0, 20)) do
-      table.insert(out, id)
-      table.insert(out, redis.call('HGET', KEYS[4], id) or '')
-    end
-    return out
-  end
-end
-redis.call('ZADD', KEYS[3], now_ms + tonumber(ARGV[3]), ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-return {'ok'}
-"""
-
-# KEYS: used, held, holders. ARGV: reservation id, 1 to count it (confirm) or 0 (release).
-_FINISH = """
-if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[3], ARGV[1])
-if ARGV[2] == '1' then redis.call('INCR', KEYS[1]) end
-return 1
-"""
-
-# KEYS (the link's shard): spent-with, mark, fence. ARGV: reservation id, fence expiry (s).
-_SETTLE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 'spent' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'void' end
-redis.call('SET', KEYS[3], '1', 'EXAT', ARGV[2])
-return 'fenced'
-"""
-
-# KEYS: held, holders. Expired reservations by the promotion node's clock.
-_STALE = """
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms, 'LIMIT', 0, 100)) do
-  table.insert(out, id)
-  table.insert(out, redis.call('HGET', KEYS[2], id) or '')
-end
-return out
-"""
 
 
 def _text(value: bytes | str) -> str:
@@ -157,10 +102,10 @@ class Promotions:
         #: How long a reservation may wait for its spend before anyone may settle it.
         #: Longer than a request can take (gunicorn's timeout is 30 s).
         self.reservation_ttl_ms = reservation_ttl_ms
-        self._reserve = client.register_script(_RESERVE)
-        self._finish = client.register_script(_FINISH)
-        self._settle = client.register_script(_SETTLE)
-        self._stale = client.register_script(_STALE)
+        self._reserve = client.register_script(scripts.RESERVE)
+        self._finish = client.register_script(scripts.FINISH)
+        self._settle = client.register_script(scripts.SETTLE)
+        self._stale = client.register_script(scripts.STALE)
 
     def _keys(self, merchant_id: str, code: str, *parts: str) -> list[str]:
         return [keys.promotion(merchant_id, code, part) for part in parts]
