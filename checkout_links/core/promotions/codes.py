@@ -110,9 +110,6 @@ class Promotions:
     def _keys(self, merchant_id: str, code: str, *parts: str) -> list[str]:
         return [keys.promotion(merchant_id, code, part) for part in parts]
 
-    def _counter_keys(self, reservation: Reservation) -> list[str]:
-        return self._keys(reservation.merchant_id, reservation.code, "used", "held", "holders")
-
     # --- the merchant's side -------------------------------------------------
 
     def put(self, merchant_id: str, code: str, body: PromotionIn) -> tuple[dict[str, Any], bool]:
