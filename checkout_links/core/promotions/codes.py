@@ -51,11 +51,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import NotFound, ValidationFailed
 from checkout_links.core.links.choices import PromotionIn, normal_code
+from checkout_links.core.primitives.clock import now_iso
 from checkout_links.core.primitives.jsonutil import dumps, loads
 from checkout_links.core.promotions import scripts
 from checkout_links.core.promotions.record import (
@@ -69,10 +70,6 @@ from checkout_links.core.promotions.record import (
 )
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +116,7 @@ class Promotions:
             raise ValidationFailed("The promotion is invalid.", errors=errors)
         def_key, used_key = self._keys(merchant_id, code, "def", "used")
         previous = self.client.hget(def_key, "doc")
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = now_iso()
         starts = int(body.starts_at.timestamp()) if body.starts_at else None
         expires = int(body.expires_at.timestamp()) if body.expires_at else None
         doc = {
@@ -177,7 +174,7 @@ class Promotions:
         found = self.client.zrangebylex(
             keys.promotion_index(merchant_id), start, "+", start=0, num=limit + 1
         )
-        codes = [_text(code) for code in found[:limit]]
+        codes = [text(code) for code in found[:limit]]
         pipe = self.client.pipeline(transaction=False)
         for code in codes:
             def_key, used_key = self._keys(merchant_id, code, "def", "used")
@@ -196,7 +193,7 @@ class Promotions:
         current = self.get(merchant_id, code)
         def_key = keys.promotion(merchant_id, code, "def")
         doc = loads(self.client.hget(def_key, "doc") or b"{}")
-        doc.update(active=False, updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        doc.update(active=False, updated_at=now_iso())
         self.client.hset(def_key, mapping={"doc": dumps(doc), "active": "0"})
         return Promotion.from_doc(doc, current.redemptions)
 
@@ -238,7 +235,7 @@ class Promotions:
             reply = self._reserve(
                 keys=script_keys, args=[reservation.id, holder, self.reservation_ttl_ms]
             )
-            outcome = _text(reply[0])
+            outcome = text(reply[0])
             if outcome == "ok":
                 return reservation
             if outcome != "full":
@@ -247,7 +244,7 @@ class Promotions:
                         outcome, UNKNOWN_CODE
                     )
                 )
-            stale = [_text(item) for item in reply[1:]]
+            stale = [text(item) for item in reply[1:]]
             if not stale:
                 break
             self._settle_all(merchant_id, code, stale)
@@ -281,7 +278,7 @@ class Promotions:
             # The fence outlives every moment the link could still be spent.
             args=[reservation.id, reservation.link_expires_at + 86_400],
         )
-        if _text(verdict) == "spent":
+        if text(verdict) == "spent":
             self.confirm(reservation)
             return True
         self.release(reservation)
@@ -300,4 +297,4 @@ class Promotions:
     def sweep(self, merchant_id: str, code: str) -> None:
         """Settle the code's reservations whose time ran out (crashed or abandoned spends)."""
         stale = self._stale(keys=self._keys(merchant_id, code, "held", "holders"))
-        self._settle_all(merchant_id, code, [_text(item) for item in stale])
+        self._settle_all(merchant_id, code, [text(item) for item in stale])
