@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-import orjson
+import msgspec
 import redis
 from flask import Flask, Response, request
 
@@ -43,12 +43,12 @@ def healthz() -> Response:
 @app.post("/api/v1/links")
 def issue() -> Response:
     """Parse the JSON body, one Redis GET, a JSON answer as long as the service's."""
-    data = orjson.loads(request.get_data())
+    data = msgspec.json.decode(request.get_data())
     _redis.get("bench:floor:merchant")
     body = {"currency": data.get("currency"), "lines": len(data.get("products", [])), "pad": ""}
-    pad = _LINK_BYTES - len(orjson.dumps(body))
+    pad = _LINK_BYTES - len(msgspec.json.encode(body))
     body["pad"] = "x" * max(0, pad)
-    return Response(orjson.dumps(body), status=201, mimetype="application/json")
+    return Response(msgspec.json.encode(body), status=201, mimetype="application/json")
 
 
 @app.get("/c/<token>")

@@ -23,6 +23,7 @@ from flask import Flask
 from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
 from checkout_links.core.schemas import LinkIn
 from checkout_links.core.services import Services
+from checkout_links.core.storage.redis_keys import new_link_rand
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
 
@@ -56,7 +57,7 @@ class Minter:
         """``n`` fresh links of the benchmark cart, each with a valid CSRF token."""
         out = []
         for _ in range(n):
-            payload = msgspec.structs.replace(self._template, link_rand=os.urandom(16))
+            payload = msgspec.structs.replace(self._template, link_rand=new_link_rand(16))
             token = self._codec.encode(payload)
             out.append(f"/c/{token}\t{order_form(self._csrf_for(payload.link_rand))}")
         return out

@@ -99,7 +99,7 @@ def _measure(server: RedisServer, orders: int, request: dict[str, Any]) -> dict[
     for start in range(0, orders, BATCH):
         pipe = client.pipeline(transaction=False)
         for i in range(start, min(start + BATCH, orders)):
-            rand = os.urandom(16)
+            rand = keys.new_link_rand(16)
             payload = msgspec.structs.replace(
                 template, link_rand=rand, external_ref=f"quote-{i:08d}"
             )

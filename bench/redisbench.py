@@ -57,7 +57,7 @@ def measure(
             (f"SET {order_bytes} B", ["-t", "set", "-d", str(order_bytes)]),
         ):
             rows.append(RedisBenchRow(test, *_bench(port, clients, requests, args)))
-        # The spend of a shard below 16 (with its index step; see ledger_scripts.py).
+        # The spend of a shard below 16 (with its index step; see core/ledger/scripts.py).
         # KEYS: mark, order, outbox, event, order index, event index, the part's
         # merchant set, doorbell, ring counts. ARGV: as Ledger._spend_call builds it.
         spend = ["EVALSHA", sha, "9", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]

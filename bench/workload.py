@@ -7,12 +7,12 @@ service issues it with 201 and every line takes the full merge path.
 
 from __future__ import annotations
 
-import os
 import random
 from typing import Any
 from urllib.parse import urlencode
 
 from checkout_links.core.links.token import CartLine, Customer, LinkPayload, Subscription
+from checkout_links.core.storage.redis_keys import new_link_rand
 from checkout_links.web.customer.cart_page import FIELD_NAMES
 
 MERCHANT_ID = "bench"
@@ -117,7 +117,7 @@ def codec_payload(n_lines: int, seed: int = 7) -> LinkPayload:
                 )
             )
     return LinkPayload(
-        link_rand=os.urandom(16),
+        link_rand=new_link_rand(16),
         merchant_id=MERCHANT_ID,
         issued_at=1_780_000_000,
         expires_at=1_780_604_800,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import string
 import time
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from checkout_links.core.config import MAX_REQUEST_LINE
+from checkout_links.core.storage.redis_keys import new_link_rand
 from checkout_links.testing import add_merchant, make_app
 from checkout_links.web.extensions import services
 from tests.conftest import csrf_of, link_path, problem_body
@@ -736,7 +736,7 @@ def test_expired_link_reports_expired(
 ) -> None:
     """A link id whose carried expiry is in the past has status expired."""
     with app.app_context():
-        link_id = services().links.link_ids.make(os.urandom(16), int(time.time()) - 5, "acme")
+        link_id = services().links.link_ids.make(new_link_rand(16), int(time.time()) - 5, "acme")
     assert _status(client, auth, link_id).get_json() == {"id": link_id, "status": "expired"}
 
 

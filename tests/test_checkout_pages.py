@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from html.parser import HTMLParser
@@ -17,6 +16,7 @@ from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from checkout_links.core.links.token import CartLine, LinkPayload
+from checkout_links.core.storage.redis_keys import new_link_rand
 from checkout_links.testing import SECRET_A, SECRET_B, add_merchant, make_app
 from checkout_links.web.extensions import services
 from tests.conftest import csrf_of, link_path
@@ -638,7 +638,7 @@ def _token_issued_in(app: Flask, auth: dict[str, str], seconds_ahead: int) -> st
     rev = client.get("/api/v1/products/kit", headers=auth).get_json()["rev"]
     now = int(time.time())
     payload = LinkPayload(
-        link_rand=os.urandom(16),
+        link_rand=new_link_rand(16),
         merchant_id="acme",
         issued_at=now + seconds_ahead,
         expires_at=now + seconds_ahead + 3600,

@@ -126,10 +126,9 @@ def test_merchant_api_and_checkout_work_end_to_end_on_the_cluster(cluster_app: F
 def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
     """The spend's keys (mark, order, outbox, event, retries, leases, receipts, promotion) share
     the link's slot, and the index step's keys (indexes, merchants, doorbell) share its part's
-    slot, for legacy links and for links carrying any shard up to 16,383."""
-    legacy = [bytes([first_byte]) + os.urandom(15) for first_byte in range(0, 256, 7)]
+    slot, for links carrying any shard up to 16,383."""
     carried = [os.urandom(16) + shard.to_bytes(2, "big") for shard in (0, 15, 16, 999, 16383)]
-    for rand in legacy + carried:
+    for rand in carried:
         shard = keys.shard_of(rand)
         spend_keys = [
             keys.link_mark(rand),

@@ -197,18 +197,6 @@ def test_overrides_win_over_the_environment(clean_env: pytest.MonkeyPatch) -> No
     assert settings.base_url == "https://override.example"
 
 
-@pytest.mark.parametrize(
-    ("url", "secure"), [("https://pay.example.com", True), ("http://127.0.0.1:8000", False)]
-)
-def test_cookies_are_secure_exactly_for_https(
-    clean_env: pytest.MonkeyPatch, url: str, secure: bool
-) -> None:
-    """secure_cookies is true exactly when the base URL is https."""
-    clean_env.setenv("CHECKOUT_SECRET_KEYS", SECRET_A)
-    clean_env.setenv("CHECKOUT_BASE_URL", url)
-    assert load_settings().secure_cookies is secure
-
-
 def test_error_messages_do_not_leak_secrets(clean_env: pytest.MonkeyPatch) -> None:
     """A refused key list does not repeat the secrets in the error message."""
     clean_env.setenv("CHECKOUT_SECRET_KEYS", f"{SECRET_A},s3cr3t-but-short")

@@ -7,6 +7,7 @@ Redis, its AOF or a backup of either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 import redis
 from flask import Flask
 
+from checkout_links.core.links.idempotency import fingerprint
 from checkout_links.testing.servers import HOST, RedisServer
 from tests.conftest import SECRET_B, add_merchant, make_app, problem_body
 
@@ -145,3 +147,23 @@ def test_a_really_different_body_is_still_refused(
     assert web.post(LINKS, json=BODY, headers=headers).status_code == 201
     errors = problem_body(web.post(LINKS, json=changed, headers=headers), 422)["errors"]
     assert errors[0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_the_body_fingerprint_keeps_its_canonical_form() -> None:
+    """Stored records (24 h) compare by this hash: sorted keys, no spacing, escapes decoded,
+    UTF-8, whole numbers as sent (3.0, 1e5 -> 100000.0); a new JSON library must not move it."""
+    body = (
+        '{"products": [{"id": "kit", "quantity": 3.0, "price": "12.50",'
+        ' "properties": {"Größe": "L \\u00e9"}}], "expires_in": 1e5,'
+        ' "customer": {"email": "ana@example.com", "last_name": "Müller"}, "external_ref": "q\\/1"}'
+    ).encode()
+    expected = "dbcbe5791dec16753a0400a54fa3d35a8137b6aac7f465e8aef07ca520c630c1"
+    assert fingerprint(body) == expected
+    assert (
+        hashlib.sha256(
+            b'{"customer":{"email":"ana@example.com","last_name":"M\xc3\xbcller"},"expires_in":100000.0,'
+            b'"external_ref":"q/1","products":[{"id":"kit","price":"12.50",'
+            b'"properties":{"Gr\xc3\xb6\xc3\x9fe":"L \xc3\xa9"},"quantity":3.0}]}'
+        ).hexdigest()
+        == expected
+    )

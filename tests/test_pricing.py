@@ -23,7 +23,6 @@ from checkout_links.core.pricing import (
     default_choice,
     parse_choice,
     price,
-    upsell_difference,
 )
 
 D = Decimal
@@ -180,11 +179,6 @@ def test_form_quantities_that_are_not_whole_numbers_are_refused(text: str) -> No
     with pytest.raises(ValidationFailed) as exc:
         parse_choice(basic(), {"qty_0": text})
     assert locs(exc) == [["form", "qty_0"]]
-
-
-def test_the_up_sell_difference_compares_with_the_chosen_quantity() -> None:
-    """Pro (2 x 20.00) against 3 seats (3 x 12.50) costs 2.50 more."""
-    assert upsell_difference(basic(), Choice((3, 1), (0, 0, 0)), 1) == D("2.50")
 
 
 def test_issuance_refuses_bounds_that_do_not_hold_the_quantity_and_bad_up_sells() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import Counter
@@ -56,7 +55,7 @@ def test_racing_threads_never_hold_more_than_the_limit(client: redis.Redis) -> N
         if _ < 32:
             start.wait()
         try:
-            return store.reserve("acme", "CODE", os.urandom(16), LATER)
+            return store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
         except ValidationFailed as exc:
             return str(exc.errors[0].msgid if exc.errors else None)
 
@@ -68,13 +67,13 @@ def test_racing_threads_never_hold_more_than_the_limit(client: redis.Redis) -> N
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(store.confirm, won))
     assert store.get("acme", "CODE").redemptions == 50
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == USED_UP
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == USED_UP
 
 
 def test_confirm_counts_a_reservation_once(client: redis.Redis) -> None:
     """A repeated confirm (a retry, or a settle after the request's own) is not a second use."""
     store = promotions(client)
-    held = store.reserve("acme", "CODE", os.urandom(16), LATER)
+    held = store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
     assert (store.confirm(held), store.confirm(held)) == (True, False)
     assert store.get("acme", "CODE").redemptions == 1
 
@@ -82,24 +81,24 @@ def test_confirm_counts_a_reservation_once(client: redis.Redis) -> None:
 def test_a_released_reservation_frees_its_redemption(client: redis.Redis) -> None:
     """With both redemptions held the third customer is refused until one is released."""
     store = promotions(client, max_redemptions=2)
-    first = store.reserve("acme", "CODE", os.urandom(16), LATER)
-    store.reserve("acme", "CODE", os.urandom(16), LATER)
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == USED_UP
+    first = store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
+    store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == USED_UP
     store.release(first)
-    store.reserve("acme", "CODE", os.urandom(16), LATER)
+    store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
     assert store.get("acme", "CODE").redemptions == 0
 
 
 def test_an_abandoned_reservation_is_fenced_and_freed_after_its_ttl(client: redis.Redis) -> None:
     """A reservation whose request died is settled once its TTL passed: fence set, slot free."""
     store = promotions(client, max_redemptions=1, ttl_ms=300)
-    link = os.urandom(16)
+    link = keys.new_link_rand(16)
     crashed = store.reserve("acme", "CODE", link, LATER)
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == USED_UP
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == USED_UP
     deadline = time.monotonic() + 10
     while True:
         try:
-            store.reserve("acme", "CODE", os.urandom(16), LATER)
+            store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
             break
         except ValidationFailed:
             assert time.monotonic() < deadline, "the abandoned reservation was never settled"
@@ -117,7 +116,7 @@ def test_settling_a_reservation_whose_link_was_spent_without_it_releases_it(
     with app.app_context():
         svc = services()
     store = promotions(client, max_redemptions=1)
-    link = os.urandom(16)
+    link = keys.new_link_rand(16)
     held = store.reserve("acme", "CODE", link, LATER)
     spent = svc.ledger.spend(
         link,
@@ -133,18 +132,18 @@ def test_settling_a_reservation_whose_link_was_spent_without_it_releases_it(
     assert store.settle(held) is False
     assert client.exists(keys.promotion_fence(link, held.id)) == 0
     assert store.get("acme", "CODE").redemptions == 0
-    store.reserve("acme", "CODE", os.urandom(16), LATER)
+    store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)
 
 
 def test_the_window_and_the_switch_are_judged_when_reserving(client: redis.Redis) -> None:
     """Not yet started, expired and deactivated codes are refused with their own reason."""
     store = promotions(client, starts_at="2999-01-01T00:00:00Z")
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == NOT_YET
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == NOT_YET
     store = promotions(client, expires_at="2001-01-01T00:00:00Z")
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == EXPIRED
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == EXPIRED
     store = promotions(client)
     store.deactivate("acme", "CODE")
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == INACTIVE
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == INACTIVE
 
 
 def test_find_takes_any_case_and_explains_refusals(client: redis.Redis) -> None:
@@ -153,7 +152,7 @@ def test_find_takes_any_case_and_explains_refusals(client: redis.Redis) -> None:
     assert store.find("acme", " code ", "EUR").code == "CODE"
     assert "do not know" in refusal(lambda: store.find("acme", "NOPE", "EUR"))
     assert "do not know" in refusal(lambda: store.find("other", "CODE", "EUR"))
-    store.confirm(store.reserve("acme", "CODE", os.urandom(16), LATER))
+    store.confirm(store.reserve("acme", "CODE", keys.new_link_rand(16), LATER))
     assert refusal(lambda: store.find("acme", "code", "EUR")) == USED_UP
     store.put("acme", "FIVE", PromotionIn.model_validate({"amount": "5", "currency": "USD"}))
     assert "does not apply" in refusal(lambda: store.find("acme", "five", "EUR"))
@@ -182,7 +181,7 @@ def test_a_spend_whose_reservation_was_settled_is_refused_and_leaves_the_link_op
 ) -> None:
     """A slow request's spend after its reservation was fenced is void; the link stays usable."""
     store = promotions(client, max_redemptions=1)
-    link = os.urandom(16)
+    link = keys.new_link_rand(16)
     held = store.reserve("acme", "CODE", link, LATER)
     assert store.settle(held) is False
     assert _spend(client, link, held) == "void"
@@ -196,7 +195,7 @@ def test_an_order_placed_before_a_crash_is_counted_by_the_next_settle(
 ) -> None:
     """Spent with the reservation, never confirmed: it holds the slot, then settle counts it."""
     store = promotions(client, max_redemptions=1, ttl_ms=200)
-    link = os.urandom(16)
+    link = keys.new_link_rand(16)
     held = store.reserve("acme", "CODE", link, LATER)
     assert _spend(client, link, held) == "placed"
     assert client.get(keys.promotion_spent(link)) == held.id.encode()
@@ -204,6 +203,6 @@ def test_an_order_placed_before_a_crash_is_counted_by_the_next_settle(
     while store.get("acme", "CODE").redemptions != 1:
         assert time.monotonic() < deadline, "the placed order was never counted"
         time.sleep(0.05)
-    assert refusal(lambda: store.reserve("acme", "CODE", os.urandom(16), LATER)) == USED_UP
+    assert refusal(lambda: store.reserve("acme", "CODE", keys.new_link_rand(16), LATER)) == USED_UP
     assert store.settle(held) is True  # settling again changes nothing
     assert store.get("acme", "CODE").redemptions == 1

@@ -42,20 +42,28 @@ def test_a_new_link_carries_the_shard_drawn_from_the_configured_count() -> None:
         keys.new_link_rand(16385)
 
 
-def test_a_legacy_link_keeps_the_shard_of_its_first_byte() -> None:
-    """A 16-byte random id (issued before shards were carried) stays in shard ``byte0 % 16``."""
-    assert keys.shard_of(bytes([0x2B]) + bytes(15)) == 0x2B % 16
+def test_a_random_id_without_its_shard_is_refused() -> None:
+    """Only the 18-byte random id names a shard: a 16-byte one is no link's, and its ids are
+    refused."""
+    with pytest.raises(ValueError, match="18 bytes"):
+        keys.shard_of(bytes(16))
     assert keys.shard_of(bytes([0x2B]) + bytes(15) + (700).to_bytes(2, "big")) == 700
+    with pytest.raises(InvalidToken):
+        link_rand_of_order(order_id_for(os.urandom(16)))
+    with pytest.raises(ValueError, match="18 bytes"):
+        LinkIds(KeyRing((SECRET_A,))).make(os.urandom(16), 2_000_000_000, "acme")
 
 
-def test_link_and_order_ids_of_both_shapes_round_trip() -> None:
-    """Link ids (44 or 47 characters) and order ids (26 or 28) give back their random id."""
+def test_link_and_order_ids_round_trip() -> None:
+    """Link ids (47 characters) and order ids (28) give back their random id."""
     ids = LinkIds(KeyRing((SECRET_A,)))
-    for rand in (os.urandom(16), keys.new_link_rand(16384)):
-        link_id = ids.make(rand, 2_000_000_000, "acme")
-        assert len(link_id) == (44 if len(rand) == 16 else 47)
-        assert ids.parse(link_id, "acme") == (rand, 2_000_000_000)
-        assert link_rand_of_order(order_id_for(rand)) == rand
+    rand = keys.new_link_rand(16384)
+    link_id = ids.make(rand, 2_000_000_000, "acme")
+    assert len(link_id) == 47
+    assert ids.parse(link_id, "acme") == (rand, 2_000_000_000)
+    assert link_rand_of_order(order_id_for(rand)) == rand
+    with pytest.raises(InvalidToken):
+        ids.parse(link_id[:44], "acme")
     with pytest.raises(InvalidToken):
         ids.parse(ids.make(keys.new_link_rand(16), 2_000_000_000, "acme"), "other-merchant")
 

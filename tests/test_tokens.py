@@ -126,7 +126,7 @@ customers = st.none() | st.builds(
 )
 payloads = st.builds(
     LinkPayload,
-    link_rand=st.binary(min_size=16, max_size=16),
+    link_rand=st.binary(min_size=18, max_size=18),
     merchant_id=st.from_regex(r"[a-z0-9][a-z0-9_-]{1,62}", fullmatch=True),
     issued_at=st.integers(0, 2**32 - 1),
     expires_at=st.integers(0, 2**32 - 1),
@@ -274,7 +274,7 @@ LINK_IDS_A = LinkIds(KeyRing([SECRET_A]))
 def _link_id_with_both_url_chars() -> tuple[bytes, str]:
     """A deterministic link id that contains both ``-`` and ``_`` (the characters at risk)."""
     for n in range(10_000):
-        rand = hashlib.sha256(n.to_bytes(4, "big")).digest()[:16]
+        rand = hashlib.sha256(n.to_bytes(4, "big")).digest()[:18]
         link_id = LINK_IDS_A.make(rand, 1_790_000_000, "acme")
         if "-" in link_id[4:] and "_" in link_id[4:]:
             return rand, link_id
@@ -283,7 +283,7 @@ def _link_id_with_both_url_chars() -> tuple[bytes, str]:
 
 def test_link_id_verifies_for_its_merchant_and_carries_the_expiry() -> None:
     """A link id parses back, for its merchant, to the random id and expiry it was made from."""
-    rand = bytes(range(16))
+    rand = bytes(range(18))
     link_id = LINK_IDS_A.make(rand, 1_790_604_800, "acme")
     assert link_id.startswith("lnk_")
     assert LINK_IDS_A.parse(link_id, "acme") == (rand, 1_790_604_800)
@@ -291,7 +291,7 @@ def test_link_id_verifies_for_its_merchant_and_carries_the_expiry() -> None:
 
 def test_link_id_of_another_merchant_is_invalid() -> None:
     """A link id made for one merchant does not verify for another (the 404 case)."""
-    link_id = LINK_IDS_A.make(b"x" * 16, 1_790_604_800, "acme")
+    link_id = LINK_IDS_A.make(b"x" * 18, 1_790_604_800, "acme")
     for other in ("globex", "acm", "acme-", "ACME"):
         with pytest.raises(InvalidToken):
             LINK_IDS_A.parse(link_id, other)
@@ -299,11 +299,12 @@ def test_link_id_of_another_merchant_is_invalid() -> None:
 
 def test_link_id_expiry_cannot_be_moved() -> None:
     """Ids differing only in expiry differ, and neither verifies with the other's MAC."""
-    rand = b"e" * 16
+    rand = b"e" * 18
     early = LINK_IDS_A.make(rand, 1_790_000_000, "acme")
     late = LINK_IDS_A.make(rand, 1_790_000_001, "acme")
     assert early != late
-    spliced = _token(_blob(late[4:])[:20] + _blob(early[4:])[20:])
+    cut = len(rand) + 4  # the random id and the expiry, then the MAC
+    spliced = _token(_blob(late[4:])[:cut] + _blob(early[4:])[cut:])
     with pytest.raises(InvalidToken):
         LINK_IDS_A.parse("lnk_" + spliced, "acme")
 
@@ -323,15 +324,15 @@ def test_any_altered_character_of_a_link_id_is_invalid() -> None:
 
 def test_link_id_survives_rotation_but_not_key_loss() -> None:
     """An id made under key A verifies under KeyRing([A, B]) and not under KeyRing([B])."""
-    link_id = LINK_IDS_A.make(b"k" * 16, 1_790_000_000, "acme")
-    assert LinkIds(KeyRing([SECRET_A, SECRET_B])).parse(link_id, "acme")[0] == b"k" * 16
+    link_id = LINK_IDS_A.make(b"k" * 18, 1_790_000_000, "acme")
+    assert LinkIds(KeyRing([SECRET_A, SECRET_B])).parse(link_id, "acme")[0] == b"k" * 18
     with pytest.raises(InvalidToken):
         LinkIds(KeyRing([SECRET_B])).parse(link_id, "acme")
 
 
 def test_order_id_round_trip_and_one_spelling() -> None:
     """An order id maps back to its link's random id, and no other spelling maps to that id."""
-    rand = b"\xfb\xff" + b"o" * 14
+    rand = b"\xfb\xff" + b"o" * 14 + (7).to_bytes(2, "big")
     order_id = order_id_for(rand)
     assert link_rand_of_order(order_id) == rand
     variants = {order_id[:-1] + c for c in B64URL} | {order_id + "=="}

@@ -206,11 +206,6 @@ class Settings(BaseSettings):
             return None
         return parse_smtp_url(self.smtp_url.get_secret_value())
 
-    @property
-    def secure_cookies(self) -> bool:
-        """Cookies are ``Secure`` exactly when the public origin is https."""
-        return self.base_url.startswith("https://")
-
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """Read the environment (plus ``overrides``) and check the combination.

@@ -104,11 +104,6 @@ class Offer:
     optional: tuple[Offered, ...] = ()
     discount: Discount | None = None
 
-    @property
-    def has_choices(self) -> bool:
-        """Whether the customer can change anything (else the cart is as issued)."""
-        return bool(self.optional) or any(line.bounds is not None for line in self.lines)
-
 
 @dataclass(frozen=True, slots=True)
 class PromotionTerms:
@@ -328,17 +323,3 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
         total=quantize(left, currency),
         promotion_code=code,
     )
-
-
-def upsell_difference(offer: Offer, choice: Choice, j: int) -> Decimal:
-    """How much more (or, negative, less) choosing up-sell ``j`` costs than the line it replaces.
-
-    Compares the up-sell's amount at its issued quantity with the replaced
-    line's amount at its currently chosen quantity, before discounts.
-    """
-    item = offer.optional[j]
-    if item.replaces is None:
-        raise ValueError(f"optional item {j} is not an up-sell")
-    replaced = offer.lines[item.replaces]
-    quantity = choice.quantities[item.replaces]
-    return quantize(item.price * item.quantity - replaced.price * quantity, offer.currency)

@@ -25,6 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from checkout_links.core.i18n.countries import countries
 from checkout_links.core.money import check_currency
 from checkout_links.core.primitives.text import PATTERN as NO_CONTROLS_PATTERN
 from checkout_links.core.primitives.text import NoControls
@@ -90,19 +91,9 @@ Overridable = Literal[
 ]
 _ALL_OVERRIDABLE: tuple[Overridable, ...] = OVERRIDABLE  # type: ignore[assignment]
 
-# Exceptionally reserved and special codes CLDR lists as territories but that
-# are not countries a customer lives in.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    codes = [str(code) for code in Locale("en").territories]
-    return frozenset(c for c in codes if re.fullmatch(r"[A-Z]{2}", c) and c not in _NOT_COUNTRIES)
-
 
 def check_country(code: str) -> str:
-    if code and code.upper() not in _countries():
+    if code and code.upper() not in countries():
         raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
     return code.upper()
 

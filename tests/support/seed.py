@@ -24,6 +24,7 @@ from checkout_links.core.orders.queries import build_order
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import Customer, Line
 from checkout_links.core.services import Services
+from checkout_links.core.storage.redis_keys import new_link_rand
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def seed_orders(
         chunk = []
         spends: list[tuple[bytes, dict[str, Any]]] = []
         for i in range(start, min(start + batch, count)):
-            rand = os.urandom(16)
+            rand = new_link_rand(16)
             now = time.time()
             created = created_ms(i) if created_ms else int(now * 1000)
             ref = external_ref(i) if external_ref else None

@@ -21,18 +21,8 @@ import phonenumbers
 from babel import Locale
 from stdnum.util import get_cc_module
 
+from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_
-
-# Exceptionally reserved and special codes CLDR lists as territories but that
-# are not countries a customer lives in.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-
-
-@lru_cache(maxsize=1)
-def countries() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes of the countries a customer may choose."""
-    codes = [str(code) for code in Locale("en").territories]
-    return frozenset(c for c in codes if re.fullmatch(r"[A-Z]{2}", c) and c not in _NOT_COUNTRIES)
 
 
 def _sort_key(name: str) -> str:

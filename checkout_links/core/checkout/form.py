@@ -15,12 +15,12 @@ import re
 
 from checkout_links.core.checkout.address import (
     CountryRules,
-    countries,
     phone_e164,
     postal_code_ok,
     rules,
     tax_id_compact,
 )
+from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_, Message, Nn_
 from checkout_links.core.schemas import check_email
 

@@ -9,7 +9,7 @@ same step gives the order and its event record their retention TTL
 (``CHECKOUT_ORDER_RETENTION_SECONDS``); the mark keeps its own, shorter one.
 In the first 16 shards it also writes the merchant's indexes and rings the
 doorbell; beyond them those live in another slot and follow in a second,
-idempotent step (``orders/indexes.py``, ``ledger_scripts.py``).
+idempotent step (``orders/indexes.py``, ``ledger/scripts.py``).
 
 Spending, revoking and the merchant's status judge expiry against the Redis
 server's clock (``TIME``), so every app instance agrees on it whatever its own
@@ -36,23 +36,6 @@ log = logging.getLogger(__name__)
 
 def _indexed(link_rand: bytes) -> bool:
     return keys.holds_its_part(keys.shard_of(link_rand))
-
-
-# GET and TIME in one script rather than a pipeline: Redis Cluster refuses a
-# keyless TIME inside a pipeline, and the script reads the clock of the very
-# node that holds the mark (the clock the spend script judges expiry by).
-_READ = """
-local now = redis.call('TIME')
-return {now[1], redis.call('GET', KEYS[1])}
-"""
-
-_REVOKE = """
-local mark = redis.call('GET', KEYS[1])
-if mark then return mark end
-if tonumber(redis.call('TIME')[1]) > tonumber(ARGV[2]) then return 'x' end
-redis.call('SET', KEYS[1], 'r', 'EXAT', ARGV[1])
-return 'r'
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +81,8 @@ class Ledger:
         self._spend_promoted = client.register_script(scripts.SPEND_PROMOTED)
         self._spend_indexed = client.register_script(scripts.SPEND_INDEXED)
         self._spend_promoted_indexed = client.register_script(scripts.SPEND_PROMOTED_INDEXED)
-        self._revoke = client.register_script(_REVOKE)
-        self._read = client.register_script(_READ)
+        self._revoke = client.register_script(scripts.REVOKE)
+        self._read = client.register_script(scripts.READ)
 
     def mark_expires_at(self, link_expires_at: int) -> int:
         """Keep a mark past the link's expiry (skew margin) plus the status retention."""

@@ -21,11 +21,9 @@ shown to anybody, is as good as never made.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 
 import msgspec
-import orjson
 
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import Conflict, FieldError, InvalidToken, ValidationFailed
@@ -62,19 +60,17 @@ def _mismatch() -> ValidationFailed:
     )
 
 
+# Sorted keys, no spacing, escapes decoded: one spelling for equal JSON.
+_canonical = msgspec.json.Encoder(order="sorted").encode
+
+
 def fingerprint(body: bytes) -> str:
-    """A hash of the JSON ``body`` in canonical form: equal for equal JSON however spelled."""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers past 64 bits, which are still JSON; the body
-        # was validated before we get here, so the standard parser takes it.
-        parsed = json.loads(body)
-    try:
-        canonical = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(canonical).hexdigest()
+    """A hash of the JSON ``body`` in canonical form: equal for equal JSON however spelled.
+
+    The body was validated first, so it parses (and every number in it is a bounded
+    quantity, written the same by any shortest-form encoder).
+    """
+    return hashlib.sha256(_canonical(msgspec.json.decode(body))).hexdigest()
 
 
 def run(

@@ -25,8 +25,7 @@ class LinkIds:
     MAC also covering the merchant id, so a link id names its merchant and
     expiry without any stored row, and another merchant's id does not verify.
     The random id is 18 bytes (16 random, then the shard; see
-    :func:`keys.new_link_rand`), or 16 for links issued before the shard was
-    carried: 47 or 44 characters.
+    :func:`keys.new_link_rand`): 47 characters.
     """
 
     def __init__(self, keyring: KeyRing) -> None:
@@ -37,16 +36,18 @@ class LinkIds:
         return hmac.new(key, body + merchant_id.encode(), "sha256").digest()[:_LINK_ID_MAC]
 
     def make(self, link_rand: bytes, expires_at: int, merchant_id: str) -> str:
+        if len(link_rand) != keys.RAND_BYTES:
+            raise ValueError(f"a link's random id is {keys.RAND_BYTES} bytes")
         body = link_rand + expires_at.to_bytes(4, "big")
         mac = self._mac(self.keyring.signing_key(_LINK_ID_PURPOSE), body, merchant_id)
         return "lnk_" + b64encode(body + mac)
 
     def parse(self, link_id: str, merchant_id: str) -> tuple[bytes, int]:
         """Return ``(link_rand, expires_at)``; :class:`InvalidToken` unless it verifies."""
-        if not link_id.startswith("lnk_") or len(link_id) not in (44, 47):
+        if not link_id.startswith("lnk_") or len(link_id) != 47:
             raise InvalidToken()
         blob = b64decode(link_id[4:])
-        if len(blob) not in (30, 32):
+        if len(blob) != keys.RAND_BYTES + 4 + _LINK_ID_MAC:
             raise InvalidToken()
         body, mac = blob[:-_LINK_ID_MAC], blob[-_LINK_ID_MAC:]
         for key in self.keyring.verifying_keys(_LINK_ID_PURPOSE):
@@ -66,8 +67,8 @@ def event_id_for(link_rand: bytes) -> str:
 
 
 def _rand_of(prefix: str, value: str) -> bytes:
-    # 26 characters for a legacy 16-byte random id, 28 for one carrying its shard.
-    if not value.startswith(prefix) or len(value) not in (26, 28):
+    # 28 characters: the prefix and an 18-byte random id in base64url.
+    if not value.startswith(prefix) or len(value) != 28:
         raise InvalidToken()
     blob = b64decode(value[4:])
     if not keys.valid_rand(blob):

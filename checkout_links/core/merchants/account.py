@@ -153,23 +153,6 @@ class AccountPatch(BaseModel):
     )
 
 
-class Account(BaseModel):
-    """``GET /api/v1/account``: the merchant's public settings (``null`` = not set)."""
-
-    merchant_id: str
-    display_name: str | None = None
-    logo_url: str | None = None
-    brand_color: str | None = None
-    #: The text colour the pages put on ``brand_color`` (derived, read-only).
-    brand_text_color: str | None = None
-    support_email: str | None = None
-    support_url: str | None = None
-    website_url: str | None = None
-    terms_url: str | None = None
-    privacy_url: str | None = None
-    default_locale: str | None = None
-
-
 def _settings(record: Merchant) -> MerchantAccount:
     return record.account if isinstance(record.account, MerchantAccount) else _EMPTY
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checkout_links.core.outbox import scripts
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
@@ -21,24 +22,6 @@ CIRCUIT_FAILURES = 5
 CIRCUIT_MAX_SECONDS = 10.0
 #: The endpoint state is dropped after this long without attempts.
 ENDPOINT_TTL_SECONDS = 7 * 86400
-
-# KEYS: endpoint. ARGV: now_ms, base_ms, max_ms, threshold, ttl. Returns failures in a row.
-_FAILED = """
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-if failures >= tonumber(ARGV[4]) then
-  local wait = math.min(tonumber(ARGV[2]) * 2 ^ (failures - tonumber(ARGV[4])), tonumber(ARGV[3]))
-  redis.call('HSET', KEYS[1], 'open_until', math.floor(tonumber(ARGV[1]) + wait))
-end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return failures
-"""
-
-# KEYS: endpoint. Returns how many failures in a row the 2xx ended.
-_SUCCEEDED = """
-local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
-if failures > 0 then redis.call('DEL', KEYS[1]) end
-return failures
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +47,8 @@ class Endpoints:
     def __init__(self, client: Redis, consumer: str) -> None:
         self.client = client
         self.consumer = consumer
-        self._failed = client.register_script(_FAILED)
-        self._succeeded = client.register_script(_SUCCEEDED)
+        self._failed = client.register_script(scripts.CIRCUIT_FAILED)
+        self._succeeded = client.register_script(scripts.CIRCUIT_SUCCEEDED)
 
     def circuits(self, merchant_ids: Sequence[str]) -> dict[str, Circuit]:
         """The circuit of each merchant's endpoint (one round trip)."""

@@ -62,8 +62,8 @@ class Doorbells:
         self.client = client
         self.consumer = consumer
         self.takeover_ms = min(TAKEOVER_MS, lease_ms)
-        #: Shards the census covers: the configured ones, and at least the legacy 16.
-        self.shard_count = max(shard_count, keys.LEGACY_SHARDS)
+        #: Shards the census covers: the configured ones.
+        self.shard_count = shard_count
         #: The doorbells this worker owns.
         self.parts: list[int] = []
         self._settle = client.register_script(indexing.SETTLE)

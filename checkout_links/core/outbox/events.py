@@ -167,7 +167,7 @@ def redeliver(client: Redis, merchant_id: str, event_id: str, now_ms: int) -> Ev
     pipe = client.pipeline(transaction=True)
     pipe.hset(keys.event(rand), mapping={"state": "pending", "next_ms": now_ms})
     # Counted so a worker whose attempt was in flight meanwhile knows not to
-    # overwrite this request with that attempt's outcome (see worker._FINISH).
+    # overwrite this request with that attempt's outcome (see outbox/webhook_finish.lua).
     pipe.hincrby(keys.event(rand), "redeliveries", 1)
     pipe.zadd(keys.retries(keys.shard_of(rand)), {event_id: now_ms})
     pipe.execute()

@@ -28,51 +28,13 @@ from typing import Any, cast, get_args
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
+from checkout_links.core.outbox import scripts
 from checkout_links.core.records import Receipt, ReceiptState
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
 #: The receipt states, in the order a receipt moves through them.
 STATES: tuple[ReceiptState, ...] = get_args(ReceiptState)
-
-# KEYS: lock, event, receipts due. ARGV: consumer, lease_ms, now_ms, event id.
-# The due time is judged against the record, however stale the due set's read was.
-_LEASE = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'busy'} end
-local state = redis.call('HGET', KEYS[2], 'receipt_state')
-if state ~= 'pending' and state ~= 'retrying' then
-  redis.call('ZREM', KEYS[3], ARGV[4])
-  redis.call('DEL', KEYS[1])
-  return {'done'}
-end
-local next_ms = tonumber(redis.call('HGET', KEYS[2], 'receipt_next_ms') or '') or 0
-if next_ms > tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[3], next_ms, ARGV[4])
-  redis.call('DEL', KEYS[1])
-  return {'later'}
-end
-redis.call('ZADD', KEYS[3], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[4])
-return {'ok', redis.call('HGETALL', KEYS[2])}
-"""
-
-# KEYS: event, receipts due, lock. ARGV: event id, consumer, state, next_ms or
-# '', attempts, last_attempt_ms, last_error. An event gone (retention) is dropped.
-_FINISH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return 0
-end
-redis.call('HSET', KEYS[1], 'receipt_state', ARGV[3], 'receipt_next_ms', ARGV[4],
-           'receipt_attempts', ARGV[5], 'receipt_last_attempt_ms', ARGV[6],
-           'receipt_last_error', ARGV[7])
-if ARGV[4] == '' then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-else
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-end
-if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
-return 1
-"""
 
 
 def _int(value: str | None) -> int | None:
@@ -100,8 +62,8 @@ class ReceiptOutbox:
         self.client = client
         self.consumer = consumer
         self.lease_ms = lease_ms
-        self._lease = client.register_script(_LEASE)
-        self._finish = client.register_script(_FINISH)
+        self._lease = client.register_script(scripts.LEASE)
+        self._finish = client.register_script(scripts.RECEIPT_FINISH)
 
     def due(self, shards: Iterable[int], now_ms: int, count: int) -> list[tuple[float, int, str]]:
         """Up to ``count`` due receipts per shard as (due ms, shard, event id), oldest first."""
@@ -122,7 +84,7 @@ class ReceiptOutbox:
         rand = link_rand_of_event(event_id)
         reply: Any = self._lease(
             keys=[keys.receipt_lock(rand), keys.event(rand), keys.receipts_due(shard)],
-            args=[self.consumer, self.lease_ms, now_ms, event_id],
+            args=[self.consumer, self.lease_ms, now_ms, event_id, scripts.RECEIPT_FIELDS],
         )
         if text(reply[0]) != "ok":
             return None

@@ -31,9 +31,10 @@ from typing import Any
 
 import redis.exceptions
 
+from checkout_links.core.crypto.encoding import text
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
-from checkout_links.core.outbox import webhook_scripts as scripts
+from checkout_links.core.outbox import scripts
 from checkout_links.core.records import Event, EventState
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
@@ -63,12 +64,8 @@ def retry_at(
     return done_ms + backoff_ms(attempts, base_seconds)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _fields(fields: Mapping[Any, Any] | None) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in (fields or {}).items()}
+    return {text(k): text(v) for k, v in (fields or {}).items()}
 
 
 class Outbox:
@@ -164,7 +161,7 @@ class Outbox:
                 if "NOGROUP" not in str(exc):
                     raise
                 continue
-            self._sweep_cursors[shard] = _text(cursor)
+            self._sweep_cursors[shard] = text(cursor)
             live = [(entry_id, fields) for entry_id, fields in claimed if fields]
             if live:
                 swept += len(live)
@@ -199,7 +196,7 @@ class Outbox:
                 # Not an event (or deleted meanwhile): acknowledged with nothing to send.
                 self.client.xack(keys.outbox(shard), keys.WEBHOOK_GROUP, entry_id)
                 continue
-            args += [_text(entry_id), event_id]
+            args += [text(entry_id), event_id]
             event_keys.append(keys.event(link_rand_of_event(event_id)))
             # Entries of the first 16 shards were indexed by their spend, and entries
             # written before the index step carry no creation time: nothing to repeat.
@@ -243,9 +240,16 @@ class Outbox:
                 keys.outbox(shard),
                 keys.outbox_entries(shard),
             ],
-            args=[self.consumer, self.lease_ms, now_ms, event_id, keys.WEBHOOK_GROUP],
+            args=[
+                self.consumer,
+                self.lease_ms,
+                now_ms,
+                event_id,
+                scripts.WEBHOOK_FIELDS,
+                keys.WEBHOOK_GROUP,
+            ],
         )
-        if _text(reply[0]) != "ok":
+        if text(reply[0]) != "ok":
             return None
         flat = reply[1]
         return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
@@ -324,7 +328,8 @@ class Outbox:
         moved = 0
         for part in range(keys.INDEX_PARTS):
             retries = keys.merchant_retries(part, merchant_id)
-            ids = [_text(i) for i in self.client.zrange(retries, 0, -1)]
+            members: list[Any] = list(self.client.zrange(retries, 0, -1))  # without scores
+            ids = [text(i) for i in members]
             for start in range(0, len(ids), batch):
                 chunk = ids[start : start + batch]
                 pipe = self.client.pipeline(transaction=False)
@@ -367,12 +372,12 @@ class Outbox:
                 groups, pending, live = pipe.execute()
             except redis.exceptions.ResponseError:
                 continue  # no stream, or no group: nothing to trim
-            group = next((g for g in groups if _text(g["name"]) == keys.WEBHOOK_GROUP), None)
+            group = next((g for g in groups if text(g["name"]) == keys.WEBHOOK_GROUP), None)
             if group is None:
                 continue
-            bounds = [_text(group["last-delivered-id"])]
+            bounds = [text(group["last-delivered-id"])]
             if pending and pending.get("pending"):
-                bounds.append(_text(pending["min"]))
+                bounds.append(text(pending["min"]))
             if live:
                 # By its millisecond: members of one millisecond sort as text ("-10" < "-2").
                 bounds.append(f"{int(live[0][1])}-0")

@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-_SECONDS = "%Y-%m-%dT%H:%M:%S"
+
+def _seconds(seconds: int) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    # %Y does not pad years before 1000 ("296-05-22"), which is not RFC 3339.
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
 
 
 def iso_seconds(ts: float) -> str:
     """``2026-12-01T10:16:30Z`` for a Unix time (fractions are dropped)."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime(_SECONDS) + "Z"
+    return _seconds(int(ts)) + "Z"
 
 
 def iso_ms(ms: int) -> str:
     """``2026-12-01T10:16:30.123Z`` for Unix milliseconds (integer arithmetic, no float)."""
     seconds, millis = divmod(ms, 1000)
-    return datetime.fromtimestamp(seconds, UTC).strftime(_SECONDS) + f".{millis:03d}Z"
+    return _seconds(seconds) + f".{millis:03d}Z"
 
 
 def now_iso() -> str:

@@ -7,14 +7,13 @@ checkout form refuses the C0 and C1 controls (tab and newline included: no
 field is multi-line) and the bidirectional override and isolate characters.
 
 The rule is a pattern, so pydantic-core checks it in Rust at no measurable
-cost and the OpenAPI document states it; :func:`message` turns pydantic's
-"should match pattern" into words a merchant or a customer can act on.
+cost and the OpenAPI document states it; ``i18n/messages.py`` turns pydantic's
+"should match pattern" into :data:`MESSAGE`, words a merchant or a customer can act on.
 """
 
 from __future__ import annotations
 
 from pydantic import StringConstraints
-from pydantic_core import ErrorDetails
 
 #: C0 (U+0000-U+001F), DEL and C1 (U+007F-U+009F), LRE/RLE/PDF/LRO/RLO
 #: (U+202A-U+202E), LRI/RLI/FSI/PDI (U+2066-U+2069): none of them anywhere.
@@ -27,10 +26,3 @@ MESSAGE = (
     "This text must not contain control characters (U+0000-U+001F, U+007F-U+009F) "
     "or bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069)."
 )
-
-
-def message(err: ErrorDetails) -> str:
-    """The message of one pydantic error, in words for this rule's pattern."""
-    if err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == PATTERN:
-        return MESSAGE
-    return err["msg"]

@@ -51,15 +51,17 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from checkout_links.core import records
+from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import NotFound, ValidationFailed
 from checkout_links.core.links.choices import PromotionIn, normal_code
+from checkout_links.core.primitives.clock import now_iso
 from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.promotions import scripts
 from checkout_links.core.promotions.record import (
     EXPIRED,
     INACTIVE,
@@ -72,68 +74,7 @@ from checkout_links.core.promotions.record import (
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
-# KEYS: def, used, held, holders. ARGV: reservation id, holder ("<link hex>|<expiry s>"),
-# TTL ms. Returns {'ok'}, {'<refusal>'} or {'full', id, holder, id, holder...} with
-# up to 20 expired reservations for the caller to settle before it tries again.
-_RESERVE = """
-local d = redis.call('HMGET', KEYS[1], 'active', 'starts', 'expires', 'max')
-if not d[1] then return {'unknown'} end
-if d[1] ~= '1' then return {'inactive'} end
-local t = redis.call('TIME')
-local now = tonumber(t[1])
-local now_ms = now * 1000 + math.floor(tonumber(t[2]) / 1000)
-if d[2] ~= '' and now < tonumber(d[2]) then return {'not_started'} end
-if d[3] ~= '' and now >= tonumber(d[3]) then return {'expired'} end
-if d[4] ~= '' then
-  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if used + redis.call('ZCARD', KEYS[3]) >= tonumber(d[4]) then
-    local out = {'full'}
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_ms, 'LIMIT', 0, 20)) do
-      table.insert(out, id)
-      table.insert(out, redis.call('HGET', KEYS[4], id) or '')
-    end
-    return out
-  end
-end
-redis.call('ZADD', KEYS[3], now_ms + tonumber(ARGV[3]), ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-return {'ok'}
-"""
-
-# KEYS: used, held, holders. ARGV: reservation id, 1 to count it (confirm) or 0 (release).
-_FINISH = """
-if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[3], ARGV[1])
-if ARGV[2] == '1' then redis.call('INCR', KEYS[1]) end
-return 1
-"""
-
-# KEYS (the link's shard): spent-with, mark, fence. ARGV: reservation id, fence expiry (s).
-_SETTLE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 'spent' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'void' end
-redis.call('SET', KEYS[3], '1', 'EXAT', ARGV[2])
-return 'fenced'
-"""
-
-# KEYS: held, holders. Expired reservations by the promotion node's clock.
-_STALE = """
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms, 'LIMIT', 0, 100)) do
-  table.insert(out, id)
-  table.insert(out, redis.call('HGET', KEYS[2], id) or '')
-end
-return out
-"""
-
-
 _decode = msgspec.json.Decoder(records.Promotion).decode
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +104,13 @@ class Promotions:
         #: How long a reservation may wait for its spend before anyone may settle it.
         #: Longer than a request can take (gunicorn's timeout is 30 s).
         self.reservation_ttl_ms = reservation_ttl_ms
-        self._reserve = client.register_script(_RESERVE)
-        self._finish = client.register_script(_FINISH)
-        self._settle = client.register_script(_SETTLE)
-        self._stale = client.register_script(_STALE)
+        self._reserve = client.register_script(scripts.RESERVE)
+        self._finish = client.register_script(scripts.FINISH)
+        self._settle = client.register_script(scripts.SETTLE)
+        self._stale = client.register_script(scripts.STALE)
 
     def _keys(self, merchant_id: str, code: str, *parts: str) -> list[str]:
         return [keys.promotion(merchant_id, code, part) for part in parts]
-
-    def _counter_keys(self, reservation: Reservation) -> list[str]:
-        return self._keys(reservation.merchant_id, reservation.code, "used", "held", "holders")
 
     # --- the merchant's side -------------------------------------------------
 
@@ -183,7 +121,7 @@ class Promotions:
             raise ValidationFailed("The promotion is invalid.", errors=errors)
         def_key, used_key = self._keys(merchant_id, code, "def", "used")
         previous = self.client.hget(def_key, "doc")
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = now_iso()
         starts = int(body.starts_at.timestamp()) if body.starts_at else None
         expires = int(body.expires_at.timestamp()) if body.expires_at else None
         doc = records.Promotion(
@@ -241,7 +179,7 @@ class Promotions:
         found = self.client.zrangebylex(
             keys.promotion_index(merchant_id), start, "+", start=0, num=limit + 1
         )
-        codes = [_text(code) for code in found[:limit]]
+        codes = [text(code) for code in found[:limit]]
         pipe = self.client.pipeline(transaction=False)
         for code in codes:
             def_key, used_key = self._keys(merchant_id, code, "def", "used")
@@ -263,7 +201,7 @@ class Promotions:
         doc = msgspec.structs.replace(
             _decode(raw) if raw is not None else current.stored(),
             active=False,
-            updated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            updated_at=now_iso(),
         )
         self.client.hset(def_key, mapping={"doc": dumps(doc), "active": "0"})
         return Promotion.counted(doc, current.redemptions)
@@ -306,7 +244,7 @@ class Promotions:
             reply = self._reserve(
                 keys=script_keys, args=[reservation.id, holder, self.reservation_ttl_ms]
             )
-            outcome = _text(reply[0])
+            outcome = text(reply[0])
             if outcome == "ok":
                 return reservation
             if outcome != "full":
@@ -315,7 +253,7 @@ class Promotions:
                         outcome, UNKNOWN_CODE
                     )
                 )
-            stale = [_text(item) for item in reply[1:]]
+            stale = [text(item) for item in reply[1:]]
             if not stale:
                 break
             self._settle_all(merchant_id, code, stale)
@@ -349,7 +287,7 @@ class Promotions:
             # The fence outlives every moment the link could still be spent.
             args=[reservation.id, reservation.link_expires_at + 86_400],
         )
-        if _text(verdict) == "spent":
+        if text(verdict) == "spent":
             self.confirm(reservation)
             return True
         self.release(reservation)
@@ -368,4 +306,4 @@ class Promotions:
     def sweep(self, merchant_id: str, code: str) -> None:
         """Settle the code's reservations whose time ran out (crashed or abandoned spends)."""
         stale = self._stale(keys=self._keys(merchant_id, code, "held", "holders"))
-        self._settle_all(merchant_id, code, [_text(item) for item in stale])
+        self._settle_all(merchant_id, code, [text(item) for item in stale])

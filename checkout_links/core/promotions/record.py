@@ -6,7 +6,6 @@ and the API can use it without Redis.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +15,7 @@ from checkout_links.core import records
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.pricing import NOT_APPLICABLE, Discount, PromotionTerms
+from checkout_links.core.primitives.clock import iso_seconds
 
 # Customer-facing sentences for the code field (the web side translates them).
 UNKNOWN_CODE = N_("We do not know this code. Check it and try again.")
@@ -26,13 +26,8 @@ USED_UP = N_("This code has been used up.")
 RETRY = N_("Your code could not be applied just now. Please send the form again.")
 
 
-def iso(ts: int | None) -> str | None:
-    """``ts`` (Unix seconds) as RFC 3339 UTC, or ``None``."""
-    if ts is None:
-        return None
-    moment = datetime.fromtimestamp(ts, UTC)
-    # %Y does not pad years before 1000 ("296-05-22"), which is not RFC 3339.
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"
+def _iso(ts: int | None) -> str | None:
+    return None if ts is None else iso_seconds(ts)
 
 
 def refusal_error(msgid: str) -> ValidationFailed:
@@ -77,8 +72,8 @@ class Promotion(records.Promotion, frozen=True, kw_only=True):
             "amount": str(Decimal(self.amount)) if self.amount else None,
             "currency": self.currency,
             "label": self.label,
-            "starts_at": iso(self.starts_ts),
-            "expires_at": iso(self.expires_ts),
+            "starts_at": _iso(self.starts_ts),
+            "expires_at": _iso(self.expires_ts),
             "max_redemptions": self.max_redemptions,
             "products": sorted(self.products) if self.products is not None else None,
             "active": self.active,

@@ -21,9 +21,6 @@ import hashlib
 import os
 import secrets
 
-#: The shards of links issued before the shard was carried in the link
-#: (16-byte random ids): their shard is derived from the first byte.
-LEGACY_SHARDS = 16
 #: ``CHECKOUT_LEDGER_SHARDS`` unless set.
 DEFAULT_SHARDS = 16
 #: The most shards a deployment may have: one per Redis Cluster slot.
@@ -35,6 +32,8 @@ INDEX_PARTS = 16
 PREFIX = "cl"
 
 _RAND = 16
+#: A link's random id: 16 random bytes, then its shard (:func:`new_link_rand`).
+RAND_BYTES = _RAND + 2
 
 
 def new_link_rand(shards: int) -> bytes:
@@ -49,17 +48,15 @@ def new_link_rand(shards: int) -> bytes:
 
 
 def shard_of(link_rand: bytes) -> int:
-    """The ledger/outbox shard of a link, from its random id."""
-    if len(link_rand) == _RAND + 2:
-        return int.from_bytes(link_rand[_RAND:], "big")
-    return link_rand[0] % LEGACY_SHARDS
+    """The ledger/outbox shard of a link: the last 2 bytes of its random id."""
+    if len(link_rand) != RAND_BYTES:
+        raise ValueError(f"a link's random id is {RAND_BYTES} bytes, not {len(link_rand)}")
+    return int.from_bytes(link_rand[_RAND:], "big")
 
 
 def valid_rand(link_rand: bytes) -> bool:
-    """Whether ``link_rand`` has the shape of a link's random id (legacy or carrying its shard)."""
-    return len(link_rand) == _RAND or (
-        len(link_rand) == _RAND + 2 and int.from_bytes(link_rand[_RAND:], "big") < MAX_SHARDS
-    )
+    """Whether ``link_rand`` has the shape of a link's random id (it carries a shard)."""
+    return len(link_rand) == RAND_BYTES and int.from_bytes(link_rand[_RAND:], "big") < MAX_SHARDS
 
 
 def part_of(shard: int) -> int:
