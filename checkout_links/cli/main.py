@@ -19,10 +19,10 @@ from pydantic import ValidationError
 
 from checkout_links.cli import account as cli_account
 from checkout_links.cli.context import fail, services, with_settings
-from checkout_links.core.catalog.products import validate_product
+from checkout_links.core.catalog.products import check_product_id, validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.core.i18n.messages import sentence
-from checkout_links.core.schemas import PRODUCT_ID, ProductIn
+from checkout_links.core.schemas import ProductIn
 from checkout_links.worker.webhook_request import validate_webhook_url
 
 if TYPE_CHECKING:
@@ -229,18 +229,14 @@ def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "id" not in item:
             fail(f"product #{i}: an object with an 'id' is required")
-        # The same id rule as PUT /api/v1/products/{id}: an id such as "x@1" would
-        # otherwise land on the key of product x's revision 1.
-        if not isinstance(item["id"], str) or not PRODUCT_ID.fullmatch(item["id"]):
-            fail(
-                f"product #{i}: an id is a letter or digit, then up to 63 letters, digits, "
-                "'.', '_' or '-'"
-            )
+        if not isinstance(item["id"], str):
+            fail(f"product #{i}: the id must be a string")
         fields = {k: v for k, v in item.items() if k != "id"}
         try:
+            # The catalog's own checks (the id's pattern, money against currency),
+            # every product before any is stored.
+            check_product_id(item["id"])
             product = ProductIn.model_validate(fields)
-            # Money against currency too, before anything is stored: a file with
-            # one bad price used to import the products before it.
             validate_product(product)
         except ValidationError as exc:
             first = exc.errors()[0]

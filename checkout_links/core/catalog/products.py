@@ -15,12 +15,12 @@ import msgspec
 
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
-from checkout_links.core.i18n.messages import INVALID
+from checkout_links.core.i18n.messages import INVALID, sentence
 from checkout_links.core.money import parse_amount
 from checkout_links.core.primitives.clock import now_iso
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import Product
-from checkout_links.core.schemas import ProductIn
+from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, ProductIn
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.cache import TTLCache
 from checkout_links.core.storage.connection import Redis
@@ -62,6 +62,13 @@ def _check_money(product: ProductIn) -> list[FieldError]:
     return errors
 
 
+def check_product_id(product_id: str) -> None:
+    """Refuse an id outside the pattern: ``x@1`` would land on the key of x's revision 1."""
+    if not PRODUCT_ID.fullmatch(product_id):
+        msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
+        raise ValidationFailed(INVALID, errors=[FieldError(("path", "product_id"), msg)])
+
+
 def validate_product(product: ProductIn) -> None:
     """Cross-field checks pydantic cannot do alone (money against currency)."""
     errors = _check_money(product)
@@ -88,6 +95,7 @@ class Catalog:
         self, merchant_id: str, product_id: str, product: ProductIn
     ) -> tuple[Product, bool]:
         """Create or replace a product; returns ``(product, created)``."""
+        check_product_id(product_id)
         validate_product(product)
         doc = product.model_dump(mode="json")
         doc["id"] = product_id

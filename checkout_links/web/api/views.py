@@ -15,6 +15,7 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
+from checkout_links.core.catalog.products import check_product_id
 from checkout_links.core.errors import (
     BadRequest,
     Conflict,
@@ -31,7 +32,7 @@ from checkout_links.core.merchants.account import AccountPatch, account_of
 from checkout_links.core.orders import queries as orders
 from checkout_links.core.outbox import events
 from checkout_links.core.records import Merchant, Page
-from checkout_links.core.schemas import PRODUCT_ID, PRODUCT_ID_PATTERN, ProductIn
+from checkout_links.core.schemas import PRODUCT_ID, ProductIn
 from checkout_links.web.api import parameters as params
 from checkout_links.web.api import responses as out
 from checkout_links.web.api.operations import Param, Reply, operation
@@ -107,9 +108,7 @@ def _known_product_id(product_id: str) -> str:
     params=(params.PRODUCT,),
 )
 def put_product(product_id: str) -> Reply:
-    if not PRODUCT_ID.fullmatch(product_id):
-        msg = sentence({"type": "string_pattern_mismatch", "ctx": {"pattern": PRODUCT_ID_PATTERN}})
-        raise ValidationFailed(INVALID, errors=[FieldError(("path", "product_id"), msg)])
+    check_product_id(product_id)  # before the body: a bad id is named first
     product, _ = parse_body(ProductIn)
     doc, created = services().catalog.put_product(_merchant_id(), product_id, product)
     return Reply(doc, 201 if created else 200)
