@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import redis.exceptions
 
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.ledger import scripts
+from checkout_links.core.links.status import MarkState
 from checkout_links.core.orders import indexes as indexing
 from checkout_links.core.promotions.codes import Reservation
 from checkout_links.core.storage import redis_keys as keys
@@ -60,7 +61,7 @@ return 'r'
 class Mark:
     """What the ledger knows about one link."""
 
-    state: str  # "open", "revoked", "spent" (or "expired", only from revoke)
+    state: MarkState
     order_id: str | None = None
     request_id: str | None = None
 
@@ -79,9 +80,15 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class SpendResult:
-    """Outcome of :meth:`Ledger.spend`: ``placed``, ``expired`` or the mark that was there."""
+    """Outcome of :meth:`Ledger.spend`, with the link's mark after it.
 
-    outcome: str  # "placed", "expired", "taken", "void" (its promotion reservation was settled)
+    ``placed``; ``taken`` (the mark found: spent or revoked); ``expired``
+    (by the Redis server's clock; the mark says ``expired``, nothing is
+    stored); ``void`` (its promotion reservation was settled meanwhile; the
+    link stays open).
+    """
+
+    outcome: Literal["placed", "taken", "expired", "void"]
     mark: Mark
 
 
@@ -279,8 +286,10 @@ class Ledger:
         outcome = text(result[0])
         if outcome == "taken":
             return SpendResult("taken", Mark.parse(result[1]))
-        if outcome in ("expired", "void"):
-            return SpendResult(outcome, Mark("open"))
+        if outcome == "expired":
+            return SpendResult("expired", Mark("expired"))
+        if outcome == "void":
+            return SpendResult("void", Mark("open"))
         return SpendResult("placed", Mark("spent", order_id, request_id))
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:

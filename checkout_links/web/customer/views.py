@@ -22,13 +22,14 @@ from markupsafe import Markup
 from checkout_links import metrics
 from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout.cart import CartState, cart_state, spend_with_code
-from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound, ValidationFailed
+from checkout_links.core.errors import Conflict, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.i18n.translatable import Message
 from checkout_links.core.ledger.store import Mark
 from checkout_links.core.links.ids import event_id_for, order_id_for
 from checkout_links.core.links.issue import total_of
 from checkout_links.core.links.offers import chosen_lines
+from checkout_links.core.links.status import gone, status_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.merchants.account import (
     LIGHT_TEXT,
@@ -96,16 +97,9 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
     form that answers "expired" when sent.
     """
     mark = mark or svc.ledger.mark(payload.link_rand)
-    if mark.state == "spent":
-        raise LinkGone("completed", "This link was already used to place an order.")
-    if mark.state == "revoked":
-        raise LinkGone("revoked", "The seller withdrew this link.")
-    if time.time() >= payload.expires_at:
-        raise LinkGone(
-            "expired",
-            "This link has expired. Ask the seller for a new one.",
-            expires_at=payload.expires_at,
-        )
+    status = status_of(mark.state, payload.expires_at, time.time())
+    if status != "open":
+        raise gone(status, payload.expires_at)
 
 
 def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
@@ -336,17 +330,15 @@ def place_order(token: str) -> Response:
     if mark.state == "spent" and mark.request_id == request_id and mark.order_id:
         # Our own earlier attempt succeeded and its reply was lost: same answer.
         return _placed(svc, payload, mark.order_id)
-    reason = "expired" if result.outcome == "expired" else mark.state
-    metrics.REDEMPTIONS_REFUSED.labels(reason=reason).inc()
-    if reason == "expired":
-        raise LinkGone(
-            "expired",
-            "This link has expired. Ask the seller for a new one.",
-            expires_at=payload.expires_at,
-        )
-    if reason == "revoked":
-        raise LinkGone("revoked", "The seller withdrew this link.")
-    raise Conflict("This link was already used to place an order.")
+    # The spend judged expiry by the Redis server's clock; its mark says why.
+    status = status_of(mark.state, payload.expires_at, time.time())
+    # The metric speaks the ledger's words (docs/operations.md): "spent".
+    metrics.REDEMPTIONS_REFUSED.labels(reason="spent" if status == "completed" else status).inc()
+    if status == "completed":
+        raise Conflict("This link was already used to place an order.")
+    if status == "open":  # pragma: no cover - a refused spend always says why
+        raise RuntimeError(f"the ledger refused an open link ({result.outcome})")
+    raise gone(status, payload.expires_at)
 
 
 def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
