@@ -1,10 +1,11 @@
 """Redis memory per order, measured: ``python bench/order_memory.py [--orders 100000]``.
 
 Starts its own redis-server on a free loopback port, places ``--orders``
-orders of one merchant through the ledger's real spend script (pipelined, so
-100,000 take about a minute), marks every event delivered the way the worker
-does, and reads ``used_memory`` (less the connections' buffers) before and
-after. It then removes one kind of key at a time to price each part:
+orders of one merchant as checkout places them (``place_orders``: the
+ledger's real spend script, pipelined, so 100,000 take about a minute), marks
+every event delivered the way the worker does, and reads ``used_memory``
+(less the connections' buffers) before and after. It then removes one kind of
+key at a time to price each part:
 
 * ``stream``: the outbox entry (the worker trims them after a day);
 * ``mark``: the spent-mark (kept link expiry + clock skew + ledger retention);
@@ -37,10 +38,8 @@ import msgspec
 import redis
 
 from bench.workload import LINK_REQUEST, MERCHANT_ID
-from checkout_links.core.links.ids import event_id_for, order_id_for
-from checkout_links.core.orders.queries import build_order
-from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Customer
+from checkout_links.core.checkout.place import Placed, PlaceRequest, place_orders
+from checkout_links.core.i18n.locales import negotiate
 from checkout_links.core.schemas import LinkIn
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
@@ -91,56 +90,49 @@ def _measure(server: RedisServer, orders: int, request: dict[str, Any]) -> dict[
     issued = svc.links.issue(svc.merchants.get(MERCHANT_ID), LinkIn.model_validate(request))
     template = svc.codec.decode(issued.url.rsplit("/", 1)[1])
     lines = svc.links.lines_of(template)
-    customer = Customer(**request["customer"])
+    customer: dict[str, str] = request["customer"]
+    # The locale the cart page would speak for this link (no Accept-Language).
+    locale = negotiate(template.locale, customer.get("language"), None, None)
     baseline = settle(client)
 
     rands: list[bytes] = []
     json_bytes = 0
     for start in range(0, orders, BATCH):
-        pipe = client.pipeline(transaction=False)
+        requests = []
         for i in range(start, min(start + BATCH, orders)):
             rand = keys.new_link_rand(16)
             payload = msgspec.structs.replace(
                 template, link_rand=rand, external_ref=f"quote-{i:08d}"
             )
-            created = int(time.time() * 1000)
-            order = dumps(
-                build_order(
-                    order_id=order_id_for(rand),
-                    link_id=svc.links.link_id_of(payload),
+            requests.append(
+                PlaceRequest(
                     payload=payload,
                     lines=lines,
                     customer=customer,
-                    created_ms=created,
+                    request_id=os.urandom(8).hex(),
+                    locale=locale,
                 )
             )
-            json_bytes += len(order)
-            spend: dict[str, Any] = {
-                "link_expires_at": payload.expires_at,
-                "merchant_id": MERCHANT_ID,
-                "order_id": order_id_for(rand),
-                "order_json": order,
-                "created_ms": created,
-                "request_id": os.urandom(8).hex(),
-                "event_id": event_id_for(rand),
-                "external_ref": payload.external_ref,
-            }
-            svc.ledger.queue_spend(pipe, rand, **spend)
-            svc.ledger.queue_index(pipe, rand, **spend)
+            rands.append(rand)
+        for outcome in place_orders(svc, requests):
+            assert isinstance(outcome, Placed), outcome
+        delivered_ms = int(time.time() * 1000) + 40
+        pipe = client.pipeline(transaction=False)
+        for rand in rands[start:]:
+            pipe.strlen(keys.order(rand))
             # What the worker's finish script writes after a delivered attempt.
             pipe.hset(
                 keys.event(rand),
                 mapping={
                     "attempts": 1,
-                    "last_attempt_ms": created + 40,
+                    "last_attempt_ms": delivered_ms,
                     "last_status": 200,
                     "last_error": "",
                     "state": "delivered",
                     "next_ms": "",
                 },
             )
-            rands.append(rand)
-        pipe.execute()
+        json_bytes += sum(pipe.execute()[::2])
     total = settle(client)
 
     def streams(pipe: Any) -> None:

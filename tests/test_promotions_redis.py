@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from checkout_links.core.errors import ValidationFailed
+from checkout_links.core.ledger.store import SpendRequest
 from checkout_links.core.links.choices import PromotionIn
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import EXPIRED, INACTIVE, NOT_YET, USED_UP
@@ -119,14 +120,16 @@ def test_settling_a_reservation_whose_link_was_spent_without_it_releases_it(
     link = keys.new_link_rand(16)
     held = store.reserve("acme", "CODE", link, LATER)
     spent = svc.ledger.spend(
-        link,
-        link_expires_at=LATER,
-        merchant_id="acme",
-        order_id="ord_x",
-        order_json=b"{}",
-        created_ms=int(time.time() * 1000),
-        request_id="req",
-        event_id="evt_x",
+        SpendRequest(
+            link_rand=link,
+            link_expires_at=LATER,
+            merchant_id="acme",
+            order_id="ord_x",
+            order_json=b"{}",
+            created_ms=int(time.time() * 1000),
+            request_id="req",
+            event_id="evt_x",
+        )
     )
     assert spent.outcome == "placed"
     assert store.settle(held) is False
@@ -163,15 +166,17 @@ def _spend(client: redis.Redis, link: bytes, reservation: Reservation | None) ->
     with app.app_context():
         ledger = services().ledger
     result = ledger.spend(
-        link,
-        link_expires_at=LATER,
-        merchant_id="acme",
-        order_id=f"ord_{link.hex()}",
-        order_json=b"{}",
-        created_ms=int(time.time() * 1000),
-        request_id="req",
-        event_id=f"evt_{link.hex()}",
-        reservation=reservation,
+        SpendRequest(
+            link_rand=link,
+            link_expires_at=LATER,
+            merchant_id="acme",
+            order_id=f"ord_{link.hex()}",
+            order_json=b"{}",
+            created_ms=int(time.time() * 1000),
+            request_id="req",
+            event_id=f"evt_{link.hex()}",
+            reservation=reservation,
+        )
     )
     return result.outcome
 

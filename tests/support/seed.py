@@ -1,9 +1,9 @@
-"""Many orders, fast: pipelined spends through the ledger's real Lua script.
+"""Many orders, fast: placed through checkout's own use case, pipelined.
 
-Each order is what checkout writes for a link of ``lines`` catalog lines (the
-same ``build_order`` record, the same spend script with the same keys and
-TTLs); only the HTTP round trips of issuing the link and posting the form are
-skipped, so tens of thousands of orders load in seconds.
+Each order is placed as checkout places it (:func:`place_orders`: the same
+customer checks, order record, spend script, keys and TTLs) for a link of
+``lines`` lines; only the HTTP round trips of issuing the link and posting the
+form are skipped, so tens of thousands of orders load in seconds.
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from redis.cluster import RedisCluster
-
-from checkout_links.core.ledger.store import Ledger
-from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.checkout.place import Placed, PlaceRequest, place_orders
+from checkout_links.core.links.ids import order_id_for
 from checkout_links.core.links.token import CartLine, LinkPayload
-from checkout_links.core.orders.queries import build_order
-from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Customer, Line
+from checkout_links.core.records import Line
 from checkout_links.core.services import Services
 from checkout_links.core.storage.redis_keys import new_link_rand
 
@@ -65,14 +60,10 @@ def seed_orders(
     ``created_ms(i)``, ``external_ref(i)`` and ``lines(i)`` choose order ``i``'s
     creation time (default: now), reference and number of lines (default 1).
     """
-    ledger: Ledger = svc.ledger
-    # redis-py's cluster pipeline refuses scripts: there, one spend at a time.
-    one_by_one = isinstance(svc.redis, RedisCluster)
     placed: list[Seeded] = []
     for start in range(0, count, batch):
-        pipe = svc.redis.pipeline(transaction=False)
-        chunk = []
-        spends: list[tuple[bytes, dict[str, Any]]] = []
+        chunk: list[Seeded] = []
+        requests: list[PlaceRequest] = []
         for i in range(start, min(start + batch, count)):
             rand = new_link_rand(16)
             now = time.time()
@@ -89,39 +80,17 @@ def seed_orders(
                 external_ref=ref,
                 additional_data={"seq": str(i)},
             )
-            order_id = order_id_for(rand)
-            order = build_order(
-                order_id=order_id,
-                link_id=f"lnk_seeded_{i}",
-                payload=payload,
-                lines=tuple(_line(n) for n in range(n_lines)),
-                customer=Customer(email=f"buyer{i}@example.com", last_name="Ruiz"),
-                created_ms=created,
+            requests.append(
+                PlaceRequest(
+                    payload=payload,
+                    lines=tuple(_line(n) for n in range(n_lines)),
+                    customer={"email": f"buyer{i}@example.com", "last_name": "Ruiz"},
+                    request_id=os.urandom(8).hex(),
+                    created_ms=created,
+                )
             )
-            spend: dict[str, Any] = {
-                "link_expires_at": payload.expires_at,
-                "merchant_id": merchant_id,
-                "order_id": order_id,
-                "order_json": dumps(order),
-                "created_ms": created,
-                "request_id": os.urandom(8).hex(),
-                "event_id": event_id_for(rand),
-                "external_ref": ref,
-            }
-            seeded = Seeded(order_id, created, ref, n_lines)
-            if one_by_one:
-                outcome = ledger.spend(rand, **spend)
-                assert outcome.outcome == "placed", (seeded, outcome)
-            else:
-                ledger.queue_spend(pipe, rand, **spend)
-                spends.append((rand, spend))
-            chunk.append(seeded)
-        if not one_by_one:
-            for reply, seeded in zip(pipe.execute(), chunk, strict=True):
-                outcome = ledger.spend_outcome(reply, seeded.order_id, "")
-                assert outcome.outcome == "placed", (seeded, outcome)
-            for rand, spend in spends:
-                ledger.queue_index(pipe, rand, **spend)
-            pipe.execute()
+            chunk.append(Seeded(order_id_for(rand), created, ref, n_lines))
+        for seeded, outcome in zip(chunk, place_orders(svc, requests), strict=True):
+            assert outcome == Placed(seeded.order_id), (seeded, outcome)
         placed.extend(chunk)
     return placed

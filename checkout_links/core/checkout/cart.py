@@ -1,20 +1,17 @@
-"""The customer's choices on the cart page: read from the form, priced, and placed.
+"""The customer's choices on the cart page: read from the form and priced.
 
 Nothing the form says is trusted: quantities, offers and the code are read,
 then checked against what the token offers and what the promotion allows
-(:func:`cart_state`), again on every ``POST``. Placing an order with a code
-wraps the ledger's spend in the reservation protocol of
-:mod:`checkout_links.core.promotions.codes` (:func:`spend_with_code`).
+(:func:`cart_state`), again on every ``POST``. Placing the order with them is
+:func:`checkout_links.core.checkout.place.place_order`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from checkout_links.core.errors import FieldError, StoreUnavailable, ValidationFailed
-from checkout_links.core.ledger.store import SpendResult
+from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.links.offers import Priced, offer_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.pricing import (
@@ -25,10 +22,8 @@ from checkout_links.core.pricing import (
     parse_choice,
     price,
 )
-from checkout_links.core.promotions.codes import Promotions, Reservation
+from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.promotions.record import Promotion
-
-log = logging.getLogger(__name__)
 
 #: The most characters of a typed code we keep (codes are at most 40).
 _CODE_FIELD = 64
@@ -95,47 +90,3 @@ def cart_state(
             errors.extend(exc.errors or [])
     choice, cart, promotion = _priced(offer, choice, promotion, errors)
     return CartState(offer, choice, cart, promotion, code, tuple(errors))
-
-
-def spend_with_code(
-    promotions: Promotions,
-    payload: LinkPayload,
-    code: str,
-    request_id: str,
-    spend: Callable[[Reservation], SpendResult],
-) -> SpendResult:
-    """Reserve a redemption of ``code``, spend, then confirm or release it.
-
-    Raises :class:`ValidationFailed` (on ``promo_code``) when no redemption is
-    left; the link is then untouched. An error during the spend leaves its
-    outcome unknown: the reservation is settled (confirmed if the order was
-    placed with it, fenced and released if not) before the error goes on.
-    """
-    reservation = promotions.reserve(
-        payload.merchant_id, code, payload.link_rand, payload.expires_at
-    )
-    try:
-        result = spend(reservation)
-    except BaseException:
-        _settle_quietly(promotions, reservation)
-        raise
-    if result.outcome == "placed":
-        try:
-            promotions.confirm(reservation)
-        except StoreUnavailable:
-            # The order is placed; the reservation still holds its redemption
-            # and the next settle of the code confirms it.
-            log.warning("promotion redemption left to be confirmed by the next settle")
-    elif result.mark.state == "spent" and result.mark.request_id == request_id:
-        # Our earlier attempt placed the order (with its own reservation): this one is void.
-        _settle_quietly(promotions, reservation)
-    else:
-        promotions.release(reservation)
-    return result
-
-
-def _settle_quietly(promotions: Promotions, reservation: Reservation) -> None:
-    try:
-        promotions.settle(reservation)
-    except StoreUnavailable:
-        log.warning("promotion reservation left to expire and be settled later")

@@ -12,6 +12,7 @@ that is given must be one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from checkout_links.core.checkout.address import (
     CountryRules,
@@ -77,7 +78,7 @@ def _too_long(limit: int) -> Message:
 
 
 def validate(
-    values: dict[str, str], country: CountryRules
+    values: Mapping[str, str], country: CountryRules
 ) -> tuple[dict[str, str], dict[str, Message]]:
     """The customer record to store (phone in E.164) and the errors by field.
 
@@ -137,7 +138,7 @@ def validate(
     return clean, errors
 
 
-def country_rules(values: dict[str, str]) -> CountryRules:
+def country_rules(values: Mapping[str, str]) -> CountryRules:
     """The rules of the country the form names (generic ones for none or a bad one)."""
     code = values.get("country", "")
     return rules(code if code in countries() else "")

@@ -14,18 +14,23 @@ idempotent step (``orders/indexes.py``, ``ledger/scripts.py``).
 Spending, revoking and the merchant's status judge expiry against the Redis
 server's clock (``TIME``), so every app instance agrees on it whatever its own
 clock says. The cart page only shows the state: it reads the mark alone
-(:meth:`Ledger.mark`) and the view compares with its own clock.
+(:meth:`Ledger.mark`) and judges expiry by its own clock (``links/status.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
+from redis.cluster import RedisCluster
 
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import StoreUnavailable
 from checkout_links.core.ledger import scripts
+from checkout_links.core.links.status import MarkState
 from checkout_links.core.orders import indexes as indexing
 from checkout_links.core.promotions.codes import Reservation
 from checkout_links.core.storage import redis_keys as keys
@@ -42,7 +47,7 @@ def _indexed(link_rand: bytes) -> bool:
 class Mark:
     """What the ledger knows about one link."""
 
-    state: str  # "open", "revoked", "spent" (or "expired", only from revoke)
+    state: MarkState
     order_id: str | None = None
     request_id: str | None = None
 
@@ -59,11 +64,36 @@ class Mark:
         return cls("spent", order_id, request_id)
 
 
+class SpendRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything one spend writes: the link's mark, its order and its outbox event."""
+
+    link_rand: bytes
+    #: The link's expiry (Unix seconds), judged by the Redis server's clock.
+    link_expires_at: int
+    merchant_id: str
+    order_id: str
+    #: The order record as stored (``orders/build.py``).
+    order_json: bytes
+    created_ms: int
+    #: The checkout form's nonce: the same attempt sent again carries the same id.
+    request_id: str
+    event_id: str
+    external_ref: str | None = None
+    #: A held promotion redemption the order uses (``promotions/codes.py``).
+    reservation: Reservation | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SpendResult:
-    """Outcome of :meth:`Ledger.spend`: ``placed``, ``expired`` or the mark that was there."""
+    """Outcome of :meth:`Ledger.spend`, with the link's mark after it.
 
-    outcome: str  # "placed", "expired", "taken", "void" (its promotion reservation was settled)
+    ``placed``; ``taken`` (the mark found: spent or revoked); ``expired``
+    (by the Redis server's clock; the mark says ``expired``, nothing is
+    stored); ``void`` (its promotion reservation was settled meanwhile; the
+    link stays open).
+    """
+
+    outcome: Literal["placed", "taken", "expired", "void"]
     mark: Mark
 
 
@@ -97,20 +127,7 @@ class Ledger:
         """The link's mark alone: a plain ``GET``, for pages that only show it."""
         return Mark.parse(self.client.get(keys.link_mark(link_rand)))
 
-    def spend(
-        self,
-        link_rand: bytes,
-        *,
-        link_expires_at: int,
-        merchant_id: str,
-        order_id: str,
-        order_json: bytes,
-        created_ms: int,
-        request_id: str,
-        event_id: str,
-        external_ref: str | None = None,
-        reservation: Reservation | None = None,
-    ) -> SpendResult:
+    def spend(self, spend: SpendRequest) -> SpendResult:
         """Atomically mark the link spent and write its order and outbox event.
 
         Either everything is written or nothing is; a link already marked (by
@@ -120,31 +137,12 @@ class Ledger:
         promotion ``reservation``, a spend whose reservation was settled
         meanwhile is refused as ``void``; a placed one records the reservation.
         """
-        script_keys, args = self._spend_call(
-            link_rand,
-            link_expires_at=link_expires_at,
-            merchant_id=merchant_id,
-            order_id=order_id,
-            order_json=order_json,
-            created_ms=created_ms,
-            request_id=request_id,
-            event_id=event_id,
-            external_ref=external_ref,
-            reservation=reservation,
-        )
-        script = self._script_for(link_rand, reservation)
-        result = self.spend_outcome(script(keys=script_keys, args=args), order_id, request_id)
-        if result.outcome == "placed" and not _indexed(link_rand):
+        script_keys, args = self._spend_call(spend)
+        script = self._script_for(spend)
+        result = self._spend_outcome(script(keys=script_keys, args=args), spend)
+        if result.outcome == "placed" and not _indexed(spend.link_rand):
             pipe = self.client.pipeline(transaction=False)
-            self._queue_index(
-                pipe,
-                link_rand,
-                merchant_id=merchant_id,
-                order_id=order_id,
-                event_id=event_id,
-                created_ms=created_ms,
-                external_ref=external_ref,
-            )
+            self._queue_index(pipe, spend)
             try:
                 pipe.execute()
             except StoreUnavailable as exc:
@@ -153,101 +151,84 @@ class Ledger:
                 log.warning("order placed but not yet indexed", extra={"error": exc.cause_name})
         return result
 
-    def _queue_index(
-        self,
-        pipe: Any,
-        link_rand: bytes,
-        *,
-        merchant_id: str,
-        order_id: str,
-        event_id: str,
-        created_ms: int,
-        external_ref: str | None = None,
-        **_: Any,
-    ) -> None:
+    def _queue_index(self, pipe: Any, spend: SpendRequest) -> None:
         """Queue the index step of a placed spend in a shard beyond the first 16."""
-        shard = keys.shard_of(link_rand)
+        shard = keys.shard_of(spend.link_rand)
+        ref = spend.external_ref
         indexing.queue_index(
             pipe,
             shard=shard,
-            merchant_id=merchant_id,
-            order_id=order_id,
-            event_id=event_id,
-            created_ms=created_ms,
-            ref_digest=keys.ref_digest(external_ref) if external_ref else None,
-            keep_until_ms=created_ms + self.order_retention_ms,
+            merchant_id=spend.merchant_id,
+            order_id=spend.order_id,
+            event_id=spend.event_id,
+            created_ms=spend.created_ms,
+            ref_digest=keys.ref_digest(ref) if ref else None,
+            keep_until_ms=spend.created_ms + self.order_retention_ms,
         )
         indexing.queue_ring(pipe, shard)
 
-    def _script_for(self, link_rand: bytes, reservation: Reservation | None) -> Any:
+    def _script_for(self, spend: SpendRequest) -> Any:
         """The spend script: with the promotion guard when a reservation is redeemed, and with
         the index step when the shard's index part shares its slot."""
-        if _indexed(link_rand):
-            return self._spend_indexed if reservation is None else self._spend_promoted_indexed
-        return self._spend if reservation is None else self._spend_promoted
+        plain = spend.reservation is None
+        if _indexed(spend.link_rand):
+            return self._spend_indexed if plain else self._spend_promoted_indexed
+        return self._spend if plain else self._spend_promoted
 
-    def queue_spend(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
-        """Queue the spend script on ``pipe`` (bulk loads: benchmarks and tests).
+    def spend_many(self, spends: Sequence[SpendRequest]) -> list[SpendResult]:
+        """Spend many links, each as :meth:`spend` does, pipelined (bulk loads).
 
-        Takes :meth:`spend`'s keyword arguments; read each reply with
-        :meth:`spend_outcome`.
+        Every spend goes in one round trip, then the index steps of those
+        placed beyond the first 16 shards in another. On Redis Cluster, whose
+        pipelines take no scripts, one at a time.
         """
-        script_keys, args = self._spend_call(link_rand, **spend)
-        script = self._script_for(link_rand, spend.get("reservation"))
-        script(keys=script_keys, args=args, client=pipe)
+        if isinstance(self.client, RedisCluster):
+            return [self.spend(spend) for spend in spends]
+        pipe = self.client.pipeline(transaction=False)
+        for spend in spends:
+            script_keys, args = self._spend_call(spend)
+            self._script_for(spend)(keys=script_keys, args=args, client=pipe)
+        replies = pipe.execute()
+        results = [self._spend_outcome(r, s) for r, s in zip(replies, spends, strict=True)]
+        for spend, result in zip(spends, results, strict=True):
+            if result.outcome == "placed" and not _indexed(spend.link_rand):
+                self._queue_index(pipe, spend)
+        pipe.execute()
+        return results
 
-    def queue_index(self, pipe: Any, link_rand: bytes, **spend: Any) -> None:
-        """Queue the index step :meth:`spend` runs after a placed spend (bulk loads, after
-        :meth:`queue_spend`'s replies said ``placed``); nothing for a shard whose spend
-        indexes itself."""
-        if not _indexed(link_rand):
-            self._queue_index(pipe, link_rand, **spend)
-
-    def _spend_call(
-        self,
-        link_rand: bytes,
-        *,
-        link_expires_at: int,
-        merchant_id: str,
-        order_id: str,
-        order_json: bytes,
-        created_ms: int,
-        request_id: str,
-        event_id: str,
-        external_ref: str | None = None,
-        reservation: Reservation | None = None,
-    ) -> tuple[list[str], list[Any]]:
+    def _spend_call(self, spend: SpendRequest) -> tuple[list[str], list[Any]]:
+        link_rand, reservation = spend.link_rand, spend.reservation
+        shard = keys.shard_of(link_rand)
         script_keys = [
             keys.link_mark(link_rand),
             keys.order(link_rand),
-            keys.outbox(keys.shard_of(link_rand)),
+            keys.outbox(shard),
             keys.event(link_rand),
         ]
         if reservation is not None:
             script_keys += reservation.spend_keys()
-        shard = keys.shard_of(link_rand)
-        ref = keys.ref_digest(external_ref) if external_ref else ""
+        ref = keys.ref_digest(spend.external_ref) if spend.external_ref else ""
         if _indexed(link_rand):
             part = keys.part_of(shard)
             script_keys += [
-                keys.order_index(part, merchant_id),
-                keys.event_index(part, merchant_id),
+                keys.order_index(part, spend.merchant_id),
+                keys.event_index(part, spend.merchant_id),
                 keys.shard_merchants(part),
                 keys.doorbell(part),
                 keys.doorbell_rings(part),
             ]
             if ref:
-                script_keys.append(keys.ref_index(part, merchant_id, ref))
+                script_keys.append(keys.ref_index(part, spend.merchant_id, ref))
         args: list[Any] = [
-            request_id,
-            link_expires_at,
-            order_id,
-            self.mark_expires_at(link_expires_at),
-            order_json,
-            created_ms,
-            event_id,
-            merchant_id,
-            created_ms + self.order_retention_ms,
+            spend.request_id,
+            spend.link_expires_at,
+            spend.order_id,
+            self.mark_expires_at(spend.link_expires_at),
+            spend.order_json,
+            spend.created_ms,
+            spend.event_id,
+            spend.merchant_id,
+            spend.created_ms + self.order_retention_ms,
             ref,
             shard,
         ]
@@ -256,14 +237,16 @@ class Ledger:
         return script_keys, args
 
     @staticmethod
-    def spend_outcome(result: list[Any], order_id: str, request_id: str) -> SpendResult:
-        """The :class:`SpendResult` of one reply of the spend script."""
-        outcome = text(result[0])
+    def _spend_outcome(reply: list[Any], spend: SpendRequest) -> SpendResult:
+        """The :class:`SpendResult` of one reply of the spend script for ``spend``."""
+        outcome = text(reply[0])
         if outcome == "taken":
-            return SpendResult("taken", Mark.parse(result[1]))
-        if outcome in ("expired", "void"):
-            return SpendResult(outcome, Mark("open"))
-        return SpendResult("placed", Mark("spent", order_id, request_id))
+            return SpendResult("taken", Mark.parse(reply[1]))
+        if outcome == "expired":
+            return SpendResult("expired", Mark("expired"))
+        if outcome == "void":
+            return SpendResult("void", Mark("open"))
+        return SpendResult("placed", Mark("spent", spend.order_id, spend.request_id))
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:
         """Mark the link revoked unless it is already marked or expired.

@@ -1,1 +1,1 @@
-"""Orders once placed: reading them back, filters, export, indexes and retention."""
+"""Orders: the record a checkout builds, reading them back, filters, export, indexes, retention."""

@@ -1,4 +1,4 @@
-"""Orders: building the record at checkout and reading it back for merchants.
+"""Orders: reading them back for merchants (``orders/build.py`` builds the record).
 
 An order lives in its link's shard. Each of the 16 index parts keeps a
 per-merchant sorted set of order ids by creation time (and one per
@@ -23,50 +23,11 @@ from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
-from checkout_links.core.links.issue import total_of
-from checkout_links.core.links.offers import discount_rows
-from checkout_links.core.links.token import LinkPayload
-from checkout_links.core.pricing import PricedCart
-from checkout_links.core.primitives.clock import iso_ms
-from checkout_links.core.records import Customer, Line, Order
+from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
 _decode_order = msgspec.json.Decoder(Order).decode
-
-
-def build_order(
-    *,
-    order_id: str,
-    link_id: str,
-    payload: LinkPayload,
-    lines: tuple[Line, ...],
-    customer: Customer,
-    created_ms: int,
-    priced: PricedCart | None = None,
-) -> Order:
-    """The order record as stored; :meth:`Order.public` is what the API and webhooks show.
-
-    ``priced`` is the customer's choice as priced (links with cart choices);
-    ``lines`` are then the chosen lines. Without it the cart is as issued.
-    """
-    total = priced.total if priced is not None else total_of(lines)
-    return Order(
-        id=order_id,
-        link_id=link_id,
-        merchant_id=payload.merchant_id,
-        created_at=iso_ms(created_ms),
-        currency=payload.currency,
-        total=total,
-        lines=lines,
-        customer=customer,
-        additional_data=dict(payload.additional_data or {}),
-        external_ref=payload.external_ref,
-        locale=payload.locale,
-        subtotal=priced.subtotal if priced is not None else total,
-        discounts=discount_rows(priced) if priced is not None else (),
-        promotion_code=priced.promotion_code if priced is not None else None,
-    )
 
 
 def load_order(client: Redis, order_id: str) -> Order:

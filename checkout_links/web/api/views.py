@@ -28,6 +28,7 @@ from checkout_links.core.errors import (
 from checkout_links.core.i18n.messages import INVALID, sentence
 from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import LinkChoicesIn
+from checkout_links.core.links.status import status_of
 from checkout_links.core.merchants.account import AccountPatch, account_of
 from checkout_links.core.orders import queries as orders
 from checkout_links.core.outbox import events
@@ -251,13 +252,11 @@ def _link(link_id: str) -> tuple[bytes, int]:
 def link_status(link_id: str) -> Any:
     link_rand, expires_at = _link(link_id)
     mark, now = services().ledger.read(link_rand)
-    body: dict[str, Any] = {"id": link_id, "status": "open"}
-    if mark.state == "spent":
-        body.update(status="completed", order_id=mark.order_id)
-    elif mark.state == "revoked":
-        body["status"] = "revoked"
-    elif now >= expires_at:
-        body["status"] = "expired"
+    # Expiry by the Redis server's clock, the one the spend script judges by.
+    status = status_of(mark.state, expires_at, now)
+    body: dict[str, Any] = {"id": link_id, "status": status}
+    if status == "completed":
+        body["order_id"] = mark.order_id
     return body
 
 

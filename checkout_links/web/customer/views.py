@@ -1,6 +1,7 @@
 """The customer's side of a link: the cart page, placing the order, the confirmation.
 
-``GET``/``HEAD`` never change state. ``POST`` validates the form and then
+``GET``/``HEAD`` never change state. ``POST`` reads the form and places the
+order through :func:`checkout_links.core.checkout.place.place_order`, which
 spends the link in the ledger's single atomic step; invalid input and store
 failures leave the link usable. Every page speaks the link's locale (see
 :func:`checkout_links.core.i18n.locales.negotiate`) and shows the seller.
@@ -8,27 +9,27 @@ failures leave the link usable. Every page speaks the link's locale (see
 
 from __future__ import annotations
 
-import functools
 import time
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import msgspec
 from flask import Blueprint, Response, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
 from checkout_links import metrics
 from checkout_links.core.checkout import form as customer_form
-from checkout_links.core.checkout.cart import CartState, cart_state, spend_with_code
-from checkout_links.core.errors import Conflict, InvalidToken, LinkGone, NotFound, ValidationFailed
+from checkout_links.core.checkout import place
+from checkout_links.core.checkout.cart import CartState, cart_state
+from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
+from checkout_links.core.errors import Conflict, InvalidToken, NotFound
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.i18n.translatable import Message
 from checkout_links.core.ledger.store import Mark
-from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.links.ids import order_id_for
 from checkout_links.core.links.issue import total_of
-from checkout_links.core.links.offers import chosen_lines
+from checkout_links.core.links.status import gone, status_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.merchants.account import (
     LIGHT_TEXT,
@@ -38,10 +39,8 @@ from checkout_links.core.merchants.account import (
     text_on,
 )
 from checkout_links.core.money import format_money
-from checkout_links.core.orders.queries import build_order, load_order
-from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Customer, Line
+from checkout_links.core.orders.queries import load_order
+from checkout_links.core.records import Line
 from checkout_links.core.services import Services
 from checkout_links.web.customer import cart_choices, cart_page, headers, pages
 from checkout_links.web.customer.i18n import catalog, translate
@@ -96,16 +95,9 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
     form that answers "expired" when sent.
     """
     mark = mark or svc.ledger.mark(payload.link_rand)
-    if mark.state == "spent":
-        raise LinkGone("completed", "This link was already used to place an order.")
-    if mark.state == "revoked":
-        raise LinkGone("revoked", "The seller withdrew this link.")
-    if time.time() >= payload.expires_at:
-        raise LinkGone(
-            "expired",
-            "This link has expired. Ask the seller for a new one.",
-            expires_at=payload.expires_at,
-        )
+    status = status_of(mark.state, payload.expires_at, time.time())
+    if status != "open":
+        raise gone(status, payload.expires_at)
 
 
 def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
@@ -121,7 +113,7 @@ def _render_cart(
     lines: tuple[Line, ...],
     page: tuple[PageLocale, Seller],
     values: dict[str, str],
-    errors: dict[str, Message],
+    errors: Mapping[str, Message],
     status: int = 200,
     state: CartState | None = None,
 ) -> Response:
@@ -276,77 +268,42 @@ def place_order(token: str) -> Response:
         )
     request_id = _request_id(svc, payload, csrf)
     if request_id is None:
-        errors = {"form": Message(customer_form.STALE_FORM)}
-    else:
-        clean, errors = customer_form.validate(values, customer_form.country_rules(values))
-    if request_id is None or errors:
+        stale = {"form": Message(customer_form.STALE_FORM)}
         return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
-            svc, payload, lines, page, values, errors, 422, state
+            svc, payload, lines, page, values, stale, 422, state
         )
-    locale = page[0]
-    customer = {name: clean.get(name, "") for name in customer_form.FIELD_NAMES}
-    # The page's locale is the language the customer read and answered in.
-    customer["language"] = locale.lang
-    order_id = order_id_for(payload.link_rand)
-    created_ms = int(time.time() * 1000)
-    order = build_order(
-        order_id=order_id,
-        link_id=svc.links.link_id_of(payload),
-        payload=payload,
-        lines=lines if state is None else chosen_lines(state.priced, lines, extra_lines),
-        customer=Customer(**customer),
-        created_ms=created_ms,
-        priced=state.priced if state is not None else None,
+    outcome = place.place_order(
+        svc,
+        place.PlaceRequest(
+            payload=payload,
+            lines=lines,
+            customer=values,
+            request_id=request_id,
+            locale=page[0],
+            cart=state,
+            optional_lines=extra_lines,
+        ),
     )
-    # The order keeps the locale the page spoke (for its receipt and confirmation).
-    order = msgspec.structs.replace(order, locale=locale.format)
-    spend = functools.partial(
-        svc.ledger.spend,
-        payload.link_rand,
-        link_expires_at=payload.expires_at,
-        merchant_id=payload.merchant_id,
-        order_id=order_id,
-        order_json=dumps(order),
-        created_ms=created_ms,
-        request_id=request_id,
-        event_id=event_id_for(payload.link_rand),
-        external_ref=payload.external_ref,
-    )
-    if state is not None and state.promotion is not None:
-        code = state.promotion.code
-        try:
-            result = spend_with_code(
-                svc.promotions, payload, code, request_id, lambda r: spend(reservation=r)
-            )
-        except ValidationFailed as exc:  # used up since the page was shown
-            refused = replace(state, errors=(*state.errors, *(exc.errors or [])))
+    match outcome:
+        case Placed(order_id):
+            metrics.ORDERS_PLACED.inc()
+            return _placed(svc, payload, order_id)
+        case AlreadyPlaced(order_id):
+            return _placed(svc, payload, order_id)
+        case Invalid(errors, cart):
             return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
-                svc, payload, lines, page, values, {}, 422, refused
+                svc, payload, lines, page, values, errors, 422, cart
             )
-        if result.outcome == "void":
-            return _render_cart(
-                svc, payload, lines, page, values, {"promo_code": Message(RETRY)}, 422, state
-            )
-    else:
-        result = spend()
-    if result.outcome == "placed":
-        metrics.ORDERS_PLACED.inc()
-        return _placed(svc, payload, order_id)
-    mark = result.mark
-    if mark.state == "spent" and mark.request_id == request_id and mark.order_id:
-        # Our own earlier attempt succeeded and its reply was lost: same answer.
-        return _placed(svc, payload, mark.order_id)
-    reason = "expired" if result.outcome == "expired" else mark.state
-    metrics.REDEMPTIONS_REFUSED.labels(reason=reason).inc()
-    if reason == "expired":
-        raise LinkGone(
-            "expired",
-            "This link has expired. Ask the seller for a new one.",
-            expires_at=payload.expires_at,
-        )
-    if reason == "revoked":
-        raise LinkGone("revoked", "The seller withdrew this link.")
-    raise Conflict("This link was already used to place an order.")
+        case Lapsed(errors, cart):
+            return _render_cart(svc, payload, lines, page, values, errors, 422, cart)
+        case Refused(reason):
+            # The metric speaks the ledger's words (docs/operations.md): "spent".
+            metrics.REDEMPTIONS_REFUSED.labels(
+                reason="spent" if reason == "completed" else reason
+            ).inc()
+            if reason == "completed":
+                raise Conflict("This link was already used to place an order.")
+            raise gone(reason, payload.expires_at)
 
 
 def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:

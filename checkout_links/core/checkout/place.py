@@ -1,0 +1,266 @@
+"""Placing an order: a link and the customer's answers in, a typed outcome out.
+
+:func:`place_order` is the one way an order comes to be. It checks the
+customer's details (:mod:`~checkout_links.core.checkout.form`), builds the
+order record (``orders/build.py``) and spends the link in the ledger's single
+atomic step, which writes the link's mark, the order and its outbox event
+(``ledger/store.py``). With a promotion code it first holds a redemption and
+settles it after the spend (``promotions/codes.py``). A refusal writes
+nothing: invalid details or a code used up leave the link usable.
+
+Nothing here knows HTTP: the customer pages turn each outcome into a page or
+a redirect, and the test seeders and benchmarks place their orders through
+the same steps (:func:`place_orders` pipelines them).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Protocol
+
+import msgspec
+
+from checkout_links.core.checkout import form
+from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.errors import StoreUnavailable, ValidationFailed
+from checkout_links.core.i18n.locales import PageLocale
+from checkout_links.core.i18n.translatable import Message
+from checkout_links.core.ledger.store import Ledger, SpendRequest, SpendResult
+from checkout_links.core.links.ids import event_id_for, order_id_for
+from checkout_links.core.links.issue import Links
+from checkout_links.core.links.offers import chosen_lines
+from checkout_links.core.links.status import Gone, status_of
+from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.orders.build import build_order
+from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.promotions.codes import Promotions, Reservation
+from checkout_links.core.promotions.record import RETRY
+from checkout_links.core.records import Customer, Line
+
+log = logging.getLogger(__name__)
+
+
+class Stores(Protocol):
+    """What placing an order works with: :class:`~checkout_links.core.services.Services` is one.
+
+    Named by its shape: the services module wires this one, above it in the core's layers.
+    """
+
+    @property
+    def links(self) -> Links: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def promotions(self) -> Promotions: ...
+
+
+class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """One submission of a link's checkout form, its token already verified."""
+
+    payload: LinkPayload
+    #: The link's lines as issued (:meth:`Links.lines_of`).
+    lines: tuple[Line, ...]
+    #: The form's stripped texts: those named in :data:`form.FIELD_NAMES` are the
+    #: customer's details; others are ignored.
+    customer: Mapping[str, str]
+    #: The form's nonce: the same attempt sent again carries it and gets the same order.
+    request_id: str
+    #: The locale the page spoke: the order keeps it (receipt, confirmation) and it is
+    #: the customer's language. ``None``: the link's locale, no language.
+    locale: PageLocale | None = None
+    #: A link with cart choices: the customer's choice as priced
+    #: (:func:`~checkout_links.core.checkout.cart.cart_state`). ``None``: the cart as issued.
+    cart: CartState | None = None
+    #: The link's optional items (:meth:`Links.optional_lines_of`), which ``cart`` may add.
+    optional_lines: tuple[Line, ...] = ()
+    #: When the order is placed, in ms; ``None``: now (seeders place orders in the past).
+    created_ms: int | None = None
+
+
+class Placed(msgspec.Struct, frozen=True):
+    """The order was placed: the link is spent, the order and its event are stored."""
+
+    order_id: str
+
+
+class AlreadyPlaced(msgspec.Struct, frozen=True):
+    """This request's earlier attempt placed the order (its answer was lost): that order."""
+
+    order_id: str
+
+
+class Refused(msgspec.Struct, frozen=True):
+    """The link takes no order: spent by another request, revoked or expired."""
+
+    reason: Gone
+
+
+class Invalid(msgspec.Struct, frozen=True):
+    """The details or the choices are refused, by field; nothing was written.
+
+    ``cart`` is the cart to show again, its ``errors`` saying what is wrong
+    with the choices (a promotion code used up since the page was shown).
+    """
+
+    errors: Mapping[str, Message]
+    cart: CartState | None = None
+
+
+class Lapsed(msgspec.Struct, frozen=True):
+    """The code's held redemption lapsed during the spend: nothing was written, send again."""
+
+    errors: Mapping[str, Message]
+    cart: CartState
+
+
+Placement = Placed | AlreadyPlaced | Refused | Invalid | Lapsed
+
+
+def place_order(stores: Stores, request: PlaceRequest) -> Placement:
+    """Place the order ``request`` asks for, or say why not.
+
+    The link's order id is derived from the link, so the same request sent
+    again (a lost answer) is :class:`AlreadyPlaced`, never a second order.
+    One ledger round trip (two beyond the first 16 shards); a promotion code
+    adds its reservation's.
+    """
+    spend = _spend_request(stores, request)
+    if isinstance(spend, Invalid):
+        return spend
+    cart = request.cart
+    if cart is None or cart.promotion is None:
+        return _outcome(stores.ledger.spend(spend), spend)
+    try:
+        result = _spend_with_code(stores, spend, cart.promotion.code)
+    except ValidationFailed as exc:  # used up since the page was shown
+        return Invalid({}, replace(cart, errors=(*cart.errors, *(exc.errors or []))))
+    if result.outcome == "void":
+        return Lapsed({"promo_code": Message(RETRY)}, cart)
+    return _outcome(result, spend)
+
+
+def place_orders(stores: Stores, requests: Iterable[PlaceRequest]) -> list[Placement]:
+    """Place many orders as :func:`place_order` does, pipelined (bulk loads).
+
+    For seeders and benchmarks: every spend in one round trip, then the index
+    steps of those beyond the first 16 shards in one more
+    (:meth:`Ledger.spend_many`). No promotion codes: a reservation is a step
+    of its own per order.
+    """
+    prepared: list[SpendRequest | Invalid] = []
+    for request in requests:
+        if request.cart is not None and request.cart.promotion is not None:
+            raise ValueError("place_orders takes no promotion codes: use place_order")
+        prepared.append(_spend_request(stores, request))
+    spends = [spend for spend in prepared if isinstance(spend, SpendRequest)]
+    results = iter(stores.ledger.spend_many(spends))
+    return [
+        spend if isinstance(spend, Invalid) else _outcome(next(results), spend)
+        for spend in prepared
+    ]
+
+
+def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Invalid:
+    """The ledger's spend for ``request``, or why the details or choices are refused."""
+    cart = request.cart
+    if cart is not None and cart.errors:
+        # A choice the offer does not allow is never placed (the page falls back to another).
+        return Invalid({}, cart)
+    values = request.customer
+    clean, errors = form.validate(values, form.country_rules(values))
+    if errors:
+        return Invalid(errors, cart)
+    locale = request.locale
+    # The page's locale is the language the customer read and answered in.
+    customer = Customer(
+        **{name: clean.get(name, "") for name in form.FIELD_NAMES},
+        language=locale.lang if locale is not None else "",
+    )
+    payload = request.payload
+    order_id = order_id_for(payload.link_rand)
+    created_ms = request.created_ms
+    if created_ms is None:
+        created_ms = int(time.time() * 1000)
+    order = build_order(
+        order_id=order_id,
+        link_id=stores.links.link_id_of(payload),
+        payload=payload,
+        lines=(
+            request.lines
+            if cart is None
+            else chosen_lines(cart.priced, request.lines, request.optional_lines)
+        ),
+        customer=customer,
+        created_ms=created_ms,
+        priced=cart.priced if cart is not None else None,
+        locale=locale.format if locale is not None else None,
+    )
+    return SpendRequest(
+        link_rand=payload.link_rand,
+        link_expires_at=payload.expires_at,
+        merchant_id=payload.merchant_id,
+        order_id=order_id,
+        order_json=dumps(order),
+        created_ms=created_ms,
+        request_id=request.request_id,
+        event_id=event_id_for(payload.link_rand),
+        external_ref=payload.external_ref,
+    )
+
+
+def _outcome(result: SpendResult, spend: SpendRequest) -> Placed | AlreadyPlaced | Refused:
+    if result.outcome == "placed":
+        return Placed(spend.order_id)
+    mark = result.mark
+    if mark.state == "spent" and mark.request_id == spend.request_id and mark.order_id:
+        # Our own earlier attempt placed the order and its answer was lost: the same order.
+        return AlreadyPlaced(mark.order_id)
+    # The ledger judged expiry by the Redis server's clock; its mark says why.
+    status = status_of(mark.state, spend.link_expires_at, time.time())
+    if status == "open":  # pragma: no cover - a refused spend always says why
+        raise RuntimeError(f"the ledger refused an open link ({result.outcome})")
+    return Refused(status)
+
+
+def _spend_with_code(stores: Stores, spend: SpendRequest, code: str) -> SpendResult:
+    """Hold a redemption of ``code``, spend with it, then confirm or release it.
+
+    Raises :class:`ValidationFailed` (on ``promo_code``) when no redemption is
+    left; the link is then untouched. An error during the spend leaves its
+    outcome unknown: the reservation is settled (confirmed if the order was
+    placed with it, fenced and released if not) before the error goes on.
+    """
+    promotions = stores.promotions
+    reservation = promotions.reserve(
+        spend.merchant_id, code, spend.link_rand, spend.link_expires_at
+    )
+    try:
+        result = stores.ledger.spend(msgspec.structs.replace(spend, reservation=reservation))
+    except BaseException:
+        _settle_quietly(promotions, reservation)
+        raise
+    if result.outcome == "placed":
+        try:
+            promotions.confirm(reservation)
+        except StoreUnavailable:
+            # The order is placed; the reservation still holds its redemption
+            # and the next settle of the code confirms it.
+            log.warning("promotion redemption left to be confirmed by the next settle")
+    elif result.mark.state == "spent" and result.mark.request_id == spend.request_id:
+        # Our earlier attempt placed the order (with its own reservation): this one is void.
+        _settle_quietly(promotions, reservation)
+    else:
+        promotions.release(reservation)
+    return result
+
+
+def _settle_quietly(promotions: Promotions, reservation: Reservation) -> None:
+    try:
+        promotions.settle(reservation)
+    except StoreUnavailable:
+        log.warning("promotion reservation left to expire and be settled later")

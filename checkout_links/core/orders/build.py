@@ -1,0 +1,53 @@
+"""The order record a checkout stores: built from the link and the customer's answers.
+
+The record is what the ledger writes with the link's spend
+(:class:`~checkout_links.core.ledger.store.SpendRequest`);
+:meth:`~checkout_links.core.records.Order.public` is what the API and
+webhooks show of it.
+"""
+
+from __future__ import annotations
+
+from checkout_links.core.links.issue import total_of
+from checkout_links.core.links.offers import discount_rows
+from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.pricing import PricedCart
+from checkout_links.core.primitives.clock import iso_ms
+from checkout_links.core.records import Customer, Line, Order
+
+
+def build_order(
+    *,
+    order_id: str,
+    link_id: str,
+    payload: LinkPayload,
+    lines: tuple[Line, ...],
+    customer: Customer,
+    created_ms: int,
+    priced: PricedCart | None = None,
+    locale: str | None = None,
+) -> Order:
+    """The order record as stored.
+
+    ``priced`` is the customer's choice as priced (links with cart choices);
+    ``lines`` are then the chosen lines. Without it the cart is as issued.
+    ``locale`` is the one the page spoke (kept for the receipt and the
+    confirmation); without it, the link's.
+    """
+    total = priced.total if priced is not None else total_of(lines)
+    return Order(
+        id=order_id,
+        link_id=link_id,
+        merchant_id=payload.merchant_id,
+        created_at=iso_ms(created_ms),
+        currency=payload.currency,
+        total=total,
+        lines=lines,
+        customer=customer,
+        additional_data=dict(payload.additional_data or {}),
+        external_ref=payload.external_ref,
+        locale=locale if locale is not None else payload.locale,
+        subtotal=priced.subtotal if priced is not None else total,
+        discounts=discount_rows(priced) if priced is not None else (),
+        promotion_code=priced.promotion_code if priced is not None else None,
+    )
