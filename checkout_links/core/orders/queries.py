@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,10 +86,6 @@ def parse_rfc3339_ms(value: str, field: str) -> int:
     return ms + -(-nanos // 1_000_000)
 
 
-#: What the filters refuse in ``external_ref``, as the API refuses it in any text field.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     """Which orders a listing or an export covers: ``created_gte <= created < created_lt``."""
@@ -97,21 +93,6 @@ class OrderFilter:
     created_gte_ms: int | None = None
     created_lt_ms: int | None = None
     external_ref: str | None = None
-
-    @classmethod
-    def from_query(cls, args: Mapping[str, str]) -> OrderFilter:
-        """The filter from query arguments; a bad value is :class:`ValidationFailed`."""
-        gte, lt, ref = args.get("created_gte"), args.get("created_lt"), args.get("external_ref")
-        if ref is not None and (not 1 <= len(ref) <= 128 or _CONTROL.search(ref)):
-            raise ValidationFailed(
-                "external_ref must be 1..128 characters without control characters.",
-                errors=[FieldError(("query", "external_ref"), "must be 1..128 characters")],
-            )
-        return cls(
-            created_gte_ms=parse_rfc3339_ms(gte, "created_gte") if gte is not None else None,
-            created_lt_ms=parse_rfc3339_ms(lt, "created_lt") if lt is not None else None,
-            external_ref=ref,
-        )
 
 
 def _parse_cursor(cursor: str | None) -> tuple[float, str]:

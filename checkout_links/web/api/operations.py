@@ -24,7 +24,17 @@ import functools
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    NamedTuple,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import msgspec
 from flask import Response
@@ -33,6 +43,7 @@ from pydantic import BaseModel
 from checkout_links.web.api.responses import Out
 
 View = Callable[..., Response]
+T = TypeVar("T")
 _ENCODER = msgspec.json.Encoder(decimal_format="string")
 
 
@@ -54,6 +65,19 @@ class Param:
     schema: Mapping[str, Any]
     example: Any
     required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParam(Param, Generic[T]):
+    """A query parameter: what the document states, and the parser that holds the request to it.
+
+    ``parse`` takes the raw value (``None`` when the parameter is absent) and
+    returns the typed value, or raises ``ValidationFailed`` naming the
+    parameter. The constructors of :mod:`checkout_links.web.api.query` derive
+    both ``schema`` and ``parse`` from one set of arguments.
+    """
+
+    parse: Callable[[str | None], T] = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +160,13 @@ def operation(
     params: tuple[Param, ...] = (),
     response_headers: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], View]:
-    """Declare a view's operation; the view returns a body (or a :class:`Reply`)."""
+    """Declare a view's operation; the view returns a body (or a :class:`Reply`).
+
+    Raises ``TypeError`` for a query parameter declared without its parser.
+    """
+    for param in params:
+        if param.location == "query" and not isinstance(param, QueryParam):
+            raise TypeError(f"query parameter {param.name!r} is documented but never parsed")
     op = Operation(
         summary=summary,
         description=description,

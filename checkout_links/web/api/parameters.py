@@ -1,10 +1,16 @@
-"""The merchant API's parameters and shared error texts, as the OpenAPI document states them."""
+"""The merchant API's parameters and shared error texts, as the OpenAPI document states them.
+
+A query parameter's declaration is also its parser (``web/api/query.py``): the
+views check the request against exactly what the document states.
+"""
 
 from __future__ import annotations
 
+from checkout_links.core.outbox.events import STATES
 from checkout_links.core.primitives.text import PATTERN as NO_CONTROLS_PATTERN
 from checkout_links.core.schemas import PRODUCT_ID_PATTERN
-from checkout_links.web.api.operations import Param
+from checkout_links.web.api import query
+from checkout_links.web.api.operations import Param, QueryParam
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
@@ -14,14 +20,15 @@ BODY_ERRORS = {
     413: "The body is over CHECKOUT_MAX_BODY_BYTES.",
     415: "The body is not application/json.",
 }
-LIMIT = Param(
+LIMIT = query.integer(
     "limit",
-    "query",
     f"Items per page, 1..{MAX_LIMIT}.",
-    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    minimum=1,
+    maximum=MAX_LIMIT,
+    default=DEFAULT_LIMIT,
     example=20,
 )
-PAGE_422 = {422: "limit is not 1..100, or cursor is not a next_cursor of this list."}
+PAGE_422 = {422: f"limit is not 1..{MAX_LIMIT}, or cursor is not a next_cursor of this list."}
 PRODUCT = Param(
     "product_id",
     "path",
@@ -30,81 +37,60 @@ PRODUCT = Param(
     example="pro-licence",
     required=True,
 )
-PRODUCT_PAGE = (
-    LIMIT,
-    Param(
-        "cursor",
-        "query",
-        "The next_cursor of the previous page (products come in id order).",
-        {"type": "string"},
-        example="kit",
-    ),
+PRODUCT_CURSOR = query.cursor(
+    "The next_cursor of the previous page (products come in id order).", example="kit"
 )
+PRODUCT_PAGE = (LIMIT, PRODUCT_CURSOR)
 
 
 def path_param(name: str, what: str, example: str) -> Param:
     return Param(name, "path", what, {"type": "string"}, example=example, required=True)
 
 
-def time_page(example: str) -> tuple[Param, ...]:
-    # Orders and events page by "<created ms>.<id>" (orders.merge_index_page),
-    # which refuses any other non-empty cursor with 422: the pattern says so.
-    cursor = Param(
-        "cursor",
-        "query",
+def time_cursor(example: str) -> QueryParam[str | None]:
+    """The cursor of orders and events: ``<created ms>.<id>`` (``orders.merge_index_page``)."""
+    return query.cursor(
         "The next_cursor of the previous page.",
-        {"type": "string", "pattern": r"^([0-9]{1,16}\.[\s\S]+)?$"},
         example=example,
+        pattern=r"^([0-9]{1,16}\.[\s\S]+)?$",
     )
-    return (LIMIT, cursor)
 
 
 LINK = path_param("link_id", "The id of the link's 201 answer.", "lnk_z--88V_HdxXmqR_lIZftY2sRy8q")
 ORDER = path_param("order_id", "The order id.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")
 EVENT = path_param("event_id", "The event id (the webhook-id header).", "evt_0Yt2sRy8qmbhWRp61A")
 
-#: ``GET /api/v1/orders``: paging plus the filters ``orders.OrderFilter`` reads.
-ORDER_FILTERS = (
-    *time_page("1764266400125.ord_0Yt2sRy8qmbhWRp61A-gTJ"),
-    Param(
-        "created_gte",
-        "query",
-        "Only orders created at or after this instant (RFC 3339).",
-        {"type": "string", "format": "date-time"},
-        example="2026-11-01T00:00:00Z",
-    ),
-    Param(
-        "created_lt",
-        "query",
-        "Only orders created before this instant (RFC 3339).",
-        {"type": "string", "format": "date-time"},
-        example="2026-12-01T00:00:00Z",
-    ),
-    Param(
-        "external_ref",
-        "query",
-        "Only orders whose link carried exactly this external_ref.",
-        {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NO_CONTROLS_PATTERN},
-        example="quote-2026-118",
-    ),
+ORDER_CURSOR = time_cursor("1764266400125.ord_0Yt2sRy8qmbhWRp61A-gTJ")
+CREATED_GTE = query.instant(
+    "created_gte",
+    "Only orders created at or after this instant (RFC 3339).",
+    example="2026-11-01T00:00:00Z",
 )
+CREATED_LT = query.instant(
+    "created_lt",
+    "Only orders created before this instant (RFC 3339).",
+    example="2026-12-01T00:00:00Z",
+)
+EXTERNAL_REF = query.text(
+    "external_ref",
+    "Only orders whose link carried exactly this external_ref.",
+    example="quote-2026-118",
+    min_length=1,
+    max_length=128,
+    pattern=NO_CONTROLS_PATTERN,
+    msg="must be 1..128 characters",
+    detail="external_ref must be 1..128 characters without control characters.",
+)
+#: ``GET /api/v1/orders``: paging plus the filters of ``orders.OrderFilter``.
+ORDER_FILTERS = (LIMIT, ORDER_CURSOR, CREATED_GTE, CREATED_LT, EXTERNAL_REF)
 
 EVENT_422 = {422: PAGE_422[422].removesuffix(".") + ", or state is not a delivery state."}
-#: ``GET /api/v1/events``: paging plus the delivery-state and type filters.
-EVENT_FILTERS = (
-    *time_page("1764266400125.evt_0Yt2sRy8qmbhWRp61A"),
-    Param(
-        "state",
-        "query",
-        "Only events in this delivery state.",
-        {"type": "string", "enum": ["pending", "retrying", "delivered", "dead"]},
-        example="retrying",
-    ),
-    Param(
-        "type",
-        "query",
-        "Only events of this type (any other value matches nothing).",
-        {"type": "string"},
-        example="order.created",
-    ),
+EVENT_CURSOR = time_cursor("1764266400125.evt_0Yt2sRy8qmbhWRp61A")
+STATE = query.one_of("state", "Only events in this delivery state.", STATES, example="retrying")
+TYPE = query.text(
+    "type",
+    "Only events of this type (any other value matches nothing).",
+    example="order.created",
 )
+#: ``GET /api/v1/events``: paging plus the delivery-state and type filters.
+EVENT_FILTERS = (LIMIT, EVENT_CURSOR, STATE, TYPE)

@@ -15,9 +15,11 @@ from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
 from checkout_links.core.links.choices import CODE_PATTERN, PromotionIn, normal_code
 from checkout_links.core.records import Page
 from checkout_links.web.api import parameters as params
+from checkout_links.web.api import query
 from checkout_links.web.api import responses as out
 from checkout_links.web.api import views as merchant_api
 from checkout_links.web.api.operations import Param, Reply, operation
+from checkout_links.web.api.query import parse_query
 from checkout_links.web.extensions import services
 
 bp = Blueprint("promotions", __name__, url_prefix="/api/v1/promotions")
@@ -34,6 +36,8 @@ CODE = Param(
     required=True,
 )
 _UNKNOWN = {404: "No promotion code by that name."}
+CURSOR = query.cursor("The last code of the previous page.", example="AAA")
+PAGE = (params.LIMIT, CURSOR)
 
 
 def _known(code: str) -> str:
@@ -97,20 +101,11 @@ def delete_promotion(code: str) -> Any:
     "List promotion codes",
     responses={200: out.PromotionPage},
     errors=params.PAGE_422,
-    params=(
-        params.LIMIT,
-        Param(
-            "cursor",
-            "query",
-            "The last code of the previous page.",
-            {"type": "string"},
-            example="AAA",
-        ),
-    ),
+    params=PAGE,
 )
 def list_promotions() -> Any:
-    cursor = request.args.get("cursor") or None
+    q = parse_query(request.args, PAGE)
     items, next_cursor = services().promotions.page(
-        merchant_api._merchant_id(), cursor, merchant_api._limit()
+        merchant_api._merchant_id(), q[CURSOR], q[params.LIMIT]
     )
     return Page(items=[p.as_json() for p in items], next_cursor=next_cursor)

@@ -7,7 +7,6 @@ document says about it.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, TypeVar, cast
 
@@ -37,6 +36,7 @@ from checkout_links.core.schemas import PRODUCT_ID, ProductIn
 from checkout_links.web.api import parameters as params
 from checkout_links.web.api import responses as out
 from checkout_links.web.api.operations import Param, Reply, operation
+from checkout_links.web.api.query import parse_query
 from checkout_links.web.extensions import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -64,15 +64,6 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadRequest("The body is not valid JSON.") from None
         raise ValidationFailed(INVALID, errors=validation_errors(exc)) from None
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", str(params.DEFAULT_LIMIT))
-    # fullmatch on ASCII digits: str.isdigit() also takes "²", which int() refuses.
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= params.MAX_LIMIT:
-        msg = f"Use a whole number from 1 to {params.MAX_LIMIT}."
-        raise ValidationFailed(INVALID, errors=[FieldError(("query", "limit"), msg)])
-    return int(raw)
 
 
 @bp.before_request
@@ -148,8 +139,10 @@ def delete_product(product_id: str) -> Any:
     params=params.PRODUCT_PAGE,
 )
 def list_products() -> Any:
-    cursor = request.args.get("cursor") or None
-    items, next_cursor = services().catalog.list_products(_merchant_id(), cursor, _limit())
+    q = parse_query(request.args, params.PRODUCT_PAGE)
+    items, next_cursor = services().catalog.list_products(
+        _merchant_id(), q[params.PRODUCT_CURSOR], q[params.LIMIT]
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -301,14 +294,15 @@ def get_order(order_id: str) -> Any:
     params=params.ORDER_FILTERS,
 )
 def list_orders() -> Any:
-    cursor = request.args.get("cursor") or None
+    q = parse_query(request.args, params.ORDER_FILTERS)
+    window = orders.OrderFilter(q[params.CREATED_GTE], q[params.CREATED_LT], q[params.EXTERNAL_REF])
     svc = services()
     items, next_cursor = orders.list_orders(
         svc.redis,
         _merchant_id(),
-        cursor,
-        _limit(),
-        orders.OrderFilter.from_query(request.args),
+        q[params.ORDER_CURSOR],
+        q[params.LIMIT],
+        window,
         retention_seconds=svc.settings.order_retention_seconds,
     )
     return Page(items=[o.public() for o in items], next_cursor=next_cursor)
@@ -322,18 +316,14 @@ def list_orders() -> Any:
     params=params.EVENT_FILTERS,
 )
 def list_events() -> Any:
-    cursor = request.args.get("cursor") or None
-    state = request.args.get("state")
-    if state is not None and state not in events.STATES:
-        msg = "must be one of " + ", ".join(events.STATES)
-        raise ValidationFailed(f"state {msg}.", errors=[FieldError(("query", "state"), msg)])
+    q = parse_query(request.args, params.EVENT_FILTERS)
     items, next_cursor = events.list_events(
         services().redis,
         _merchant_id(),
-        cursor,
-        _limit(),
-        state=state,
-        type_=request.args.get("type") or None,
+        q[params.EVENT_CURSOR],
+        q[params.LIMIT],
+        state=q[params.STATE],
+        type_=q[params.TYPE] or None,
     )
     return Page(items=items, next_cursor=next_cursor)
 
