@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
 import msgspec
 
@@ -51,9 +51,33 @@ def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:
 
 
 _RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
 )
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+#: Days in 400 Gregorian years: the calendar repeats after them.
+_CYCLE_DAYS = 146_097
+
+
+def _epoch_seconds(match: re.Match[str]) -> int | None:
+    """The whole seconds since the epoch that a matched date-time names, or ``None``."""
+    year, month, day, hour, minute, second = (int(match[n]) for n in range(1, 7))
+    offset_hours, offset_minutes = int(match[9] or 0), int(match[10] or 0)
+    if hour > 23 or minute > 59 or second > 60 or offset_hours > 23 or offset_minutes > 59:
+        return None
+    try:
+        # RFC 3339 allows year 0000 (a leap year), datetime.date does not: count it
+        # as year 400, one calendar cycle later, and step the cycle back.
+        days = date(year or 400, month, day).toordinal() - (_CYCLE_DAYS if year == 0 else 0)
+    except ValueError:
+        return None
+    offset = (offset_hours * 60 + offset_minutes) * 60 * (-1 if match[8] == "-" else 1)
+    seconds = (days - _EPOCH_DAY) * 86_400 + hour * 3600 + minute * 60 + second - offset
+    # A leap second is 23:59:60 in UTC, never another time; like POSIX time,
+    # it counts as the first second of the next day.
+    if second == 60 and (seconds - 1) % 86_400 != 86_399:
+        return None
+    return seconds
 
 
 def parse_rfc3339_ms(value: str, field: str) -> int:
@@ -61,29 +85,21 @@ def parse_rfc3339_ms(value: str, field: str) -> int:
 
     Rounding up makes both bounds exact on millisecond creation times: an
     order at ``m`` ms is ``>= t`` and ``< t`` exactly when ``m >= ceil(t)`` and
-    ``m < ceil(t)``. Anything but an RFC 3339 date-time with an offset is
-    :class:`ValidationFailed` naming ``field``.
+    ``m < ceil(t)``. Takes what JSON Schema's ``date-time`` takes (any number
+    of fraction digits, a leap second, year 0000), and a space for the ``T``.
+    Anything else is :class:`ValidationFailed` naming ``field``.
     """
-    parsed = None
-    if _RFC3339.fullmatch(value):
-        normal = value.upper().replace(" ", "T").replace("Z", "+00:00")
-        whole, dot, rest = normal.partition(".")
-        fraction = ""
-        if dot:
-            fraction, offset = rest[:-6], rest[-6:]
-            whole += offset
-        try:
-            parsed = datetime.fromisoformat(whole)
-        except ValueError:
-            parsed = None
-    if parsed is None:
+    match = _RFC3339.fullmatch(value)
+    seconds = _epoch_seconds(match) if match else None
+    if match is None or seconds is None:
         raise ValidationFailed(
             f"{field} must be an RFC 3339 date-time with an offset, e.g. 2026-11-27T18:00:00Z.",
             errors=[FieldError(("query", field), "must be an RFC 3339 date-time")],
         )
-    ms = int(parsed.timestamp()) * 1000
-    nanos = int(fraction.ljust(9, "0")) if fraction else 0
-    return ms + -(-nanos // 1_000_000)
+    fraction = match[7] or ""
+    # Rounded up: any digit past the millisecond that is not 0 adds one.
+    ms = int(fraction[:3].ljust(3, "0")) + (1 if fraction[3:].strip("0") else 0)
+    return seconds * 1000 + ms
 
 
 @dataclass(frozen=True, slots=True)
