@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
+from checkout_links.core.orders.queries import parse_rfc3339_ms
 from checkout_links.testing import make_app
 from checkout_links.web.api import openapi
 from checkout_links.web.api.operations import Param, QueryParam, operation, operation_of
@@ -191,3 +192,20 @@ def test_a_query_parameter_without_a_parser_cannot_be_declared() -> None:
     undocumented = Param("sort", "query", "Sort order.", {"type": "string"}, example="asc")
     with pytest.raises(TypeError, match="sort"):
         operation("List", responses={200: LinkStatus}, params=(undocumented,))
+
+
+@pytest.mark.parametrize(
+    ("value", "ms"),
+    [
+        ("1970-01-01T00:00:00.0000000001Z", 1),
+        ("1970-01-01T00:00:00.0010000000Z", 1),
+        ("1970-01-01T00:00:00.0019999999999Z", 2),
+        ("1969-12-31T23:59:60Z", 0),
+        ("1970-01-01T00:59:60.5+01:00", 500),
+        ("0000-01-01T00:00:00Z", -62_167_219_200_000),
+        ("0000-02-29T00:00:00Z", -62_162_121_600_000),
+    ],
+)
+def test_date_time_edges_of_the_format_name_their_instant(value: str, ms: int) -> None:
+    """Long fractions round up, a leap second is the next day's first second, year 0 counts."""
+    assert parse_rfc3339_ms(value, "created_gte") == ms
