@@ -17,7 +17,7 @@ from checkout_links.testing import make_app
 from checkout_links.web.api import openapi
 from checkout_links.web.api.operations import Param, QueryParam, operation, operation_of
 from checkout_links.web.api.responses import LinkStatus
-from tests.conftest import problem_body
+from tests.conftest import csrf_of, link_path, problem_body
 
 LISTS = ["/api/v1/products", "/api/v1/promotions", "/api/v1/orders", "/api/v1/events"]
 
@@ -209,3 +209,18 @@ def test_a_query_parameter_without_a_parser_cannot_be_declared() -> None:
 def test_date_time_edges_of_the_format_name_their_instant(value: str, ms: int) -> None:
     """Long fractions round up, a leap second is the next day's first second, year 0 counts."""
     assert parse_rfc3339_ms(value, "created_gte") == ms
+
+
+def test_an_empty_type_matches_no_event(client: FlaskClient, auth: dict[str, str]) -> None:
+    """``type=`` is a type no event has, as the document says of any other value, not "any type"."""
+    link = client.post("/api/v1/links", json={"products": [{"id": "support"}]}, headers=auth)
+    page = client.get(link_path(link.get_json()["url"]))
+    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
+    assert client.post(link_path(link.get_json()["url"]), data=form).status_code == 303
+
+    def listed(query: str) -> list[str]:
+        answer = client.get(f"/api/v1/events?{query}", headers=auth)
+        return [event["type"] for event in answer.get_json()["items"]]
+
+    assert listed("") == listed("type=order.created") == ["order.created"]
+    assert listed("type=") == []

@@ -323,7 +323,7 @@ def list_events() -> Any:
         q[params.EVENT_CURSOR],
         q[params.LIMIT],
         state=q[params.STATE],
-        type_=q[params.TYPE] or None,
+        type_=q[params.TYPE],
     )
     return Page(items=items, next_cursor=next_cursor)
 
