@@ -1,11 +1,20 @@
 """Test helpers shipped with the package, shared by the test suite and bench/.
 
-``make_app`` and ``add_merchant`` build an app with throwaway keys and a small
-catalog, ``memory_redis`` the fakeredis it usually runs on; ``problem_body``,
-``csrf_of`` and ``link_path`` read the app's answers. :mod:`.shop` places orders
-and runs the worker in process; :mod:`.servers` (and :mod:`.cluster`, :mod:`.realapp`) start real
-redis-server, nginx and gunicorn processes on 127.0.0.1. None of it is used by
-the service itself; :mod:`.realapp` reads ``deploy/`` and so needs a checkout.
+The only home of the tests' helpers: a test module imports from here or gets
+a fixture from a ``conftest.py``, never from another test module.
+
+Here: ``make_app`` and ``add_merchant`` build an app with throwaway keys and a
+small catalog, ``memory_redis`` the fakeredis it usually runs on;
+``problem_body``, ``csrf_of`` and ``link_path`` read the app's answers.
+
+In process: :mod:`.shop` (place an order, run the worker's passes), :mod:`.seed`
+(many orders through the ledger's script), :mod:`.cli` (the command paths).
+Real processes on 127.0.0.1: :mod:`.servers` (redis-server, any process),
+:mod:`.cluster`, :mod:`.sentinel`, :mod:`.realapp` (gunicorn, nginx),
+:mod:`.workers` (``checkout-links worker``), :mod:`.webhook_receiver`,
+:mod:`.smtp_server`, :mod:`.rawhttp` (bare-socket HTTP) and :mod:`.storefront`
+(the pages in every state, for Chromium). None of it is used by the service
+itself; :mod:`.realapp` reads ``deploy/`` and so needs a checkout.
 """
 
 from __future__ import annotations
