@@ -28,9 +28,10 @@ _TESTS = Path(__file__).resolve().parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test ``unit``, ``integration`` or ``system`` after the directory it lives in."""
     for item in items:
-        parts = item.path.resolve().relative_to(_TESTS).parts
-        if parts and parts[0] in _KINDS:
-            item.add_marker(parts[0])
+        path = item.path.resolve()
+        kind = path.relative_to(_TESTS).parts[0] if path.is_relative_to(_TESTS) else None
+        if kind in _KINDS:
+            item.add_marker(kind)
 
 
 @pytest.fixture
