@@ -25,6 +25,16 @@ _KINDS = ("unit", "integration", "system")
 _TESTS = Path(__file__).resolve().parent
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse a test module outside the three directories: pytest's testpaths would skip it."""
+    strays = sorted(p.name for p in _TESTS.glob("test_*.py"))
+    if strays:
+        raise pytest.UsageError(
+            f"tests/{', tests/'.join(strays)}: move into tests/unit, tests/integration or "
+            "tests/system (see README.md, Development)"
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test ``unit``, ``integration`` or ``system`` after the directory it lives in."""
     for item in items:
