@@ -81,8 +81,8 @@ def real_redis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Redis
     """A real redis-server (AOF, appendfsync always) on a free loopback port, empty.
 
     Tests share the session's server, flushed (data, scripts, statistics) before
-    each; a test marked ``own_redis`` (it kills, restarts or reconfigures the
-    server) gets a private one instead.
+    each; a test marked ``own_redis`` (it kills, restarts, reconfigures or
+    measures the server) gets a private one instead.
     """
     if request.node.get_closest_marker("own_redis"):
         with RedisServer(tmp_path / "redis") as own:

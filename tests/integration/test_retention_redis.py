@@ -86,6 +86,7 @@ def expire_and_trim(
 
 
 @pytest.mark.slow
+@pytest.mark.own_redis  # measures the server's memory: no other test's allocations
 def test_memory_returns_to_its_baseline_once_the_retention_has_passed(
     real_redis: RedisServer,
 ) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import fakeredis
 import pytest
 import schemathesis
-from flask import Flask
 from pydantic import BaseModel, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
@@ -27,41 +26,21 @@ from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
 
 pytestmark = pytest.mark.slow
 
+APP = make_app(
+    fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2))),
+    rate_limits_enabled=False,
+)
+API_KEY = add_merchant(APP)
 CONFIG = SchemathesisConfig.from_path(str(Path(__file__).with_name("schemathesis.toml")))
 
-
-@pytest.fixture(scope="module")
-def fuzzed() -> tuple[Flask, str]:
-    """The app the fuzzer runs against (fakeredis, no rate limits) and its merchant's API key.
-
-    Built when the first test of the module runs, not at import: collecting the
-    suite (and deselecting this slow module) does not pay for it.
-    """
-    app = make_app(
-        fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2))),
-        rate_limits_enabled=False,
-    )
-    api_key = add_merchant(app)
-    _seed(app, api_key)
-    return app, api_key
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP, config=CONFIG)
+schema.config.update(headers={"Authorization": f"Bearer {API_KEY}"})
 
 
-@pytest.fixture(scope="module")
-def api_schema(fuzzed: tuple[Flask, str]) -> Any:
-    """The app's own OpenAPI document, as schemathesis reads it, with the merchant's key."""
-    app, api_key = fuzzed
-    built = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
-    built.config.update(headers={"Authorization": f"Bearer {api_key}"})
-    return built
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-def _seed(app: Flask, api_key: str) -> None:
+def _seed() -> None:
     """Give the fuzzer something to find: a link, an order and its event already exist."""
-    client = app.test_client()
-    auth = {"Authorization": f"Bearer {api_key}"}
+    client = APP.test_client()
+    auth = {"Authorization": f"Bearer {API_KEY}"}
     link = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth).get_json()
     page = client.get(link_path(link["url"]))
     form = {
@@ -73,6 +52,8 @@ def _seed(app: Flask, api_key: str) -> None:
     }
     assert client.post(link_path(link["url"]), data=form).status_code == 303
 
+
+_seed()
 
 #: The request model of each operation whose documented 422 includes rules beyond the schema.
 BODY_MODELS: dict[str, type[BaseModel]] = {
@@ -118,14 +99,13 @@ def test_api_conforms_to_its_openapi_document(case: schemathesis.Case[Any]) -> N
 
 
 @pytest.mark.parametrize("active", [0, 1, "yes", "off"])
-def test_product_active_must_be_a_json_boolean(active: object, fuzzed: tuple[Flask, str]) -> None:
+def test_product_active_must_be_a_json_boolean(active: object) -> None:
     """``active`` is documented as a boolean, so a number or a string is refused with 422."""
-    shared, api_key = fuzzed
-    client = shared.test_client()
+    client = APP.test_client()
     answer = client.put(
         "/api/v1/products/lax",
         json={"name": "Lax", "active": active},
-        headers={"Authorization": f"Bearer {api_key}"},
+        headers={"Authorization": f"Bearer {API_KEY}"},
     )
     assert answer.status_code == 422
 
@@ -142,21 +122,18 @@ def test_product_active_must_be_a_json_boolean(active: object, fuzzed: tuple[Fla
         ),
     ],
 )
-def test_integral_numbers_are_integers(
-    path: str, method: str, body: dict[str, Any], fuzzed: tuple[Flask, str]
-) -> None:
+def test_integral_numbers_are_integers(path: str, method: str, body: dict[str, Any]) -> None:
     """A JSON number such as ``2.0`` is an integer to JSON Schema, so integer fields take it."""
-    shared, api_key = fuzzed
     # A fresh app: the fuzzer may have deactivated or replaced the shared app's "kit".
     app = make_app(fakeredis.FakeRedis(server=fakeredis.FakeServer()), rate_limits_enabled=False)
     auth = {"Authorization": f"Bearer {add_merchant(app)}"}
     answer = app.test_client().open(path, method=method, json=body, headers=auth)
-    client = shared.test_client()
+    client = APP.test_client()
     # The fuzzer may have deactivated the seeded "kit" (DELETE /products/{id}): put it back.
     kit = {"name": "Setup kit", "price": "49.90", "currency": "EUR", "delivery": "physical"}
-    client.put("/api/v1/products/kit", json=kit, headers={"Authorization": f"Bearer {api_key}"})
+    client.put("/api/v1/products/kit", json=kit, headers={"Authorization": f"Bearer {API_KEY}"})
     answer = client.open(
-        path, method=method, json=body, headers={"Authorization": f"Bearer {api_key}"}
+        path, method=method, json=body, headers={"Authorization": f"Bearer {API_KEY}"}
     )
     assert answer.status_code in (200, 201), answer.get_json()
 
@@ -171,10 +148,7 @@ def test_integral_numbers_are_integers(
         "/api/v1/events?cursor=%C2%B2.evt_x",
     ],
 )
-def test_unicode_digits_in_paging_are_refused_not_a_server_error(
-    query: str, fuzzed: tuple[Flask, str]
-) -> None:
+def test_unicode_digits_in_paging_are_refused_not_a_server_error(query: str) -> None:
     """A superscript digit in ``limit`` or ``cursor`` is a 422, never a 500."""
-    shared, api_key = fuzzed
-    answer = shared.test_client().get(query, headers={"Authorization": f"Bearer {api_key}"})
+    answer = APP.test_client().get(query, headers={"Authorization": f"Bearer {API_KEY}"})
     assert answer.status_code == 422
