@@ -122,7 +122,7 @@ control_socket_disable = True
 
 # --- Request limits -----------------------------------------------------------
 # A customer link is POST /c/<token> with a token of up to ~8,000 characters;
-# 8190 is gunicorn's maximum. tests/test_deploy_files.py checks this literal
+# 8190 is gunicorn's maximum. tests/system/test_deploy_files.py checks this literal
 # against checkout_links.core.config.MAX_REQUEST_LINE, from which the app derives
 # the longest link it will issue.
 limit_request_line = 8190

@@ -1,6 +1,6 @@
 """Make the screenshots of docs/checkout.md from a real Chromium: ``python docs/screenshots.py``.
 
-Serves the app (fakeredis, a branded test seller, tests/support/storefront.py),
+Serves the app (fakeredis, a branded test seller, checkout_links/testing/storefront.py),
 opens the cart, the cart with errors, the confirmation and a 410 page at a
 phone and a desktop width in English, German and Arabic, and writes
 ``docs/img/checkout-<state>-<locale>-<phone|desktop>.png``, squeezed with
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 
-from tests.support.storefront import CHROMIUM, CHROMIUM_ARGS, storefront
+from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, storefront
 
 OUT = Path(__file__).resolve().parent / "img"
 WIDTHS = {"phone": 390, "desktop": 1280}

@@ -1,30 +1,53 @@
 """Shared fixtures: an app on a private fakeredis, or on a real redis-server.
 
-The helpers behind them live in :mod:`checkout_links.testing`, shared with bench/.
+The tree says what a test needs: ``tests/unit/`` runs in process (pure code or
+fakeredis, no sockets, no waiting), ``tests/integration/`` against a real
+redis-server or a real peer on loopback (webhook receivers), ``tests/system/``
+against real processes (gunicorn, nginx, Redis Cluster or Sentinel, Chromium,
+the console scripts). Each test gets the marker of its directory, so
+``-m unit`` selects the same tests as ``tests/unit``. The helpers behind the
+fixtures live in :mod:`checkout_links.testing`, shared with bench/.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-# Re-exported: tests import the app helpers from here as well as from checkout_links.testing.
-from checkout_links.testing import SECRET_A, SECRET_B, add_merchant, make_app
+from checkout_links.testing import add_merchant, make_app, memory_redis
+from checkout_links.testing.servers import RedisServer
 
-__all__ = ["SECRET_A", "SECRET_B", "add_merchant", "make_app"]
+_KINDS = ("unit", "integration", "system")
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse a test module outside the three directories: pytest's testpaths would skip it."""
+    strays = sorted(p.name for p in _TESTS.glob("test_*.py"))
+    if strays:
+        raise pytest.UsageError(
+            f"tests/{', tests/'.join(strays)}: move into tests/unit, tests/integration or "
+            "tests/system (see README.md, Development)"
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test ``unit``, ``integration`` or ``system`` after the directory it lives in."""
+    for item in items:
+        path = item.path.resolve()
+        kind = path.relative_to(_TESTS).parts[0] if path.is_relative_to(_TESTS) else None
+        if kind in _KINDS:
+            item.add_marker(kind)
 
 
 @pytest.fixture
 def fake_redis() -> fakeredis.FakeRedis:
-    return fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+    return memory_redis()
 
 
 @pytest.fixture
@@ -47,38 +70,33 @@ def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
 
 
-def problem_body(resp: TestResponse, status: int) -> dict[str, Any]:
-    """The problem+json body of ``resp``, after checking its status, media type and fields."""
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == "application/problem+json"
-    body: dict[str, Any] = resp.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    assert body["type"].startswith("https://")
-    return body
-
-
-def csrf_of(html: str) -> str:
-    """The CSRF token a cart page embeds in its form."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the cart page has no csrf_token field"
-    return match.group(1)
-
-
-def link_path(url: str) -> str:
-    """The path of a link URL (``/c/<token>``), for the test client."""
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server (AOF, appendfsync always) for the whole session."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture
-def real_redis(tmp_path: Path) -> Iterator[Any]:
-    """A real redis-server (AOF, appendfsync always) on a free loopback port."""
-    from checkout_links.testing.servers import RedisServer
+def real_redis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server (AOF, appendfsync always) on a free loopback port, empty.
 
-    server = RedisServer(tmp_path / "redis")
-    server.start()
+    Tests share the session's server, flushed (data, scripts, statistics) before
+    each; a test marked ``own_redis`` (it kills, restarts, reconfigures or
+    measures the server) gets a private one instead.
+    """
+    if request.node.get_closest_marker("own_redis"):
+        with RedisServer(tmp_path / "redis") as own:
+            yield own
+        return
+    server: RedisServer = request.getfixturevalue("shared_redis")
+    if not server.running:  # a test killed it without saying so: serve the next one anyway
+        server.start()
+    store = server.client()
     try:
-        yield server
+        store.flushall()
+        store.script_flush()
+        store.config_resetstat()
     finally:
-        server.stop()
+        store.close()
+    yield server

@@ -4,7 +4,7 @@ Money is a decimal **string** on the wire (``"1249.00"``, never a float): the
 :data:`Money` alias marks those fields; use ``decimal.Decimal(value)`` to compute.
 Fields the API may leave out are marked ``NotRequired``. Each type mirrors a
 schema of the service's OpenAPI document (``GET /api/v1/openapi.json``);
-``tests/test_client_types.py`` compares them.
+``tests/unit/client/test_client_types.py`` compares them.
 """
 
 # No ``from __future__ import annotations`` here: Python 3.11 reads ``NotRequired``

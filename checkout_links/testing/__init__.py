@@ -1,16 +1,30 @@
 """Test helpers shipped with the package, shared by the test suite and bench/.
 
-``make_app`` and ``add_merchant`` build an app with throwaway keys and a small
-catalog; :mod:`.servers` (and :mod:`.cluster`, :mod:`.realapp`) start real
-redis-server, nginx and gunicorn processes on 127.0.0.1. None of it is used by
-the service itself; :mod:`.realapp` reads ``deploy/`` and so needs a checkout.
+The only home of the tests' helpers: a test module imports from here or gets
+a fixture from a ``conftest.py``, never from another test module.
+
+Here: ``make_app`` and ``add_merchant`` build an app with throwaway keys and a
+small catalog, ``memory_redis`` the fakeredis it usually runs on;
+``problem_body``, ``csrf_of`` and ``link_path`` read the app's answers.
+
+In process: :mod:`.shop` (place an order, run the worker's passes), :mod:`.seed`
+(many orders through the ledger's script), :mod:`.cli` (the command paths).
+Real processes on 127.0.0.1: :mod:`.servers` (redis-server, any process),
+:mod:`.cluster`, :mod:`.sentinel`, :mod:`.realapp` (gunicorn, nginx),
+:mod:`.workers` (``checkout-links worker``), :mod:`.webhook_receiver`,
+:mod:`.smtp_server`, :mod:`.rawhttp` (bare-socket HTTP) and :mod:`.storefront`
+(the pages in every state, for Chromium). None of it is used by the service
+itself; :mod:`.realapp` reads ``deploy/`` and so needs a checkout.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import fakeredis
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from checkout_links import create_app
 from checkout_links.core.schemas import ProductIn
@@ -54,3 +68,32 @@ def add_merchant(app: Flask, merchant_id: str = "acme", currency: str = "EUR") -
         for pid, fields in CATALOG.items():
             svc.catalog.put_product(merchant_id, pid, ProductIn.model_validate(fields))
     return str(created["api_key"])
+
+
+def memory_redis() -> fakeredis.FakeRedis:
+    """A private in-memory Redis (fakeredis speaking Redis 7.2), shared with no other test."""
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer(version=(7, 2)))
+
+
+def problem_body(resp: TestResponse, status: int) -> dict[str, Any]:
+    """The problem+json body of ``resp``, after checking its status, media type and fields."""
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    body: dict[str, Any] = resp.get_json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    assert body["type"].startswith("https://")
+    return body
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a cart page embeds in its form."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the cart page has no csrf_token field"
+    return match.group(1)
+
+
+def link_path(url: str) -> str:
+    """The path of a link URL (``/c/<token>``), for the test client."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]

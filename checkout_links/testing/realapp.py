@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
+import random
+import signal
 import sys
 import threading
 from collections import Counter
@@ -22,11 +23,16 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_links.testing import SECRET_A as SECRET
+from checkout_links.testing import csrf_of as csrf_of  # bench/ reads it here
+from checkout_links.testing import link_path
 from checkout_links.testing.servers import HOST, ProcessServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
+
+#: The path of a link URL (``/c/<token>``), as bench/ and the system tests call it.
+path_of = link_path
 
 
 def gunicorn_app(
@@ -119,18 +125,6 @@ def http_client(base_url: str, **kwargs: Any) -> httpx.Client:
     return httpx.Client(base_url=base_url, trust_env=False, timeout=30.0, **kwargs)
 
 
-def csrf_of(html: str) -> str:
-    """The CSRF token a cart page embeds in its form."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the cart page has no csrf_token field"
-    return match.group(1)
-
-
-def path_of(url: str) -> str:
-    """The path of a link URL (``/c/<token>``)."""
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
-
-
 def issue_link(client: httpx.Client, api_key: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /api/v1/links`` and return the 201 body (fails the test on any other status)."""
     response = client.post(
@@ -181,3 +175,42 @@ def sample(
     """Sum of the samples named ``name`` whose labels include ``labels`` (0 if none)."""
     wanted = set(labels.items())
     return sum(value for (n, lbl), value in samples.items() if n == name and wanted <= set(lbl))
+
+
+def worker_pids(master: int) -> list[int]:
+    """The children of gunicorn's master, read from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == master and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def kill_workers(
+    guns: list[ProcessServer],
+    done: threading.Event,
+    kills: list[int],
+    *,
+    seed: int,
+    every: float,
+    most: int,
+) -> None:
+    """SIGKILL a random gunicorn worker every ``every`` seconds, up to ``most``, until ``done``."""
+    rng = random.Random(seed)
+    masters = [gun._proc.pid for gun in guns if gun._proc is not None]
+    while not done.wait(every) and len(kills) < most:
+        pids = [pid for master in masters for pid in worker_pids(master)]
+        if pids:
+            victim = rng.choice(pids)
+            try:
+                os.kill(victim, signal.SIGKILL)
+                kills.append(victim)
+            except ProcessLookupError:
+                pass

@@ -14,7 +14,7 @@ Writing goes through a msgspec Struct compiled from each pydantic response
 model at import time: the same fields, order, types and defaults, converted
 and type-checked in one pass. For the 201 of a 5-line link, writing through
 pydantic itself cost about 25 µs more than encoding the core's record; through
-the compiled Struct it costs about 2.5 µs more (``tests/test_openapi.py`` pins
+the compiled Struct it costs about 2.5 µs more (``tests/unit/web/api/test_openapi.py`` pins
 that both ways write the same bytes).
 """
 

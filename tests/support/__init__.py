@@ -1,1 +1,0 @@
-"""Helpers for tests only; the real-server helpers live in checkout_links.testing."""

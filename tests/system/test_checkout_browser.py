@@ -1,0 +1,297 @@
+"""The checkout pages in a real headless Chromium: layout at every width, axe-core, keyboard.
+
+Every page state (cart, cart with errors, confirmation, 404, each 410, 503)
+is checked with axe-core for the WCAG 2.0/2.1/2.2 A and AA rules at a phone
+and a desktop width in English, German and Arabic; the layout must never
+scroll sideways from 320 to 1440 px, left to right and right to left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkout_links.testing.storefront import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WIDTHS,
+    Storefront,
+    storefront,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+LOCALES = ("en", "de", "ar")
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Storefront]:
+    with storefront() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def states(shop: Storefront) -> dict[str, dict[str, str]]:
+    """For each locale, a URL per page state (the error state is reached by sending the cart)."""
+    made: dict[str, dict[str, str]] = {}
+    for locale in LOCALES:
+        made[locale] = {
+            "cart": str(shop.issue(locale)["url"]),
+            "confirmation": shop.confirmation_url(locale),
+            "404": f"{shop.origin}/c/{'x' * 80}",
+            "410-completed": shop.gone_url(locale, "completed"),
+            "410-revoked": shop.gone_url(locale, "revoked"),
+            "410-expired": shop.gone_url(locale, "expired"),
+            "503": str(shop.issue(locale)["url"]),
+        }
+    return made
+
+
+def _open(
+    browser: Any, shop: Storefront, locale: str, state: str, url: str, width: int, **kw: Any
+) -> tuple[Any, Any, list[str]]:
+    """A page at ``width`` showing ``state``; returns (context, page, console errors)."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale, **kw)
+    page = context.new_page()
+    problems: list[str] = []
+
+    def console(message: Any) -> None:
+        # A page answered 404/410/422/503 on purpose is logged as a failed load too.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    def failed(response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            problems.append(f"{response.status} {response.url}")
+
+    page.on("console", console)
+    page.on("response", failed)
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    if state == "503":
+        with shop.outage():
+            page.goto(url)
+    else:
+        page.goto(url)
+    if state == "cart-errors":
+        page.fill("#f-email", "ana@")
+        page.fill("#f-city", "Berlin")
+        page.fill("#f-postal_code", "12")
+        page.locator("button.primary").click()
+        page.wait_for_selector("#error-summary")
+    return context, page, problems
+
+
+def _expected_status(state: str) -> int:
+    return {"404": 404, "503": 503}.get(state, 410 if state.startswith("410") else 200)
+
+
+AXE_STATES = [
+    "cart",
+    "cart-errors",
+    "confirmation",
+    "404",
+    "410-completed",
+    "410-revoked",
+    "410-expired",
+    "503",
+]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("state", AXE_STATES)
+def test_axe_finds_no_wcag_violation_on_any_page_state(
+    browser: Any,
+    shop: Storefront,
+    states: dict[str, dict[str, str]],
+    state: str,
+    width: int,
+    locale: str,
+) -> None:
+    """axe-core reports 0 violations of wcag2a/2aa/21a/21aa/22aa on the page as shown."""
+    url = states[locale]["cart" if state == "cart-errors" else state]
+    if state == "cart-errors":
+        url = str(shop.issue(locale)["url"])
+    context, page, problems = _open(browser, shop, locale, state, url, width)
+    try:
+        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+        ]
+        assert violations == [], violations
+        assert problems == [], "no CSP violation or failed resource"
+        html_lang = page.get_attribute("html", "lang")
+        assert html_lang == locale if state != "404" else html_lang in (locale, "en")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("state", ["cart", "cart-errors", "confirmation", "410-revoked"])
+def test_no_page_scrolls_sideways_at_any_width(
+    browser: Any, shop: Storefront, state: str, locale: str
+) -> None:
+    """At 320..1440 px, left to right and right to left, nothing is wider than the window."""
+    if state == "confirmation":
+        url = shop.confirmation_url(locale)
+    elif state == "410-revoked":
+        url = shop.gone_url(locale, "revoked")
+    else:
+        url = str(shop.issue(locale)["url"])
+    for width in WIDTHS:
+        target = str(shop.issue(locale)["url"]) if state == "cart-errors" else url
+        context, page, _ = _open(browser, shop, locale, state, target, width)
+        try:
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{state} {locale} at {width}px is {scroll}px wide"
+            # Nothing sticks out of the window either (a clipped total would not widen the page).
+            overflow = page.evaluate(
+                """(w) => [...document.querySelectorAll('body *')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5);
+                }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+                width,
+            )
+            assert overflow == [], (state, locale, width, overflow)
+        finally:
+            context.close()
+
+
+def _box(page: Any, selector: str) -> dict[str, float]:
+    box: dict[str, float] = page.locator(selector).bounding_box()
+    return box
+
+
+def test_two_columns_on_a_desktop_and_the_total_first_on_a_phone(
+    browser: Any, shop: Storefront
+) -> None:
+    """From 960 px the summary sits beside the form; on a phone it comes first, total in view."""
+    url = str(shop.issue("en")["url"])
+    context, page, _ = _open(browser, shop, "en", "cart", url, 1280)
+    try:
+        summary, form = _box(page, "section.summary"), _box(page, "section.details")
+        assert summary["x"] + summary["width"] <= form["x"], "side by side, summary first (LTR)"
+        assert abs(summary["y"] - form["y"]) < 2
+    finally:
+        context.close()
+    context, page, _ = _open(browser, shop, "ar", "cart", str(shop.issue("ar")["url"]), 1280)
+    try:
+        summary, form = _box(page, "section.summary"), _box(page, "section.details")
+        assert form["x"] + form["width"] <= summary["x"], "mirrored in Arabic: summary on the right"
+    finally:
+        context.close()
+    context, page, _ = _open(browser, shop, "en", "cart", str(shop.issue("en")["url"]), 375)
+    try:
+        summary, form = _box(page, "section.summary"), _box(page, "section.details")
+        assert summary["y"] + summary["height"] <= form["y"], "the summary comes first"
+        assert page.locator("#summary").get_attribute("open") is None, "collapsed on a phone"
+        total = page.locator("#summary .summary-total")
+        assert total.is_visible()
+        assert "1,348.80" in total.inner_text()
+        assert _box(page, "#summary .summary-total")["y"] < 800, "the total is in the first screen"
+        page.locator("#summary > summary").click()
+        assert page.locator(".lines").is_visible()
+        thumb = page.locator("img.thumb")
+        assert thumb.count() == 1
+        assert thumb.evaluate("img => img.naturalWidth > 0"), "the product image loads"
+    finally:
+        context.close()
+
+
+def test_a_customer_places_an_order_with_the_keyboard_alone(browser: Any, shop: Storefront) -> None:
+    """Tab to each field, type, and press Enter: the order is placed without a pointer."""
+    link = shop.issue("de")
+    context, page, problems = _open(browser, shop, "de", "cart", str(link["url"]), 375)
+    try:
+        order: list[str] = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
+            order.append(focused)
+            if focused == "f-last_name":
+                break
+        assert order.index("f-email") < order.index("f-phone") < order.index("f-country")
+        assert "f-first_name" in order
+        page.keyboard.type("Ruiz")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/done/"))
+        assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
+        assert problems == []
+    finally:
+        context.close()
+    status = shop.api.get(f"/api/v1/links/{link['id']}", headers=shop.auth).get_json()
+    assert status["status"] == "completed"
+    order_json = shop.api.get(f"/api/v1/orders/{status['order_id']}", headers=shop.auth)
+    assert order_json.get_json()["customer"]["last_name"] == "Ruiz"
+
+
+def test_the_error_summary_takes_focus_and_links_to_each_field(
+    browser: Any, shop: Storefront
+) -> None:
+    """After a bad form the summary has focus; its links go to fields described by their errors."""
+    url = str(shop.issue("en")["url"])
+    context, page, _ = _open(browser, shop, "en", "cart-errors", url, 1280)
+    try:
+        # Browsers apply autofocus (and the script's focus()) after the load,
+        # not before the first evaluate: wait for it rather than race it.
+        page.wait_for_function("document.activeElement?.id === 'error-summary'", timeout=10_000)
+        links = page.locator("#error-summary a")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert hrefs == ["#f-email", "#f-address", "#f-postal_code"]
+        for href in hrefs:
+            field = page.locator(str(href))
+            assert field.get_attribute("aria-invalid") == "true"
+            described = field.get_attribute("aria-describedby")
+            assert page.locator(f"#{described}").inner_text().startswith("Enter ")
+        links.nth(2).click()
+        page.wait_for_function("document.activeElement?.id === 'f-postal_code'", timeout=10_000)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_changing_the_country_shows_that_countrys_fields(
+    browser: Any, shop: Storefront, javascript: bool
+) -> None:
+    """With JavaScript the fields change at once; without it, the update button redraws them."""
+    url = str(shop.issue("en")["url"])
+    context, page, problems = _open(
+        browser, shop, "en", "cart", url, 1024, java_script_enabled=javascript
+    )
+    try:
+        assert page.locator("#f-region").count() == 0
+        page.fill("#f-city", "Austin")
+        page.select_option("#f-country", "US")
+        if javascript:
+            assert not page.locator("button.update").is_visible(), "no button needed"
+        else:
+            page.locator("button.update").click()
+            page.wait_for_load_state()
+        page.wait_for_selector("#f-region")
+        assert "State" in page.locator("label[for=f-region]").inner_text()
+        assert "ZIP code" in page.locator("label[for=f-postal_code]").inner_text()
+        assert page.input_value("#f-city") == "Austin"
+        assert page.input_value("#f-email") == "ana@example.com"
+        assert problems == []
+    finally:
+        context.close()

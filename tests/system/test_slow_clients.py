@@ -1,0 +1,149 @@
+"""64 stalled uploads against every way the repo runs the web app facing clients.
+
+Each upload sends its headers and 10 bytes of a 100,000-byte body, then waits.
+While they hang, ``/healthz`` and a cart page must still answer within a
+second, on real processes over a real redis-server:
+
+* ``checkout-links serve`` (gevent workers);
+* deploy/gunicorn.conf.py with the Kubernetes ConfigMap's GUNICORN_* settings
+  (gevent; the Service sends clients straight to the pods);
+* deploy/gunicorn.conf.py with compose's GUNICORN_* settings (gthread) behind
+  deploy/nginx.conf, as compose runs it.
+
+Bare gthread workers fail this (8 stalled uploads take all 2x4 threads);
+docs/performance.md, "Slow clients", has the measured comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing.rawhttp import stall_uploads
+from checkout_links.testing.realapp import (
+    REPO,
+    SECRET,
+    gunicorn_app,
+    http_client,
+    issue_link,
+    path_of,
+    race_one_link,
+    render_nginx_conf,
+)
+from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
+
+pytestmark = pytest.mark.slow
+
+STALLED = 64
+DEPLOY = REPO / "deploy"
+
+
+def gunicorn_env(yaml_path: Path, *keys: str) -> dict[str, str]:
+    """The GUNICORN_* settings a deployment file gives the web app."""
+    doc = next(
+        d for d in yaml.safe_load_all(yaml_path.read_text()) if d and ("data" in d or "x-app" in d)
+    )
+    env = doc["data"] if "data" in doc else doc["x-app"]["environment"]
+    return {k: str(v) for k, v in env.items() if k.startswith("GUNICORN_")}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with RedisServer(tmp_path_factory.mktemp("slow") / "redis") as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def api_key(redis_url: str) -> str:
+    return add_merchant(make_app(None, redis_url=redis_url), "slow")
+
+
+@contextlib.contextmanager
+def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "CHECKOUT_REDIS_URL": redis_url,
+        "CHECKOUT_SECRET_KEYS": SECRET,
+        "CHECKOUT_BASE_URL": f"http://{HOST}:{port}",
+        "CHECKOUT_RATE_LIMITS_ENABLED": "false",
+    }
+    # The console script's entry point, run by this interpreter (and so this tree).
+    entry = "from checkout_links.cli.main import main; main()"
+    argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
+    server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)
+    with server:
+        server.wait_http("/readyz", timeout=60)
+        yield server.url
+
+
+@contextlib.contextmanager
+def k8s_pod(directory: Path, redis_url: str) -> Iterator[str]:
+    env = gunicorn_env(DEPLOY / "k8s" / "configmap.yaml")
+    server = gunicorn_app(directory, redis_url, workers=int(env["GUNICORN_WORKERS"]), env=env)
+    with server:
+        server.wait_http("/readyz", timeout=60)
+        yield server.url
+
+
+@contextlib.contextmanager
+def compose_stack(directory: Path, redis_url: str) -> Iterator[str]:
+    env = gunicorn_env(DEPLOY / "compose.yaml")
+    port = free_port()
+    app = gunicorn_app(
+        directory,
+        redis_url,
+        workers=int(env["GUNICORN_WORKERS"]),
+        base_url=f"http://{HOST}:{port}",
+        env={**env, "CHECKOUT_PROXY_HOPS": "1"},
+    )
+    conf = directory / "nginx.conf"
+    conf.write_text(render_nginx_conf([f"{HOST}:{app.port}"], f"{HOST}:{port}"))
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    argv = ["nginx", "-p", f"{directory}/", "-e", "stderr", "-c", str(conf), "-g", directives]
+    nginx = ProcessServer(argv, port=port, log_path=directory / "nginx.log", name="nginx")
+    with app:
+        app.wait_http("/readyz", timeout=60)
+        with nginx:
+            nginx.wait_http("/readyz")
+            yield nginx.url
+
+
+WAYS = {"checkout-links serve": serve_cli, "k8s": k8s_pod, "compose": compose_stack}
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_stalled_uploads_leave_health_and_cart_page_answering(
+    way: str, redis_url: str, api_key: str, tmp_path: Path
+) -> None:
+    """With 64 uploads stalled mid-body, /healthz and a cart page each answer 200 in under 1 s."""
+    with WAYS[way](tmp_path, redis_url) as url, http_client(url) as web:
+        path = path_of(issue_link(web, api_key, {"products": [{"id": "kit"}]})["url"])
+        assert web.get(path).status_code == 200  # warm: templates, product cache
+        socks = stall_uploads(int(url.rsplit(":", 1)[1]), path, STALLED)
+        try:
+            time.sleep(0.5)  # every stalled request is in the server by now
+            for target in ["/healthz", path] * 3:
+                with httpx.Client(base_url=url, trust_env=False, timeout=5.0) as fresh:
+                    start = time.perf_counter()  # a new connection each time
+                    status = fresh.get(target).status_code
+                    took = time.perf_counter() - start
+                assert status == 200
+                assert took < 1.0, f"{target} took {took:.2f} s with {STALLED} stalled uploads"
+        finally:
+            for sock in socks:
+                sock.close()
+        # The ledger still holds its promise on these workers: one order per link.
+        race_path = path_of(issue_link(web, api_key, {"products": [{"id": "kit"}]})["url"])
+        assert race_one_link(web, race_path, 12) == Counter({303: 1, 409: 11})

@@ -1,0 +1,157 @@
+"""The shipped gettext catalogs: complete, current, compiled, true to placeholders and plurals."""
+
+from __future__ import annotations
+
+import re
+from gettext import c2py
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+
+from checkout_links.core.i18n.catalogs import DIRECTORY, babel_name
+from checkout_links.core.i18n.locales import SUPPORTED
+
+ROOT = Path(__file__).resolve().parents[4]
+TRANSLATED = [tag for tag in SUPPORTED if tag != "en"]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+KEYWORDS = {
+    "N_": None,
+    "N_plural": (1, 2),
+    "Nn_": (1, 2),
+    "_": None,
+    "gettext": None,
+    "words": None,
+}
+
+
+def _template() -> Catalog:
+    with (DIRECTORY / "messages.pot").open("rb") as handle:
+        return read_po(handle)
+
+
+def _po(tag: str) -> Catalog:
+    path = DIRECTORY / babel_name(tag) / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        pytest.fail(f"no catalog for {tag}: {path.relative_to(ROOT)}")
+    with path.open("rb") as handle:
+        return read_po(handle, locale=babel_name(tag))
+
+
+def _ids(catalog: Catalog) -> set[str | tuple[str, ...]]:
+    return {message.id for message in catalog if message.id}
+
+
+def _extracted() -> set[str | tuple[str, ...]]:
+    """The messages the sources hold now, extracted as babel.cfg says."""
+    found: set[str | tuple[str, ...]] = set()
+    method_map = [
+        ("checkout_links/core/**.py", "python"),
+        ("checkout_links/web/**.py", "python"),
+        ("checkout_links/worker/receipts/**.py", "python"),
+        ("checkout_links/web/templates/**.html", "jinja2"),
+    ]
+    options = {"checkout_links/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT), method_map, options, keywords=KEYWORDS | {"ngettext": (1, 2)}
+    ):
+        found.add(message)
+    return {m for m in found if m}
+
+
+def test_the_template_holds_exactly_the_messages_of_the_sources() -> None:
+    """messages.pot is current: re-extracting the code and templates gives the same messages."""
+    extracted = _extracted()
+    template = _ids(_template())
+    assert extracted - template == set(), "run the pybabel extract in docs/checkout.md"
+    assert template - extracted == set(), "the template keeps messages no page uses"
+
+
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_every_shipped_catalog_translates_every_message_and_none_is_fuzzy(tag: str) -> None:
+    """Each of the 20 translated locales has every template message, translated, not fuzzy."""
+    catalog = _po(tag)
+    missing = _ids(_template()) - _ids(catalog)
+    assert missing == set(), f"{tag} lacks {sorted(map(str, missing))[:5]}"
+    for message in catalog:
+        if not message.id:
+            continue
+        assert not message.fuzzy, f"{tag}: fuzzy {message.id!r}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), f"{tag}: untranslated {message.id!r}"
+
+
+def _forms_for_many_numbers(tag: str) -> dict[int, set[int]]:
+    """Which numbers (0..1000) each plural form of the locale stands for."""
+    choose = c2py(Catalog(locale=Locale.parse(babel_name(tag))).plural_expr)
+    forms: dict[int, set[int]] = {}
+    for n in range(1001):
+        forms.setdefault(int(choose(n)), set()).add(n)
+    return forms
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize("tag", ["de", "ar", *[t for t in TRANSLATED if t not in ("de", "ar")]])
+def test_translations_keep_the_placeholders_and_have_every_plural_form(tag: str) -> None:
+    """Each translation uses exactly its message's placeholders; plurals have the locale's forms.
+
+    A plural form may leave out ``%(num)d`` only when it stands for a single
+    number (Arabic's "one" and "two"); any form used for several numbers names it.
+    """
+    catalog = _po(tag)
+    expected_forms = get_plural(babel_name(tag)).num_plurals
+    assert catalog.num_plurals == expected_forms, f"{tag}: Plural-Forms header"
+    uses = _forms_for_many_numbers(tag)
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            _check_plural(tag, message, expected_forms, uses)
+        else:
+            assert _placeholders(str(message.string)) == _placeholders(message.id), (
+                f"{tag}: {message.id!r} -> {message.string!r}"
+            )
+
+
+def _check_plural(tag: str, message: Message, count: int, uses: dict[int, set[int]]) -> None:
+    strings = message.string
+    assert isinstance(strings, tuple)
+    assert len(strings) == count, f"{tag}: {message.id[0]!r} has {len(strings)} of {count} forms"
+    wanted = _placeholders(message.id[1])
+    for index, text in enumerate(strings):
+        got = _placeholders(text)
+        assert got <= wanted, f"{tag}: form {index} of {message.id[0]!r} has {got - wanted}"
+        if len(uses.get(index, set())) > 1:
+            assert got == wanted, f"{tag}: form {index} of {message.id[0]!r} needs {wanted}"
+
+
+def _key(value: object) -> object:
+    """A message id or string comparable across readers (plurals as tuples)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_the_committed_mo_files_are_the_compiled_po_files(tag: str) -> None:
+    """Each .mo (what the service reads) holds exactly its .po's translations."""
+    path = DIRECTORY / babel_name(tag) / "LC_MESSAGES" / "messages.mo"
+    assert path.exists(), f"{tag}: run pybabel compile (docs/checkout.md)"
+    with path.open("rb") as handle:
+        compiled = read_mo(handle)
+    source = _po(tag)
+    as_built = {_key(m.id): _key(m.string) for m in compiled if m.id}
+    as_written = {_key(m.id): _key(m.string) for m in source if m.id and m.string}
+    assert as_built == as_written, f"{tag}: the .mo is stale; run pybabel compile"
+
+
+def test_the_package_ships_the_catalogs() -> None:
+    """pyproject's package data includes the compiled catalogs, so an install has them."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '"translations/*/LC_MESSAGES/*.mo"' in text

@@ -1,0 +1,137 @@
+"""The customer pages in the customer's language, the country switch without JavaScript,
+and a customer coming back to their own placed order."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from checkout_links.core.i18n.locales import SUPPORTED
+from checkout_links.testing import csrf_of, link_path
+from checkout_links.web.customer import views as checkout
+from checkout_links.web.customer.i18n import catalog
+
+
+def _issue(client: FlaskClient, auth: dict[str, str], **extra: Any) -> dict[str, Any]:
+    body = {"products": [{"id": "pro-licence", "price": "1249.00"}], **extra}
+    answer = client.post("/api/v1/links", json=body, headers=auth)
+    assert answer.status_code == 201, answer.get_json()
+    link: dict[str, Any] = answer.get_json()
+    return link
+
+
+def _visible(html: str) -> str:
+    """The page's text a person reads (tags, the country list and the title left out)."""
+    html = re.sub(r"<select.*?</select>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_german_page_has_no_english_word_left(client: FlaskClient, auth: dict[str, str]) -> None:
+    """Every message on the German cart, error state and confirmation is the German one."""
+    link = _issue(client, auth, locale="de")
+    path = link_path(link["url"])
+    cart = client.get(path).get_data(as_text=True)
+    bad = client.post(path, data={"csrf_token": csrf_of(cart), "email": "x", "city": "Berlin"})
+    english = {m for m in _english_messages() if catalog("de").gettext(m) != m}
+    for html in (cart, bad.get_data(as_text=True)):
+        text = _visible(html)
+        assert [m for m in english if m in text] == []
+    assert "Geben Sie eine E-Mail-Adresse wie name@example.com ein" in bad.get_data(as_text=True)
+    assert "Es gibt ein Problem" in bad.get_data(as_text=True)
+
+
+def _english_messages() -> list[str]:
+    from babel.messages.pofile import read_po
+
+    from checkout_links.web.customer.i18n import DIRECTORY
+
+    with (DIRECTORY / "messages.pot").open("rb") as handle:
+        template = read_po(handle)
+    # Only whole sentences and labels longer than a word: "Region" is also German.
+    return [m.id for m in template if isinstance(m.id, str) and " " in m.id and "%" not in m.id]
+
+
+def test_arabic_pages_are_right_to_left_with_isolated_amounts(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """ar: dir="rtl", Arabic words, each amount in its own <bdi> so it reads whole."""
+    made = client.put("/api/v1/products/plan", json={"name": "Plan"}, headers=auth)
+    assert made.status_code == 201, made.get_json()
+    lines = [{"id": "plan", "price": "432.375"}]
+    link = _issue(client, auth, locale="ar", currency="KWD", products=lines)
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "ملخص الطلب" in html
+    assert re.search(r"<bdi>[^<]*432[^<]*375[^<]*</bdi>", html)
+
+
+def test_error_pages_follow_the_link_or_else_the_browser(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """A 410 speaks the link's locale; a 404 for a bad token speaks Accept-Language."""
+    link = _issue(client, auth, locale="ar")
+    assert client.post(f"/api/v1/links/{link['id']}/revoke", headers=auth).status_code == 200
+    gone = client.get(link_path(link["url"]), headers={"Accept-Language": "de"})
+    assert gone.status_code == 410
+    assert "تم سحب هذا الرابط" in gone.get_data(as_text=True)
+    missing = client.get("/c/" + "x" * 80, headers={"Accept-Language": "de-AT,en;q=0.5"})
+    assert missing.status_code == 404
+    page = missing.get_data(as_text=True)
+    assert '<html lang="de-AT" dir="ltr">' in page
+    assert "<h1>Link nicht gefunden</h1>" in page
+
+
+def test_changing_the_country_without_javascript_redraws_its_fields(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """action=update re-renders the form for the new country, keeps the values, places nothing."""
+    link = _issue(client, auth, locale="en", customer={"email": "ana@example.com", "country": "DE"})
+    path = link_path(link["url"])
+    cart = client.get(path).get_data(as_text=True)
+    assert 'id="f-region"' not in cart
+    form = {"csrf_token": csrf_of(cart), "email": "ana@example.com", "city": "Austin"}
+    updated = client.post(path, data={**form, "country": "US", "action": "update"})
+    assert updated.status_code == 200
+    html = updated.get_data(as_text=True)
+    assert '<option value="US" selected>United States</option>' in html
+    assert ">State <span" in html
+    assert ">ZIP code <span" in html
+    assert 'value="Austin"' in html
+    assert "There is a problem" not in html
+    status = client.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()
+    assert status["status"] == "open"
+
+
+def test_a_customer_sending_their_placed_form_again_is_shown_their_order(
+    client: FlaskClient, auth: dict[str, str], monkeypatch: Any
+) -> None:
+    """The form that placed the order, re-sent (stale, or with a mistake), shows that order."""
+    link = _issue(client, auth, locale="en")
+    path = link_path(link["url"])
+    form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True)), "email": "a@b.de"}
+    placed = client.post(path, data=form)
+    assert placed.status_code == 303
+    order_id = client.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()["order_id"]
+    later = time.time() + checkout.CSRF_MAX_AGE + 3600
+    monkeypatch.setattr(checkout.time, "time", lambda: later)
+    for data in (form, {**form, "email": "not an email"}, {**form, "action": "update"}):
+        again = client.post(path, data=data)
+        assert again.status_code == 303
+        done = client.get(again.headers["Location"]).get_data(as_text=True)
+        assert f"<strong>{order_id}</strong>" in done
+        assert "Thank you, your order is placed" in done
+    stranger = client.post(path, data={**form, "csrf_token": "x" * 43})
+    assert stranger.status_code == 410, "another browser's form is told the link was used"
+
+
+def test_every_shipped_locale_renders_the_cart_in_its_language_tag(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """Each of the 21 locales opens with its lang attribute, and ar/he are right to left."""
+    for tag in SUPPORTED:
+        html = client.get(link_path(_issue(client, auth, locale=tag)["url"])).get_data(as_text=True)
+        direction = "rtl" if tag in ("ar", "he") else "ltr"
+        assert f'<html lang="{tag}" dir="{direction}">' in html, tag
