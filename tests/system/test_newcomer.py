@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from checkout_links.cli.demo import DEMO_CATALOG, DEMO_MERCHANT, seed
 from checkout_links.cli.main import cli
 from checkout_links.testing import make_app
+from checkout_links.testing.cli import command_paths
 from checkout_links.testing.servers import ProcessServer, free_port
 from checkout_links.web.extensions import services
 
@@ -28,17 +29,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    paths = [prefix]
-    for name, command in group.commands.items():
-        if isinstance(command, click.Group):
-            paths += _command_paths(command, (*prefix, name))
-        else:
-            paths.append((*prefix, name))
-    return paths
-
-
-COMMANDS = _command_paths(cli)
+COMMANDS = command_paths(cli)
 
 
 def test_the_walk_finds_every_documented_command() -> None:
