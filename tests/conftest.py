@@ -70,6 +70,10 @@ def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
 
 
+#: Settings a test may not leave changed on the session's shared redis-server.
+_SHARED_SETTINGS = ("maxmemory", "maxmemory-policy", "appendonly", "appendfsync", "save")
+
+
 @pytest.fixture(scope="session")
 def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real redis-server (AOF, appendfsync always) for the whole session."""
@@ -97,6 +101,19 @@ def real_redis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Redis
         store.flushall()
         store.script_flush()
         store.config_resetstat()
+        before = {name: store.config_get(name)[name] for name in _SHARED_SETTINGS}
     finally:
         store.close()
     yield server
+    if not server.running:
+        return
+    store = server.client()
+    try:
+        after = {name: store.config_get(name)[name] for name in _SHARED_SETTINGS}
+        for name, value in before.items():
+            if after[name] != value:
+                store.config_set(name, value)  # so the next test meets the usual server
+    finally:
+        store.close()
+    changed = sorted(name for name in before if after[name] != before[name])
+    assert not changed, f"the test changed {changed} of the shared redis-server: mark it own_redis"

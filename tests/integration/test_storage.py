@@ -69,6 +69,7 @@ def test_a_command_error_is_not_an_outage() -> None:
     assert not isinstance(caught.value, StoreUnavailable)
 
 
+@pytest.mark.own_redis  # it lowers maxmemory: the session's shared server must not keep that
 def test_a_store_out_of_memory_raises_store_unavailable(real_redis: Any) -> None:
     """A write refused for maxmemory (OOM) raises StoreUnavailable saying the store is full."""
     client = connect(real_redis.url)
