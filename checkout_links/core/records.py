@@ -9,24 +9,47 @@ fields are ignored, missing optional ones take their defaults).
 The link token carries lines in its own compact wire form
 (:class:`~checkout_links.core.links.token.CartLine`); ``links/issue.py`` converts between
 the two. Pydantic models in ``schemas.py`` validate what comes in over HTTP.
+
+The records the API answers with carry its documentation: the first paragraph
+of a record's docstring and each field's :func:`about` (a ``msgspec.Meta``) are
+the description and example of the OpenAPI document, which
+:mod:`checkout_links.web.api.openapi` generates from them; they change no
+byte of what is stored or written.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
-T = TypeVar("T")
+_MONEY = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,3})?$"}
+#: Money: a decimal written as its exact string, at most the currency's minor units.
+Money = Annotated[Decimal, Meta(extra_json_schema=_MONEY)]
+#: Money kept as the decimal string the merchant sent.
+MoneyText = Annotated[str, Meta(extra_json_schema=_MONEY)]
+#: An RFC 3339 UTC time.
+Time = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+#: How a product reaches the customer.
+Delivery = Literal["digital", "physical"]
+#: A subscription's billing period.
+Interval = Literal["day", "week", "month", "year"]
+#: The type of an event (and of its webhook).
+EventType = Literal["order.created"]
+
+
+def about(description: str, example: Any) -> Meta:
+    """A field's description and example, as the API's document shows them."""
+    return Meta(description=description, examples=[example])
 
 
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):
-    """A recurring line's billing interval."""
+    """Billing terms of a recurring line."""
 
-    interval: str
-    interval_count: int = 1
+    interval: Annotated[Interval, about("The billing period.", "year")]
+    interval_count: Annotated[int, about("Number of periods between charges, 1..365.", 1)] = 1
 
 
 class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,6 +74,35 @@ class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     terms_url: str | None = None
     privacy_url: str | None = None
     default_locale: str | None = None
+
+
+class AccountView(msgspec.Struct, frozen=True, kw_only=True):
+    """The merchant's public settings: how the seller appears on the customer pages.
+
+    The stored :class:`MerchantAccount` with its merchant and the computed text
+    colour (:func:`checkout_links.core.merchants.account.account_of`).
+    """
+
+    merchant_id: Annotated[str, about("The merchant.", "acme")]
+    display_name: Annotated[
+        str | None, about("Name customers see (else the merchant id).", "Ruiz GmbH")
+    ] = None
+    logo_url: Annotated[str | None, about("https logo.", None)] = None
+    brand_color: Annotated[str | None, about("#rrggbb.", "#1b2a6b")] = None
+    brand_text_color: Annotated[
+        str | None,
+        about("Text colour the pages put on brand_color (contrast at least 4.5:1).", "#ffffff"),
+    ] = None
+    support_email: Annotated[str | None, about("Where customers write.", None)] = None
+    support_url: Annotated[str | None, about("https help pages.", None)] = None
+    website_url: Annotated[
+        str | None, about("https site the confirmation links back to.", None)
+    ] = None
+    terms_url: Annotated[str | None, about("https terms.", None)] = None
+    privacy_url: Annotated[str | None, about("https privacy policy.", None)] = None
+    default_locale: Annotated[
+        str | None, about("Page language when nothing else decides.", "de")
+    ] = None
 
 
 class Merchant(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,86 +142,130 @@ class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Product(msgspec.Struct, frozen=True, kw_only=True):
-    """An original product revision as stored (``updated_at`` only on the current one).
+    """An original product of the merchant's catalog, as stored and returned.
 
-    Prices stay the decimal strings the merchant sent; they are parsed against
-    the link's currency where they are used.
+    A revision as stored (``updated_at`` only on the current one). Prices stay
+    the decimal strings the merchant sent; they are parsed against the link's
+    currency where they are used.
     """
 
-    name: str
-    description: str = ""
-    price: str | None = None
-    currency: str | None = None
-    sku: str = ""
-    tax_code: str = ""
-    image_url: str | None = None
-    delivery: str = "digital"
-    subscription: Subscription | None = None
-    overridable: tuple[str, ...] = ()
-    price_min: str | None = None
-    price_max: str | None = None
-    active: bool = True
-    id: str
-    rev: int
-    updated_at: str | UnsetType = UNSET
+    name: Annotated[str, about("Name shown on the cart page.", "Pro licence")]
+    description: Annotated[str, about("Longer text under the name.", "Per-seat licence.")] = ""
+    price: Annotated[
+        MoneyText | None, about("Default unit price, used when a link sends none.", "95.00")
+    ] = None
+    currency: Annotated[
+        str | None, about("ISO 4217 currency of price and price limits.", "EUR")
+    ] = None
+    sku: Annotated[str, about("Stock keeping unit.", "PRO")] = ""
+    tax_code: Annotated[str, about("The merchant's tax category.", "SW-LIC")] = ""
+    image_url: Annotated[str | None, about("https image shown beside the line.", None)] = None
+    delivery: Annotated[Delivery, about("How the product reaches the customer.", "digital")] = (
+        "digital"
+    )
+    subscription: Annotated[
+        Subscription | None, about("Billing terms when the product recurs.", None)
+    ] = None
+    overridable: Annotated[
+        tuple[str, ...],
+        about(
+            "Line properties a link may set for this product.",
+            ["name", "price", "quantity", "properties"],
+        ),
+    ] = ()
+    price_min: Annotated[MoneyText | None, about("Lowest unit price a link may set.", "10.00")] = (
+        None
+    )
+    price_max: Annotated[
+        MoneyText | None, about("Highest unit price a link may set.", "100000.00")
+    ] = None
+    active: Annotated[bool, about("Inactive products cannot be sold.", True)] = True
+    id: Annotated[str, about("The product id of the URL.", "pro-licence")]
+    rev: Annotated[
+        int, about("Revision: changes whenever the product changes; links keep theirs.", 3184290411)
+    ]
+    updated_at: Annotated[
+        Time | UnsetType, about("When this revision was saved.", "2026-11-27T18:00:00Z")
+    ] = UNSET
+
+
+class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of products, in id order."""
+
+    items: Annotated[list[Product], about("The products of this page.", [])]
+    next_cursor: Annotated[
+        str | None, about("Pass as cursor for the next page; null on the last.", "kit")
+    ] = None
 
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):
-    """A line as the customer sees it: link properties over catalog properties.
+    """A line as the customer sees it: the link's properties over the catalog's.
 
     The same record is shown on the cart page, returned in the 201 body of a
     new link, and stored in the order.
     """
 
-    product_id: str
-    name: str
-    price: Decimal
-    quantity: int
-    amount: Decimal
-    sku: str = ""
-    vendor_code: str = ""
-    name_for_invoice: str = ""
-    description: str = ""
-    properties: dict[str, str] = {}
-    subscription: Subscription | None = None
-    tax_code: str = ""
-    image_url: str | None = None
-    delivery: str = "digital"
+    product_id: Annotated[str, about("The original product.", "pro-licence")]
+    name: Annotated[str, about("Name shown on the cart page.", "Pro licence")]
+    price: Annotated[Money, about("Unit price.", "1249.00")]
+    quantity: Annotated[int, about("Number of units, 1..1,000,000.", 1)]
+    amount: Annotated[Money, about("price times quantity.", "1249.00")]
+    sku: Annotated[str, about("Stock keeping unit.", "PRO")] = ""
+    vendor_code: Annotated[str, about("The merchant's own line code.", "")] = ""
+    name_for_invoice: Annotated[str, about("Name on the invoice.", "")] = ""
+    description: Annotated[str, about("Longer text under the name.", "")] = ""
+    properties: Annotated[dict[str, str], about("Shown key/value details.", {"seats": "25"})] = {}
+    subscription: Annotated[
+        Subscription | None, about("Billing terms when the line recurs.", None)
+    ] = None
+    tax_code: Annotated[str, about("The product's tax category.", "SW-LIC")] = ""
+    image_url: Annotated[str | None, about("Image of the product.", None)] = None
+    delivery: Annotated[Delivery, about("How the product reaches the customer.", "digital")] = (
+        "digital"
+    )
     #: Set on a line the customer added from the link's optional items.
-    optional: bool = False
+    optional: Annotated[bool, about("Added by the customer from the optional items.", False)] = (
+        False
+    )
     #: On an up-sell: the product id of the line it replaced.
-    replaced: str | None = None
+    replaced: Annotated[str | None, about("An up-sell: the product id it replaced.", None)] = None
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One discount: its label, its amount (rounded once) and what it applied to.
+    """One discount, rounded once (half-up) to the currency's minor unit.
 
     Pricing computes it (:func:`checkout_links.core.pricing.price`), the order
     stores it, and the API and the webhook show it.
     """
 
-    label: str | None
-    amount: Decimal
+    label: Annotated[str | None, about("What the customer reads.", "Launch offer")]
+    amount: Annotated[Money, about("The amount taken off.", "12.50")]
     #: ``line`` (then ``line`` is the index in the cart's lines), ``cart`` or ``promotion``.
-    applies_to: Literal["line", "cart", "promotion"]
-    line: int | None = None
+    applies_to: Annotated[
+        Literal["line", "cart", "promotion"],
+        about("A line's discount, the link's, or the promotion code's.", "cart"),
+    ]
+    line: Annotated[int | None, about("For a line discount: the line's index.", None)] = None
 
 
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
-    """The customer's details as entered on the checkout form (all strings, maybe empty)."""
+    """The customer's details as they submitted them on the checkout page.
 
-    email: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    company: str = ""
-    phone: str = ""
-    country: str = ""
-    region: str = ""
-    city: str = ""
-    postal_code: str = ""
-    address: str = ""
-    tax_id: str = ""
-    language: str = ""
+    All strings, maybe empty.
+    """
+
+    email: Annotated[str, about("Email address.", "ana@example.com")] = ""
+    first_name: Annotated[str, about("First name.", "Ana")] = ""
+    last_name: Annotated[str, about("Last name.", "Ruiz")] = ""
+    company: Annotated[str, about("Company.", "Ruiz GmbH")] = ""
+    phone: Annotated[str, about("Phone number.", "+49 30 1234567")] = ""
+    country: Annotated[str, about("ISO 3166-1 alpha-2 country.", "DE")] = ""
+    region: Annotated[str, about("Region or state.", "")] = ""
+    city: Annotated[str, about("City.", "Berlin")] = ""
+    postal_code: Annotated[str, about("Postal code.", "10115")] = ""
+    address: Annotated[str, about("Street address.", "Invalidenstr. 1")] = ""
+    tax_id: Annotated[str, about("VAT or tax id.", "DE123456789")] = ""
+    language: Annotated[str, about("Preferred language.", "de")] = ""
 
 
 class Promotion(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,44 +291,134 @@ class Promotion(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str = ""
 
 
-class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
-    """The 201 body of ``POST /api/v1/links`` (also what an idempotent replay returns)."""
+class PromotionView(msgspec.Struct, frozen=True, kw_only=True):
+    """A promotion code (``GET /api/v1/promotions/{code}``).
 
-    id: str
-    url: str
-    expires_at: str
-    currency: str
-    total: Decimal
-    lines: tuple[Line, ...]
+    Built from the stored :class:`Promotion` and its count of redemptions by
+    :meth:`checkout_links.core.promotions.record.Promotion.as_json`.
+    """
+
+    code: Annotated[str, about("The code, in upper case.", "SPRING-15")]
+    percent: Annotated[MoneyText | None, about("Percent off, or null.", "15")]
+    amount: Annotated[MoneyText | None, about("Amount off, or null.", None)]
+    currency: Annotated[str | None, about("The amount's currency.", None)]
+    label: Annotated[str | None, about("The discount row's text.", "Spring")]
+    starts_at: Annotated[Time | None, about("Valid from (UTC).", None)]
+    expires_at: Annotated[Time | None, about("Valid until (UTC).", None)]
+    max_redemptions: Annotated[int | None, about("The most orders it may yield.", 50)]
+    products: Annotated[
+        list[str] | None, about("Original products it applies to; null: all.", None)
+    ]
+    active: Annotated[bool, about("false: refused on the page.", True)]
+    redemptions: Annotated[int, about("Orders placed with it.", 0)]
+    created_at: Annotated[Time, about("When it was created.", "2026-03-01T09:00:00Z")]
+    updated_at: Annotated[Time, about("When it last changed.", "2026-03-01T09:00:00Z")]
+
+
+class PromotionPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of promotion codes, in code order."""
+
+    items: Annotated[list[PromotionView], about("The codes of this page.", [])]
+    next_cursor: Annotated[str | None, about("Pass as cursor for the next page.", None)] = None
+
+
+class IssuedLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A new checkout link (the 201 of ``POST /api/v1/links``).
+
+    Also what an idempotent replay returns.
+    """
+
+    id: Annotated[
+        str,
+        about(
+            "Link id: names the link in the status and revoke endpoints.",
+            "lnk_z--88V_HdxXmqR_lIZftY2sRy8qmbhWRp61A-gTJ",
+        ),
+    ]
+    url: Annotated[
+        str,
+        about(
+            "The one-time checkout URL to send the customer to.",
+            "https://pay.example.com/c/ERIJ4BEfgjzuYz5uxltOYqgPDRp7ChkC",
+        ),
+    ]
+    expires_at: Annotated[Time, about("When the link stops working.", "2026-12-03T20:06:34Z")]
+    currency: Annotated[str, about("ISO 4217 currency of every amount.", "EUR")]
+    total: Annotated[Money, about("Sum of the line amounts.", "1534.00")]
+    lines: Annotated[tuple[Line, ...], about("The cart, in request order.", [])]
     #: The locale whose words the page shows (a shipped catalog, or ``en``).
-    locale: str = "en"
+    locale: Annotated[
+        str,
+        about(
+            "The language the checkout page's words are in: the link's locale, its "
+            "parent (de for de-CH) or en; amounts use the exact locale. Without a link locale "
+            "or customer language, the customer's browser language may still choose.",
+            "de",
+        ),
+    ] = "en"
     #: Only for links with cart choices: the cart as issued before its discounts.
-    subtotal: Decimal | None = None
-    discounts: tuple[DiscountRow, ...] = ()
+    subtotal: Annotated[
+        Money | None,
+        about("Links with cart choices: the cart as issued before its discounts.", "1534.00"),
+    ] = None
+    discounts: Annotated[
+        tuple[DiscountRow, ...], about("The discounts of the cart as issued.", [])
+    ] = ()
+
+
+#: Where a link stands.
+LinkState = Literal["open", "expired", "completed", "revoked"]
+
+
+class LinkStatus(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Where a link stands; ``order_id`` only once it produced an order."""
+
+    id: Annotated[str, about("The link id.", "lnk_z--88V_HdxXmqR_lIZftY2sRy8qmbhW")]
+    status: Annotated[
+        LinkState,
+        about("open: usable; completed: an order was placed; expired; revoked.", "completed"),
+    ]
+    order_id: Annotated[
+        str | None,
+        about("The order the link produced (completed links only).", "ord_0Yt2sRy8qmbhWRp61A-gTJ"),
+    ] = None
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
-    """An order as the merchant API shows it and webhooks send it.
+    """An order placed through a link.
 
-    The stored :class:`Order` adds its merchant; pass :meth:`Order.public`, never
-    the order itself, where this is written (msgspec writes every field it has).
+    As the merchant API shows it and webhooks send it. The stored :class:`Order`
+    adds its merchant; pass :meth:`Order.public`, never the order itself, where
+    this is written (msgspec writes every field it has).
     """
 
-    id: str
-    link_id: str
-    status: Literal["placed"] = "placed"
-    created_at: str
-    currency: str
-    total: Decimal
-    lines: tuple[Line, ...]
-    customer: Customer
-    additional_data: dict[str, str] = {}
-    external_ref: str | None = None
-    locale: str | None = None
+    id: Annotated[str, about("Order id.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")]
+    link_id: Annotated[str, about("The link it came from.", "lnk_z--88V_HdxXmqR")]
+    status: Annotated[Literal["placed"], about("Always placed.", "placed")] = "placed"
+    created_at: Annotated[
+        Time, about("When it was placed (ms precision).", "2026-11-27T18:00:00.125Z")
+    ]
+    currency: Annotated[str, about("ISO 4217 currency of every amount.", "EUR")]
+    total: Annotated[Money, about("Sum of the line amounts.", "1534.00")]
+    lines: Annotated[tuple[Line, ...], about("The lines as the customer saw them.", [])]
+    customer: Annotated[
+        Customer,
+        about(
+            "What the customer submitted.",
+            {"email": "ana@example.com", "first_name": "Ana", "country": "DE"},
+        ),
+    ]
+    additional_data: Annotated[
+        dict[str, str], about("The link's hidden key/values.", {"crm_deal": "8812"})
+    ] = {}
+    external_ref: Annotated[str | None, about("The link's external_ref.", "quote-2026-118")] = None
+    locale: Annotated[str | None, about("The link's locale.", "de")] = None
     #: The chosen lines' sum before discounts; ``None`` for a link without cart choices.
-    subtotal: Decimal | None = None
-    discounts: tuple[DiscountRow, ...] = ()
-    promotion_code: str | None = None
+    subtotal: Annotated[
+        Money | None, about("The chosen lines' sum, before discounts.", "1534.00")
+    ] = None
+    discounts: Annotated[tuple[DiscountRow, ...], about("Each discount.", [])] = ()
+    promotion_code: Annotated[str | None, about("The code redeemed, if any.", "SPRING-15")] = None
 
 
 class Order(OrderView, frozen=True, kw_only=True):
@@ -245,6 +431,19 @@ class Order(OrderView, frozen=True, kw_only=True):
         fields = msgspec.structs.asdict(self)
         del fields["merchant_id"]
         return OrderView(**fields)
+
+
+class OrderPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of orders, newest first."""
+
+    items: Annotated[list[OrderView], about("The orders of this page.", [])]
+    next_cursor: Annotated[
+        str | None,
+        about(
+            "Pass as cursor for the next page; null on the last.",
+            "1764266400125.ord_0Yt2sRy8qmbhWRp61A-gTJ",
+        ),
+    ] = None
 
 
 #: Where an event's webhook delivery stands.
@@ -265,20 +464,25 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReceiptView(msgspec.Struct, frozen=True, kw_only=True):
-    """The receipt of an ``order.created`` event as ``GET /api/v1/events`` shows it."""
+    """The email receipt of an order.created event, sent to the customer.
 
-    state: ReceiptState
-    attempts: int
-    last_attempt_at: str | None
-    next_attempt_at: str | None
-    last_error: str | None
+    As ``GET /api/v1/events`` shows it.
+    """
+
+    state: Annotated[ReceiptState, about("failed: refused (5xx) or out of retries.", "sent")]
+    attempts: Annotated[int, about("Sending attempts so far.", 1)]
+    last_attempt_at: Annotated[Time | None, about("The last attempt.", None)] = None
+    next_attempt_at: Annotated[Time | None, about("The next one, if due.", None)] = None
+    last_error: Annotated[
+        str | None, about("SMTP code and reason; never an address.", "451 4.3.0 busy")
+    ] = None
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
     """An event's delivery record (a Redis hash; times in Unix milliseconds)."""
 
     id: str
-    type: str
+    type: EventType
     order_id: str
     merchant_id: str
     created_ms: int
@@ -295,34 +499,48 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     receipt: Receipt | None = None
 
 
-class EventView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """An event as ``GET /api/v1/events`` shows it (the API writes ``receipt: null`` itself)."""
+class EventView(msgspec.Struct, frozen=True, kw_only=True):
+    """An order event and the state of its webhook delivery.
 
-    id: str
-    type: str
-    order_id: str
-    created_at: str
-    state: EventState
-    attempts: int
-    last_attempt_at: str | None
-    last_status: int | None
-    last_error: str | None
-    next_attempt_at: str | None
+    As ``GET /api/v1/events`` shows it.
+    """
+
+    id: Annotated[str, about("Event id, the webhook-id header.", "evt_0Yt2sRy8qmbh")]
+    type: Annotated[EventType, about("Event type.", "order.created")]
+    order_id: Annotated[str, about("The order.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")]
+    created_at: Annotated[Time, about("When the event was written.", "2026-11-27T18:00:00.125Z")]
+    state: Annotated[EventState, about("Delivery state: dead after retries ran out.", "delivered")]
+    attempts: Annotated[int, about("Delivery attempts so far.", 1)]
+    last_attempt_at: Annotated[
+        Time | None, about("When the last attempt was made.", "2026-11-27T18:00:01.002Z")
+    ] = None
+    last_status: Annotated[int | None, about("HTTP status of the last attempt.", 200)] = None
+    last_error: Annotated[str | None, about("Why the last attempt failed.", "timed out")] = None
+    next_attempt_at: Annotated[Time | None, about("When the next attempt is due.", None)] = None
     #: The customer receipt's delivery, or ``None`` when none is owed.
-    receipt: ReceiptView | None = None
+    receipt: Annotated[
+        ReceiptView | None,
+        about("The customer's email receipt; null when none is owed.", None),
+    ] = None
+
+
+class EventPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of events, newest first."""
+
+    items: Annotated[list[EventView], about("The events of this page.", [])]
+    next_cursor: Annotated[
+        str | None,
+        about(
+            "Pass as cursor for the next page; null on the last.",
+            "1764266400125.evt_0Yt2sRy8qmbh",
+        ),
+    ] = None
 
 
 class EventBody(msgspec.Struct, frozen=True, kw_only=True):
     """The JSON body of a webhook request: the same bytes on every attempt."""
 
     id: str
-    type: str
+    type: EventType
     created_at: str
     data: OrderView
-
-
-class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
-    """One page of a list endpoint; ``next_cursor`` is ``None`` on the last page."""
-
-    items: list[T]
-    next_cursor: str | None = None

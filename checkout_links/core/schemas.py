@@ -1,7 +1,7 @@
 """Pydantic models of what the merchant API accepts: its input limits.
 
 The OpenAPI document is generated from these models, so a limit written here
-is the limit documented. What the API answers is in ``web/api/responses.py``.
+is the limit documented. What the API answers is in ``records.py``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from checkout_links.core import pricing
 from checkout_links.core.catalog.products import Catalog
@@ -25,7 +26,14 @@ from checkout_links.core.links.token import Customer as TokenCustomer
 from checkout_links.core.links.token import Subscription as TokenSubscription
 from checkout_links.core.money import MAX_AMOUNT, minor_units, parse_amount
 from checkout_links.core.primitives.clock import iso_seconds
-from checkout_links.core.records import IssuedLink, Line, Merchant, Product, Subscription
+from checkout_links.core.records import (
+    Interval,
+    IssuedLink,
+    Line,
+    Merchant,
+    Product,
+    Subscription,
+)
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn
 from checkout_links.core.storage import redis_keys as keys
 
@@ -78,7 +86,10 @@ def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
         ),
         properties=dict(cart_line.properties or {}),
         subscription=(
-            Subscription(interval=sub.interval, interval_count=sub.interval_count)
+            Subscription(
+                interval=cast(Interval, sub.interval),  # validated when issued
+                interval_count=sub.interval_count,
+            )
             if sub is not None
             else product.subscription
         ),

@@ -24,6 +24,7 @@ from checkout_links.core.records import (
     Event,
     EventBody,
     EventState,
+    EventType,
     EventView,
     Receipt,
     ReceiptView,
@@ -42,7 +43,7 @@ def from_hash(raw: Mapping[bytes | str, bytes | str]) -> Event:
     h = {text(k): text(v) for k, v in raw.items()}
     return Event(
         id=h["id"],
-        type=h["type"],
+        type=cast(EventType, h["type"]),  # written by our scripts only
         order_id=h["order_id"],
         merchant_id=h["merchant_id"],
         created_ms=int(h["created_ms"]),

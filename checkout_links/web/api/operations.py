@@ -4,43 +4,29 @@
 of each success status, the error statuses, and the parameters. The same
 record drives two things, so they cannot drift apart:
 
-- at run time the wrapper writes the view's return value through the
-  response model of the status it answers with (an undeclared status is a
-  programming error, never an undocumented answer);
+- at run time the wrapper writes the view's return value as the record of
+  the status it answers with (an undeclared status is a programming error,
+  never an undocumented answer);
 - :mod:`checkout_links.web.api.openapi` builds the OpenAPI document from the
   app's routes and these records.
 
-Writing goes through a msgspec Struct compiled from each pydantic response
-model at import time: the same fields, order, types and defaults, converted
-and type-checked in one pass. For the 201 of a 5-line link, writing through
-pydantic itself cost about 25 µs more than encoding the core's record; through
-the compiled Struct it costs about 2.5 µs more (``tests/unit/web/api/test_openapi.py`` pins
-that both ways write the same bytes).
+The response models are the core's records (:mod:`checkout_links.core.records`):
+msgspec Structs whose fields carry their descriptions. A view returns the
+record itself, which is encoded as is, or a dict (or another record) that is
+converted to it first, so a field the record does not declare never reaches a
+merchant.
 """
 
 from __future__ import annotations
 
 import functools
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import (
-    Annotated,
-    Any,
-    Generic,
-    Literal,
-    NamedTuple,
-    TypeVar,
-    Union,
-    get_args,
-    get_origin,
-)
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 import msgspec
 from flask import Response
 from pydantic import BaseModel
-
-from checkout_links.web.api.responses import Out
 
 View = Callable[..., Response]
 T = TypeVar("T")
@@ -86,7 +72,7 @@ class Operation:
 
     summary: str
     description: str
-    responses: Mapping[int, type[Out]]
+    responses: Mapping[int, type[msgspec.Struct]]
     body: type[BaseModel] | None = None
     #: Problem statuses this operation may answer besides 401, 429 and 503,
     #: each with what it means here.
@@ -103,49 +89,15 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     return _OPERATIONS.get(view)
 
 
-def _plain(annotation: Any) -> Any:
-    """``annotation`` with pydantic models replaced by their compiled Structs."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _plain(get_args(annotation)[0])
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return struct_of(annotation)
-    if origin in (Union, types.UnionType):
-        return Union[tuple(_plain(arg) for arg in get_args(annotation))]  # noqa: UP007
-    if origin is list:
-        return list[_plain(get_args(annotation)[0])]  # type: ignore[misc]
-    if origin is dict:
-        key, value = get_args(annotation)
-        return dict[_plain(key), _plain(value)]  # type: ignore[misc]
-    return annotation
+def encoder_for(record: type[msgspec.Struct]) -> Callable[[Any], bytes]:
+    """JSON bytes of ``record``, or of a dict or another record converted to it.
 
-
-@functools.cache
-def struct_of(model: type[BaseModel]) -> type[msgspec.Struct]:
-    """A msgspec Struct with ``model``'s fields, order, types and defaults."""
-    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-    for name, info in model.model_fields.items():
-        kind = _plain(info.annotation)
-        if info.is_required():
-            fields.append((name, kind))
-        elif info.default_factory is not None:
-            fields.append((name, kind, msgspec.field(default_factory=info.default_factory)))  # type: ignore[arg-type]
-        else:
-            fields.append((name, kind, info.default))
-    omit = bool(getattr(model, "omit_none", False))
-    return msgspec.defstruct(model.__name__, fields, kw_only=True, omit_defaults=omit)
-
-
-def encoder_for(model: type[Out]) -> Callable[[Any], bytes]:
-    """JSON bytes of a record, a dict or a model instance, as ``model`` shapes it.
-
-    Raises ``msgspec.ValidationError`` for a value that does not fit the model.
+    Raises ``msgspec.ValidationError`` for a value that does not fit the record.
     """
-    struct = struct_of(model)
     convert, encode = msgspec.convert, _ENCODER.encode
 
     def encode_as(value: Any) -> bytes:
-        return encode(convert(value, struct, from_attributes=True))
+        return encode(convert(value, record, from_attributes=True))
 
     return encode_as
 
@@ -153,7 +105,7 @@ def encoder_for(model: type[Out]) -> Callable[[Any], bytes]:
 def operation(
     summary: str,
     *,
-    responses: Mapping[int, type[Out]],
+    responses: Mapping[int, type[msgspec.Struct]],
     description: str = "",
     body: type[BaseModel] | None = None,
     errors: Mapping[int, str] | None = None,

@@ -11,12 +11,11 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from checkout_links.core import records
 from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
 from checkout_links.core.links.choices import CODE_PATTERN, PromotionIn, normal_code
-from checkout_links.core.records import Page
 from checkout_links.web.api import parameters as params
 from checkout_links.web.api import query
-from checkout_links.web.api import responses as out
 from checkout_links.web.api import views as merchant_api
 from checkout_links.web.api.operations import Param, Reply, operation
 from checkout_links.web.api.query import parse_query
@@ -52,7 +51,7 @@ def _known(code: str) -> str:
     "Create or replace a promotion code",
     description="Replacing a code keeps its count of redemptions.",
     body=PromotionIn,
-    responses={200: out.Promotion, 201: out.Promotion},
+    responses={200: records.PromotionView, 201: records.PromotionView},
     errors={
         **params.BODY_ERRORS,
         422: "Validation failed; also for rules the schema cannot state: both or neither of "
@@ -76,7 +75,7 @@ def put_promotion(code: str) -> Reply:
 @bp.get("/<code>")
 @operation(
     "Read a promotion code and its redemptions",
-    responses={200: out.Promotion},
+    responses={200: records.PromotionView},
     errors=_UNKNOWN,
     params=(CODE,),
 )
@@ -88,7 +87,7 @@ def get_promotion(code: str) -> Any:
 @operation(
     "Deactivate a promotion code",
     description="The page refuses it from now on; its terms and count stay.",
-    responses={200: out.Promotion},
+    responses={200: records.PromotionView},
     errors=_UNKNOWN,
     params=(CODE,),
 )
@@ -99,7 +98,7 @@ def delete_promotion(code: str) -> Any:
 @bp.get("")
 @operation(
     "List promotion codes",
-    responses={200: out.PromotionPage},
+    responses={200: records.PromotionPage},
     errors=params.PAGE_422,
     params=PAGE,
 )
@@ -108,4 +107,4 @@ def list_promotions() -> Any:
     items, next_cursor = services().promotions.page(
         merchant_api._merchant_id(), q[CURSOR], q[params.LIMIT]
     )
-    return Page(items=[p.as_json() for p in items], next_cursor=next_cursor)
+    return {"items": [p.as_json() for p in items], "next_cursor": next_cursor}

@@ -14,6 +14,7 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from checkout_links import metrics
+from checkout_links.core import records
 from checkout_links.core.catalog.products import check_product_id
 from checkout_links.core.errors import (
     BadRequest,
@@ -31,10 +32,9 @@ from checkout_links.core.links.status import status_of
 from checkout_links.core.merchants.account import AccountPatch, account_of
 from checkout_links.core.orders import queries as orders
 from checkout_links.core.outbox import events
-from checkout_links.core.records import Merchant, Page
+from checkout_links.core.records import Merchant
 from checkout_links.core.schemas import PRODUCT_ID, ProductIn
 from checkout_links.web.api import parameters as params
-from checkout_links.web.api import responses as out
 from checkout_links.web.api.operations import Param, Reply, operation
 from checkout_links.web.api.query import parse_query
 from checkout_links.web.extensions import services
@@ -90,7 +90,7 @@ def _known_product_id(product_id: str) -> str:
     "Create or replace an original product",
     description="Every link issued before keeps the revision it was issued against.",
     body=ProductIn,
-    responses={200: out.Product, 201: out.Product},
+    responses={200: records.Product, 201: records.Product},
     errors={
         **params.BODY_ERRORS,
         422: "Validation failed; also for rules the schema cannot state: an amount with "
@@ -109,7 +109,7 @@ def put_product(product_id: str) -> Reply:
 @bp.get("/products/<product_id>")
 @operation(
     "Read an original product",
-    responses={200: out.Product},
+    responses={200: records.Product},
     errors={404: "No product by that id."},
     params=(params.PRODUCT,),
 )
@@ -122,7 +122,7 @@ def get_product(product_id: str) -> Any:
 @operation(
     "Deactivate an original product",
     description="New links cannot sell it; links already issued still can.",
-    responses={200: out.Product},
+    responses={200: records.Product},
     errors={404: "No product by that id."},
     params=(params.PRODUCT,),
 )
@@ -134,7 +134,7 @@ def delete_product(product_id: str) -> Any:
 @bp.get("/products")
 @operation(
     "List original products",
-    responses={200: out.ProductPage},
+    responses={200: records.ProductPage},
     errors=params.PAGE_422,
     params=params.PRODUCT_PAGE,
 )
@@ -143,14 +143,14 @@ def list_products() -> Any:
     items, next_cursor = services().catalog.list_products(
         _merchant_id(), q[params.PRODUCT_CURSOR], q[params.LIMIT]
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return records.ProductPage(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/account")
 @operation(
     "The seller's public settings",
     description="How the seller appears on every customer page.",
-    responses={200: out.Account},
+    responses={200: records.AccountView},
 )
 def get_account() -> Any:
     return account_of(_merchant())
@@ -161,7 +161,7 @@ def get_account() -> Any:
     "Change the seller's public settings",
     description="JSON merge patch: fields not sent stay, a field sent as null is cleared.",
     body=AccountPatch,
-    responses={200: out.Account},
+    responses={200: records.AccountView},
     errors={
         **params.BODY_ERRORS,
         422: "Validation failed; also for rules the schema cannot state: a URL that is not "
@@ -179,7 +179,7 @@ def patch_account() -> Any:
     description="Nothing is stored: the link's token carries the cart. With an "
     "Idempotency-Key, the same key and body within 24 h answer the same link.",
     body=LinkChoicesIn,
-    responses={201: out.LinkOut},
+    responses={201: records.IssuedLink},
     errors={
         **params.BODY_ERRORS,
         422: "Validation failed; also for rules the schema cannot state: a product id "
@@ -238,7 +238,7 @@ def _link(link_id: str) -> tuple[bytes, int]:
 @bp.get("/links/<link_id>")
 @operation(
     "Link status",
-    responses={200: out.LinkStatus},
+    responses={200: records.LinkStatus},
     errors={404: "No such link of this merchant."},
     params=(params.LINK,),
 )
@@ -257,7 +257,7 @@ def link_status(link_id: str) -> Any:
 @operation(
     "Revoke a link",
     description="Revoking an already revoked link answers 200 again.",
-    responses={200: out.LinkStatus},
+    responses={200: records.LinkStatus},
     errors={
         404: "No such link of this merchant.",
         409: "The link already produced an order, or has expired.",
@@ -277,7 +277,7 @@ def revoke_link(link_id: str) -> Any:
 @bp.get("/orders/<order_id>")
 @operation(
     "Read an order",
-    responses={200: out.Order},
+    responses={200: records.OrderView},
     errors={404: "No such order of this merchant."},
     params=(params.ORDER,),
 )
@@ -289,7 +289,7 @@ def get_order(order_id: str) -> Any:
 @bp.get("/orders")
 @operation(
     "List orders, newest first",
-    responses={200: out.OrderPage},
+    responses={200: records.OrderPage},
     errors=params.PAGE_422,
     params=params.ORDER_FILTERS,
 )
@@ -305,13 +305,13 @@ def list_orders() -> Any:
         window,
         retention_seconds=svc.settings.order_retention_seconds,
     )
-    return Page(items=[o.public() for o in items], next_cursor=next_cursor)
+    return records.OrderPage(items=[o.public() for o in items], next_cursor=next_cursor)
 
 
 @bp.get("/events")
 @operation(
     "List order events with their delivery state, newest first",
-    responses={200: out.EventPage},
+    responses={200: records.EventPage},
     errors=params.EVENT_422,
     params=params.EVENT_FILTERS,
 )
@@ -325,13 +325,13 @@ def list_events() -> Any:
         state=q[params.STATE],
         type_=q[params.TYPE],
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return records.EventPage(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/events/<event_id>")
 @operation(
     "Read an event",
-    responses={200: out.Event},
+    responses={200: records.EventView},
     errors={404: "No such event of this merchant."},
     params=(params.EVENT,),
 )
@@ -344,7 +344,7 @@ def get_event(event_id: str) -> Any:
 @operation(
     "Queue another delivery of an event",
     description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
-    responses={202: out.Event},
+    responses={202: records.EventView},
     errors={404: "No such event of this merchant."},
     params=(params.EVENT,),
 )

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from checkout_links.core.errors import ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.orders.queries import parse_rfc3339_ms
+from checkout_links.core.records import LinkStatus
 from checkout_links.testing import csrf_of, link_path, make_app, problem_body
 from checkout_links.web.api import openapi
 from checkout_links.web.api.operations import Param, QueryParam, operation, operation_of
-from checkout_links.web.api.responses import LinkStatus
 
 LISTS = ["/api/v1/products", "/api/v1/promotions", "/api/v1/orders", "/api/v1/events"]
 
