@@ -253,8 +253,10 @@ def test_the_error_summary_takes_focus_and_links_to_each_field(
     context, page, _ = _open(browser, shop, "en", "cart-errors", url, 1280)
     try:
         # Browsers apply autofocus (and the script's focus()) after the load,
-        # not before the first evaluate: wait for it rather than race it.
-        page.wait_for_function("document.activeElement?.id === 'error-summary'", timeout=10_000)
+        # not before the first evaluate: wait for it rather than race it. (Not
+        # wait_for_function: its polling evals a string, which the page's CSP
+        # refuses whenever the first check comes too early.)
+        sync_api.expect(page.locator("#error-summary")).to_be_focused(timeout=10_000)
         links = page.locator("#error-summary a")
         hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
         assert hrefs == ["#f-email", "#f-address", "#f-postal_code"]
@@ -264,7 +266,7 @@ def test_the_error_summary_takes_focus_and_links_to_each_field(
             described = field.get_attribute("aria-describedby")
             assert page.locator(f"#{described}").inner_text().startswith("Enter ")
         links.nth(2).click()
-        page.wait_for_function("document.activeElement?.id === 'f-postal_code'", timeout=10_000)
+        sync_api.expect(page.locator("#f-postal_code")).to_be_focused(timeout=10_000)
     finally:
         context.close()
 
