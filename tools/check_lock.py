@@ -66,22 +66,19 @@ def applies(req: Requirement, extras: set[str]) -> bool:
 
 def closure(extras: list[str]) -> set[NormalizedName]:
     """Every installed distribution the project with ``extras`` brings."""
-    seen: set[NormalizedName] = set()
-    todo: list[tuple[str, set[str]]] = [(PROJECT, set(extras))]
+    visited: set[tuple[NormalizedName, frozenset[str]]] = set()
+    todo: list[tuple[str, frozenset[str]]] = [(PROJECT, frozenset(extras))]
     while todo:
         name, wanted = todo.pop()
-        dist = metadata.distribution(name)
-        for text in dist.requires or []:
+        for text in metadata.distribution(name).requires or []:
             req = Requirement(text)
-            if not applies(req, wanted):
-                continue
             key = canonicalize_name(req.name)
-            if key == PROJECT:
+            step = (key, frozenset(req.extras))
+            if key == PROJECT or step in visited or not applies(req, set(wanted)):
                 continue
-            if key not in seen or req.extras:
-                seen.add(key)
-                todo.append((req.name, set(req.extras)))
-    return seen
+            visited.add(step)  # each package once per set of extras: cycles end
+            todo.append((req.name, step[1]))
+    return {key for key, _ in visited}
 
 
 def problems() -> list[str]:
