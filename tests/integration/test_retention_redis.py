@@ -119,9 +119,10 @@ def test_memory_returns_to_its_baseline_once_the_retention_has_passed(
         worker.http.close()
     grown = peak - baseline
     assert grown > ROUND * 1000, f"{ROUND} orders took only {grown} bytes: nothing was measured"
-    # Kept orders would leave all of ``grown``; what the allocator keeps of
-    # the stream's and the indexes' nodes has been seen up to 5 % of it.
-    assert after - baseline < grown // 10, (baseline, peak, after)
+    # Kept orders would leave all of ``grown``. What Redis keeps once every key
+    # is gone (stream nodes, hash tables sized for the peak until a cron shrinks
+    # them) has been seen from 2 % to 13 % of it, depending on when the cron ran.
+    assert after - baseline < grown // 4, (baseline, peak, after)
     assert not listed_orders(app, auth)
     print(f"retention: baseline {baseline} B, {ROUND} orders +{grown} B, after {after} B")
     store.close()
