@@ -11,7 +11,6 @@ that is given must be one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from checkout_links.core.checkout.address import (
@@ -23,6 +22,7 @@ from checkout_links.core.checkout.address import (
 )
 from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_, Message, Nn_
+from checkout_links.core.primitives.text import is_clean
 from checkout_links.core.schemas import check_email
 
 __all__ = ["FIELD_NAMES", "countries", "country_rules", "validate"]
@@ -55,9 +55,6 @@ _MAX = {
     "address": 300,
     "tax_id": 40,
 }
-# C0/C1 controls and the bidirectional overrides/isolates (the contract's
-# "Input rules everywhere"); a tab or newline in a one-line field is one too.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 MISSING_EMAIL = N_("Enter your email address")
 # Translators: name@example.com is an example address; keep it as it is.
@@ -88,7 +85,7 @@ def validate(
     clean = dict(values)
     for name, limit in _MAX.items():
         text = values.get(name, "")
-        if _CONTROL.search(text):
+        if not is_clean(text):
             errors[name] = Message(CONTROL)
         elif len(text) > limit:
             errors[name] = _too_long(limit)
