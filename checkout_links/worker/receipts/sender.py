@@ -171,6 +171,10 @@ class ReceiptSender:
             return Sent("failed", "order or merchant no longer exists")
         if not order.customer.email:
             return Sent("failed", "no customer email address")
+        if not order.customer.email.rpartition("@")[0].isascii():
+            # Stored before such mailboxes were refused at input (core/schemas.py:
+            # check_email): writing to one needs SMTPUTF8 all the way, so it is not tried.
+            return Sent("failed", "the customer's mailbox is not ASCII (needs SMTPUTF8): skipped")
         try:
             message = build_receipt(
                 order, seller_of(merchant), event_id=event_id, mail_from=self.mail_from

@@ -1,0 +1,77 @@
+"""Data stored before the input checks does not stop receipts: a display name with a line
+separator, a support address or a customer mailbox only SMTPUTF8 could carry.
+
+The app and the worker run on a real redis-server and send to a real SMTP server on
+127.0.0.1; the old data is written into the store as an older version left it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+import pytest
+
+from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.storage import redis_keys as keys
+from checkout_links.testing.smtp_server import SmtpServer
+from checkout_links.web.extensions import services
+from tests.integration.test_receipts import CUSTOMER, Shop, _shop
+
+
+@pytest.fixture
+def smtp() -> Any:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def shop(real_redis: Any, smtp: SmtpServer) -> Shop:
+    return _shop(real_redis.url, f"smtp://127.0.0.1:{smtp.port}")
+
+
+def test_a_stored_display_name_with_a_line_separator_still_sends_receipts(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    """The receipt goes out under the name without the separator, and without a Reply-To
+    when the stored support address has a non-ASCII mailbox."""
+    with shop.app.app_context():
+        merchants = services().merchants
+        record = merchants.get("acme")
+        account = msgspec.structs.replace(
+            record.account, display_name="Ruiz\u2028Software", support_email="hélp@ruiz.example"
+        )
+        merchants.save(msgspec.structs.replace(record, account=account))
+    order_id = shop.place()
+    shop.pump(lambda: shop.state(order_id) == "sent")
+    message = smtp.received[0].message
+    assert message["From"].addresses[0].display_name == "Ruiz Software"
+    assert message["Reply-To"] is None
+    assert smtp.received[0].rcpt_tos == [CUSTOMER]
+
+
+def test_a_stored_customer_mailbox_that_needs_smtputf8_is_skipped_with_a_reason(
+    shop: Shop, smtp: SmtpServer, real_redis: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its receipt fails at once with a reason that names no one (logged too), and the
+    merchant's next receipt is sent as usual."""
+    caplog.set_level(logging.INFO)
+    old = shop.place()
+    with shop.app.app_context():
+        store = services().redis
+    key = keys.order(link_rand_of_order(old))
+    raw = store.get(key)
+    assert raw is not None
+    assert CUSTOMER.encode() in raw
+    store.set(key, raw.replace(CUSTOMER.encode(), "josé.ruiz@example.com".encode()), keepttl=True)
+    shop.pump(lambda: shop.state(old) == "failed")
+    receipt = shop.receipt(old)
+    assert receipt["last_error"] == "the customer's mailbox is not ASCII (needs SMTPUTF8): skipped"
+    assert receipt["attempts"] == 1
+    logged = [r for r in caplog.records if r.getMessage() == "receipt attempt"]
+    assert [vars(r)["error"] for r in logged] == [receipt["last_error"]]
+    assert not any("josé" in r.getMessage() + repr(vars(r)) for r in caplog.records)
+    new = shop.place()
+    shop.pump(lambda: shop.state(new) == "sent")
+    assert [m.rcpt_tos for m in smtp.received] == [[CUSTOMER]]
