@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,13 +31,13 @@ from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.rawhttp import stall_uploads
 from checkout_links.testing.realapp import (
     REPO,
-    SECRET,
     gunicorn_app,
     http_client,
     issue_link,
     path_of,
     race_one_link,
     render_nginx_conf,
+    serve_cli,
 )
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 
@@ -69,21 +68,8 @@ def api_key(redis_url: str) -> str:
 
 
 @contextlib.contextmanager
-def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "CHECKOUT_REDIS_URL": redis_url,
-        "CHECKOUT_SECRET_KEYS": SECRET,
-        "CHECKOUT_BASE_URL": f"http://{HOST}:{port}",
-        "CHECKOUT_RATE_LIMITS_ENABLED": "false",
-    }
-    # The console script's entry point, run by this interpreter (and so this tree).
-    entry = "from checkout_links.cli.main import main; main()"
-    argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
-    server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)
-    with server:
+def serve(directory: Path, redis_url: str) -> Iterator[str]:
+    with serve_cli(directory, redis_url) as server:
         server.wait_http("/readyz", timeout=60)
         yield server.url
 
@@ -120,7 +106,7 @@ def compose_stack(directory: Path, redis_url: str) -> Iterator[str]:
             yield nginx.url
 
 
-WAYS = {"checkout-links serve": serve_cli, "k8s": k8s_pod, "compose": compose_stack}
+WAYS = {"checkout-links serve": serve, "k8s": k8s_pod, "compose": compose_stack}
 
 
 @pytest.mark.parametrize("way", list(WAYS))
