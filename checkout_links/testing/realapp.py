@@ -98,6 +98,20 @@ def serve_cli(
     )
 
 
+def nginx_server(directory: Path, upstreams: Sequence[str], name: str = "nginx") -> ProcessServer:
+    """An unstarted nginx running deploy/nginx.conf on a free loopback port, balancing over
+    ``upstreams``; its pid, temp files and log live in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(render_nginx_conf(upstreams, f"{HOST}:{port}"))
+    # As root, nginx's workers would drop to "nobody", which cannot enter pytest's
+    # private temp dirs to write request bodies there.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    argv = ["nginx", "-p", f"{directory}/", "-e", "stderr", "-c", str(conf), "-g", directives]
+    return ProcessServer(argv, port=port, log_path=directory / f"{name}.log", name=name)
+
+
 def render_nginx_conf(upstreams: Sequence[str], listen: str) -> str:
     """deploy/nginx.conf with its marked ``# upstream-server`` and ``# listen`` lines rewritten."""
     out: list[str] = []
