@@ -280,7 +280,9 @@ def catalog_import(merchant_id: str, file: Path) -> None:
     type=click.Choice(["gevent", "gthread"]),
     default="gevent",
     show_default=True,
-    help="gevent: a slow client holds a greenlet, not a thread, so this may face clients. "
+    help="gevent: a slow client holds a greenlet, not a thread, so this may face clients "
+    "(at most GUNICORN_CLIENT_CONNECTIONS per address and worker, 100; a request must arrive "
+    "within GUNICORN_REQUEST_READ_SECONDS, 30). "
     "gthread: only behind a buffering proxy (deploy/nginx.conf).",
 )
 @click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")
