@@ -8,16 +8,59 @@ The app and the worker run on a real redis-server and send to a real SMTP server
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
 
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.records import MerchantAccount
 from checkout_links.core.storage import redis_keys as keys
+from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing.shop import pump
 from checkout_links.testing.smtp_server import SmtpServer
 from checkout_links.web.extensions import services
-from tests.integration.test_receipts import CUSTOMER, Shop, _shop
+
+MAIL_FROM = "receipts@pay.example.com"
+CUSTOMER = "ana.ruiz.receipt@example.com"
+
+
+@dataclass
+class Shop:
+    """The app on a real Redis sending receipts to the test SMTP server, and a merchant."""
+
+    app: Flask
+    client: FlaskClient
+    auth: dict[str, str]
+
+    def place(self) -> str:
+        """Check out a one-line link as the customer; returns the order id."""
+        body = {"products": [{"id": "kit"}]}
+        link = self.client.post("/api/v1/links", json=body, headers=self.auth).get_json()
+        path = link_path(link["url"])
+        form = {"csrf_token": csrf_of(self.client.get(path).get_data(as_text=True))}
+        assert self.client.post(path, data={**form, "email": CUSTOMER}).status_code == 303
+        status = self.client.get(f"/api/v1/links/{link['id']}", headers=self.auth).get_json()
+        return str(status["order_id"])
+
+    def receipt(self, order_id: str) -> Any:
+        """The ``receipt`` of the order's event, as the API shows it."""
+        event_id = "evt_" + order_id.removeprefix("ord_")
+        return self.client.get(f"/api/v1/events/{event_id}", headers=self.auth).get_json()[
+            "receipt"
+        ]
+
+    def state(self, order_id: str) -> str | None:
+        receipt = self.receipt(order_id)
+        return None if receipt is None else str(receipt["state"])
+
+    def pump(self, until: Callable[[], object]) -> None:
+        pump(self.app, until, 20.0)
 
 
 @pytest.fixture
@@ -28,7 +71,12 @@ def smtp() -> Any:
 
 @pytest.fixture
 def shop(real_redis: Any, smtp: SmtpServer) -> Shop:
-    return _shop(real_redis.url, f"smtp://127.0.0.1:{smtp.port}")
+    settings = {"rate_limits_enabled": False, "webhook_retry_base_seconds": 0.05}
+    smtp_url = f"smtp://127.0.0.1:{smtp.port}"
+    app = make_app(
+        redis.Redis.from_url(real_redis.url), smtp_url=smtp_url, mail_from=MAIL_FROM, **settings
+    )
+    return Shop(app, app.test_client(), {"Authorization": f"Bearer {add_merchant(app)}"})
 
 
 def test_a_stored_display_name_with_a_line_separator_still_sends_receipts(
@@ -39,8 +87,8 @@ def test_a_stored_display_name_with_a_line_separator_still_sends_receipts(
     with shop.app.app_context():
         merchants = services().merchants
         record = merchants.get("acme")
-        account = msgspec.structs.replace(
-            record.account, display_name="Ruiz\u2028Software", support_email="hélp@ruiz.example"
+        account = MerchantAccount(
+            display_name="Ruiz\u2028Software", support_email="hélp@ruiz.example"
         )
         merchants.save(msgspec.structs.replace(record, account=account))
     order_id = shop.place()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from decimal import Decimal
 
 import msgspec
 import pytest
@@ -14,9 +15,27 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from checkout_links.core.merchants.account import AccountPatch, seller_of
-from checkout_links.core.records import Customer, Merchant, MerchantAccount
+from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
 from checkout_links.worker.receipts.message import build_receipt
-from tests.unit.worker.test_receipt_content import ORDER
+
+ORDER = Order(
+    id="ord_AAAAAAAAAAAAAAAAAAAAAA",
+    link_id="lnk_x",
+    merchant_id="ruiz",
+    created_at="2026-12-01T13:00:00.125Z",
+    currency="EUR",
+    total=Decimal("49.90"),
+    lines=(
+        Line(
+            product_id="kit",
+            name="Setup kit",
+            price=Decimal("49.90"),
+            quantity=1,
+            amount=Decimal("49.90"),
+        ),
+    ),
+    customer=Customer(email="ana@example.com"),
+)
 
 #: Every character Python's email headers treat as a line break (str.splitlines).
 LINE_BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
