@@ -199,7 +199,11 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     except CheckoutError as exc:
         fail(exc.detail)
     found = orders.iter_orders(
-        svc.redis, merchant_id, window, retention_seconds=svc.settings.order_retention_seconds
+        svc.redis,
+        svc.keyring,
+        merchant_id,
+        window,
+        retention_seconds=svc.settings.order_retention_seconds,
     )
     out = sys.stdout.buffer
     count, started = 0, time.monotonic()

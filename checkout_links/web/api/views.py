@@ -282,7 +282,7 @@ def revoke_link(link_id: str) -> Any:
     params=(params.ORDER,),
 )
 def get_order(order_id: str) -> Any:
-    order = orders.get_order(services().redis, _merchant_id(), order_id)
+    order = orders.get_order(services().redis, services().keyring, _merchant_id(), order_id)
     return order.public()
 
 
@@ -299,6 +299,7 @@ def list_orders() -> Any:
     svc = services()
     items, next_cursor = orders.list_orders(
         svc.redis,
+        svc.keyring,
         _merchant_id(),
         q[params.ORDER_CURSOR],
         q[params.LIMIT],

@@ -165,7 +165,7 @@ class ReceiptSender:
     def _send(self, event_id: str, raw: dict[str, str]) -> Sent:
         assert self.server is not None  # dispatch leases nothing otherwise
         try:
-            order = load_order(self.svc.redis, raw["order_id"])
+            order = load_order(self.svc.redis, self.svc.keyring, raw["order_id"])
             merchant = self.svc.merchants.get(raw["merchant_id"])
         except NotFound:
             return Sent("failed", "order or merchant no longer exists")
