@@ -222,6 +222,36 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     click.echo(f"export: {count} orders{rows} in {time.monotonic() - started:.1f} s", err=True)
 
 
+@orders_group.command("reseal")
+@click.argument("merchant_id")
+@with_settings
+def orders_reseal(merchant_id: str) -> None:
+    """Seal the merchant's orders with the newest secret key (before dropping an older one)."""
+    from checkout_links.core.orders.reseal import reseal_orders
+
+    svc = services()
+    try:
+        svc.merchants.get(merchant_id)
+    except CheckoutError as exc:
+        fail(exc.detail)
+    done = reseal_orders(svc.redis, svc.keyring, merchant_id)
+    click.echo(
+        json.dumps(
+            {
+                "merchant_id": merchant_id,
+                "orders": done.seen,
+                "resealed": done.resealed,
+                "unopened": done.unopened,
+            }
+        )
+    )
+    if done.unopened:
+        fail(
+            f"{done.unopened} orders open with no configured key: put back the secret they "
+            "were sealed with, then run this again"
+        )
+
+
 @cli.group()
 def catalog() -> None:
     """Manage merchants' original products."""

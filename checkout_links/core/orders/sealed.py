@@ -88,23 +88,29 @@ def erased(order: Order) -> bytes:
     )
 
 
-def unseal(keyring: KeyRing, raw: bytes | str) -> Order:
-    """The order a Redis value holds, its personal fields opened."""
+def unseal(keyring: KeyRing, raw: bytes | str, *, strict: bool = False) -> Order:
+    """The order a Redis value holds, its personal fields opened.
+
+    A sealed field no configured key opens reads as empty personal data, or raises
+    :class:`~checkout_links.core.errors.InvalidToken` when ``strict``.
+    """
     stored = _decode_stored(raw)
     fields = _fields(stored)
     sealed = fields.pop("sealed")
     if sealed is not None:
-        personal = _open(keyring, stored.id, sealed)
+        personal = _open(keyring, stored.id, sealed, strict=strict)
         fields["customer"] = personal.customer
         fields["additional_data"] = personal.additional_data
     return Order(**fields)
 
 
-def _open(keyring: KeyRing, order_id: str, sealed: str) -> Personal:
+def _open(keyring: KeyRing, order_id: str, sealed: str, *, strict: bool) -> Personal:
     try:
         blob = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
         return _decode_personal(keyring.decrypt(PURPOSE, blob, _context(order_id)))
-    except (InvalidToken, ValueError, msgspec.DecodeError):
+    except (InvalidToken, ValueError, msgspec.DecodeError) as exc:
+        if strict:
+            raise InvalidToken() from exc
         # Its key was removed from CHECKOUT_SECRET_KEYS (or the value was changed by
         # hand): the order stays usable, without the data no configured key opens.
         log.warning("order personal data does not open", extra={"order_id": order_id})
