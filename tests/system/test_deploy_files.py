@@ -538,7 +538,8 @@ def dropping_upstream() -> Iterator[tuple[int, list[str]]]:
 def test_nginx_passes_the_longest_link_and_logs_it_cut(
     tmp_path: Path, stub_gunicorn: ProcessServer
 ) -> None:
-    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id."""
+    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id, and
+    the access log cuts tokens and confirmation references to 8 characters."""
     with nginx_in_front_of(tmp_path, [f"{HOST}:{stub_gunicorn.port}"] * 3) as nginx:
         status, headers, body = raw_http(nginx.port, f"GET /c/{TOKEN_AT_LIMIT} HTTP/1.1")
         seen = json.loads(body)
@@ -551,10 +552,18 @@ def test_nginx_passes_the_longest_link_and_logs_it_cut(
         status, _, body = raw_http(nginx.port, line, "X-Request-ID: trace-0042")
         assert status == 200
         assert json.loads(body)["request_id"] == "trace-0042"
+        for prefix in ("/done/", "/%64one/"):
+            status, _, _ = raw_http(nginx.port, f"GET {prefix}{TOKEN[:90]} HTTP/1.1")
+            assert status == 200
     log = nginx.log_text()
     assert TOKEN[:9] not in log
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert [record["path"] for record in records] == [f"/c/{TOKEN[:8]}…", "/healthz?…"]
+    assert [record["path"] for record in records] == [
+        f"/c/{TOKEN[:8]}…",
+        "/healthz?…",
+        f"/done/{TOKEN[:8]}…",
+        f"/%64one/{TOKEN[:8]}…",
+    ]
 
 
 @needs_nginx
