@@ -50,10 +50,18 @@ class CheckoutError(Exception):
 
 
 class ConfigError(CheckoutError):
-    """A setting is missing or invalid; the process must not start."""
+    """A setting is missing or invalid; the process must not start.
+
+    ``problems`` holds one sentence per setting, each starting with the
+    variable's name (the message joins them), so every bad setting is named at once.
+    """
 
     title = "Invalid configuration"
     slug = "config"
+
+    def __init__(self, detail: str = "", *, problems: Sequence[str] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = tuple(problems) if problems else (self.detail,)
 
 
 class Unauthorized(CheckoutError):
