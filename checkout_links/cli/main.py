@@ -18,6 +18,7 @@ import click
 from pydantic import ValidationError
 
 from checkout_links.cli import account as cli_account
+from checkout_links.cli import ports
 from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.catalog.products import check_product_id, validate_product
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
@@ -35,7 +36,7 @@ def _factory() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        fail(str(exc))
+        fail(*exc.problems)
 
 
 @click.group()
@@ -60,7 +61,7 @@ def merchant() -> None:
 @with_settings
 def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
     """Create a merchant; prints its API key and webhook secret once, as JSON."""
-    svc = services(writes=True)
+    svc = services()
     try:
         if webhook_url is not None:
             validate_webhook_url(webhook_url, allow_private=svc.settings.allow_private_webhooks)
@@ -78,7 +79,7 @@ def merchant_create(merchant_id: str, name: str, webhook_url: str | None, curren
 def merchant_add_key(merchant_id: str) -> None:
     """Issue another API key (to rotate keys without downtime)."""
     try:
-        key = services(writes=True).merchants.add_key(merchant_id)
+        key = services().merchants.add_key(merchant_id)
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "api_key": key}))
@@ -89,7 +90,7 @@ def merchant_add_key(merchant_id: str) -> None:
 @with_settings
 def merchant_list_keys(merchant_id: str) -> None:
     """List a merchant's key ids (never the keys)."""
-    click.echo(json.dumps(services(writes=True).merchants.list_keys(merchant_id)))
+    click.echo(json.dumps(services().merchants.list_keys(merchant_id)))
 
 
 @merchant.command("revoke-key")
@@ -99,7 +100,7 @@ def merchant_list_keys(merchant_id: str) -> None:
 def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     """Revoke one API key (the 12-character id after ``ck_``)."""
     try:
-        services(writes=True).merchants.revoke_key(merchant_id, key_id)
+        services().merchants.revoke_key(merchant_id, key_id)
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"key_id": key_id, "revoked": True}))
@@ -117,9 +118,7 @@ def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
 def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None:
     """Make a new webhook secret; both sign webhooks during the grace period."""
     try:
-        secret = services(writes=True).merchants.rotate_webhook_secret(
-            merchant_id, int(grace_hours * 3600)
-        )
+        secret = services().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
@@ -131,7 +130,7 @@ def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None
 @with_settings
 def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     """Set where order webhooks are sent (https, public addresses only in production)."""
-    svc = services(writes=True)
+    svc = services()
     try:
         validate_webhook_url(url, allow_private=svc.settings.allow_private_webhooks)
         svc.merchants.set_webhook_url(merchant_id, url)
@@ -141,10 +140,21 @@ def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
 
 
 @cli.command("worker")
-@click.option("--consumer", default=None, help="Consumer name (default: host-pid).")
+@click.option(
+    "--consumer",
+    default=None,
+    help="This worker's name among the workers sharing the store (default: host-pid).",
+)
 @with_settings
 def worker(consumer: str | None) -> None:
-    """Deliver order webhooks until stopped (SIGTERM/SIGINT: finish what is in flight, exit)."""
+    """Run the background work after orders: webhooks, receipt emails and retention.
+
+    Delivers each order's signed webhook (retried with backoff), sends the
+    customers' receipt emails when CHECKOUT_SMTP_URL is set, and once a minute
+    removes what CHECKOUT_ORDER_RETENTION_SECONDS no longer keeps. Run one or
+    more beside the web app; SIGTERM or SIGINT finishes the attempts in flight,
+    then exits.
+    """
     import signal
     import threading
 
@@ -223,58 +233,135 @@ def catalog() -> None:
     """Manage merchants' original products."""
 
 
-def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
-    """Validate every product first, then store them all; returns the count."""
-    parsed = []
+def _product_problems(item: object) -> tuple[str | None, ProductIn | None, list[str]]:
+    """One item of a catalog file: its id, the product, and what is wrong with it (every error)."""
+    if not isinstance(item, dict):
+        return None, None, ['Send a JSON object with an "id" and the product\'s fields.']
+    product_id = item.get("id")
+    if not isinstance(product_id, str):
+        return None, None, ['id: Send the product id as a string, such as "pro-licence".']
+    problems: list[str] = []
+    try:
+        check_product_id(product_id)
+    except ValidationFailed as exc:
+        problems += [f"id: {e.msg}" for e in exc.errors or []] or [f"id: {exc.detail}"]
+    try:
+        product = ProductIn.model_validate({k: v for k, v in item.items() if k != "id"})
+    except ValidationError as exc:
+        return (
+            product_id,
+            None,
+            problems + [f"{'.'.join(map(str, e['loc']))}: {sentence(e)}" for e in exc.errors()],
+        )
+    try:
+        # The catalog's own checks (money against the currency, price limits).
+        validate_product(product)
+    except ValidationFailed as exc:
+        problems += [f"{'.'.join(map(str, e.loc[1:]))}: {e.msg}" for e in exc.errors or []] or [
+            exc.detail
+        ]
+    return product_id, product, problems
+
+
+def import_products(merchant_id: str, items: list[Any], source: str = "the file") -> int:
+    """Validate every product first, then store them all; returns the count.
+
+    A file with any invalid product imports nothing, and the refusal lists
+    every error of every product (``products[i] (id "x"): field: what to change``).
+    """
+    parsed: list[tuple[str, ProductIn]] = []
+    problems: list[str] = []
+    bad = 0
+    first_seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or "id" not in item:
-            fail(f"product #{i}: an object with an 'id' is required")
-        if not isinstance(item["id"], str):
-            fail(f"product #{i}: the id must be a string")
-        fields = {k: v for k, v in item.items() if k != "id"}
-        try:
-            # The catalog's own checks (the id's pattern, money against currency),
-            # every product before any is stored.
-            check_product_id(item["id"])
-            product = ProductIn.model_validate(fields)
-            validate_product(product)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
-        except ValidationFailed as exc:
-            where = "; ".join(f"{'.'.join(map(str, e.loc[1:]))}: {e.msg}" for e in exc.errors or [])
-            fail(f"product #{i} ({item['id']}): {where or exc.detail}")
-        parsed.append((item["id"], product))
-    svc = services(writes=True)
+        product_id, product, wrong = _product_problems(item)
+        where = f'products[{i}] (id "{product_id}")' if product_id is not None else f"products[{i}]"
+        if product_id is not None and product_id in first_seen:
+            wrong.append(f"id: products[{first_seen[product_id]}] has the same id")
+        elif product_id is not None:
+            first_seen[product_id] = i
+        problems += [f"{where}: {problem}" for problem in wrong]
+        bad += bool(wrong)
+        if product is not None and product_id is not None and not wrong:
+            parsed.append((product_id, product))
+    if problems:
+        fail(
+            f"{source}: {bad} of {len(items)} products are invalid, so none was imported; "
+            "fix these and import the file again:",
+            details=problems,
+        )
+    svc = services()
     svc.merchants.get(merchant_id)
     for product_id, product in parsed:
         svc.catalog.put_product(merchant_id, product_id, product)
     return len(parsed)
 
 
-@catalog.command("import")
+_CATALOG_HELP = """Load original products from a JSON file into MERCHANT_ID's catalog.
+
+\b
+FILE is a JSON list of products, each an object with an "id" and the fields
+of PUT /api/v1/products/{id} (docs/api.md); examples/catalog.json is one:
+\b
+  [
+    {"id": "pro-licence", "name": "Pro licence", "currency": "EUR",
+     "price_min": "10.00", "price_max": "100000.00", "sku": "PRO"},
+    {"id": "support-hours", "name": "Support hours", "price": "95.00",
+     "currency": "EUR", "overridable": ["quantity", "properties"]}
+  ]
+
+A product with an existing id replaces it (links already issued keep the
+version they name). Every product is checked before any is stored: a file
+with an invalid product imports nothing and every error is listed.
+"""
+
+
+@catalog.command(
+    "import", help=_CATALOG_HELP, short_help="Load original products from a JSON file."
+)
 @click.argument("merchant_id")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_settings
 def catalog_import(merchant_id: str, file: Path) -> None:
-    """Load original products from a JSON list (objects as in PUT /api/v1/products/{id})."""
     try:
-        items = json.loads(file.read_text())
+        items = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        fail(f"{file}: {exc}")
+        fail(f"{file}: not valid JSON ({exc})")
     if not isinstance(items, list):
-        fail(f"{file}: expected a JSON list of products")
+        fail(f"{file}: expected a JSON list of products, such as examples/catalog.json")
     try:
-        count = import_products(merchant_id, items)
+        count = import_products(merchant_id, items, str(file))
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
 
 
+_BIND_HELP = (
+    "Address and port to listen on, HOST:PORT. The default answers only on this "
+    "machine; 0.0.0.0:PORT listens on every interface."
+)
+
+
+def _check_bind(command: str, bind: str) -> None:
+    """Refuse, in one line and before anything starts, an address that cannot be listened on."""
+    try:
+        where = ports.split_bind(bind)
+    except ValueError as exc:
+        fail(str(exc))
+    if where is None:
+        return
+    host, port = where
+    why = ports.why_not_free(host, port)
+    if why is not None:
+        fail(
+            f"cannot listen on {bind}: {why}. Choose a free address, e.g. "
+            f"`checkout-links {command} --bind {ports.suggestion(host)}`"
+        )
+
+
 @cli.command("serve")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
-@click.option("--workers", default=2, show_default=True)
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help=_BIND_HELP)
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
 @click.option(
     "--worker-class",
     type=click.Choice(["gevent", "gthread"]),
@@ -286,6 +373,7 @@ def catalog_import(merchant_id: str, file: Path) -> None:
 @click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")
 def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
+    _check_bind("serve", bind)
     from checkout_links.serving import gunicorn as serving
 
     if worker_class == "gevent":
@@ -297,7 +385,7 @@ def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
 
 
 @cli.command("demo")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help=_BIND_HELP)
 @click.option(
     "--store-port",
     default=0,
@@ -307,17 +395,33 @@ def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
 def demo(bind: str, store_port: int) -> None:
     """Start a self-contained demo: an embedded store, a demo merchant and catalog.
 
-    The store (fakeredis) listens on 127.0.0.1, so `checkout-links merchant ...`
-    in another shell reaches it once the printed variables are exported.
-    Nothing survives a restart.
+    It prints the demo merchant's API key, the variables to export in another
+    shell (API_KEY, CHECKOUT_REDIS_URL, CHECKOUT_SECRET_KEYS) and a curl that
+    creates a link. The store (fakeredis) listens on 127.0.0.1, so
+    `checkout-links merchant ...` in that shell reaches it. Nothing survives a
+    restart.
     """
-    from checkout_links.cli.demo import seed, serve_store
+    # Both ports are checked before anything starts or is printed: a busy one
+    # is one line, not a banner aimed at someone else's service.
+    _check_bind("demo", bind)
+    use_own_store = not os.environ.get("CHECKOUT_REDIS_URL")
+    if use_own_store and store_port:
+        why = ports.why_not_free("127.0.0.1", store_port)
+        if why is not None:
+            fail(
+                f"--store-port {store_port}: cannot listen on 127.0.0.1:{store_port}: {why}. "
+                "Choose another port, or leave --store-port out for any free one"
+            )
+    from checkout_links.cli.demo import exports, seed, serve_store
     from checkout_links.serving import gunicorn as serving
     from checkout_links.web.extensions import services as app_services
 
     store = None
-    if not os.environ.get("CHECKOUT_REDIS_URL"):
-        store, port = serve_store(store_port)
+    if use_own_store:
+        try:
+            store, port = serve_store(store_port)
+        except RuntimeError as exc:
+            fail(str(exc))
         os.environ["CHECKOUT_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     os.environ.setdefault("CHECKOUT_SECRET_KEYS", secrets.token_urlsafe(32))
     os.environ.setdefault("CHECKOUT_BASE_URL", f"http://{bind}")
@@ -325,15 +429,8 @@ def demo(bind: str, store_port: int) -> None:
         app = _factory()
         base_url = app.config["CHECKOUT_SETTINGS"].base_url
         with app.app_context():
-            banner = seed(app_services(), base_url)
-        click.echo(banner)
-        click.echo(
-            "Run the CLI against this demo from another shell:\n\n"
-            f"  export CHECKOUT_REDIS_URL={os.environ['CHECKOUT_REDIS_URL']}\n"
-            f"  export CHECKOUT_SECRET_KEYS={os.environ['CHECKOUT_SECRET_KEYS']}\n"
-            "  checkout-links merchant create my-shop\n\n"
-            f"API reference: {base_url}/api/docs\n"
-        )
+            api_key = seed(app_services())
+        click.echo(exports(api_key, base_url, os.environ))
         sys.stdout.flush()
         serving.run(app, bind, 1, 8, "gthread")
     finally:

@@ -1,0 +1,100 @@
+"""What a newcomer meets first on the command line: refusals that say at once what to set."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import fakeredis
+import pytest
+from click.testing import CliRunner, Result
+
+from checkout_links.cli.demo import DEMO_CATALOG, exports, seed
+from checkout_links.cli.main import cli
+from checkout_links.testing import SECRET_A, make_app
+from checkout_links.web.extensions import services
+
+
+def _invoke(*args: str, **env: str) -> Result:
+    """Run ``checkout-links args`` in a shell with no CHECKOUT_* variable but ``env``."""
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CHECKOUT_")}
+    return CliRunner().invoke(cli, list(args), env={**clean, **env}, prog_name="checkout-links")
+
+
+def _no_log_lines(result: Result) -> None:
+    """No JSON log record on stdout or stderr: a refusal is for a person, not a log."""
+    for line in (result.stdout + result.stderr).splitlines():
+        assert not line.lstrip().startswith("{"), line
+
+
+def test_every_missing_variable_is_named_at_once() -> None:
+    """`merchant create` in a fresh shell names CHECKOUT_SECRET_KEYS and CHECKOUT_REDIS_URL
+    together, one `Error:` line each, and exits 2 having printed nothing else."""
+    done = _invoke("merchant", "create", "my-shop")
+    assert done.exit_code == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert [line.split(":", 2)[1].strip() for line in lines] == [
+        "CHECKOUT_SECRET_KEYS",
+        "CHECKOUT_REDIS_URL",
+    ]
+    assert all(line.startswith("Error: ") for line in lines)
+    assert "checkout-links demo" in lines[1]
+    _no_log_lines(done)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["orders", "export", "demo"],
+        ["merchant", "show-account", "demo"],
+        ["worker"],
+        ["catalog", "import", "demo", "README.md"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_no_command_works_on_a_throwaway_store(args: list[str]) -> None:
+    """With keys but without CHECKOUT_REDIS_URL, reading and writing commands alike refuse,
+    naming the variable, instead of answering from an empty in-process store."""
+    done = _invoke(*args, CHECKOUT_SECRET_KEYS=SECRET_A)
+    assert done.exit_code == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("Error: CHECKOUT_REDIS_URL: not set")
+    assert "No merchant" not in done.stderr
+    _no_log_lines(done)
+
+
+def test_an_unknown_command_is_named_before_any_setting() -> None:
+    """`checkout-links nosuch` says there is no such command, whatever the environment lacks."""
+    done = _invoke("nosuch")
+    assert done.exit_code == 2
+    assert "Error: No such command 'nosuch'." in done.stderr
+    assert "CHECKOUT_" not in done.stderr
+
+
+def test_a_setting_refusal_has_no_pydantic_prefix() -> None:
+    """A short secret key is refused in the CLI's words: `Error: CHECKOUT_SECRET_KEYS: ...`."""
+    done = _invoke(
+        "worker", CHECKOUT_SECRET_KEYS="short", CHECKOUT_REDIS_URL="redis://127.0.0.1:1/0"
+    )
+    assert done.exit_code == 2
+    assert done.stderr == (
+        "Error: CHECKOUT_SECRET_KEYS: each secret key must be at least 32 characters\n"
+    )
+
+
+def test_the_demo_banner_says_what_to_export(fake_redis: fakeredis.FakeRedis) -> None:
+    """The demo's banner has the three export lines a second shell needs (API_KEY among them),
+    and the exported API key works against the demo's store."""
+    app = make_app(fake_redis)
+    with app.app_context():
+        api_key = seed(services())
+    env = {"CHECKOUT_REDIS_URL": "redis://127.0.0.1:40123/0", "CHECKOUT_SECRET_KEYS": SECRET_A}
+    banner = exports(api_key, "http://127.0.0.1:8000", env)
+    exported = dict(re.findall(r"^  export (\w+)=(\S+)$", banner, flags=re.MULTILINE))
+    assert exported == {"API_KEY": api_key, **env}
+    listed = app.test_client().get(
+        "/api/v1/products", headers={"Authorization": f"Bearer {exported['API_KEY']}"}
+    )
+    assert listed.status_code == 200
+    assert len(listed.get_json()["items"]) == len(DEMO_CATALOG)
