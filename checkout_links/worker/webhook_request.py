@@ -191,6 +191,9 @@ class Attempt:
     status: int | None
     error: str | None
     duration_ms: int
+    #: Nothing was sent because the merchant has no webhook URL: the event is
+    #: ``skipped``, not failed (no retry, no circuit, no attempt counted).
+    skipped: bool = False
 
 
 def deliver(
