@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -98,3 +100,77 @@ def test_the_demo_banner_says_what_to_export(fake_redis: fakeredis.FakeRedis) ->
     )
     assert listed.status_code == 200
     assert len(listed.get_json()["items"]) == len(DEMO_CATALOG)
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_example_catalog_is_the_demos(fake_redis: fakeredis.FakeRedis) -> None:
+    """examples/catalog.json holds the demo's products, so the README's links work for a
+    merchant that imported it exactly as for the demo merchant."""
+    assert json.loads((ROOT / "examples" / "catalog.json").read_text()) == DEMO_CATALOG
+
+
+def test_every_readme_curl_creates_a_link_for_a_new_merchant(
+    fake_redis: fakeredis.FakeRedis,
+) -> None:
+    """A new merchant that imported examples/catalog.json (quick start, step 5) gets a 201
+    from the body of every curl in the README that creates a link."""
+    app = make_app(fake_redis)
+    with app.app_context():
+        svc = services()
+    runner = CliRunner()
+    created = runner.invoke(cli, ["merchant", "create", "my-shop"], obj=svc)
+    assert created.exit_code == 0, created.output
+    api_key = json.loads(created.stdout)["api_key"]
+    imported = runner.invoke(
+        cli, ["catalog", "import", "my-shop", str(ROOT / "examples" / "catalog.json")], obj=svc
+    )
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout) == {"merchant_id": "my-shop", "imported": len(DEMO_CATALOG)}
+    readme = (ROOT / "README.md").read_text()
+    bodies = re.findall(r"/api/v1/links \\\n.*?-d '(.*?)'", readme, flags=re.DOTALL)
+    bodies += re.findall(r"/api/v1/links -H .*?-d '(.*?)'", readme, flags=re.DOTALL)
+    assert len(bodies) >= 2
+    for body in bodies:
+        answer = app.test_client().post(
+            "/api/v1/links",
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+        assert answer.status_code == 201, (body, answer.get_json())
+
+
+def _shape(value: object) -> object:
+    """The keys of ``value`` all the way down (lists by their first item), without the values."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return None
+
+
+def test_the_readme_sample_answer_shows_every_field(fake_redis: fakeredis.FakeRedis) -> None:
+    """The README's sample 201 answer has exactly the fields, in the order, that the Example's
+    request gets today: no field missing (optional, replaced, locale, subtotal, discounts...)."""
+    app = make_app(fake_redis)
+    with app.app_context():
+        api_key = seed(services())
+    readme = (ROOT / "README.md").read_text()
+    example = readme[readme.index("## Example") :]
+    body = re.search(r"-d '(.*?)'", example, flags=re.DOTALL)
+    sample = re.search(r"`201 Created`.*?```json\n(.*?)```", example, flags=re.DOTALL)
+    assert body
+    assert sample
+    answer = app.test_client().post(
+        "/api/v1/links",
+        data=body.group(1),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert answer.status_code == 201
+    shown = json.loads(sample.group(1))
+    assert _shape(shown) == _shape(answer.get_json())
+    assert list(shown) == list(answer.get_json())
+    assert shown["total"] == answer.get_json()["total"]
