@@ -41,10 +41,11 @@ def _factory() -> Flask:
 
 @click.group()
 def cli() -> None:
-    """Operate checkout-links: merchants, catalogs, the server and the webhook worker.
+    """Operate checkout-links: merchants, catalogs, orders, the server and the worker.
 
-    Every command reads the service's CHECKOUT_* environment (see docs/api.md);
-    `checkout-links demo` needs none.
+    Every command reads the service's CHECKOUT_* environment (docs/api.md);
+    the store commands need CHECKOUT_SECRET_KEYS and CHECKOUT_REDIS_URL, which
+    `checkout-links demo` prints for its own store. The demo needs none.
     """
 
 
@@ -139,7 +140,7 @@ def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_url": url}))
 
 
-@cli.command("worker")
+@cli.command("worker", short_help="Deliver webhooks, send receipt emails, run retention.")
 @click.option(
     "--consumer",
     default=None,
@@ -173,6 +174,10 @@ def worker(consumer: str | None) -> None:
 @cli.group("orders")
 def orders_group() -> None:
     """Take merchants' order history out."""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 #: Seconds between two progress lines of a long export on stderr.
@@ -222,10 +227,11 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
         count += 1
         if time.monotonic() - last >= PROGRESS_SECONDS:
             last = time.monotonic()
-            click.echo(f"export: {count} orders so far...", err=True)
+            click.echo(f"export: {_count(count, 'order')} so far...", err=True)
     out.flush()
-    rows = f", {table.rows} CSV rows" if fmt == "csv" else ""
-    click.echo(f"export: {count} orders{rows} in {time.monotonic() - started:.1f} s", err=True)
+    rows = f", {_count(table.rows, 'CSV row')}" if fmt == "csv" else ""
+    took = time.monotonic() - started
+    click.echo(f"export: {_count(count, 'order')}{rows} in {took:.1f} s", err=True)
 
 
 @cli.group()
@@ -359,8 +365,10 @@ def _check_bind(command: str, bind: str) -> None:
         )
 
 
-@cli.command("serve")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True, help=_BIND_HELP)
+@cli.command("serve", short_help="Run the web app under gunicorn.")
+@click.option(
+    "--bind", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT", help=_BIND_HELP
+)
 @click.option("--workers", default=2, show_default=True, help="Worker processes.")
 @click.option(
     "--worker-class",
@@ -384,12 +392,15 @@ def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     serving.run(app, bind, workers, threads, worker_class)
 
 
-@cli.command("demo")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True, help=_BIND_HELP)
+@cli.command("demo", short_help="Try it out: the service on an embedded store, with a demo shop.")
+@click.option(
+    "--bind", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT", help=_BIND_HELP
+)
 @click.option(
     "--store-port",
     default=0,
     show_default=True,
+    metavar="PORT",
     help="Loopback port of the demo's embedded store (0: any free port).",
 )
 def demo(bind: str, store_port: int) -> None:
@@ -397,9 +408,8 @@ def demo(bind: str, store_port: int) -> None:
 
     It prints the demo merchant's API key, the variables to export in another
     shell (API_KEY, CHECKOUT_REDIS_URL, CHECKOUT_SECRET_KEYS) and a curl that
-    creates a link. The store (fakeredis) listens on 127.0.0.1, so
-    `checkout-links merchant ...` in that shell reaches it. Nothing survives a
-    restart.
+    creates a link. The store (fakeredis) listens on 127.0.0.1, so the store
+    commands in that shell reach it. Nothing survives a restart.
     """
     # Both ports are checked before anything starts or is printed: a busy one
     # is one line, not a banner aimed at someone else's service.

@@ -1,7 +1,7 @@
 """Typed settings read from ``CHECKOUT_*`` environment variables.
 
-Every setting is validated once at start-up; a bad value stops the process
-with one line naming the variable (see :func:`load_settings`).
+Every setting is validated once at start-up; bad values stop the process
+with one message naming every bad variable (see :func:`load_settings`).
 """
 
 from __future__ import annotations
