@@ -10,8 +10,9 @@ import click
 
 from checkout_links import logs
 from checkout_links.core.config import Settings, load_settings
-from checkout_links.core.errors import ConfigError
+from checkout_links.core.errors import ConfigError, StoreUnavailable
 from checkout_links.core.services import Services, connect_services
+from checkout_links.core.storage.connection import connect
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,13 +49,15 @@ def _settings() -> Settings:
     return settings
 
 
-def services() -> Services:
+def services(*, waits_for_store: bool = False) -> Services:
     """The services the running command works on, built once from the environment.
 
     Ready services handed in as the context object (``CliRunner().invoke(cli,
     args, obj=svc)``) are used as they are. Otherwise the settings must name a
     shared store (CHECKOUT_REDIS_URL): an in-process one would be gone when the
-    command exits, and reading one would find nothing.
+    command exits, and reading one would find nothing. A store that does not
+    answer stops the command in one line, unless it ``waits_for_store`` (the
+    worker, which waits out outages).
     """
     ctx = click.get_current_context()
     given = ctx.find_object(Services)
@@ -64,9 +67,19 @@ def services() -> Services:
     if _SERVICES not in ctx.meta:
         logs.configure(settings.log_level)
         try:
-            ctx.meta[_SERVICES] = connect_services(settings)
+            client = connect(settings.redis_url)
+            if not waits_for_store:
+                # Asked first, so a store that is not there is one line of ours,
+                # not the service's start-up warning followed by the command's error.
+                client.ping()
+            ctx.meta[_SERVICES] = connect_services(settings, client)
         except ConfigError as exc:
             fail(*exc.problems)
+        except StoreUnavailable as exc:
+            fail(
+                f"CHECKOUT_REDIS_URL: no Redis answers there ({exc.__cause__}); start it, or "
+                "export the CHECKOUT_REDIS_URL that a running `checkout-links demo` prints"
+            )
     built: Services = ctx.meta[_SERVICES]
     return built
 

@@ -168,7 +168,7 @@ def worker(consumer: str | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    Worker(services(), consumer).run(stop)
+    Worker(services(waits_for_store=True), consumer).run(stop)
 
 
 @cli.group("orders")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from pathlib import Path
 
 import fakeredis
@@ -174,3 +175,24 @@ def test_the_readme_sample_answer_shows_every_field(fake_redis: fakeredis.FakeRe
     assert _shape(shown) == _shape(answer.get_json())
     assert list(shown) == list(answer.get_json())
     assert shown["total"] == answer.get_json()["total"]
+
+
+def test_a_store_that_does_not_answer_is_one_line() -> None:
+    """With CHECKOUT_REDIS_URL aimed at a port where nothing listens (a stopped demo), a command
+    says so in one `Error:` line naming the variable, without a log record before it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = _invoke(
+        "orders",
+        "export",
+        "demo",
+        CHECKOUT_SECRET_KEYS=SECRET_A,
+        CHECKOUT_REDIS_URL=f"redis://127.0.0.1:{port}/0",
+    )
+    assert done.exit_code == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("Error: CHECKOUT_REDIS_URL: no Redis answers there (")
+    assert f"127.0.0.1:{port}" in lines[0]
