@@ -49,11 +49,13 @@ class CheckoutError(Exception):
         self.headers = {}
 
 
-class ConfigError(CheckoutError):
+class ConfigError(CheckoutError, RuntimeError):
     """A setting is missing or invalid; the process must not start.
 
     ``problems`` holds one sentence per setting, each starting with the
     variable's name (the message joins them), so every bad setting is named at once.
+    A :class:`RuntimeError` too: gunicorn reports one of those raised while it
+    loads the app as one ``Error:`` line instead of a traceback.
     """
 
     title = "Invalid configuration"

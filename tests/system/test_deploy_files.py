@@ -450,6 +450,28 @@ def test_gunicorn_exits_rather_than_split_a_fakeredis_ledger(
     assert message in result.stderr
 
 
+def test_gunicorn_names_every_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """gunicorn with the shipped config and the real app, started with bad settings, exits 1
+    with one `Error:` line naming each bad variable in our words: no traceback, no pydantic
+    prefix."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKOUT_")}
+    env |= {
+        "CHECKOUT_SECRET_KEYS": "short",
+        "CHECKOUT_BASE_URL": "pay.example.com",
+        "CHECKOUT_BIND": f"{HOST}:{free_port()}",
+    }
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"]
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Value error" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert line.startswith("Error: CHECKOUT_SECRET_KEYS: each secret key must be at least 32")
+    assert "; CHECKOUT_BASE_URL: must be an origin such as https://pay.example.com" in line
+
+
 def test_gunicorn_serves_the_longest_link_and_logs_it_cut(
     stub_gunicorn: ProcessServer,
 ) -> None:
