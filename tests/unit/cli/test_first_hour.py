@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from checkout_links.cli.demo import DEMO_CATALOG, exports, seed
 from checkout_links.cli.main import cli
-from checkout_links.testing import SECRET_A, make_app
+from checkout_links.testing import SECRET_A, add_merchant, make_app
 from checkout_links.web.extensions import services
 
 
@@ -196,3 +196,36 @@ def test_a_store_that_does_not_answer_is_one_line() -> None:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("Error: CHECKOUT_REDIS_URL: no Redis answers there (")
     assert f"127.0.0.1:{port}" in lines[0]
+
+
+def test_catalog_import_help_shows_a_file_that_imports(
+    fake_redis: fakeredis.FakeRedis, tmp_path: Path
+) -> None:
+    """`catalog import --help` shows the file format as an example, names the shipped example
+    file, and its example is a file that imports as it stands."""
+    shown = _invoke("catalog", "import", "--help")
+    assert shown.exit_code == 0
+    assert "examples/catalog.json" in shown.stdout
+    example = re.search(r"^\s*\[\s*$.*?^\s*\]\s*$", shown.stdout, re.MULTILINE | re.DOTALL)
+    assert example
+    products = json.loads(example.group(0))
+    (tmp_path / "catalog.json").write_text(example.group(0))
+    app = make_app(fake_redis)
+    add_merchant(app)
+    with app.app_context():
+        svc = services()
+    done = CliRunner().invoke(
+        cli, ["catalog", "import", "acme", str(tmp_path / "catalog.json")], obj=svc
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["imported"] == len(products)
+    assert len(products) >= 2
+
+
+def test_worker_help_names_all_it_does() -> None:
+    """`worker --help` says it delivers webhooks, sends receipt emails and runs retention."""
+    shown = _invoke("worker", "--help")
+    assert shown.exit_code == 0
+    text = " ".join(shown.stdout.split()).lower()
+    for duty in ("webhook", "receipt email", "retention"):
+        assert duty in text
