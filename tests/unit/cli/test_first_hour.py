@@ -229,3 +229,24 @@ def test_worker_help_names_all_it_does() -> None:
     text = " ".join(shown.stdout.split()).lower()
     for duty in ("webhook", "receipt email", "retention"):
         assert duty in text
+
+
+def test_a_link_for_a_product_not_in_the_catalog_says_how_to_add_it(
+    fake_redis: fakeredis.FakeRedis,
+) -> None:
+    """A new merchant's link for a product it has not created is refused naming the product
+    and both ways to create it (the API and `catalog import`)."""
+    app = make_app(fake_redis)
+    with app.app_context():
+        api_key = services().merchants.create("my-shop")["api_key"]
+    answer = app.test_client().post(
+        "/api/v1/links",
+        json={"products": [{"id": "pro-licence", "price": "10.00"}]},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert answer.status_code == 422
+    [error] = answer.get_json()["errors"]
+    assert error["loc"] == ["body", "products", 0, "id"]
+    assert "'pro-licence'" in error["msg"]
+    assert "PUT /api/v1/products/pro-licence" in error["msg"]
+    assert "checkout-links catalog import" in error["msg"]
