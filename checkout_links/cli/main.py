@@ -91,7 +91,12 @@ def merchant_add_key(merchant_id: str) -> None:
 @with_settings
 def merchant_list_keys(merchant_id: str) -> None:
     """List a merchant's key ids (never the keys)."""
-    click.echo(json.dumps(services().merchants.list_keys(merchant_id)))
+    svc = services()
+    try:
+        svc.merchants.get(merchant_id)
+    except CheckoutError as exc:
+        fail(exc.detail)
+    click.echo(json.dumps(svc.merchants.list_keys(merchant_id)))
 
 
 @merchant.command("revoke-key")

@@ -179,7 +179,7 @@ def validate_webhook_url(url: str, *, allow_private: bool) -> str:
                 if str(exc) != "host name does not resolve":
                     raise
     except UnsafeURL as exc:
-        raise ValidationFailed(f"webhook URL {exc}") from exc
+        raise ValidationFailed(f"The webhook URL {exc}.") from exc
     return url
 
 

@@ -327,3 +327,23 @@ def test_catalog_import_of_a_missing_file_fails(run: Run, tmp_path: Path) -> Non
     result = run("catalog", "import", "acme", str(tmp_path / "nope.json"))
     assert result.exit_code != 0
     assert "nope.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["merchant", "list-keys", "ghost"],
+        ["merchant", "add-key", "ghost"],
+        ["merchant", "show-account", "ghost"],
+        ["merchant", "rotate-webhook-secret", "ghost"],
+        ["orders", "export", "ghost"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_an_unknown_merchant_is_named_by_every_command(run: Run, args: list[str]) -> None:
+    """Every merchant command refuses an unknown merchant id in one `Error:` line, exit 2,
+    rather than answering for nobody (an empty key list)."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "Error: No merchant 'ghost'.\n"
