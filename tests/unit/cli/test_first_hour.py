@@ -250,3 +250,19 @@ def test_a_link_for_a_product_not_in_the_catalog_says_how_to_add_it(
     assert "'pro-licence'" in error["msg"]
     assert "PUT /api/v1/products/pro-licence" in error["msg"]
     assert "checkout-links catalog import" in error["msg"]
+
+
+@pytest.mark.parametrize("sent", ["Bearer ", "Bearer"], ids=["as curl sends it", "trimmed"])
+def test_a_curl_with_an_unset_api_key_is_told_so(
+    fake_redis: fakeredis.FakeRedis, sent: str
+) -> None:
+    """The README's curl run where API_KEY is not exported (`Bearer ` and nothing after, or
+    trimmed by a proxy) gets a 401 saying the header holds no key and asking about $API_KEY."""
+    app = make_app(fake_redis)
+    answer = app.test_client().post(
+        "/api/v1/links", json={"products": [{"id": "kit"}]}, headers={"Authorization": sent}
+    )
+    assert answer.status_code == 401
+    detail = answer.get_json()["detail"]
+    assert "no API key" in detail
+    assert "$API_KEY" in detail
