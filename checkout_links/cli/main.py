@@ -21,6 +21,7 @@ from checkout_links.cli import account as cli_account
 from checkout_links.cli import ports
 from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.catalog.products import check_product_id, validate_product
+from checkout_links.core.config import load_settings
 from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
 from checkout_links.core.i18n.messages import sentence
 from checkout_links.core.schemas import ProductIn
@@ -387,14 +388,23 @@ def _check_bind(command: str, bind: str) -> None:
 def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
     _check_bind("serve", bind)
+    problems: list[str] = []
+    try:
+        load_settings()
+    except ConfigError as exc:
+        problems += exc.problems
+    if workers > 1 and not os.environ.get("CHECKOUT_REDIS_URL"):
+        problems.append(
+            f"CHECKOUT_REDIS_URL: not set, so the store is in-process and --workers {workers} "
+            "would give each worker a ledger of its own; set it, or use --workers 1"
+        )
+    if problems:
+        fail(*problems)  # every one at once, before gevent or the app
     from checkout_links.serving import gunicorn as serving
 
     if worker_class == "gevent":
         serving.patch_for_gevent()
-    app = _factory()
-    if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
-        fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
-    serving.run(app, bind, workers, threads, worker_class)
+    serving.run(_factory(), bind, workers, threads, worker_class)
 
 
 @cli.command("demo", short_help="Try it out: the service on an embedded store, with a demo shop.")

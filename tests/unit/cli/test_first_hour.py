@@ -266,3 +266,20 @@ def test_a_curl_with_an_unset_api_key_is_told_so(
     detail = answer.get_json()["detail"]
     assert "no API key" in detail
     assert "$API_KEY" in detail
+
+
+def test_serve_names_every_missing_setting_at_once() -> None:
+    """`serve` in a fresh shell names the missing secret keys and, for several workers, the
+    missing shared store, together and before it starts anything."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = _invoke("serve", "--bind", f"127.0.0.1:{port}", "--workers", "2")
+    assert done.exit_code == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert [line.split(":", 2)[1].strip() for line in lines] == [
+        "CHECKOUT_SECRET_KEYS",
+        "CHECKOUT_REDIS_URL",
+    ]
+    assert "--workers 1" in lines[1]
