@@ -262,7 +262,13 @@ def load_settings(
         keys_given = bool(str(raw.get("CHECKOUT_SECRET_KEYS") or "").strip(", "))
         demo = str(raw.get("CHECKOUT_DEMO", "")).lower() in ("1", "true", "yes", "on")
         store_given = str(raw.get("CHECKOUT_REDIS_URL") or "")
-    if not keys_given and not demo:
+    if not keys_given and not demo and shared_store:
+        # A command works on the service's data: it needs the service's keys, not new ones.
+        problems.append(
+            "CHECKOUT_SECRET_KEYS: not set; give the service's secret keys, or the "
+            "CHECKOUT_SECRET_KEYS that a running `checkout-links demo` prints"
+        )
+    elif not keys_given and not demo:
         problems.append(
             "CHECKOUT_SECRET_KEYS: not set; give at least one secret of 32+ characters "
             "(or set CHECKOUT_DEMO=true for an ephemeral demo key)"
