@@ -440,7 +440,8 @@ def test_cli_merchant_create_refuses_private_webhook_url() -> None:
         assert result.exit_code == 2, (url, result.output)
         assert "webhook URL" in result.output
     listed = runner.invoke(cli, ["merchant", "list-keys", "shop"], obj=strict)
-    assert json.loads(listed.stdout) == []
+    assert listed.exit_code == 2
+    assert listed.stderr == "Error: No merchant 'shop'.\n"
 
     lenient = _services_of(make_app(memory_redis(), allow_private_webhooks=True))
     result = runner.invoke(
