@@ -11,7 +11,7 @@ import click
 from checkout_links import logs
 from checkout_links.core.config import Settings, load_settings
 from checkout_links.core.errors import ConfigError, StoreUnavailable
-from checkout_links.core.services import Services, connect_services
+from checkout_links.core.services import Services, build, connect_services
 from checkout_links.core.storage.connection import connect
 
 P = ParamSpec("P")
@@ -68,11 +68,15 @@ def services(*, waits_for_store: bool = False) -> Services:
         logs.configure(settings.log_level)
         try:
             client = connect(settings.redis_url)
-            if not waits_for_store:
-                # Asked first, so a store that is not there is one line of ours,
-                # not the service's start-up warning followed by the command's error.
+            if waits_for_store:
+                # A long-running process: it logs unsafe Redis settings at start, as the app does.
+                ctx.meta[_SERVICES] = connect_services(settings, client)
+            else:
+                # A one-shot command: a store that is not there is one line of ours, and
+                # the operator's durability warnings are the service's to log, not each
+                # command's (they would print a JSON log record before every answer).
                 client.ping()
-            ctx.meta[_SERVICES] = connect_services(settings, client)
+                ctx.meta[_SERVICES] = build(settings, client)
         except ConfigError as exc:
             fail(*exc.problems)
         except StoreUnavailable as exc:
