@@ -300,7 +300,11 @@ class CheckoutLinksClient:
         return cast(Event, self._call("GET", f"events/{_seg(event_id)}"))
 
     def redeliver_event(self, event_id: str) -> Event:
-        """Queue a webhook event for another delivery now; returns its delivery state."""
+        """Queue a webhook event for another delivery now; returns its delivery state.
+
+        Raises :class:`ConflictError` while the merchant has no webhook URL (the
+        event would only be ``skipped`` again).
+        """
         return cast(Event, self._call("POST", f"events/{_seg(event_id)}/redeliver"))
 
     # Plumbing

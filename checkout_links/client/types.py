@@ -142,7 +142,7 @@ class Order(TypedDict):
     promotion_code: str | None
 
 
-EventState = Literal["pending", "retrying", "delivered", "dead"]
+EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
 ReceiptState = Literal["pending", "retrying", "sent", "failed"]
 
 

@@ -446,8 +446,9 @@ class OrderPage(msgspec.Struct, frozen=True, kw_only=True):
     ] = None
 
 
-#: Where an event's webhook delivery stands.
-EventState = Literal["pending", "retrying", "delivered", "dead"]
+#: Where an event's webhook delivery stands: ``skipped`` when its merchant had no
+#: webhook URL at delivery time (never retried; a redelivery sends it once a URL is set).
+EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
 #: Where an order's customer receipt stands.
 ReceiptState = Literal["pending", "retrying", "sent", "failed"]
 
@@ -509,7 +510,14 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     type: Annotated[EventType, about("Event type.", "order.created")]
     order_id: Annotated[str, about("The order.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")]
     created_at: Annotated[Time, about("When the event was written.", "2026-11-27T18:00:00.125Z")]
-    state: Annotated[EventState, about("Delivery state: dead after retries ran out.", "delivered")]
+    state: Annotated[
+        EventState,
+        about(
+            "Delivery state: dead after retries ran out; skipped when the merchant had no "
+            "webhook URL (never retried; redeliver it once a URL is set).",
+            "delivered",
+        ),
+    ]
     attempts: Annotated[int, about("Delivery attempts so far.", 1)]
     last_attempt_at: Annotated[
         Time | None, about("When the last attempt was made.", "2026-11-27T18:00:01.002Z")

@@ -48,7 +48,7 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidat
 #: where the currency is known (see ``money.parse_amount``).
 MoneyText = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,12}(\.\d{1,3})?$"),
+    StringConstraints(pattern=r"^\d{1,12}(\.\d{1,12})?$"),
     Field(examples=["19.99"], json_schema_extra={"format": "decimal"}),
 ]
 

@@ -130,7 +130,10 @@ class Links:
     ) -> tuple[CartLine, list[FieldError]]:
         loc: tuple[str | int, ...] = ("body", group, i)
         if product is None or not product.active:
-            msg = f"Your catalog has no active product {line.id!r}: create it first."
+            msg = (
+                f"Your catalog has no active product {line.id!r}: create it first, with "
+                f"PUT /api/v1/products/{line.id} or `checkout-links catalog import`."
+            )
             return CartLine(line.id, 0), [FieldError((*loc, "id"), msg)]
         errors = []
         sent = line.model_fields_set - {"id"} - _CHOICE_FIELDS

@@ -218,4 +218,4 @@ def test_the_cli_sets_and_shows_the_account(fake_redis: fakeredis.FakeRedis) -> 
     assert shown["terms_url"] == "https://r.example/t"
     bad = run.invoke(cli, ["merchant", "set-account", "ruiz", "--logo-url", "http://x"], obj=obj)
     assert bad.exit_code == 2
-    assert "logo_url" in bad.output
+    assert bad.output == "Error: --logo-url: Must be an absolute https URL.\n"
