@@ -71,17 +71,34 @@ def _escaped(t: gettext.NullTranslations, msgid: str) -> str:
     return text
 
 
-def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str) -> str:
+def line_html(
+    t: gettext.NullTranslations,
+    line: Line,
+    price: str,
+    amount: str,
+    quantity: str | None = None,
+    name_id: str = "",
+) -> str:
+    """One order line as HTML; ``quantity`` (HTML) replaces the "2 x price" text when given.
+
+    The seller's texts are isolated for direction (``dir="auto"``): in an
+    Arabic page an English description keeps its full stop at its end, and a
+    property's colon (the page's, after the isolated key) lands on the side
+    the page reads from.
+    """
     parts = ['<li class="line">\n']
     if line.image_url:
         parts += ['<img class="thumb" src="', escape(line.image_url), '" alt="" loading="lazy">\n']
-    parts += ['<div class="line-text">\n<p class="name">', escape(line.name), "</p>\n"]
+    ident = f' id="{name_id}"' if name_id else ""
+    parts += [f'<div class="line-text">\n<p class="name" dir="auto"{ident}>', escape(line.name)]
+    parts.append("</p>\n")
     if line.description:
-        parts += ['<p class="description">', escape(line.description), "</p>\n"]
+        parts += ['<p class="description" dir="auto">', escape(line.description), "</p>\n"]
     if line.properties:
         parts.append('<dl class="properties">\n')
         for key, value in line.properties.items():
-            parts += ["<div><dt>", escape(key), "</dt><dd>", escape(value), "</dd></div>"]
+            parts += ['<div><dt><bdi class="text">', escape(key), '</bdi></dt><dd dir="auto">']
+            parts += [escape(value), "</dd></div>"]
         parts.append("\n</dl>\n")
     if line.subscription:
         count = line.subscription.interval_count
@@ -89,26 +106,24 @@ def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str)
         if forms:
             text = t.ngettext(forms[0], forms[1], count) % {"num": count}
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
-    # The sentence is escaped first, then filled with escaped values: the
-    # price is isolated (<bdi>) so that it reads whole in right-to-left text.
-    qty = _escaped(t, line_words.QTY_PRICE) % {
-        "quantity": int(line.quantity),
-        "price": f"<bdi>{escape(price)}</bdi>",
-    }
-    parts += [
-        '<p class="qty">',
-        qty,
-        '</p>\n</div>\n<p class="amount"><bdi>',
-        escape(amount),
-        "</bdi></p>\n</li>\n",
-    ]
+    if quantity is None:
+        # The sentence is escaped first, then filled with escaped values: the
+        # price is isolated (<bdi>) so that it reads whole in right-to-left text.
+        quantity = _escaped(t, line_words.QTY_PRICE) % {
+            "quantity": int(line.quantity),
+            "price": f"<bdi>{escape(price)}</bdi>",
+        }
+        parts += ['<p class="qty">', quantity, "</p>\n"]
+    else:
+        parts.append(quantity)
+    parts += ['</div>\n<p class="amount"><bdi>', escape(amount), "</bdi></p>\n</li>\n"]
     return "".join(parts)
 
 
 def rows(t: gettext.NullTranslations, lines: Iterable[tuple[Line, str, str]]) -> Markup:
     """The order's lines, from (line, formatted unit price, formatted amount)."""
-    # S704: every text interpolated by _line_html went through escape().
-    return Markup("".join([_line_html(t, *row) for row in lines]))  # noqa: S704
+    # S704: every text interpolated by line_html went through escape().
+    return Markup("".join([line_html(t, *row) for row in lines]))  # noqa: S704
 
 
 def _input(

@@ -16,7 +16,9 @@
   function start() {
     var summary = document.getElementById("summary");
     if (summary) {
-      if (!wide.matches) summary.open = false;
+      // A cart with choices stays open: its quantities and offers are what the
+      // customer came to change.
+      if (!wide.matches && !summary.hasAttribute("data-choices")) summary.open = false;
       summary.querySelector("summary").addEventListener("click", function (event) {
         if (wide.matches) event.preventDefault();
       });

@@ -53,10 +53,13 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
     """Name, description and properties appear only in escaped form, never as markup."""
     line = _line(name=name + "<b>", description=description + "&", properties=properties)
     html = cart_page.rows(EN, [(line, "<1>", "<2>")])
-    assert f'<p class="name">{markupsafe.escape(name + "<b>")}</p>' in html
-    assert f'<p class="description">{markupsafe.escape(description + "&")}</p>' in html
+    assert f'<p class="name" dir="auto">{markupsafe.escape(name + "<b>")}</p>' in html
+    description_html = markupsafe.escape(description + "&")
+    assert f'<p class="description" dir="auto">{description_html}</p>' in html
     for key, value in properties.items():
-        assert f"<dt>{markupsafe.escape(key)}</dt><dd>{markupsafe.escape(value)}</dd>" in html
+        key_html, value_html = markupsafe.escape(key), markupsafe.escape(value)
+        pair = f'<dt><bdi class="text">{key_html}</bdi></dt><dd dir="auto">{value_html}</dd>'
+        assert pair in html
     assert "<b>" not in html
     assert "&lt;1&gt;" in html
 
