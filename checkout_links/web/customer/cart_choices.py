@@ -129,7 +129,7 @@ def discount_rows(cart: PricedCart | Order, money: Money, words: Words = _plain)
     for discount in cart.discounts:
         label = discount.label or words("Discount")
         out.append(
-            f'<dt class="discount">{escape(label)}</dt>'
+            f'<dt class="discount"><bdi class="text">{escape(label)}</bdi></dt>'
             f'<dd class="discount"><bdi>\u2212{escape(money(discount.amount))}</bdi></dd>\n'
         )
     out.append("</dl>\n")

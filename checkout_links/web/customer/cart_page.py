@@ -132,6 +132,8 @@ def _input(
     """A field's label and the opening of its input, up to the ``value``."""
     star = ' <span class="req" aria-hidden="true">*</span>' if required else ""
     extra = ' spellcheck="false"' if kind in ("email", "tel") or name == "tax_id" else ""
+    # What the customer types shows in its own direction (an Arabic street in an English form).
+    extra += ' dir="auto"' if kind == "text" else ""
     return (
         f'<label for="f-{name}">{escape(label)}{star}</label>\n'
         f'<input id="f-{name}" name="{name}" type="{kind}" autocomplete="{autocomplete}"'

@@ -45,7 +45,8 @@ STATES = {
     ),
     "expired": State(
         N_("This link has expired"),
-        # Translators: %(date)s is a date such as "1 December 2026".
+        # Translators: %(date)s is a date, time and time zone such as
+        # "1 December 2026, 14:30 Coordinated Universal Time".
         (N_("This link could be used until %(date)s."),),
         # Translators: %(seller)s is the shop's name.
         (N_("Ask %(seller)s for a new link."),),

@@ -97,7 +97,8 @@ def test_fields_carry_values_and_mark_only_the_invalid_ones() -> None:
     assert 'aria-invalid="true" aria-describedby="e-email"' in html
     assert '<p class="error" id="e-email">Enter &lt;an&gt; email</p>' in html
     assert (
-        'name="city" type="text" autocomplete="address-level2" inputmode="text" value="Köln">'
+        'name="city" type="text" autocomplete="address-level2" inputmode="text" dir="auto" '
+        'value="Köln">'
     ) in html
     assert html.count("aria-invalid") == 1
     # email, phone, country, first and last name, company, street, postal code, city, tax id
