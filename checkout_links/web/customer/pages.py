@@ -132,6 +132,8 @@ def error_page(exc: CheckoutError) -> str:
         sentences += [
             Markup.escape(t.gettext(s)) % params for s in state.contact if _fits(s, params)
         ]
+    # A link that still works (too many attempts, the store away): back to its order page.
+    back = request.path if state.back and request.path.startswith("/c/") else None
     return render(
         "error.html",
         locale,
@@ -140,6 +142,7 @@ def error_page(exc: CheckoutError) -> str:
         heading=t.gettext(state.heading),
         sentences=sentences,
         order_number=None,
+        back_url=back,
     )
 
 

@@ -19,6 +19,8 @@ class State:
     sentences: tuple[str, ...]
     #: Said only when the seller left an email or a support page.
     contact: tuple[str, ...] = ()
+    #: The link still works: the page offers the way back to the order.
+    back: bool = False
 
 
 STATES = {
@@ -54,6 +56,9 @@ STATES = {
     "rate_limited": State(
         N_("Too many attempts"),
         (N_("Wait a minute, then try again."),),
+        # Translators: %(seller)s is the shop's name.
+        (N_("If this keeps happening, contact %(seller)s."),),
+        back=True,
     ),
     "unavailable": State(
         N_("Please try again in a moment"),
@@ -63,6 +68,7 @@ STATES = {
                 "Your link still works."
             ),
         ),
+        back=True,
     ),
     "error": State(
         N_("Something went wrong"),

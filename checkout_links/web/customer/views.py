@@ -23,7 +23,7 @@ from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout import place
 from checkout_links.core.checkout.cart import CartState, cart_state
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
-from checkout_links.core.errors import Conflict, InvalidToken, NotFound
+from checkout_links.core.errors import CheckoutError, Conflict, InvalidToken, NotFound
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.i18n.translatable import Message
 from checkout_links.core.ledger.store import Mark
@@ -83,6 +83,19 @@ def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
     locale = negotiate(payload.locale, language, accept, seller.default_locale)
     pages.remember(locale, seller)
     return locale, seller
+
+
+def remember_link(token: str) -> None:
+    """For an error page raised before the view ran (a 429): the link's locale and seller.
+
+    Best effort: a token that does not decode, or a store that cannot say who
+    sells, leaves the page in the browser's language without a seller.
+    """
+    try:
+        svc = services()
+        _context(svc, _payload(svc, token))
+    except CheckoutError:
+        return
 
 
 def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -> None:
