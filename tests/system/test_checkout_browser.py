@@ -297,3 +297,47 @@ def test_changing_the_country_shows_that_countrys_fields(
         assert problems == []
     finally:
         context.close()
+
+
+def _set_logo(shop: Storefront, url: str) -> None:
+    """Point the test seller's logo at ``url`` (past the API's https rule, as the storefront)."""
+    import msgspec
+
+    from checkout_links.core.records import MerchantAccount
+    from checkout_links.web.extensions import services
+
+    with shop.app.app_context():
+        merchants = services().merchants
+        record = merchants.get("acme")
+        assert isinstance(record.account, MerchantAccount)
+        account = msgspec.structs.replace(record.account, logo_url=url)
+        merchants.save(msgspec.structs.replace(record, account=account))
+
+
+def test_a_logo_that_fails_to_load_leaves_the_sellers_name_and_no_broken_image(
+    browser: Any, shop: Storefront
+) -> None:
+    """A logo address that answers 404 is taken out; the name stays; a good logo stays shown."""
+    good = f"{shop.origin}/test-images/logo.svg"
+    try:
+        _set_logo(shop, f"{shop.origin}/test-images-gone/logo.png")
+        url = str(shop.issue("en")["url"])
+        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
+        page = context.new_page()
+        try:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            sync_api.expect(page.locator("img.logo")).to_have_count(0)
+            sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
+        finally:
+            context.close()
+    finally:
+        _set_logo(shop, good)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
+    page = context.new_page()
+    try:
+        page.goto(str(shop.issue("en")["url"]))
+        page.wait_for_load_state("load")
+        sync_api.expect(page.locator("img.logo")).to_be_visible()
+    finally:
+        context.close()

@@ -1,7 +1,8 @@
 /* The checkout page's progressive enhancement. The page works without it:
    this only collapses the summary on phones, moves focus to the error
-   summary, and redraws the address fields at once when the country changes
-   (without JavaScript the "update" button does that with a round trip). */
+   summary, takes out a seller's image that fails to load, and redraws the
+   address fields at once when the country changes (without JavaScript the
+   "update" button does that with a round trip). */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -13,7 +14,28 @@
     if (summary && wide.matches) summary.open = true;
   }
 
+  // An image of the seller's that does not load (a moved logo, a product picture
+  // gone) is taken out rather than shown as a broken picture: the seller's name
+  // stands beside the logo anyway, and a line reads the same without its thumbnail.
+  function dropBroken(img) {
+    if (img.parentNode) img.parentNode.removeChild(img);
+  }
+
+  // Load errors do not bubble: caught on the way down, for images swapped in later too.
+  document.addEventListener("error", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("img.logo, img.thumb")) dropBroken(target);
+  }, true);
+
+  function dropAlreadyBroken() {
+    var images = document.querySelectorAll("img.logo, img.thumb");
+    for (var i = 0; i < images.length; i++) {
+      if (images[i].complete && images[i].naturalWidth === 0) dropBroken(images[i]);
+    }
+  }
+
   function start() {
+    dropAlreadyBroken();
     var summary = document.getElementById("summary");
     if (summary) {
       // A cart with choices stays open: its quantities and offers are what the
