@@ -341,3 +341,46 @@ def test_a_logo_that_fails_to_load_leaves_the_sellers_name_and_no_broken_image(
         sync_api.expect(page.locator("img.logo")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_long_cart_on_a_phone_gives_its_words_the_width(browser: Any, shop: Storefront) -> None:
+    """At 320 px a line's texts span the card beside the thumbnail (not a column beside the
+    amount), and the amount sits on the line's "2 x price" row, in both directions."""
+    line = {
+        "id": "kit",
+        "name": "Setup kit, EU plug, with the long cable and the wall mount",
+        "description": "Includes the mounting screws, a quick-start card and the support plan.",
+        "properties": {"colour": "graphite", "voltage": "230 V"},
+        "quantity": 2,
+    }
+    for locale in ("en", "ar"):
+        url = str(shop.issue(locale, products=[line] * 10)["url"])
+        context, page, _ = _open(browser, shop, locale, "cart", url, 320)
+        try:
+            if not page.evaluate("document.getElementById('summary').open"):
+                page.locator("#summary > summary").click()
+            card = _box(page, "ul.lines")
+            for n in range(10):
+                item = page.locator("li.line").nth(n)
+                description = item.locator(".description").bounding_box()
+                qty, amount = (
+                    item.locator(".qty").bounding_box(),
+                    item.locator(".amount").bounding_box(),
+                )
+                assert description["width"] >= 0.7 * card["width"], (locale, description, card)
+                middle = qty["y"] + qty["height"] / 2
+                assert amount["y"] <= middle <= amount["y"] + amount["height"], (qty, amount)
+            assert _overflowing_elements(page, 320) == []
+        finally:
+            context.close()
+
+
+def _overflowing_elements(page: Any, width: int) -> list[str]:
+    found: list[str] = page.evaluate(
+        """(w) => [...document.querySelectorAll('body *')].filter(e => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5);
+        }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+        width,
+    )
+    return found
