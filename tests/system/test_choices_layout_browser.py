@@ -25,34 +25,11 @@ sync_api = pytest.importorskip("playwright.sync_api")
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHOICES: dict[str, Any] = {
-    "products": [
-        {
-            "id": "pro-licence",
-            "name": "Pro licence",
-            "description": "Includes the support plan listed in annex A.",
-            "properties": {"seats": "25", "term": "12 months"},
-            "price": "100.00",
-            "quantity": 2,
-            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
-        },
-        {"id": "kit", "quantity": 1},
-    ],
-    "optional_items": [
-        {"id": "kit"},
-        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
-    ],
-    "allow_promotion_codes": True,
-}
 
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Storefront]:
     with storefront() as served:
-        answer = served.api.put(
-            "/api/v1/promotions/TENOFF", json={"percent": "10"}, headers=served.auth
-        )
-        assert answer.status_code in (200, 201), answer.get_json()
         yield served
 
 
@@ -67,7 +44,7 @@ def browser() -> Iterator[Any]:
 
 
 def _url(shop: Storefront, locale: str) -> str:
-    return str(shop.issue(locale, **CHOICES)["url"])
+    return shop.issue_choices(locale)
 
 
 def _page(browser: Any, locale: str, width: int, height: int = 800) -> tuple[Any, Any, list[str]]:
