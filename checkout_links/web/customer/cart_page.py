@@ -18,7 +18,13 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from checkout_links.core.checkout.address import CountryRules, country_names, rules
+from checkout_links.core.checkout.address import (
+    CountryRules,
+    country_names,
+    reads_native,
+    rules,
+    sort_key,
+)
 from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.translatable import N_
@@ -188,7 +194,10 @@ def _layout(words: str, country: str, delivery: bool) -> tuple[Part, ...]:
     for f in spec.fields:
         if len(lines[f.line]) > 1 and lines[f.line][0] == f.name:
             out.append(("", '<div class="row">\n'))
-        field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
+        if f.choices:
+            out.append((f"{f.name}:select", ""))  # a list: drawn per value by _select_html
+        else:
+            field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
         if len(lines[f.line]) > 1 and lines[f.line][-1] == f.name:
             out.append(("", "</div>\n"))
     field("tax_id", spec.tax_label, "text", "off", "text", False)
@@ -221,6 +230,40 @@ def _country_html(
     )
 
 
+@lru_cache(maxsize=4096)
+def _select_html(
+    words: str, babel_locale: str, country: str, name: str, value: str, error: str | None
+) -> str:
+    """A listed address field (the Emirates' emirate, a US state): a select, sorted by name.
+
+    Names in the country's own script when the page speaks its language (Arabic
+    names of the emirates on an Arabic page), else in Latin letters.
+    """
+    t = catalog(words)
+    spec = rules(country).field(name)
+    assert spec is not None
+    native = reads_native(country, babel_locale)
+    named = sorted(
+        ((c.value, c.native if native else c.latin) for c in spec.choices),
+        key=lambda pair: sort_key(pair[1]),
+    )
+    chosen = spec.choice(value) if value else None
+    star = ' <span class="req" aria-hidden="true">*</span>' if spec.required else ""
+    aria = f' aria-invalid="true" aria-describedby="e-{name}"' if error else ""
+    err = f'<p class="error" id="e-{name}">{escape(error)}</p>\n' if error else ""
+    options = ['<option value=""></option>'] + [
+        f'<option value="{escape(v)}"{" selected" if chosen and chosen.value == v else ""}>'
+        f"{escape(label)}</option>"
+        for v, label in named
+    ]
+    return (
+        f'<div class="field{" invalid" if error else ""}">'
+        f'<label for="f-{name}">{escape(t.gettext(spec.label))}{star}</label>\n{err}'
+        f'<select id="f-{name}" name="{name}" autocomplete="{spec.autocomplete}"{aria}>'
+        f"{''.join(options)}</select>\n</div>\n"
+    )
+
+
 def fields(
     words: str,
     babel_locale: str,
@@ -241,6 +284,11 @@ def fields(
                 _country_html(t, babel_locale, words, country, errors.get("country"), True)
             )
             continue
+        if name.endswith(":select"):
+            name = name.removesuffix(":select")
+            value, error = values.get(name, ""), errors.get(name)
+            parts.append(_select_html(words, babel_locale, country, name, value, error))
+            continue
         value = escape(values.get(name, ""))
         error = errors.get(name)
         if error:
@@ -259,7 +307,9 @@ def fields(
 @lru_cache(maxsize=2048)
 def _order(words: str, country: str, delivery: bool) -> tuple[str, ...]:
     """The field names in the order the form shows them."""
-    return tuple(name for name, _ in _layout(words, country, delivery) if name)
+    return tuple(
+        name.removesuffix(":select") for name, _ in _layout(words, country, delivery) if name
+    )
 
 
 def error_list(

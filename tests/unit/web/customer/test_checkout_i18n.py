@@ -177,3 +177,60 @@ def test_the_expired_page_says_the_time_and_its_zone(
     sentence = re.search(r"This link could be used until ([^<]+)\.</p>", html)
     assert sentence, "the expired sentence"
     assert re.search(r"\d{1,2}:\d{2}\u202f[AP]M Coordinated Universal Time$", sentence.group(1))
+
+
+def _options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select id="f-{name}".*?</select>', html, flags=re.S)
+    assert select, f"no select for {name}"
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_the_emirate_is_chosen_from_a_list_named_in_the_pages_language(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """The Emirates' region is a select of its seven emirates, sorted, in Arabic on an Arabic
+    page and in Latin letters elsewhere; the order stores the emirate's Latin name."""
+    customer = {"email": "ana@example.com", "country": "AE"}
+    arabic = _issue(client, auth, locale="ar", customer=customer)
+    html = client.get(link_path(arabic["url"])).get_data(as_text=True)
+    assert _options(html, "region")[0] == ""
+    assert set(_options(html, "region")[1:]) == {
+        "أبو ظبي",
+        "الشارقة",
+        "الفجيرة",
+        "ام القيوين",
+        "دبي",
+        "رأس الخيمة",
+        "عجمان",
+    }
+    english = _issue(client, auth, locale="en", customer=customer)
+    path = link_path(english["url"])
+    html = client.get(path).get_data(as_text=True)
+    assert _options(html, "region")[1:] == [
+        "Abu Dhabi",
+        "Ajman",
+        "Dubai",
+        "Fujairah",
+        "Ras al Khaimah",
+        "Sharjah",
+        "Umm Al Quwain",
+    ]
+    form = {"csrf_token": csrf_of(html), **customer, "address": "Sheikh Zayed Rd 1"}
+    refused = client.post(path, data={**form, "region": "Atlantis"})
+    assert refused.status_code == 422
+    assert 'id="e-region"' in refused.get_data(as_text=True)
+    placed = client.post(path, data={**form, "region": "Dubai"})
+    assert placed.status_code == 303, placed.get_data(as_text=True)
+    orders = client.get("/api/v1/orders", headers=auth).get_json()["items"]
+    assert orders[0]["customer"]["region"] == "Dubai"
+
+
+def test_a_region_prefilled_by_any_of_its_names_is_selected(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """A link whose customer says "california" shows California selected (stored as "CA")."""
+    customer = {"email": "ana@example.com", "country": "US", "region": "california"}
+    html = client.get(link_path(_issue(client, auth, customer=customer)["url"])).get_data(
+        as_text=True
+    )
+    assert '<option value="CA" selected>California</option>' in html
