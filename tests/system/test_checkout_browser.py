@@ -384,3 +384,74 @@ def _overflowing_elements(page: Any, width: int) -> list[str]:
         width,
     )
     return found
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[tuple[str, str]]:
+    """An app with a checkout limit of one order attempt a minute: (cart URL en, cart URL ar)."""
+    import threading
+
+    import fakeredis
+    from werkzeug.serving import make_server
+
+    from checkout_links.testing import add_merchant, make_app
+    from checkout_links.testing.servers import HOST, free_port
+    from checkout_links.testing.storefront import SELLER
+
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    app = make_app(
+        fakeredis.FakeRedis(server=fakeredis.FakeServer()),
+        base_url=origin,
+        rate_limits_enabled=True,
+        rate_limit_checkout="1/minute",
+    )
+    auth = {"Authorization": f"Bearer {add_merchant(app)}"}
+    api = app.test_client()
+    assert api.patch("/api/v1/account", json=SELLER, headers=auth).status_code == 200
+    urls = tuple(
+        api.post(
+            "/api/v1/links", json={"products": [{"id": "kit"}], "locale": loc}, headers=auth
+        ).get_json()["url"]
+        for loc in ("en", "ar")
+    )
+    server = make_server(HOST, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield urls[0], urls[1]
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_too_many_attempts_page_is_the_sellers_with_a_way_back_and_passes_axe(
+    browser: Any, limited: tuple[str, str], locale: str, width: int
+) -> None:
+    """The 429 page of a link: the seller's bar and contact, "back to your order", 0 violations."""
+    url = limited[0] if locale == "en" else limited[1]
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale)
+    page = context.new_page()
+    try:
+        page.goto(url)
+        for _ in range(2):  # the first may still be allowed (a 422: no email)
+            if page.locator("button.primary").count() == 0:
+                break
+            page.locator("button.primary").click()
+            page.wait_for_load_state("load")
+        sync_api.expect(page.locator(".state-rate_limited")).to_have_count(1)
+        sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
+        back = page.locator("a.button-link")
+        sync_api.expect(back).to_have_count(1)
+        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+        ]
+        assert violations == [], violations
+        assert _overflowing_elements(page, width) == []
+        back.click()
+        sync_api.expect(page.locator("#checkout-form")).to_have_count(1)
+    finally:
+        context.close()
