@@ -455,3 +455,25 @@ def test_the_too_many_attempts_page_is_the_sellers_with_a_way_back_and_passes_ax
         sync_api.expect(page.locator("#checkout-form")).to_have_count(1)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_emirates_form_with_its_list_of_emirates_passes_axe(
+    browser: Any, shop: Storefront, locale: str, width: int
+) -> None:
+    """A customer in the Emirates: the emirate is a labelled select; 0 violations, no overflow."""
+    customer = {"email": "ana@example.com", "country": "AE", "region": "Dubai"}
+    url = str(shop.issue(locale, customer=customer)["url"])
+    context, page, problems = _open(browser, shop, locale, "cart", url, width)
+    try:
+        sync_api.expect(page.locator("select#f-region")).to_have_value("Dubai")
+        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+        ]
+        assert violations == [], violations
+        assert _overflowing_elements(page, width) == []
+        assert problems == []
+    finally:
+        context.close()
