@@ -113,9 +113,9 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
         raise gone(status, payload.expires_at)
 
 
-def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
+def _lines(svc: Services, payload: LinkPayload, page: PageLocale) -> tuple[Line, ...]:
     try:
-        return svc.links.lines_of(payload)
+        return svc.links.lines_of(payload, page)
     except NotFound as exc:
         raise InvalidToken() from exc
 
@@ -148,7 +148,7 @@ def _render_cart(
     # from Jinja costs more than the formatting itself.
     choices: dict[str, Any] = {}
     if payload.choices is not None:
-        extra_lines = svc.links.optional_lines_of(payload)
+        extra_lines = svc.links.optional_lines_of(payload, locale)
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
         texts = {**cart_choices.form_errors(state, t), **texts}
         words = t.gettext
@@ -214,7 +214,7 @@ def cart(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     page = _context(svc, payload)
-    lines = _lines(svc, payload)
+    lines = _lines(svc, payload, page[0])
     _check_open(svc, payload)
     customer = payload.customer
     prefill = {n: getattr(customer, n) for n in customer_form.FIELD_NAMES} if customer else {}
@@ -259,7 +259,7 @@ def place_order(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     page = _context(svc, payload)
-    lines = _lines(svc, payload)
+    lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
     values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
     csrf = form.get("csrf_token", "")
@@ -267,7 +267,7 @@ def place_order(token: str) -> Response:
     extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
-        extra_lines = svc.links.optional_lines_of(payload)
+        extra_lines = svc.links.optional_lines_of(payload, page[0])
         state = cart_state(svc.promotions, payload, lines, extra_lines, form)
         if state.errors or form.get("action", "place") != "place":
             # Update and apply place nothing; a choice the offer does not allow is a 422.
