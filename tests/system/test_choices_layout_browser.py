@@ -197,3 +197,25 @@ def test_axe_finds_no_violation_on_the_choices_page(
         assert problems == []
     finally:
         context.close()
+
+
+def test_a_refused_choice_drawn_in_place_is_summarised_and_linked_to_its_field(
+    browser: Any, shop: Storefront
+) -> None:
+    """A quantity out of bounds: its error beside the field and in the error summary, whose
+    link moves focus to the field, all without a page load."""
+    context, page, problems = _page(browser, "en", 390)
+    try:
+        page.goto(_url(shop, "en"))
+        page.evaluate("window.notReloaded = true")
+        page.locator("#f-qty_0").fill("99")
+        page.locator("#f-qty_0").press("Tab")
+        sync_api.expect(page.locator("#e-qty_0")).to_be_visible()
+        link = page.locator("#error-summary a[href='#f-qty_0']")
+        sync_api.expect(link).to_have_count(1)
+        link.click()
+        sync_api.expect(page.locator("#f-qty_0")).to_be_focused()
+        assert page.evaluate("window.notReloaded === true")
+        assert problems == []
+    finally:
+        context.close()

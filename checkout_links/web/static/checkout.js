@@ -48,18 +48,17 @@
     }
 
     var errors = document.getElementById("error-summary");
-    if (errors) {
-      errors.focus();
-      errors.addEventListener("click", function (event) {
-        var link = event.target.closest("a[href^='#']");
-        var target = link && document.getElementById(link.getAttribute("href").slice(1));
-        if (!target) return;
-        event.preventDefault();
-        if (target.tagName === "DETAILS") target.open = true;
-        target.scrollIntoView({ block: "center" });
-        (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
-      });
-    }
+    if (errors) errors.focus();
+    // Delegated: an error summary drawn in place later (static/choices.js) links the same way.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("#error-summary a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      event.preventDefault();
+      if (target.tagName === "DETAILS") target.open = true;
+      target.scrollIntoView({ block: "center" });
+      (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
+    });
 
     var form = document.getElementById("checkout-form");
     if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams) return;

@@ -102,8 +102,8 @@
 
   document.addEventListener("change", (event) => {
     const input = event.target;
+    // Sent even when out of bounds: the server's answer says why, beside the field.
     if (!(input instanceof HTMLInputElement) || !CHOICE.test(input.name)) return;
-    if (!input.checkValidity()) return;
     window.clearTimeout(timer);
     timer = window.setTimeout(() => send("update"), WAIT_MS);
   });
