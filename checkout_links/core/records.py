@@ -141,6 +141,15 @@ class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool
 
 
+class ProductText(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A product's name and description in one language (empty: the product's own)."""
+
+    name: Annotated[str, about("The name in this language.", "Profi-Lizenz")] = ""
+    description: Annotated[
+        str, about("The description in this language.", "Lizenz pro Arbeitsplatz.")
+    ] = ""
+
+
 class Product(msgspec.Struct, frozen=True, kw_only=True):
     """An original product of the merchant's catalog, as stored and returned.
 
@@ -180,6 +189,16 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
         MoneyText | None, about("Highest unit price a link may set.", "100000.00")
     ] = None
     active: Annotated[bool, about("Inactive products cannot be sold.", True)] = True
+    # UNSET (left out of the JSON) when there are none: a product's stored bytes, and so
+    # its revision number, are what they were before translations existed.
+    translations: Annotated[
+        dict[str, ProductText] | UnsetType,
+        about(
+            "Name and description per locale (BCP 47 tag in CLDR's spelling), shown on the "
+            "pages and in the receipt of a customer in that locale.",
+            {"de": {"name": "Profi-Lizenz", "description": "Lizenz pro Arbeitsplatz."}},
+        ),
+    ] = UNSET
     id: Annotated[str, about("The product id of the URL.", "pro-licence")]
     rev: Annotated[
         int, about("Revision: changes whenever the product changes; links keep theirs.", 3184290411)
