@@ -93,7 +93,8 @@ def test_the_order_and_the_receipt_keep_the_words_the_customer_saw(
     assert orders[0]["lines"][0]["name"] == "ترخيص احترافي"
     assert orders[0]["lines"][0]["product_id"] == "pro"
     with client.application.app_context():
-        order = load_order(services().redis, orders[0]["id"])
+        svc = services()
+        order = load_order(svc.redis, svc.keyring, orders[0]["id"])
     receipt = receipt_content(order, seller_of(Merchant(id="acme", name="Acme")))
     assert "ترخيص احترافي" in receipt.text
     assert "Pro licence" not in receipt.text
