@@ -17,12 +17,11 @@ The pieces, and what the ``stripe`` side calls when:
   neutral ``PaymentReport``; ``provider_for(config)`` builds one. Its
   docstring says what the stripe provider must do.
 * **The transitions** (``payments/transitions.py``): ``OrderPayments`` (one per
-  process: ``OrderPayments(services.redis, settings.order_retention_seconds)``)
-  with ``record_paid``, ``record_failed``, ``record_refund``, ``cancel``. Each is one
-  atomic, idempotent Redis step that changes the order and emits exactly one
-  event (``order.paid``, ``order.payment_failed``, ``order.refunded``,
-  ``order.canceled``) per real change; a repeat changes nothing. The state
-  machine itself is ``payments/state.py``.
+  process, built with the services: ``services.payments``) with ``record_paid``,
+  ``record_failed``, ``record_refund``, ``cancel``. Each is one atomic, idempotent
+  Redis step that changes the order and emits exactly one event (``order.paid``,
+  ``order.payment_failed``, ``order.refunded``, ``order.canceled``) per real change;
+  a repeat changes nothing. The state machine itself is ``payments/state.py``.
 
 The stripe side calls:
 
@@ -34,10 +33,19 @@ The stripe side calls:
    order's, else ``PaymentMismatch`` and nothing is marked; already paid by
    another intent → ``DuplicatePayment``: refund that one), ``failed`` →
    ``record_failed`` (the order stays pending), ``refunded`` → ``record_refund``;
-3. for ``POST /api/v1/orders/{id}/refund``: nothing; ``payments/actions.py:refund``
-   calls ``provider.refund`` then ``record_refund`` with the returned reference;
+3. for ``POST /api/v1/orders/{id}/refund``: nothing but ``provider.refund``;
+   ``payments/actions.py:refund`` checks the amount, calls ``provider.refund`` (built by
+   ``provider_for``, which builds ``stripe`` through the factory the stripe module gives
+   ``provider.register("stripe", ...)`` at import; import that module in ``services.py``),
+   then ``record_refund`` with the returned reference;
 4. in the worker's reconciliation: ``provider.lookup(order)`` for pending orders,
    reported through ``apply_report`` likewise.
+
+The customer side: ``web/customer/views.py:_placed`` answers the 303 after placing;
+for a ``stripe`` order whose ``payment.status`` is ``pending`` it should go to the
+payment page instead of ``/done/<ref>``. The confirmation page (``done.html``) already
+shows the number, says "Your payment has been received" once paid, and promises the
+receipt email only once a stripe order is paid.
 
 Receipts: the ``order.paid`` event of a ``stripe`` order is written with its
 mail flag set, so the worker sends the customer the receipt when paid (and
