@@ -116,7 +116,12 @@ class Worker:
         )
         self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
-        self.payment_window = PaymentWindow(svc.payments, self.settings.payment_window_seconds)
+        self.payment_window = PaymentWindow(
+            svc.payments,
+            self.settings.payment_window_seconds,
+            merchants=svc.merchants,
+            keyring=svc.keyring,
+        )
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
         self._pool = ThreadPoolExecutor(self.concurrency + SLOTS, thread_name_prefix="webhook")

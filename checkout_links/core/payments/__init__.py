@@ -38,8 +38,10 @@ The stripe side calls:
    ``provider_for``, which builds ``stripe`` through the factory the stripe module gives
    ``provider.register("stripe", ...)`` at import; import that module in ``services.py``),
    then ``record_refund`` with the returned reference;
-4. in the worker's reconciliation: ``provider.lookup(order)`` for pending orders,
-   reported through ``apply_report`` likewise.
+4. for reconciliation: nothing but ``provider.lookup(order)``; the worker's pass
+   (``payments/reconcile.py``, run by ``payments/window.py`` before it cancels
+   anything) asks it about pending orders placed 2 minutes ago or more and records
+   a payment it reports as ``paid`` through ``apply_report``.
 
 The customer side: ``web/customer/views.py:_placed`` answers the 303 after placing;
 for a ``stripe`` order whose ``payment.status`` is ``pending`` it should go to the
