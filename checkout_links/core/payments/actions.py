@@ -42,7 +42,7 @@ def mark_paid(payments: OrderPayments, order: Order, reference: str | None) -> O
         ).order
     except DuplicatePayment:
         # A concurrent mark_paid won with its reference: this one changes nothing.
-        return load_order(payments.client, order.id)
+        return load_order(payments.client, payments.keyring, order.id)
 
 
 def refund(

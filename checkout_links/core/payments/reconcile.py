@@ -75,7 +75,7 @@ def reconcile(
 def _reconcile_one(
     payments: OrderPayments, merchants: Merchants, keyring: KeyRing, order_id: str
 ) -> int:
-    order = load_order(payments.client, order_id)
+    order = load_order(payments.client, keyring, order_id)
     payment = payment_of(order)
     if payment.status != "pending" or payment.provider in ("none", "manual"):
         return 0
