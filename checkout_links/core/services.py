@@ -20,6 +20,7 @@ from checkout_links.core.links.ids import LinkIds
 from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
+from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
 
@@ -38,6 +39,8 @@ class Services:
     ledger: Ledger
     form_tokens: FormTokens
     promotions: Promotions
+    #: The payment transitions of orders (``core/payments/``).
+    payments: OrderPayments
 
 
 def build(settings: Settings, client: Redis) -> Services:
@@ -52,7 +55,9 @@ def build(settings: Settings, client: Redis) -> Services:
         keyring=keyring,
         codec=codec,
         catalog=catalog,
-        merchants=Merchants(client, settings.cache_seconds),
+        merchants=Merchants(
+            client, settings.cache_seconds, keyring=keyring, base_url=settings.base_url
+        ),
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(
             client,
@@ -62,6 +67,7 @@ def build(settings: Settings, client: Redis) -> Services:
         ),
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
+        payments=OrderPayments(client, keyring, settings.order_retention_seconds),
     )
 
 

@@ -38,6 +38,7 @@ from checkout_links.core.merchants.account import (
     contrast,
     text_on,
 )
+from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.records import Line
@@ -344,16 +345,31 @@ def confirmation(ref: str) -> Response:
         return format_money(amount, currency, babel)
 
     lines = order.lines
+    payment = order.payment
+    status = payment.status if payment is not None else "not_required"
+    pending_manual = payment is not None and payment.provider == "manual" and status == "pending"
+    instructions = instructions_of(svc.merchants.get(order.merchant_id)) if pending_manual else None
     html = pages.render(
         "done.html",
         locale,
         seller,
         rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
         total=money(order.total),
-        order_number=Markup("<strong>{}</strong>").format(order.id),
+        order_number=Markup("<strong>{}</strong>").format(order.number or order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),
         # The worker sends a receipt only when SMTP is configured: else no promise.
-        receipt_to=order.customer.email if svc.settings.smtp_url is not None else None,
+        # A card payment's receipt goes once paid (the payment page says so).
+        receipt_to=(
+            order.customer.email
+            if svc.settings.smtp_url is not None
+            and (payment is None or payment.provider != "stripe" or status == "paid")
+            else None
+        ),
+        instructions=instructions,
+        paid=payment is not None and payment.provider != "none" and status == "paid",
+        canceled=(payment.cancel_reason or "merchant")
+        if payment is not None and status == "canceled"
+        else None,
     )
     return Response(html, mimetype="text/html")
 
