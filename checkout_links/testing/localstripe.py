@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any, Self
 
@@ -76,6 +77,36 @@ class LocalStripe(_Managed):
         every registered endpoint.
         """
         status, _ = self._call("POST", f"/_config/webhooks/{name}", {"url": url, "secret": secret})
+        assert status == 200, status
+
+    def card_token(self, number: str, publishable_key: str) -> str:
+        """Tokenise a test card as Stripe.js does in the browser (``POST /v1/tokens`` with the
+        publishable key); returns the ``tok_...`` id, all the service ever receives."""
+        form = {
+            "card[number]": number,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+            "key": publishable_key,
+        }
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=10.0)
+        try:
+            body = urllib.parse.urlencode(form)
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            conn.request("POST", "/v1/tokens", body=body, headers=headers)
+            answer = json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        return str(answer["id"])
+
+    def authenticate(
+        self, intent_id: str, client_secret: str, publishable_key: str, ok: bool
+    ) -> None:
+        """Complete (or fail) a 3-D Secure challenge, as the mock Stripe.js's dialog does."""
+        path = f"/v1/payment_intents/{intent_id}/_authenticate?success={str(ok).lower()}"
+        status, _ = self._call(
+            "POST", path, {"key": publishable_key, "client_secret": client_secret}
+        )
         assert status == 200, status
 
     def get(self, path: str, secret_key: str) -> dict[str, Any]:
