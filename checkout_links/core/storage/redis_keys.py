@@ -84,6 +84,11 @@ def order(link_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:o:{link_rand.hex()}"
 
 
+def stripe_attempts(link_rand: bytes) -> str:
+    """Hash of the PaymentIntents made for a link's order: ``pi:<attempt>`` → ``pi_...``."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:spi:{link_rand.hex()}"
+
+
 def order_index(part: int, merchant_id: str) -> str:
     """Sorted set of one merchant's orders in one index part, scored by creation time (ms)."""
     return f"{PREFIX}:{shard_tag(part)}:ox:{merchant_id}"
