@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from checkout_links.core.errors import CheckoutError
+from checkout_links.core.errors import ValidationFailed
 
 ZERO_DECIMAL = frozenset(
     [
@@ -45,7 +45,7 @@ WHOLE_HUNDREDTHS = frozenset({"ISK"})
 MAX_MINOR = 99_999_999
 
 
-class NotChargeable(CheckoutError):
+class NotChargeable(ValidationFailed):
     """Stripe cannot charge this total exactly (its minor units, or above its maximum)."""
 
 

@@ -160,6 +160,18 @@ class StripeGateway:
             obj = self._client(secret_key).v1.payment_intents.cancel(intent_id)
         return intent_of(obj.to_dict())
 
+    def refunds(self, secret_key: str, intent_id: str) -> list[tuple[str, int]]:
+        """The succeeded refunds of the intent's charge: ``(refund id, amount)``, as Stripe says."""
+        with _converted("read the refunds"):
+            listed = self._client(secret_key).v1.refunds.list(
+                params={"payment_intent": intent_id, "limit": 100}
+            )
+        return [
+            (str(r["id"]), int(r["amount"]))
+            for r in listed.to_dict().get("data", [])
+            if r.get("status") == "succeeded"
+        ]
+
     def refund(self, secret_key: str, intent_id: str, amount: int, key: str) -> str:
         """Refund ``amount`` of the intent's charge; the same ``key`` never refunds twice."""
         with _converted("refund a payment"):
