@@ -85,6 +85,6 @@ class StripeProxy:
                 except OSError:
                     pass  # the caller was killed while we held its answer: that is the point
 
-            do_GET = do_POST = do_DELETE = _forward  # noqa: N815 - http.server's naming
+            do_GET = do_POST = do_DELETE = _forward
 
         return Handler
