@@ -52,7 +52,9 @@ def build(settings: Settings, client: Redis) -> Services:
         keyring=keyring,
         codec=codec,
         catalog=catalog,
-        merchants=Merchants(client, settings.cache_seconds),
+        merchants=Merchants(
+            client, settings.cache_seconds, keyring=keyring, base_url=settings.base_url
+        ),
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(
             client,

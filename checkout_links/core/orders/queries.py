@@ -23,11 +23,24 @@ from checkout_links.core.crypto.encoding import text
 from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.orders.build import no_payment
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
-_decode_order = msgspec.json.Decoder(Order).decode
+_decode_stored = msgspec.json.Decoder(Order).decode
+
+
+def decode_order(raw: bytes | str) -> Order:
+    """An order from its stored JSON; one stored before payments existed gets the payment
+    of provider ``none`` (``not_required``), which it had."""
+    order = _decode_stored(raw)
+    if order.payment is None:
+        return msgspec.structs.replace(order, payment=no_payment(order.currency))
+    return order
+
+
+_decode_order = decode_order
 
 
 def load_order(client: Redis, order_id: str) -> Order:

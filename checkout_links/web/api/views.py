@@ -153,7 +153,7 @@ def list_products() -> Any:
     responses={200: records.AccountView},
 )
 def get_account() -> Any:
-    return account_of(_merchant())
+    return account_of(_merchant(), services().settings.base_url)
 
 
 @bp.patch("/account")
