@@ -58,6 +58,7 @@ from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.worker import outcomes
 from checkout_links.worker.receipts.sender import SLOTS, ReceiptSender
+from checkout_links.worker.stripe_reconcile import Reconciliation
 from checkout_links.worker.webhook_request import Attempt, http_client
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class Worker:
         )
         self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
+        self.stripe_reconciliation = Reconciliation(svc)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
         self._pool = ThreadPoolExecutor(self.concurrency + SLOTS, thread_name_prefix="webhook")
@@ -214,6 +216,7 @@ class Worker:
             )
             self.doorbells.settle(seen, next_ms)
         self.retention.tick()  # at most once a minute: expired index members
+        self.stripe_reconciliation.tick()  # at most once a minute: pending card payments
         return started
 
     def _sweep(self, shards: list[int], unregistered: set[int], now_ms: int) -> None:

@@ -94,6 +94,11 @@ def stripe_event(merchant_id: str, event_id: str) -> str:
     return f"{PREFIX}:sev:{merchant_id}:{event_id}"
 
 
+def stripe_reconcile_turn() -> str:
+    """Held for a minute by the worker whose turn it is to reconcile card payments."""
+    return f"{PREFIX}:srec"
+
+
 def order_index(part: int, merchant_id: str) -> str:
     """Sorted set of one merchant's orders in one index part, scored by creation time (ms)."""
     return f"{PREFIX}:{shard_tag(part)}:ox:{merchant_id}"

@@ -23,6 +23,8 @@ import stripe
 from checkout_links.core.errors import CheckoutError
 
 log = logging.getLogger(__name__)
+# The stripe package logs every request's URL at INFO; ours say what matters, without ids.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 #: Network retries of one call; every call that writes carries an idempotency key,
 #: so a retry (ours or the stripe package's) never charges twice.
@@ -64,6 +66,8 @@ class Intent:
     amount_received: int = 0
     amount_refunded: int = 0
     decline: str | None = None
+    #: When Stripe created it (Unix milliseconds; 0 when unknown).
+    created_ms: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -90,6 +94,7 @@ def intent_of(obj: dict[str, Any]) -> Intent:
         amount_received=int(received),
         amount_refunded=refunded,
         decline=str(error.get("code") or "card_declined") if error else None,
+        created_ms=int(obj.get("created") or 0) * 1000,
     )
 
 
