@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     order_retention_seconds: int = Field(default=400 * 86400, ge=1, le=10 * 366 * 86400)
     #: How long an order placed with a provider that takes payment (manual, stripe)
     #: waits for it; the worker then cancels it (core/payments/window.py).
-    payment_window_seconds: int = Field(default=86400, ge=60, le=366 * 86400)
+    payment_window_seconds: int = Field(default=86400, ge=1, le=366 * 86400)
     #: Shards (Redis Cluster hash tags) new links are spread over. Each link
     #: carries the shard it was issued in, so this may be raised at any time.
     ledger_shards: int = Field(default=keys.DEFAULT_SHARDS, ge=1, le=keys.MAX_SHARDS)

@@ -9,7 +9,7 @@ from flask import Flask
 from checkout_links.core.config import Settings, load_settings
 from checkout_links.web import bodies, extensions, problems, ratelimit, request_ids, stripe_webhook
 from checkout_links.web import health as ops
-from checkout_links.web.api import openapi
+from checkout_links.web.api import openapi, order_actions
 from checkout_links.web.api import promotions as promotions_api
 from checkout_links.web.api import views as merchant_api
 from checkout_links.web.customer import headers, i18n, payment
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(promotions_api.bp)
+    app.register_blueprint(order_actions.bp)
     app.register_blueprint(checkout.bp)
     app.register_blueprint(payment.bp)
     app.register_blueprint(stripe_webhook.bp)

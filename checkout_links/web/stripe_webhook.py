@@ -23,7 +23,6 @@ from checkout_links.core.payments.stripe import amounts, events
 from checkout_links.core.payments.stripe.events import StripeEvent
 from checkout_links.core.payments.stripe.gateway import StripeGateway
 from checkout_links.core.payments.stripe.provider import StripeProvider, settle
-from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.records import Order
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
@@ -85,7 +84,7 @@ def _order_of(
 
 
 def _handle(svc: Services, stripe: StripeProvider, order: Order, event: StripeEvent) -> str:
-    payments = OrderPayments(svc.redis, svc.settings.order_retention_seconds)
+    payments = svc.payments
     if event.kind == "refunded":
         if event.intent_id is None:
             return "ignored"

@@ -26,7 +26,6 @@ from checkout_links.core.payments.state import payment_of
 from checkout_links.core.payments.stripe.gateway import StripeGateway
 from checkout_links.core.payments.stripe.intents import attempts_key
 from checkout_links.core.payments.stripe.provider import StripeProvider, settle
-from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
 
@@ -46,7 +45,7 @@ class Reconciliation:
     def __init__(self, svc: Services, *, min_age_seconds: float = MIN_AGE_SECONDS) -> None:
         self.svc = svc
         self.redis = svc.redis
-        self.payments = OrderPayments(svc.redis, svc.settings.order_retention_seconds)
+        self.payments = svc.payments
         self.gateway = StripeGateway(svc.settings.stripe_api_base)
         self.min_age_ms = int(min_age_seconds * 1000)
         self._cursor: dict[int, float] = {}

@@ -237,3 +237,30 @@ def test_unknown_events_are_acknowledged_and_ignored(shop: CardShop) -> None:
     )
     answer = shop.webhook("acme", payload, signature)
     assert (answer.status_code, answer.get_json()["outcome"]) == (200, "ignored")
+
+
+def test_a_refund_goes_through_stripe_and_is_recorded_once(shop: CardShop) -> None:
+    """POST .../refund refunds at Stripe; Stripe's charge.refunded afterwards changes nothing."""
+    order_id, pay_path, _ = shop.place()
+    shop.pay(pay_path, GOOD_CARD)
+    answer = shop.client.post(
+        f"/api/v1/orders/{order_id}/refund", json={"amount": "10.00"}, headers=shop.auth
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["payment"]["status"] == "partially_refunded"
+    intent = shop.intent_of(order_id)
+    refunds = shop.stripe.get(f"/v1/refunds?payment_intent={intent['id']}", shop.keys["secret_key"])
+    assert [r["amount"] for r in refunds["data"]] == [1000]
+    charge = {
+        "id": "ch_x",
+        "object": "charge",
+        "payment_intent": intent["id"],
+        "currency": "eur",
+        "amount_refunded": 1000,
+    }
+    payload, signature = shop.signed(
+        {"id": "evt_ref", "type": "charge.refunded", "data": {"object": charge}}
+    )
+    assert shop.webhook("acme", payload, signature).status_code == 200
+    assert _payment(shop, order_id)["amount_refunded"] == "10.00"
+    assert len(shop.events(order_id, "order.refunded")) == 1

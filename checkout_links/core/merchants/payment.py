@@ -252,6 +252,11 @@ def payment_view(record: Merchant, base_url: str) -> PaymentSettingsView:
     )
 
 
+def instructions_of(record: Merchant) -> str | None:
+    """The merchant's manual payment instructions, as the customer reads them (no secret)."""
+    return _settings(record).instructions
+
+
 def provider_of(record: Merchant) -> ProviderName:
     """The provider that new orders of the merchant are paid with (no secret opened)."""
     return _settings(record).provider

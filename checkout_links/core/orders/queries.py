@@ -24,6 +24,7 @@ from checkout_links.core.errors import FieldError, InvalidToken, NotFound, Valid
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.build import no_payment
+from checkout_links.core.orders.numbers import parse_number
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
@@ -53,6 +54,23 @@ def load_order(client: Redis, order_id: str) -> Order:
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
     return _decode_order(raw)
+
+
+def find_by_number(client: Redis, merchant_id: str, number: str) -> Order | None:
+    """The merchant's order with this number (written leniently, ``orders/numbers.py``), or
+    ``None``. Two reads: the number's key in the shard the number names, then the order."""
+    parsed = parse_number(number)
+    if parsed is None:
+        return None
+    canonical, shard = parsed
+    order_id = client.get(keys.order_number(shard, merchant_id, canonical))
+    if order_id is None:
+        return None
+    try:
+        order = load_order(client, text(order_id))
+    except NotFound:
+        return None
+    return order if order.merchant_id == merchant_id and order.number == canonical else None
 
 
 def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:

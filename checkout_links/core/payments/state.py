@@ -116,7 +116,7 @@ def paid(order: Order, amount: Decimal, currency: str, reference: str, at_ms: in
             f"({order.total} {order.currency}); it is not marked paid."
         )
     if payment.status in (*PAID, "refunded"):
-        if payment.reference == reference:
+        if payment.reference == (reference or None):
             return None
         raise DuplicatePayment(
             f"Order {order.id} is already paid by another payment.", reference=payment.reference
@@ -125,7 +125,7 @@ def paid(order: Order, amount: Decimal, currency: str, reference: str, at_ms: in
         payment,
         status="paid",
         amount_paid=quantize(amount, order.currency),
-        reference=reference,
+        reference=reference or None,
         paid_at=iso_ms(at_ms),
     )
     return Change(_with(order, changed), "order.paid", True, payment.provider == "stripe")

@@ -295,6 +295,10 @@ def get_order(order_id: str) -> Any:
 )
 def list_orders() -> Any:
     q = parse_query(request.args, params.ORDER_FILTERS)
+    number = q[params.NUMBER]
+    if number is not None:
+        found = orders.find_by_number(services().redis, _merchant_id(), number)
+        return records.OrderPage(items=[found.public()] if found else [], next_cursor=None)
     window = orders.OrderFilter(q[params.CREATED_GTE], q[params.CREATED_LT], q[params.EXTERNAL_REF])
     svc = services()
     items, next_cursor = orders.list_orders(

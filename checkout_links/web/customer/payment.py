@@ -37,7 +37,6 @@ from checkout_links.core.payments.stripe.amounts import NotChargeable
 from checkout_links.core.payments.stripe.gateway import StripeGateway, StripeUnavailable
 from checkout_links.core.payments.stripe.intents import TooManyAttempts
 from checkout_links.core.payments.stripe.provider import StripeProvider, charge_of, settle
-from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.records import Order
 from checkout_links.core.services import Services
 from checkout_links.web.customer import cart_choices, cart_page, pages, targets
@@ -143,10 +142,6 @@ def chargeable(order: Order) -> bool:
     return True
 
 
-def _payments(svc: Services) -> OrderPayments:
-    return OrderPayments(svc.redis, svc.settings.order_retention_seconds)
-
-
 def _done(svc: Services, order: Order, return_url: str | None) -> Response:
     # Where a placed order goes: the merchant's return URL, else the confirmation page.
     target = targets.placed_target(svc, link_rand_of_order(order.id), order.id, return_url)
@@ -178,7 +173,7 @@ def page(ref: str) -> Response:
     except StripeUnavailable:
         intent, problem = None, "unavailable"
     if intent is not None:
-        outcome = settle(_payments(svc), stripe, order, intent)
+        outcome = settle(svc.payments, stripe, order, intent)
         if outcome == "paid":
             return _done(svc, order, return_url)
         if intent.status == "requires_action":
@@ -213,7 +208,7 @@ def pay(ref: str) -> Response:
         return _again(ref, "attempts")
     except StripeUnavailable:
         return _again(ref, "unavailable")
-    outcome = settle(_payments(svc), stripe, order, intent)
+    outcome = settle(svc.payments, stripe, order, intent)
     if outcome == "paid":
         return _done(svc, order, return_url)
     if outcome == "failed":

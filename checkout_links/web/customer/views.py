@@ -38,11 +38,13 @@ from checkout_links.core.merchants.account import (
     contrast,
     text_on,
 )
+from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, headers, pages, payment, targets
+from checkout_links.web.customer import cart_choices, cart_page, headers, pages, targets
+from checkout_links.web.customer import payment as card_payment
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
 
@@ -198,10 +200,14 @@ def cart(token: str) -> Response:
     page = _context(svc, payload)
     lines = _lines(svc, payload)
     mark = svc.ledger.mark(payload.link_rand)
-    if mark.state == "spent" and mark.order_id and payment.unpaid_card_order(svc, mark.order_id):
+    if (
+        mark.state == "spent"
+        and mark.order_id
+        and card_payment.unpaid_card_order(svc, mark.order_id)
+    ):
         # The link's order waits for its card payment: back to its payment page, never a
         # second order.
-        target = payment.pay_url(svc, mark.order_id, payload.return_url)
+        target = card_payment.pay_url(svc, mark.order_id, payload.return_url)
         return Response(status=303, headers={"Location": target})
     _check_open(svc, payload, mark)
     customer = payload.customer
@@ -210,8 +216,10 @@ def cart(token: str) -> Response:
 
 
 def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
-    if payment.takes_card(svc, payload.merchant_id) and payment.unpaid_card_order(svc, order_id):
-        target = payment.pay_url(svc, order_id, payload.return_url)
+    if card_payment.takes_card(svc, payload.merchant_id) and card_payment.unpaid_card_order(
+        svc, order_id
+    ):
+        target = card_payment.pay_url(svc, order_id, payload.return_url)
     else:
         target = targets.placed_target(svc, payload.link_rand, order_id, payload.return_url)
     return Response(status=303, headers={"Location": target})
@@ -326,17 +334,32 @@ def confirmation(ref: str) -> Response:
         return format_money(amount, currency, babel)
 
     lines = order.lines
+    payment = order.payment
+    status = payment.status if payment is not None else "not_required"
+    pending_manual = payment is not None and payment.provider == "manual" and status == "pending"
+    instructions = instructions_of(svc.merchants.get(order.merchant_id)) if pending_manual else None
     html = pages.render(
         "done.html",
         locale,
         seller,
         rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
         total=money(order.total),
-        order_number=Markup("<strong>{}</strong>").format(order.id),
+        order_number=Markup("<strong>{}</strong>").format(order.number or order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),
         # The worker sends a receipt only when SMTP is configured: else no promise.
-        receipt_to=order.customer.email if svc.settings.smtp_url is not None else None,
-        paid_by_card=payment.paid_by_card(order, money),
+        # A card payment's receipt goes once paid (the payment page says so).
+        receipt_to=(
+            order.customer.email
+            if svc.settings.smtp_url is not None
+            and (payment is None or payment.provider != "stripe" or status == "paid")
+            else None
+        ),
+        instructions=instructions,
+        paid=payment is not None and payment.provider != "none" and status == "paid",
+        canceled=(payment.cancel_reason or "merchant")
+        if payment is not None and status == "canceled"
+        else None,
+        paid_by_card=card_payment.paid_by_card(order, money),
     )
     return Response(html, mimetype="text/html")
 

@@ -35,6 +35,14 @@ SUBJECT = N_("Your receipt from %(seller)s")
 HEADING = N_("Thank you for your order")
 # Translators: the receipt email's first sentence; %(seller)s is the shop's name.
 INTRO = N_("This is your receipt for the order you placed with %(seller)s.")
+# Translators: the subject of the order confirmation email of an order still to be paid
+# (not a receipt); %(seller)s is the shop's name.
+CONFIRMATION_SUBJECT = N_("Your order with %(seller)s")
+# Translators: the order confirmation email's first sentence; %(seller)s is the shop's name.
+CONFIRMATION_INTRO = N_("%(seller)s has your order. It is completed once your payment arrives.")
+HOW_TO_PAY = N_("How to pay")
+# Translators: a label on the receipt: the amount the customer paid.
+PAID = N_("Paid")
 ORDER_NUMBER = N_("Order number")
 ORDER_DATE = N_("Order date")
 # Translators: a label and its value on one line of the receipt, e.g. "Total: 19.99 EUR".
@@ -88,12 +96,18 @@ class _Facts:
     t: gettext.NullTranslations
     locale: PageLocale
     seller: Seller
+    #: The order number the customer reads (the id of orders from before numbers).
     order_id: str
     date: str
     rows: tuple[_Row, ...]
     #: (label, amount) of the subtotal and each discount; empty without discounts.
     discounts: tuple[tuple[str, str], ...]
     total: str
+    #: A manual order awaiting payment: the seller's instructions (the email is then an
+    #: order confirmation, not a receipt).
+    instructions: str | None = None
+    #: What was paid, formatted, once paid through the service; else ``None``.
+    paid: str | None = None
 
     def words(self, msgid: str, **params: str | int) -> str:
         text = self.t.gettext(msgid)
@@ -105,7 +119,7 @@ def locale_of(order: Order, seller: Seller) -> PageLocale:
     return negotiate(order.locale, order.customer.language or None, None, seller.default_locale)
 
 
-def _facts(order: Order, seller: Seller) -> _Facts:
+def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
     locale = locale_of(order, seller)
     t = catalog(locale.words)
 
@@ -136,15 +150,23 @@ def _facts(order: Order, seller: Seller) -> _Facts:
             label = discount.label or t.gettext(DISCOUNT)
             discounts.append((label, "\u2212" + money(discount.amount)))
     created = datetime.fromisoformat(order.created_at).astimezone(UTC)
+    payment = order.payment
     return _Facts(
         t=t,
         locale=locale,
         seller=seller,
-        order_id=order.id,
+        order_id=order.number or order.id,
         date=str(format_datetime(created, "long", tzinfo=UTC, locale=locale.babel)),
         rows=tuple(rows),
         discounts=tuple(discounts),
         total=money(order.total),
+        instructions=instructions,
+        paid=money(payment.amount_paid)
+        if payment is not None
+        and payment.provider != "none"
+        and payment.status != "pending"
+        and payment.paid_at is not None
+        else None,
     )
 
 
@@ -162,7 +184,8 @@ def _contact_lines(f: _Facts) -> list[tuple[str, str]]:
 
 def _text(f: _Facts) -> str:
     seller = f.seller.name
-    out = [f.words(HEADING), "", f.words(INTRO, seller=seller), ""]
+    intro = CONFIRMATION_INTRO if f.instructions is not None else INTRO
+    out = [f.words(HEADING), "", f.words(intro, seller=seller), ""]
     out.append(f.words(LABELLED, name=f.words(ORDER_NUMBER), value=f.order_id))
     out += [f.words(LABELLED, name=f.words(ORDER_DATE), value=f.date), "", f.words(SUMMARY), ""]
     for row in f.rows:
@@ -176,6 +199,10 @@ def _text(f: _Facts) -> str:
         out += ["  " + amounts, ""]
     out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.discounts]
     out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.paid is not None:
+        out += [f.words(LABELLED, name=f.words(PAID), value=f.paid), ""]
+    if f.instructions is not None:
+        out += [f.words(HOW_TO_PAY), "", f.instructions, ""]
     if f.seller.support_email:
         out += [f.words(REPLY, seller=seller), ""]
     contact = _contact_lines(f)
@@ -197,6 +224,7 @@ def _sentence(f: _Facts, msgid: str, **values: str) -> str:
 
 
 def _html(f: _Facts) -> str:
+    intro = CONFIRMATION_INTRO if f.instructions is not None else INTRO
     start, end = ("right", "left") if f.locale.rtl else ("left", "right")
     lang, direction = _e(f.locale.lang), "rtl" if f.locale.rtl else "ltr"
     seller = _e(f.seller.name)
@@ -237,6 +265,18 @@ def _html(f: _Facts) -> str:
         else f'<li><a href="{_e(target)}">{_e(label)}</a></li>'
         for label, target in _contact_lines(f)
     )
+    if f.paid is not None:
+        totals.append(
+            f'<tr><td style="padding:4px 0;text-align:{start};">{_e(f.words(PAID))}</td>'
+            f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;">'
+            f"<bdi>{_e(f.paid)}</bdi></td></tr>"
+        )
+    how_to_pay = (
+        f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(HOW_TO_PAY))}</h2>'
+        f'<p dir="auto" style="margin:0;">{_e(f.instructions).replace(chr(10), "<br>")}</p>'
+        if f.instructions is not None
+        else ""
+    )
     reply = f"<p>{_sentence(f, REPLY, seller=seller)}</p>" if f.seller.support_email else ""
     contact_block = (
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_sentence(f, CONTACT, seller=seller)}'
@@ -253,7 +293,7 @@ def _html(f: _Facts) -> str:
         f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="color-scheme" content="light dark">'
         '<meta name="supported-color-schemes" content="light dark">'
-        f"<title>{_e(f.words(SUBJECT, seller=f.seller.name))}</title></head>"
+        f"<title>{_e(_subject(f))}</title></head>"
         f'<body dir="{direction}" style="margin:0;padding:0;">'
         f'<div lang="{lang}" dir="{direction}" '
         'style="max-width:600px;margin:0 auto;padding:24px 16px;'
@@ -261,20 +301,32 @@ def _html(f: _Facts) -> str:
         f'font-size:16px;line-height:1.5;text-align:{start};">'
         f'<p style="margin:0 0 16px;color:{_MUTED};">{seller}</p>'
         f'<h1 style="font-size:22px;margin:0 0 8px;">{_e(f.words(HEADING))}</h1>'
-        f"<p>{_sentence(f, INTRO, seller=seller)}</p>{facts}"
+        f"<p>{_sentence(f, intro, seller=seller)}</p>{facts}"
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
-        f"{''.join(rows)}{''.join(totals)}</table>{reply}{contact_block}"
+        f"{''.join(rows)}{''.join(totals)}</table>{how_to_pay}{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
         f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
     )
 
 
-def receipt_content(order: Order, seller: Seller) -> ReceiptContent:
-    """The receipt of ``order`` sold by ``seller``: subject, text and HTML, in its locale."""
-    f = _facts(order, seller)
+def _subject(f: _Facts) -> str:
+    subject = CONFIRMATION_SUBJECT if f.instructions is not None else SUBJECT
+    return f.words(subject, seller=f.seller.name)
+
+
+def receipt_content(
+    order: Order, seller: Seller, instructions: str | None = None
+) -> ReceiptContent:
+    """The receipt of ``order`` sold by ``seller``: subject, text and HTML, in its locale.
+
+    With ``instructions`` (a ``manual`` order awaiting payment) it is the order
+    confirmation instead: another subject and intro, and the seller's
+    instructions under "How to pay".
+    """
+    f = _facts(order, seller, instructions)
     return ReceiptContent(
-        subject=f.words(SUBJECT, seller=seller.name),
+        subject=_subject(f),
         text=_text(f),
         html=_html(f),
         lang=f.locale.lang,

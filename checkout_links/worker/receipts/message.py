@@ -20,11 +20,18 @@ def message_id(event_id: str, mail_from: str) -> str:
 
 
 def build_receipt(
-    order: Order, seller: Seller, *, event_id: str, mail_from: str, now: datetime | None = None
+    order: Order,
+    seller: Seller,
+    *,
+    event_id: str,
+    mail_from: str,
+    now: datetime | None = None,
+    instructions: str | None = None,
 ) -> EmailMessage:
     """The receipt email of ``order``: from ``mail_from`` under the seller's name, to the
-    customer, ``Reply-To`` the seller's support address when there is one."""
-    content = receipt_content(order, seller)
+    customer, ``Reply-To`` the seller's support address when there is one. With
+    ``instructions``, the order confirmation of a manual order awaiting payment."""
+    content = receipt_content(order, seller, instructions)
     message = EmailMessage()
     message["From"] = Address(display_name=seller.name, addr_spec=mail_from)
     message["To"] = Address(addr_spec=order.customer.email)
