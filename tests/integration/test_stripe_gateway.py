@@ -34,7 +34,7 @@ def test_a_good_card_is_charged_exactly_once(localstripe: LocalStripe, secret_ke
         "EUR",
     )
     token = localstripe.card_token("4242424242424242", PK)
-    done = gateway.confirm_with_token(secret_key, intent.id, token)
+    done = gateway.confirm_with_card(secret_key, intent.id, token)
     assert done.succeeded
     assert (done.amount_received, done.decline) == (124900, None)
     assert len(localstripe.charges(intent.id, secret_key)) == 1
@@ -48,7 +48,7 @@ def test_a_declined_card_leaves_the_intent_unpaid(
     gateway = StripeGateway(localstripe.url)
     intent = gateway.create_intent(secret_key, amount=500, currency="JPY", metadata={}, key="k2")
     token = localstripe.card_token("4000000000000341", PK)
-    done = gateway.confirm_with_token(secret_key, intent.id, token)
+    done = gateway.confirm_with_card(secret_key, intent.id, token)
     assert (done.status, done.decline) == ("requires_payment_method", "card_declined")
     assert localstripe.charges(intent.id, secret_key) == []
     assert gateway.cancel(secret_key, intent.id).status == "canceled"
@@ -59,7 +59,7 @@ def test_three_d_secure_waits_for_the_customer(localstripe: LocalStripe, secret_
     gateway = StripeGateway(localstripe.url)
     intent = gateway.create_intent(secret_key, amount=1000, currency="EUR", metadata={}, key="k3")
     token = localstripe.card_token("4000002500003155", PK)
-    pending = gateway.confirm_with_token(secret_key, intent.id, token)
+    pending = gateway.confirm_with_card(secret_key, intent.id, token)
     assert pending.status == "requires_action"
     assert pending.client_secret
     localstripe.authenticate(intent.id, pending.client_secret, PK, ok=True)
@@ -70,9 +70,7 @@ def test_a_refund_is_recorded_on_the_charge(localstripe: LocalStripe, secret_key
     """A partial refund shows as the intent's amount_refunded."""
     gateway = StripeGateway(localstripe.url)
     intent = gateway.create_intent(secret_key, amount=5000, currency="EUR", metadata={}, key="k4")
-    gateway.confirm_with_token(
-        secret_key, intent.id, localstripe.card_token("4242424242424242", PK)
-    )
+    gateway.confirm_with_card(secret_key, intent.id, localstripe.card_token("4242424242424242", PK))
     assert gateway.refund(secret_key, intent.id, 1200, key="r1").startswith("re_")
     assert gateway.retrieve(secret_key, intent.id).amount_refunded == 1200
 
@@ -117,3 +115,15 @@ def test_events_are_verified_with_the_merchants_secret() -> None:
             verify(payload, header, secret)
     with pytest.raises(BadSignature):
         verify(payload.replace(b"500", b"5"), _signed(payload, secret, int(time.time())), secret)
+
+
+def test_a_payment_method_from_stripe_js_is_attached_as_it_is(
+    localstripe: LocalStripe, secret_key: str
+) -> None:
+    """A PaymentMethod id (what Stripe.js makes) pays; Stripe's declining test method declines."""
+    gateway = StripeGateway(localstripe.url)
+    paid = gateway.create_intent(secret_key, amount=700, currency="EUR", metadata={}, key="k5")
+    assert gateway.confirm_with_card(secret_key, paid.id, "pm_card_visa").succeeded
+    declined = gateway.create_intent(secret_key, amount=700, currency="EUR", metadata={}, key="k6")
+    answer = gateway.confirm_with_card(secret_key, declined.id, "pm_card_chargeCustomerFail")
+    assert answer.decline == "card_declined"

@@ -2,7 +2,7 @@
 
 ``<ref>`` is the order's signed reference (:func:`pay_ref`): whoever holds the
 link (or was just sent here after placing) may pay. The card is typed into
-Stripe.js and turned into a token at Stripe; ``POST`` carries only that token,
+Stripe.js and turned into a PaymentMethod at Stripe; ``POST`` carries only its id,
 and the service confirms the PaymentIntent with Stripe server-side. What the
 order records always comes from Stripe's answer (or its signed webhook), never
 from the browser's word.
@@ -11,7 +11,7 @@ from the browser's word.
   summary and the card field. When an intent exists its state is read from
   Stripe first, so the return after 3-D Secure, a reload, or a second tab
   lands on the truth.
-- ``POST``: confirm with the token → paid (303 to the confirmation), declined
+- ``POST``: confirm with that card → paid (303 to the confirmation), declined
   (303 back with a message), or the bank's 3-D Secure step (the page runs it).
 """
 
@@ -196,12 +196,12 @@ def pay(ref: str) -> Response:
     csrf = request.form.get("csrf_token", "")
     if svc.form_tokens.check(csrf, link_rand, int(time.time()), CSRF_MAX_AGE) is None:
         return _again(ref, "form")
-    token = request.form.get("card_token", "")
-    if not token.startswith("tok_") or len(token) > 255:
+    card = request.form.get("card_token", "")
+    if not card.startswith(("pm_", "tok_")) or len(card) > 255:
         return _again(ref, "form")
     stripe = provider(svc, order)
     try:
-        intent = stripe.pay_with_token(order, token)
+        intent = stripe.pay_with_card(order, card)
     except NotChargeable:
         return _again(ref, "amount")
     except TooManyAttempts:

@@ -139,24 +139,39 @@ class StripeGateway:
             )
         return intent_of(obj.to_dict())
 
-    def confirm_with_token(self, secret_key: str, intent_id: str, token: str) -> Intent:
-        """Attach the card Stripe.js tokenised (``tok_...``) and confirm: charged, declined or 3DS.
+    def confirm_with_card(self, secret_key: str, intent_id: str, card: str) -> Intent:
+        """Attach the card Stripe.js made and confirm: charged, declined, or 3-D Secure.
 
-        The token's card is read from Stripe by the token's id: the service never sees
-        the card's number. A decline comes back as the intent with ``decline`` set.
+        ``card`` is a PaymentMethod id (``pm_...``, what Stripe.js makes) or a card
+        token (``tok_...``, what localstripe's Stripe.js double makes; its card is read
+        from Stripe). The service never sees a card number. A decline comes back as
+        the intent with ``decline`` set.
         """
         client = self._client(secret_key)
-        with _converted("read the card"):
-            card = client.v1.tokens.retrieve(token).to_dict().get("card")
-        if not card:
-            raise StripeRefused("The card token holds no card.")
-        with _converted("attach the card"):
-            client.v1.payment_intents.update(intent_id, params={"payment_method": card["id"]})
+        method = card
+        if card.startswith("tok_"):
+            with _converted("read the card"):
+                held = client.v1.tokens.retrieve(card).to_dict().get("card")
+            if not held:
+                raise StripeRefused("The card token holds no card.")
+            method = str(held["id"])
         try:
+            with _converted("attach the card"):
+                client.v1.payment_intents.update(intent_id, params={"payment_method": method})
             with _converted("confirm the payment"):
                 client.v1.payment_intents.confirm(intent_id)
         except _Declined:
             pass  # the intent now says why; read it below
+        except StripeRefused:
+            # Stripe refuses to confirm an intent that another tab (or a double click) is
+            # confirming or has confirmed: what that did is in the intent, read below.
+            now = self.retrieve(secret_key, intent_id)
+            if (
+                now.status in ("requires_payment_method", "requires_confirmation")
+                and not now.decline
+            ):
+                raise
+            return now
         return self.retrieve(secret_key, intent_id)
 
     def cancel(self, secret_key: str, intent_id: str) -> Intent:

@@ -71,8 +71,8 @@ class StripeProvider:
         intent = self.intent(order)
         return PaymentStart(reference=intent.id, client_secret=intent.client_secret)
 
-    def pay_with_token(self, order: Order, token: str) -> Intent:
-        """Confirm the order's intent with the card Stripe.js tokenised.
+    def pay_with_card(self, order: Order, card: str) -> Intent:
+        """Confirm the order's intent with the card Stripe.js made (``pm_...`` or ``tok_...``).
 
         The intent comes back charged, declined, or waiting for 3-D Secure.
         """
@@ -82,7 +82,7 @@ class StripeProvider:
             "requires_confirmation",
         ):
             return intent  # paid or in the bank's hands already: never confirm twice
-        return self.gateway.confirm_with_token(self.keys.secret_key, intent.id, token)
+        return self.gateway.confirm_with_card(self.keys.secret_key, intent.id, card)
 
     def latest(self, order: Order) -> Intent | None:
         """The order's newest intent as Stripe holds it now, or ``None`` before the first."""
