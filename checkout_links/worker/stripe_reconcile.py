@@ -58,13 +58,20 @@ class Reconciliation:
             return
         self._last = time.monotonic()
         try:
-            # One worker a round: the others would only read the same intents again.
-            if self.redis.set(
+            # Nothing written while no order awaits payment; then one worker a round (the
+            # others would only read the same intents again).
+            if self._anything_due() and self.redis.set(
                 keys.stripe_reconcile_turn(), "1", nx=True, ex=int(EVERY_SECONDS) - 5
             ):
                 self.run_once()
         except CheckoutError:  # Redis or Stripe away: the next round tries again
             log.warning("stripe reconciliation round failed", exc_info=True)
+
+    def _anything_due(self) -> bool:
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.svc.settings.ledger_shards):
+            pipe.exists(keys.payments_due(shard))
+        return any(pipe.execute())
 
     def run_once(self) -> int:
         """Read up to :data:`BATCH` pending card orders from Stripe; returns how many were read."""
