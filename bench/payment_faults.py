@@ -143,6 +143,22 @@ def s_kill_then_reconcile(bench: Bench, shop: CardShop, path: str, order_id: str
     bench.reconcile()  # the customer never comes back; the webhook found no app
 
 
+def s_redis_down(bench: Bench, shop: CardShop, path: str, order_id: str) -> None:
+    # Stripe charges, then Redis dies before the order is updated (the answer is held while
+    # it is killed); the customer's request fails, Redis comes back from its AOF, and the
+    # customer reloads the page.
+    bench.proxy.hold, bench.proxy.hold_seconds = re.compile(r"/confirm$"), 1.0
+    bench.proxy.held.clear()
+    paying = threading.Thread(target=_pay_quietly, args=(shop, path))
+    paying.start()
+    bench.proxy.held.wait(30)
+    bench.redis_server.kill()
+    paying.join(30)
+    bench.proxy.hold = None
+    bench.redis_server.start()
+    shop.client.get(path)
+
+
 def s_stripe_down(bench: Bench, shop: CardShop, path: str, order_id: str) -> None:
     csrf = shop.csrf(path)
     bench.proxy.down = True
@@ -168,6 +184,11 @@ SCENARIOS: dict[str, tuple[str, bool, Callable[[Bench, CardShop, str, str], None
         "app SIGKILLed between charge and update; no return, webhook lost; worker reconciliation",
         True,
         s_kill_then_reconcile,
+    ),
+    "redis-down": (
+        "Redis SIGKILLed between charge and update; back from its AOF; customer returns",
+        False,
+        s_redis_down,
     ),
     "stripe-down": ("Stripe unreachable at the first attempt, then back", False, s_stripe_down),
 }
