@@ -24,20 +24,19 @@ The pieces, and what the ``stripe`` side calls when:
   ``order.canceled``) per real change; a repeat changes nothing. The state
   machine itself is ``payments/state.py``.
 
-The stripe side calls:
+The stripe side (``payments/stripe/``, ``web/customer/payment.py``,
+``web/stripe_webhook.py``, ``worker/stripe_reconcile.py``):
 
-1. on the payment page (GET): ``provider.start(order)`` → the PaymentIntent's
-   client secret for Stripe.js (one intent per order, idempotency key from the order);
-2. on the browser's return and on each verified webhook: build a
-   ``PaymentReport`` (or ``provider.verify_event``) and ``apply_report(payments,
-   order, report)``: ``paid`` → ``record_paid`` (amount and currency must equal the
-   order's, else ``PaymentMismatch`` and nothing is marked; already paid by
-   another intent → ``DuplicatePayment``: refund that one), ``failed`` →
-   ``record_failed`` (the order stays pending), ``refunded`` → ``record_refund``;
-3. for ``POST /api/v1/orders/{id}/refund``: nothing; ``payments/actions.py:refund``
-   calls ``provider.refund`` then ``record_refund`` with the returned reference;
-4. in the worker's reconciliation: ``provider.lookup(order)`` for pending orders,
-   reported through ``apply_report`` likewise.
+1. on the payment page's first card attempt: the order's one live PaymentIntent
+   (``payments/stripe/intents.py``), confirmed server-side with the PaymentMethod
+   Stripe.js made;
+2. on the browser's return, each verified webhook and the worker's reconciliation:
+   the intent as Stripe holds it goes through ``payments/stripe/provider.py:settle``
+   → ``record_paid`` (amount and currency must equal the order's, else
+   ``PaymentMismatch``; already paid by another intent → ``DuplicatePayment``: that
+   one is refunded), ``record_failed`` (the order stays pending), ``record_refund``;
+3. for ``POST /api/v1/orders/{id}/refund``: ``payments/actions.py:refund`` calls
+   ``provider.refund`` then ``record_refund`` with the returned reference.
 
 Receipts: the ``order.paid`` event of a ``stripe`` order is written with its
 mail flag set, so the worker sends the customer the receipt when paid (and
