@@ -264,3 +264,15 @@ def test_a_refund_goes_through_stripe_and_is_recorded_once(shop: CardShop) -> No
     assert shop.webhook("acme", payload, signature).status_code == 200
     assert _payment(shop, order_id)["amount_refunded"] == "10.00"
     assert len(shop.events(order_id, "order.refunded")) == 1
+
+
+def test_a_card_stripe_does_not_know_charges_nothing(shop: CardShop) -> None:
+    """A forged card reference: Stripe refuses it, the page says so, nothing is charged."""
+    order_id, pay_path, _ = shop.place()
+    answer = shop.client.post(
+        pay_path, data={"csrf_token": shop.csrf(pay_path), "card_token": "tok_forged"}
+    )
+    assert answer.headers["Location"].endswith("?problem=unavailable")
+    assert shop.charges(order_id) == 0
+    assert _payment(shop, order_id)["status"] == "pending"
+    assert shop.pay(pay_path, GOOD_CARD).headers["Location"].startswith("/done/")

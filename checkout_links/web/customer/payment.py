@@ -29,12 +29,16 @@ from checkout_links.core.errors import InvalidToken, NotFound
 from checkout_links.core.i18n.locales import negotiate
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.links.ids import link_rand_of_order, order_id_for
-from checkout_links.core.merchants.payment import payment_config
+from checkout_links.core.merchants.payment import payment_config, provider_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.payments.state import payment_of
 from checkout_links.core.payments.stripe.amounts import NotChargeable
-from checkout_links.core.payments.stripe.gateway import StripeGateway, StripeUnavailable
+from checkout_links.core.payments.stripe.gateway import (
+    StripeGateway,
+    StripeRefused,
+    StripeUnavailable,
+)
 from checkout_links.core.payments.stripe.intents import TooManyAttempts
 from checkout_links.core.payments.stripe.provider import StripeProvider, charge_of, settle
 from checkout_links.core.records import Order
@@ -93,8 +97,7 @@ def pay_url(svc: Services, order_id: str, return_url: str | None) -> str:
 
 def takes_card(svc: Services, merchant_id: str) -> bool:
     """Whether the merchant's new orders are paid by card here (a cached record, no secret)."""
-    payment = svc.merchants.get(merchant_id).payment
-    return getattr(payment, "provider", "none") == "stripe"
+    return provider_of(svc.merchants.get(merchant_id)) == "stripe"
 
 
 def unpaid_card_order(svc: Services, order_id: str) -> bool:
@@ -115,13 +118,20 @@ def paid_by_card(order: Order, money: Callable[[Any], str]) -> str | None:
 
 
 def _order(svc: Services, ref: str) -> tuple[Order, str | None]:
-    """The order of a payment page's reference, and the link's return URL."""
+    """The order of a payment page's reference, and the link's return URL.
+
+    Remembers the order's locale and seller, so an error page later in the request
+    speaks the customer's language and names the seller.
+    """
     try:
         link_hex, return_url = _refs(svc).loads(ref, max_age=REF_MAX_AGE)
         order_id = order_id_for(bytes.fromhex(link_hex))
     except (BadSignature, ValueError, TypeError):
         raise InvalidToken() from None  # not chained: the reference opens the page
-    return load_order(svc.redis, order_id), return_url if isinstance(return_url, str) else None
+    order = load_order(svc.redis, order_id)
+    locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
+    pages.remember(locale, pages.seller(svc, order.merchant_id))
+    return order, return_url if isinstance(return_url, str) else None
 
 
 def provider(svc: Services, order: Order) -> StripeProvider:
@@ -206,7 +216,9 @@ def pay(ref: str) -> Response:
         return _again(ref, "amount")
     except TooManyAttempts:
         return _again(ref, "attempts")
-    except StripeUnavailable:
+    except (StripeUnavailable, StripeRefused):
+        # Nothing was charged (a refused confirmation leaves the intent unconfirmed); the
+        # gateway logged why. The customer may try again; a setup problem is the merchant's.
         return _again(ref, "unavailable")
     outcome = settle(svc.payments, stripe, order, intent)
     if outcome == "paid":
