@@ -17,12 +17,11 @@ The pieces, and what the ``stripe`` side calls when:
   neutral ``PaymentReport``; ``provider_for(config)`` builds one. Its
   docstring says what the stripe provider must do.
 * **The transitions** (``payments/transitions.py``): ``OrderPayments`` (one per
-  process: ``OrderPayments(services.redis, settings.order_retention_seconds)``)
-  with ``record_paid``, ``record_failed``, ``record_refund``, ``cancel``. Each is one
-  atomic, idempotent Redis step that changes the order and emits exactly one
-  event (``order.paid``, ``order.payment_failed``, ``order.refunded``,
-  ``order.canceled``) per real change; a repeat changes nothing. The state
-  machine itself is ``payments/state.py``.
+  process, built with the services: ``services.payments``) with ``record_paid``,
+  ``record_failed``, ``record_refund``, ``cancel``. Each is one atomic, idempotent
+  Redis step that changes the order and emits exactly one event (``order.paid``,
+  ``order.payment_failed``, ``order.refunded``, ``order.canceled``) per real change;
+  a repeat changes nothing. The state machine itself is ``payments/state.py``.
 
 The stripe side (``payments/stripe/``, ``web/customer/payment.py``,
 ``web/stripe_webhook.py``, ``worker/stripe_reconcile.py``):
@@ -37,6 +36,12 @@ The stripe side (``payments/stripe/``, ``web/customer/payment.py``,
    one is refunded), ``record_failed`` (the order stays pending), ``record_refund``;
 3. for ``POST /api/v1/orders/{id}/refund``: ``payments/actions.py:refund`` calls
    ``provider.refund`` then ``record_refund`` with the returned reference.
+
+The customer side: ``web/customer/views.py:_placed`` answers the 303 after placing;
+a ``stripe`` order whose ``payment.status`` is ``pending`` goes to its payment page
+(``/pay/<ref>``), and so does reopening its link. The confirmation page (``done.html``)
+shows the number, says what was paid by card, and promises the receipt email only
+once a stripe order is paid.
 
 Receipts: the ``order.paid`` event of a ``stripe`` order is written with its
 mail flag set, so the worker sends the customer the receipt when paid (and

@@ -49,7 +49,11 @@ _REPLAYED = {
         }
     }
 }
-_ERRORS = {**params.BODY_ERRORS, 404: "No such order of this merchant."}
+_ERRORS = {
+    **params.BODY_ERRORS,
+    404: "No such order of this merchant.",
+    422: "Validation failed; also an Idempotency-Key reused with another body, order or action.",
+}
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -127,7 +131,8 @@ def _amount(order: Order, value: str | None) -> Decimal | None:
         409: "The order is not paid (pending, canceled, not_required) or is already refunded "
         "in full.",
         422: "Validation failed; also an amount over what is left to refund, or with more "
-        "decimals than the currency has.",
+        "decimals than the currency has, or an Idempotency-Key reused with another body, "
+        "order or action.",
     },
     params=(params.ORDER, IDEMPOTENCY_KEY),
     response_headers=_REPLAYED,
@@ -155,6 +160,5 @@ def refund(order_id: str) -> Reply:
 )
 def cancel(order_id: str) -> Reply:
     payments = services().payments
-    return _run(
-        order_id, "cancel", request.get_data(cache=True), lambda o: actions.cancel(payments, o)
-    )
+    # Cancel takes no body: whatever came is ignored, by the Idempotency-Key too.
+    return _run(order_id, "cancel", b"", lambda o: actions.cancel(payments, o))
