@@ -133,14 +133,14 @@ class CardShop:
 
     def intent_of(self, order_id: str) -> dict[str, Any]:
         """The order's (last) PaymentIntent at localstripe, found by its metadata."""
-        listed = self.stripe.get("/v1/payment_intents?limit=100", self.keys["secret_key"])["data"]
+        listed = self.stripe.list_all("/v1/payment_intents", self.keys["secret_key"])
         mine = [pi for pi in listed if pi.get("metadata", {}).get("order") == order_id]
         assert mine, f"no intent for {order_id}"
         return max(mine, key=lambda pi: pi["created"])
 
     def charges(self, order_id: str) -> int:
         """Succeeded charges made for the order, across all its intents."""
-        listed = self.stripe.get("/v1/payment_intents?limit=100", self.keys["secret_key"])["data"]
+        listed = self.stripe.list_all("/v1/payment_intents", self.keys["secret_key"])
         mine = {pi["id"] for pi in listed if pi.get("metadata", {}).get("order") == order_id}
         return sum(
             1

@@ -121,6 +121,18 @@ class LocalStripe(_Managed):
         finally:
             conn.close()
 
+    def list_all(self, path: str, secret_key: str) -> list[dict[str, Any]]:
+        """Every object of a list endpoint (``/v1/charges``...), following its pages."""
+        items: list[dict[str, Any]] = []
+        after = ""
+        while True:
+            query = f"?limit=100{'&starting_after=' + after if after else ''}"
+            page = self.get(path + query, secret_key)
+            items += page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return items
+            after = page["data"][-1]["id"]
+
     def charges(self, payment_intent: str, secret_key: str) -> list[dict[str, Any]]:
         """The succeeded charges of ``payment_intent`` (read from the whole charge list)."""
         return [
@@ -129,5 +141,4 @@ class LocalStripe(_Managed):
 
     def succeeded_charges(self, secret_key: str) -> list[dict[str, Any]]:
         """Every succeeded charge localstripe holds."""
-        listed = self.get("/v1/charges?limit=100", secret_key)["data"]
-        return [c for c in listed if c["status"] == "succeeded"]
+        return [c for c in self.list_all("/v1/charges", secret_key) if c["status"] == "succeeded"]
