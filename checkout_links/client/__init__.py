@@ -53,6 +53,7 @@ from checkout_links.client.types import (
     Payment,
     PaymentSettings,
     Product,
+    ProductText,
     Promotion,
     Refund,
     ResponseInfo,
@@ -79,6 +80,7 @@ __all__ = [
     "Payment",
     "PaymentSettings",
     "Product",
+    "ProductText",
     "Promotion",
     "RateLimitError",
     "Refund",
@@ -286,6 +288,11 @@ class CheckoutLinksClient:
         """Cancel an order awaiting payment (:class:`ConflictError` unless it is pending)."""
         return self._order_action(order_id, "cancel", {}, idempotency_key)
 
+    def erase_personal_data(self, order_id: str) -> Order:
+        """Erase the customer's details and ``additional_data`` of an order for good (a
+        customer's erasure request); returns the order as it is now. Idempotent."""
+        return cast(Order, self._call("DELETE", f"orders/{_seg(order_id)}/personal_data"))
+
     def list_orders(
         self,
         cursor: str | None = None,
@@ -340,7 +347,11 @@ class CheckoutLinksClient:
         return cast(Event, self._call("GET", f"events/{_seg(event_id)}"))
 
     def redeliver_event(self, event_id: str) -> Event:
-        """Queue a webhook event for another delivery now; returns its delivery state."""
+        """Queue a webhook event for another delivery now; returns its delivery state.
+
+        Raises :class:`ConflictError` while the merchant has no webhook URL (the
+        event would only be ``skipped`` again).
+        """
         return cast(Event, self._call("POST", f"events/{_seg(event_id)}/redeliver"))
 
     # Plumbing

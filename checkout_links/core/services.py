@@ -73,7 +73,7 @@ def build(settings: Settings, client: Redis) -> Services:
         ),
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
-        payments=OrderPayments(client, settings.order_retention_seconds),
+        payments=OrderPayments(client, keyring, settings.order_retention_seconds),
     )
 
 

@@ -77,7 +77,7 @@ def _order_of(
     if not order_id:
         return None
     try:
-        order = load_order(svc.redis, order_id)
+        order = load_order(svc.redis, svc.keyring, order_id)
     except NotFound:  # also a malformed id: metadata is the merchant's to write
         return None
     return order if order.merchant_id == merchant_id else None

@@ -117,7 +117,12 @@ class Worker:
         )
         self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
-        self.payment_window = PaymentWindow(svc.payments, self.settings.payment_window_seconds)
+        self.payment_window = PaymentWindow(
+            svc.payments,
+            self.settings.payment_window_seconds,
+            merchants=svc.merchants,
+            keyring=svc.keyring,
+        )
         self.stripe_reconciliation = Reconciliation(svc)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
@@ -339,6 +344,10 @@ class Worker:
                 self._record(job, record, attempt, counted=False)
                 return
             attempt = self._send(record)
+            if attempt.skipped:
+                # No endpoint to fail: no attempt counted, no circuit, no retry.
+                self._record(job, record, attempt, counted=False)
+                return
             self._record(job, record, attempt, counted=True)
             if attempt.ok:
                 if self.endpoints.endpoint_succeeded(job.merchant_id):

@@ -111,7 +111,7 @@ class Reconciliation:
         return read
 
     def _reconcile(self, order_id: str, now_ms: int) -> int:
-        order = load_order(self.redis, order_id)
+        order = load_order(self.redis, self.svc.keyring, order_id)
         payment = payment_of(order)
         if payment.provider != "stripe" or payment.status != "pending":
             return 0

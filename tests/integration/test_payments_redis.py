@@ -11,7 +11,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.core.errors import PaymentMismatch
+from checkout_links.core.errors import DuplicatePayment, PaymentMismatch
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.numbers import number_for
 from checkout_links.core.payments.transitions import OrderPayments
@@ -276,3 +276,30 @@ def test_expiry_by_two_workers_at_once_cancels_once(
         assert (payment["status"], payment["cancel_reason"]) == ("canceled", "expired")
         assert _events(web, auth, order_id) == ["order.canceled", "order.created"]
     assert expire(payments, range(keys.DEFAULT_SHARDS), later) == 0
+
+
+def test_failed_attempts_and_a_second_payment_on_redis(
+    shop: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
+    """Each failed attempt is one order.payment_failed (a repeat none) and the order stays
+    pending; after it is paid, a success report of another payment is refused as a duplicate
+    and writes nothing."""
+    app, web, auth = shop
+    order_id = place_order(web, auth)
+    total = Decimal(_order(web, auth, order_id)["total"])
+    payments = _payments(app)
+    assert payments.record_failed(order_id, attempt="ch_1").changed
+    assert not payments.record_failed(order_id, attempt="ch_1").changed
+    assert payments.record_failed(order_id, attempt="ch_2").changed
+    payment = _order(web, auth, order_id)["payment"]
+    assert (payment["status"], payment["failed_attempts"]) == ("pending", ["ch_1", "ch_2"])
+    assert payments.record_paid(order_id, amount=total, currency="EUR", reference="pi_1").changed
+    with pytest.raises(DuplicatePayment):
+        payments.record_paid(order_id, amount=total, currency="EUR", reference="pi_2")
+    assert _order(web, auth, order_id)["payment"]["reference"] == "pi_1"
+    assert _events(web, auth, order_id) == [
+        "order.created",
+        "order.paid",
+        "order.payment_failed",
+        "order.payment_failed",
+    ]

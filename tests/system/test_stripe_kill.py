@@ -87,7 +87,7 @@ def _pending(real_redis: RedisServer, order_id: str) -> str:
     with app.app_context():
         from checkout_links.core.orders.queries import load_order
 
-        order = load_order(services().redis, order_id)
+        order = load_order(services().redis, services().keyring, order_id)
     assert order.payment is not None
     return order.payment.status
 

@@ -26,6 +26,7 @@ import msgspec
 from checkout_links.core.checkout import form
 from checkout_links.core.checkout.cart import CartState
 from checkout_links.core.config import Settings
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import StoreUnavailable, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale
 from checkout_links.core.i18n.translatable import Message
@@ -39,11 +40,12 @@ from checkout_links.core.merchants.payment import provider_of
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.orders.build import build_order
 from checkout_links.core.orders.numbers import number_for
+from checkout_links.core.orders.sealed import read_stored, seal
 from checkout_links.core.payments.state import initial_payment
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Customer, Line, Order
+from checkout_links.core.records import Customer, Line
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ class Stores(Protocol):
 
     @property
     def links(self) -> Links: ...
+
+    @property
+    def keyring(self) -> KeyRing: ...
 
     @property
     def ledger(self) -> Ledger: ...
@@ -173,14 +178,12 @@ def _place(stores: Stores, request: PlaceRequest, spend: SpendRequest) -> Placem
     return _outcome(result, spend)
 
 
-_decode_order = msgspec.json.Decoder(Order).decode
-
-
 def _renumbered(spend: SpendRequest, attempt: int) -> SpendRequest:
-    """``spend`` with the order's number drawn again (its ``attempt``-th)."""
+    """``spend`` with the order's number drawn again (its ``attempt``-th); the sealed
+    personal data stays as it is (sealed for the order id, not the number)."""
     number = number_for(spend.link_rand, attempt)
-    order = msgspec.structs.replace(_decode_order(spend.order_json), number=number)
-    return msgspec.structs.replace(spend, number=number, order_json=dumps(order))
+    stored = msgspec.structs.replace(read_stored(spend.order_json), number=number)
+    return msgspec.structs.replace(spend, number=number, order_json=dumps(stored))
 
 
 def place_orders(stores: Stores, requests: Iterable[PlaceRequest]) -> list[Placement]:
@@ -258,7 +261,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         link_expires_at=payload.expires_at,
         merchant_id=payload.merchant_id,
         order_id=order_id,
-        order_json=dumps(order),
+        # The customer's personal data sealed (orders/sealed.py): no Redis value holds it.
+        order_json=seal(stores.keyring, order),
         created_ms=created_ms,
         request_id=request.request_id,
         event_id=event_id_for(payload.link_rand),

@@ -16,36 +16,42 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.build import no_payment
 from checkout_links.core.orders.numbers import parse_number
+from checkout_links.core.orders.sealed import unseal
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
-_decode_stored = msgspec.json.Decoder(Order).decode
+AnOrder = TypeVar("AnOrder", bound=Order)
 
 
-def decode_order(raw: bytes | str) -> Order:
-    """An order from its stored JSON; one stored before payments existed gets the payment
-    of provider ``none`` (``not_required``), which it had."""
-    order = _decode_stored(raw)
+def with_payment(order: AnOrder) -> AnOrder:
+    """``order``, or, stored before payments existed, with the payment of provider ``none``
+    (``not_required``), which it had."""
     if order.payment is None:
         return msgspec.structs.replace(order, payment=no_payment(order.currency))
     return order
 
 
-_decode_order = decode_order
+def decode_order(keyring: KeyRing, raw: bytes | str) -> Order:
+    """An order from its Redis value: personal data opened (``orders/sealed.py``), payment
+    filled in (:func:`with_payment`)."""
+    return with_payment(unseal(keyring, raw))
 
 
-def load_order(client: Redis, order_id: str) -> Order:
-    """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
+def load_order(client: Redis, keyring: KeyRing, order_id: str) -> Order:
+    """The stored order by id, whoever's it is, its personal data opened
+    (``orders/sealed.py``); :class:`NotFound` if there is none."""
     try:
         link_rand = link_rand_of_order(order_id)
     except InvalidToken as exc:
@@ -53,10 +59,10 @@ def load_order(client: Redis, order_id: str) -> Order:
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
-    return _decode_order(raw)
+    return decode_order(keyring, raw)
 
 
-def find_by_number(client: Redis, merchant_id: str, number: str) -> Order | None:
+def find_by_number(client: Redis, keyring: KeyRing, merchant_id: str, number: str) -> Order | None:
     """The merchant's order with this number (written leniently, ``orders/numbers.py``), or
     ``None``. Two reads: the number's key in the shard the number names, then the order."""
     parsed = parse_number(number)
@@ -67,15 +73,15 @@ def find_by_number(client: Redis, merchant_id: str, number: str) -> Order | None
     if order_id is None:
         return None
     try:
-        order = load_order(client, text(order_id))
+        order = load_order(client, keyring, text(order_id))
     except NotFound:
         return None
     return order if order.merchant_id == merchant_id and order.number == canonical else None
 
 
-def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:
+def get_order(client: Redis, keyring: KeyRing, merchant_id: str, order_id: str) -> Order:
     """One order of ``merchant_id``; another merchant's order is :class:`NotFound`."""
-    order = load_order(client, order_id)
+    order = load_order(client, keyring, order_id)
     if order.merchant_id != merchant_id:
         raise NotFound(f"No order {order_id!r}.")
     return order
@@ -202,6 +208,7 @@ def merge_index_page(
 
 def list_orders(
     client: Redis,
+    keyring: KeyRing,
     merchant_id: str,
     cursor: str | None,
     limit: int,
@@ -233,7 +240,7 @@ def list_orders(
         pipe = client.pipeline(transaction=False)
         for oid in page:
             pipe.get(keys.order(link_rand_of_order(oid)))
-        orders = [_decode_order(raw) for raw in pipe.execute() if raw is not None]
+        orders = [decode_order(keyring, raw) for raw in pipe.execute() if raw is not None]
     if ref:
         # The ref index is keyed by a digest of the reference: check the real one.
         orders = [order for order in orders if order.external_ref == ref]
@@ -242,6 +249,7 @@ def list_orders(
 
 def iter_orders(
     client: Redis,
+    keyring: KeyRing,
     merchant_id: str,
     filters: OrderFilter | None = None,
     *,
@@ -256,7 +264,13 @@ def iter_orders(
     cursor: str | None = None
     while True:
         page, cursor = list_orders(
-            client, merchant_id, cursor, batch, filters, retention_seconds=retention_seconds
+            client,
+            keyring,
+            merchant_id,
+            cursor,
+            batch,
+            filters,
+            retention_seconds=retention_seconds,
         )
         yield from page
         if cursor is None:

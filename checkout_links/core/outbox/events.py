@@ -13,6 +13,7 @@ from typing import cast, get_args
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken, NotFound
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
@@ -111,14 +112,15 @@ def _receipt_view(receipt: Receipt) -> ReceiptView:
 _decode_payment = msgspec.json.Decoder(Payment).decode
 
 
-def body(client: Redis, record: Event) -> bytes:
-    """The JSON body sent for an event: the same bytes on every attempt.
+def body(client: Redis, keyring: KeyRing, record: Event) -> bytes:
+    """The JSON body sent for an event: the same bytes on every attempt (until the
+    customer's personal data is erased).
 
     ``data`` is the order with its payment as the event left it: a payment
     event's snapshot (written with it, ``payments/transitions.py``); for
     ``order.created``, the payment the order was placed with.
     """
-    order = load_order(client, record.order_id)
+    order = load_order(client, keyring, record.order_id)
     created_at = order.created_at
     if record.type == "order.created":
         payment = initial_of(order.payment)

@@ -1,8 +1,8 @@
 -- Make read outbox entries due. KEYS: due, live, stream, receipts due, then one
 -- event hash per entry. ARGV: group, now_ms, receipts ('1' when SMTP is
 -- configured), then (entry id, event id) pairs. An event whose 'mail' is
--- '1' (order.created but of a card payment; order.paid of one) owes a receipt. NX keeps a schedule already
--- there; HSETNX schedules a receipt once, in the same step as the webhook, so
+-- '1' (order.created but of a card payment; order.paid of one) owes a
+-- receipt. NX keeps a schedule already there; HSETNX schedules a receipt once, in the same step as the webhook, so
 -- an order gets both or (until a sweep) neither.
 local n = 0
 for i = 4, #ARGV, 2 do
@@ -10,7 +10,7 @@ for i = 4, #ARGV, 2 do
   local ev = KEYS[4 + (i - 2) / 2]
   if redis.call('EXISTS', ev) == 1 then
     local state = redis.call('HGET', ev, 'state')
-    if state ~= 'delivered' and state ~= 'dead' then
+    if state ~= 'delivered' and state ~= 'dead' and state ~= 'skipped' then
       redis.call('ZADD', KEYS[1], 'NX', ARGV[2], id)
       -- 'mail' says whether the event emails the customer; events written
       -- before it existed are order.created, which did.

@@ -36,6 +36,25 @@ The stripe side (``payments/stripe/``, ``web/customer/payment.py``,
    one is refunded), ``record_failed`` (the order stays pending), ``record_refund``;
 3. for ``POST /api/v1/orders/{id}/refund``: ``payments/actions.py:refund`` calls
    ``provider.refund`` then ``record_refund`` with the returned reference.
+=======
+1. on the payment page (GET): ``provider.start(order)`` → the PaymentIntent's
+   client secret for Stripe.js (one intent per order, idempotency key from the order);
+2. on the browser's return and on each verified webhook: build a
+   ``PaymentReport`` (or ``provider.verify_event``) and ``apply_report(payments,
+   order, report)``: ``paid`` → ``record_paid`` (amount and currency must equal the
+   order's, else ``PaymentMismatch`` and nothing is marked; already paid by
+   another intent → ``DuplicatePayment``: refund that one), ``failed`` →
+   ``record_failed`` (the order stays pending), ``refunded`` → ``record_refund``;
+3. for ``POST /api/v1/orders/{id}/refund``: nothing but ``provider.refund``;
+   ``payments/actions.py:refund`` checks the amount, calls ``provider.refund`` (built by
+   ``provider_for``, which builds ``stripe`` through the factory the stripe module gives
+   ``provider.register("stripe", ...)`` at import; import that module in ``services.py``),
+   then ``record_refund`` with the returned reference;
+4. for reconciliation: nothing but ``provider.lookup(order)``; the worker's pass
+   (``payments/reconcile.py``, run by ``payments/window.py`` before it cancels
+   anything) asks it about pending orders placed 2 minutes ago or more and records
+   a payment it reports as ``paid`` through ``apply_report``.
+>>>>>>> paycore
 
 The customer side: ``web/customer/views.py:_placed`` answers the 303 after placing;
 a ``stripe`` order whose ``payment.status`` is ``pending`` goes to its payment page

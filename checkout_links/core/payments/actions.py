@@ -13,8 +13,8 @@ import time
 from decimal import Decimal
 
 from checkout_links.core.crypto.keyring import KeyRing
-from checkout_links.core.errors import Conflict, DuplicatePayment
-from checkout_links.core.merchants.payment import payment_config
+from checkout_links.core.errors import Conflict, DuplicatePayment, InvalidToken
+from checkout_links.core.merchants.payment import PaymentConfig, payment_config
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.payments import state
 from checkout_links.core.payments.provider import PaymentProvider, provider_for
@@ -42,7 +42,7 @@ def mark_paid(payments: OrderPayments, order: Order, reference: str | None) -> O
         ).order
     except DuplicatePayment:
         # A concurrent mark_paid won with its reference: this one changes nothing.
-        return load_order(payments.client, order.id)
+        return load_order(payments.client, payments.keyring, order.id)
 
 
 def refund(
@@ -73,9 +73,21 @@ def refund(
 
 
 def _provider(merchant: Merchant, keyring: KeyRing, order: Order) -> PaymentProvider:
-    """The provider the order was paid with (the merchant may have changed since)."""
-    config = payment_config(merchant, keyring)
-    return provider_for(dataclasses.replace(config, provider=state.payment_of(order).provider))
+    """The provider the order was paid with (the merchant may have changed since).
+
+    The Stripe secrets are opened only for a Stripe order.
+    """
+    name = state.payment_of(order).provider
+    if name != "stripe":
+        return provider_for(PaymentConfig(provider=name))
+    try:
+        config = payment_config(merchant, keyring)
+    except InvalidToken:
+        raise Conflict(
+            "The stored Stripe keys can no longer be read (CHECKOUT_SECRET_KEYS changed): "
+            "send them again with PATCH /api/v1/account."
+        ) from None
+    return provider_for(dataclasses.replace(config, provider=name))
 
 
 def cancel(payments: OrderPayments, order: Order) -> Order:

@@ -209,6 +209,11 @@ def register(name: ProviderName, factory: _Factory) -> None:
     _FACTORIES[name] = factory
 
 
+def unregister(name: ProviderName) -> None:
+    """Forget ``name``'s factory (tests that register a PSP double restore the registry)."""
+    _FACTORIES.pop(name, None)
+
+
 def apply_report(payments: OrderPayments, order: Order, report: PaymentReport) -> Transition:
     """Record a verified PSP report on its order: one transition, one event at most.
 

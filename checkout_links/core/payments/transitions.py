@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken, NotFound, StoreUnavailable
 from checkout_links.core.links.ids import event_id_for, link_rand_of_order
 from checkout_links.core.orders import indexes as indexing
-from checkout_links.core.orders.queries import decode_order, parse_rfc3339_ms
+from checkout_links.core.orders.queries import parse_rfc3339_ms, with_payment
+from checkout_links.core.orders.sealed import read_stored, unseal
 from checkout_links.core.payments import state
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.records import Order
@@ -64,8 +66,10 @@ def _now_ms() -> int:
 class OrderPayments:
     """Record payment outcomes on orders (the transitions of ``payments/state.py``)."""
 
-    def __init__(self, client: Redis, order_retention_seconds: int) -> None:
+    def __init__(self, client: Redis, keyring: KeyRing, order_retention_seconds: int) -> None:
         self.client = client
+        #: Opens the customer's personal data of the order a transition answers with.
+        self.keyring = keyring
         self.order_retention_ms = order_retention_seconds * 1000
         self._step = client.register_script(STEP)
 
@@ -137,13 +141,15 @@ class OrderPayments:
             if raw is None:
                 raise NotFound(f"No order {order_id!r}.")
             blob = raw.encode() if isinstance(raw, str) else raw
-            order = decode_order(blob)
+            # As stored: the sealed personal data is carried over unopened (orders/sealed.py).
+            order = with_payment(read_stored(blob))
             change = compute(order)
             if change is None:
-                return Transition(order, False)
+                return Transition(with_payment(unseal(self.keyring, blob)), False)
             event_id = self._write(link_rand, blob, order, change, at_ms)
             if event_id is not None:
-                return Transition(change.order, True, event_id)
+                opened = with_payment(unseal(self.keyring, dumps(change.order)))
+                return Transition(opened, True, event_id)
         raise StoreUnavailable("The order kept changing; try again.")
 
     def _write(

@@ -18,7 +18,10 @@ import time
 from collections.abc import Iterable
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import Conflict, NotFound
+from checkout_links.core.merchants.store import Merchants
+from checkout_links.core.payments.reconcile import reconcile
 from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.storage import redis_keys as keys
 
@@ -28,6 +31,10 @@ log = logging.getLogger(__name__)
 BATCH = 100
 #: The longest time between two passes.
 EVERY_SECONDS = 15.0
+#: The longest time between two reconciliations with the PSPs.
+RECONCILE_SECONDS = 60.0
+#: How long after placing an order is first asked about (the customer is likely paying).
+SETTLE_MS = 120_000
 
 
 def expire(payments: OrderPayments, shards: Iterable[int], now_ms: int, batch: int = BATCH) -> int:
@@ -56,14 +63,28 @@ def expire(payments: OrderPayments, shards: Iterable[int], now_ms: int, batch: i
 
 
 class PaymentWindow:
-    """Runs :func:`expire` from the worker's loop, at most every ``every_seconds``."""
+    """Runs :func:`expire` from the worker's loop, at most every ``every_seconds``, and
+    before it, at most every :data:`RECONCILE_SECONDS`, the reconciliation of pending
+    orders with their PSP (``payments/reconcile.py``), so a payment the PSP took is
+    recorded before its order could be canceled."""
 
-    def __init__(self, payments: OrderPayments, window_seconds: int) -> None:
+    def __init__(
+        self,
+        payments: OrderPayments,
+        window_seconds: int,
+        *,
+        merchants: Merchants | None = None,
+        keyring: KeyRing | None = None,
+    ) -> None:
         self.payments = payments
+        self.window_ms = window_seconds * 1000
         # A short window (tests, or a shop that wants payment within minutes) is checked
         # often enough that an order is canceled within a quarter of it.
         self.every_seconds = min(EVERY_SECONDS, window_seconds / 4)
+        self.merchants = merchants
+        self.keyring = keyring
         self._last = float("-inf")
+        self._last_reconcile = float("-inf")
 
     def tick(self, shards: Iterable[int]) -> int | None:
         """Cancel what is due in ``shards`` if the last pass is old enough; else ``None``."""
@@ -71,7 +92,24 @@ class PaymentWindow:
         if now - self._last < self.every_seconds:
             return None
         self._last = now
-        canceled = expire(self.payments, shards, int(time.time() * 1000))
+        listed = list(shards)
+        now_ms = int(time.time() * 1000)
+        if (
+            self.merchants is not None
+            and self.keyring is not None
+            and now - self._last_reconcile >= min(RECONCILE_SECONDS, self.every_seconds * 4)
+        ):
+            self._last_reconcile = now
+            reconcile(
+                self.payments,
+                self.merchants,
+                self.keyring,
+                listed,
+                now_ms=now_ms,
+                window_ms=self.window_ms,
+                settle_ms=min(SETTLE_MS, self.window_ms // 4),
+            )
+        canceled = expire(self.payments, listed, now_ms)
         if canceled:
             log.info("unpaid orders canceled", extra={"orders": canceled})
         return canceled

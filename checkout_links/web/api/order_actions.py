@@ -72,7 +72,7 @@ def _run(order_id: str, action: str, raw: bytes, act: Callable[[Order], Order]) 
     merchant_id = merchant_api._merchant_id()
 
     def answer() -> OrderView:
-        return act(orders.get_order(svc.redis, merchant_id, order_id)).public()
+        return act(orders.get_order(svc.redis, svc.keyring, merchant_id, order_id)).public()
 
     key = request.headers.get("Idempotency-Key")
     if key is None:

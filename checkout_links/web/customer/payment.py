@@ -103,7 +103,7 @@ def takes_card(svc: Services, merchant_id: str) -> bool:
 def unpaid_card_order(svc: Services, order_id: str) -> bool:
     """Whether ``order_id`` is a stripe order still waiting for its payment."""
     try:
-        payment = payment_of(load_order(svc.redis, order_id))
+        payment = payment_of(load_order(svc.redis, svc.keyring, order_id))
     except NotFound:
         return False
     return payment.provider == "stripe" and payment.status == "pending"
@@ -128,7 +128,7 @@ def _order(svc: Services, ref: str) -> tuple[Order, str | None]:
         order_id = order_id_for(bytes.fromhex(link_hex))
     except (BadSignature, ValueError, TypeError):
         raise InvalidToken() from None  # not chained: the reference opens the page
-    order = load_order(svc.redis, order_id)
+    order = load_order(svc.redis, svc.keyring, order_id)
     locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
     pages.remember(locale, pages.seller(svc, order.merchant_id))
     return order, return_url if isinstance(return_url, str) else None

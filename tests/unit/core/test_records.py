@@ -11,11 +11,13 @@ import msgspec
 import pytest
 
 from checkout_links.core.catalog.products import Catalog
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import PromotionIn
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.queries import decode_order
+from checkout_links.core.orders.sealed import StoredOrder
 from checkout_links.core.outbox import events
 from checkout_links.core.primitives.clock import iso_ms, iso_seconds
 from checkout_links.core.primitives.jsonutil import dumps
@@ -34,7 +36,7 @@ from checkout_links.core.records import Promotion as PromotionRecord
 from checkout_links.core.schemas import ProductIn
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import SECRET_A, add_merchant, csrf_of, link_path, make_app
 
 #: JSON as the records write it (one ``kind json`` a line): Redis values, and API and
 #: webhook bodies. A change here is a change of the stored format or of the contract.
@@ -49,6 +51,7 @@ _TYPES: dict[str, Any] = {
     "revision": Product,
     "product": Product,
     "order": Order,
+    "stored_order": StoredOrder,
     "issued_link": IssuedLink,
     "order_view": OrderView,
     "event_view": EventView,
@@ -69,7 +72,7 @@ def test_each_stored_record_and_body_is_written_back_byte_for_byte(kind: str) ->
 def test_an_order_stored_before_payments_reads_as_provider_none() -> None:
     """An order stored without number and payment reads with no number and a not_required
     payment of provider none, in its currency's minor units."""
-    order = decode_order(_STORED["order_v0"])
+    order = decode_order(KeyRing([SECRET_A]), _STORED["order_v0"])
     assert order.number is None
     assert order.payment is not None
     assert (order.payment.provider, order.payment.status) == ("none", "not_required")
@@ -112,7 +115,8 @@ def test_an_order_placed_through_the_page_is_stored_in_the_pinned_shape() -> Non
     order_id = client.get("/api/v1/orders", headers=auth).get_json()["items"][0]["id"]
     raw = redis.get(keys.order(link_rand_of_order(order_id)))
     assert raw is not None
-    assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(_STORED["order"]))
+    stored = _STORED["stored_order"]
+    assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(stored))
 
 
 def test_a_promotion_code_is_stored_in_the_pinned_shape() -> None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from checkout_links.core.errors import DuplicatePayment, PaymentMismatch
 from checkout_links.core.merchants.payment import PaymentConfig, StripeKeys
+from checkout_links.core.money import minor_units
 from checkout_links.core.payments.provider import (
     PaymentReport,
     PaymentStart,
@@ -95,11 +96,13 @@ class StripeProvider:
             return None
         intent = event.intent
         kind: Literal["paid", "failed"] = "paid" if event.kind == "succeeded" else "failed"
+        received = amounts.from_minor(intent.amount_received or intent.amount, intent.currency)
+        minor = received.scaleb(minor_units(intent.currency))
         return PaymentReport(
             kind=kind,
             order_id=event.order_id,
             event_id=event.id,
-            amount_minor=intent.amount_received or intent.amount,
+            amount_minor=int(minor) if minor == minor.to_integral_value() else -1,
             currency=intent.currency,
             reference=intent.id,
         )
@@ -123,8 +126,15 @@ class StripeProvider:
             status = "canceled"
         elif intent.decline:
             status = "failed"
+        # The neutral interface counts minor units as the currency has them (CLDR), which
+        # is not always Stripe's count (ISK): convert through the exact amount.
+        received = amounts.from_minor(intent.amount_received or intent.amount, intent.currency)
+        minor = received.scaleb(minor_units(intent.currency))
         return PaymentState(
-            status=status, reference=intent.id, amount_minor=intent.amount, currency=intent.currency
+            status=status,
+            reference=intent.id,
+            amount_minor=int(minor) if minor == minor.to_integral_value() else -1,
+            currency=intent.currency,
         )
 
 
