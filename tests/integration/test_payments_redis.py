@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 from checkout_links.core.errors import DuplicatePayment, PaymentMismatch
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.numbers import number_for
+from checkout_links.core.orders.queries import decode_order
+from checkout_links.core.orders.rewrite import rewrite
+from checkout_links.core.orders.sealed import erased
 from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.payments.window import expire
 from checkout_links.core.storage import redis_keys as keys
@@ -303,3 +306,28 @@ def test_failed_attempts_and_a_second_payment_on_redis(
         "order.payment_failed",
         "order.payment_failed",
     ]
+
+
+def test_erasing_personal_data_never_undoes_a_payment_made_meanwhile(
+    shop: tuple[Flask, FlaskClient, dict[str, str]], real_redis: RedisServer
+) -> None:
+    """An erasure whose read is overtaken by mark_paid (run between its read and its write)
+    writes after it, computed again: the order ends paid and erased, with its order.paid."""
+    app, web, auth = shop
+    order_id = place_order(web, auth)
+    key = keys.order(link_rand_of_order(order_id))
+    calls: list[bytes] = []
+
+    def erase_after_a_payment(raw: bytes) -> bytes:
+        calls.append(raw)
+        if len(calls) == 1:  # the payment lands between the erasure's read and its write
+            assert web.post(f"/api/v1/orders/{order_id}/mark_paid", headers=auth).status_code == 200
+        with app.app_context():
+            return erased(decode_order(services().keyring, raw))
+
+    assert rewrite(redis.Redis.from_url(real_redis.url), key, erase_after_a_payment)
+    assert len(calls) == 2
+    order = _order(web, auth, order_id)
+    assert order["payment"]["status"] == "paid"
+    assert order["customer"]["email"] == ""
+    assert _events(web, auth, order_id) == ["order.created", "order.paid"]

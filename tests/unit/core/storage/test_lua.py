@@ -39,6 +39,7 @@ SCRIPTS = {
     "checkout_links.core.promotions.scripts:FINISH": "481c4b62a62f2760e67b1fda598309982a5b627a",
     "checkout_links.core.promotions.scripts:SETTLE": "fe836db4f92c59ba7efd21516f6883d5255d4c8b",
     "checkout_links.core.promotions.scripts:STALE": "8fb6e22f9ef70d9c67c15dc56ae3f25961c27feb",
+    "checkout_links.core.orders.rewrite:REPLACE": "4bbce03b802843c16a659b7a4bae826b926b1766",
     "checkout_links.core.payments.transitions:STEP": "4727255203f0a80cf6c1a43888a8cedc3b58de2a",
 }
 
