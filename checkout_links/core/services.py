@@ -20,6 +20,8 @@ from checkout_links.core.links.ids import LinkIds
 from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
+from checkout_links.core.payments.stripe import provider as stripe_provider
+from checkout_links.core.payments.stripe.gateway import StripeGateway
 from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
@@ -46,6 +48,10 @@ class Services:
 def build(settings: Settings, client: Redis) -> Services:
     """Wire the service objects for ``settings`` over ``client`` (its outages: StoreUnavailable)."""
     client = guarded(client)
+    # provider_for("stripe") (the merchant API's refunds) builds over this process's Stripe.
+    stripe_provider.factory(
+        StripeGateway(settings.stripe_api_base), client, settings.order_retention_seconds
+    )
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)

@@ -59,6 +59,7 @@ from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.worker import outcomes
 from checkout_links.worker.receipts.sender import SLOTS, ReceiptSender
+from checkout_links.worker.stripe_reconcile import Reconciliation
 from checkout_links.worker.webhook_request import Attempt, http_client
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class Worker:
             merchants=svc.merchants,
             keyring=svc.keyring,
         )
+        self.stripe_reconciliation = Reconciliation(svc)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
         self._pool = ThreadPoolExecutor(self.concurrency + SLOTS, thread_name_prefix="webhook")
@@ -223,6 +225,7 @@ class Worker:
         self.retention.tick()  # at most once a minute: expired index members
         # Unpaid orders past their window, in the shards of this worker's doorbells.
         self.payment_window.tick(self.doorbells.shards())
+        self.stripe_reconciliation.tick()  # at most once a minute: pending card payments
         return started
 
     def _sweep(self, shards: list[int], unregistered: set[int], now_ms: int) -> None:

@@ -23,8 +23,20 @@ The pieces, and what the ``stripe`` side calls when:
   ``order.payment_failed``, ``order.refunded``, ``order.canceled``) per real change;
   a repeat changes nothing. The state machine itself is ``payments/state.py``.
 
-The stripe side calls:
+The stripe side (``payments/stripe/``, ``web/customer/payment.py``,
+``web/stripe_webhook.py``, ``worker/stripe_reconcile.py``):
 
+1. on the payment page's first card attempt: the order's one live PaymentIntent
+   (``payments/stripe/intents.py``), confirmed server-side with the PaymentMethod
+   Stripe.js made;
+2. on the browser's return, each verified webhook and the worker's reconciliation:
+   the intent as Stripe holds it goes through ``payments/stripe/provider.py:settle``
+   → ``record_paid`` (amount and currency must equal the order's, else
+   ``PaymentMismatch``; already paid by another intent → ``DuplicatePayment``: that
+   one is refunded), ``record_failed`` (the order stays pending), ``record_refund``;
+3. for ``POST /api/v1/orders/{id}/refund``: ``payments/actions.py:refund`` calls
+   ``provider.refund`` then ``record_refund`` with the returned reference.
+=======
 1. on the payment page (GET): ``provider.start(order)`` → the PaymentIntent's
    client secret for Stripe.js (one intent per order, idempotency key from the order);
 2. on the browser's return and on each verified webhook: build a
@@ -42,12 +54,13 @@ The stripe side calls:
    (``payments/reconcile.py``, run by ``payments/window.py`` before it cancels
    anything) asks it about pending orders placed 2 minutes ago or more and records
    a payment it reports as ``paid`` through ``apply_report``.
+>>>>>>> paycore
 
 The customer side: ``web/customer/views.py:_placed`` answers the 303 after placing;
-for a ``stripe`` order whose ``payment.status`` is ``pending`` it should go to the
-payment page instead of ``/done/<ref>``. The confirmation page (``done.html``) already
-shows the number, says "Your payment has been received" once paid, and promises the
-receipt email only once a stripe order is paid.
+a ``stripe`` order whose ``payment.status`` is ``pending`` goes to its payment page
+(``/pay/<ref>``), and so does reopening its link. The confirmation page (``done.html``)
+shows the number, says what was paid by card, and promises the receipt email only
+once a stripe order is paid.
 
 Receipts: the ``order.paid`` event of a ``stripe`` order is written with its
 mail flag set, so the worker sends the customer the receipt when paid (and

@@ -6,30 +6,29 @@ through ``payments/transitions.py`` (:class:`OrderPayments`), whatever a
 provider reports, so every report of one fact (the browser's return, the
 PSP's webhook, the reconciliation pass) yields one change and one event.
 
-Implemented here: ``none`` and ``manual``. The ``stripe`` provider
-(``payments/stripe.py``, built on this interface) must:
+Implemented here: ``none`` and ``manual``. The ``stripe`` provider is
+``payments/stripe/provider.py`` (registered with :func:`register` when the
+services are built). How it keeps its promises:
 
-* :meth:`PaymentProvider.start`: create or reuse ONE PaymentIntent per order,
-  for exactly ``to_minor_units(order.total, order.currency)`` in the order's
-  currency (Stripe's minor units: JPY zero-decimal, three-decimal currencies as
-  Stripe requires; a total Stripe cannot charge raises
-  :class:`~checkout_links.core.errors.ValidationFailed` before anything is
-  created, never rounded), with ``Idempotency-Key`` :func:`idempotency_key`
-  ``(order, "start")`` and ``metadata`` ``{"order_id", "merchant_id"}``; return
-  its id as ``reference`` and its ``client_secret`` for Stripe.js;
-* :meth:`PaymentProvider.verify_event`: check ``Stripe-Signature`` (300 s
-  tolerance) with the merchant's ``webhook_secret``, raise
-  :class:`~checkout_links.core.errors.BadRequest` (400, nothing changes) when it
-  does not verify, and normalise ``payment_intent.succeeded`` → ``paid``,
-  ``payment_intent.payment_failed`` → ``failed`` (``attempt``: the failed charge
-  id, else the event id), ``charge.refunded`` / ``refund.*`` → ``refunded``
-  (``reference``: the refund id); anything else → ``None`` (ignored, 200);
-* :meth:`PaymentProvider.refund`: refund through Stripe with ``Idempotency-Key``
-  :func:`idempotency_key` ``(order, "refund", <n>)`` and return the refund id;
-* :meth:`PaymentProvider.lookup`: retrieve the PaymentIntent (reconciliation:
-  the worker's pass over pending orders records what it reports).
+* :meth:`PaymentProvider.start`: the order's one live PaymentIntent
+  (``payments/stripe/intents.py``: numbered attempts, each with an idempotency key
+  from the order, a dead one canceled at Stripe before the next), for exactly the
+  total in Stripe's minor units (``payments/stripe/amounts.py``: a total Stripe
+  cannot charge is refused with a 422 before anything is created, never rounded);
+* :meth:`PaymentProvider.verify_event`: ``Stripe-Signature`` checked by the
+  ``stripe`` package (300 s tolerance) with the merchant's ``webhook_secret``
+  (400 otherwise); ``payment_intent.succeeded`` → ``paid``,
+  ``payment_intent.payment_failed`` → ``failed`` (``reference``: the intent, which
+  fails at most once), anything else → ``None``;
+* :meth:`PaymentProvider.refund`: through Stripe with :func:`idempotency_key`
+  ``(order, "refund", <n>)``, returning the refund id;
+* :meth:`PaymentProvider.lookup`: the order's newest intent as Stripe holds it.
 
-Then hand each :class:`PaymentReport` to :func:`apply_report`.
+The customer's return, the webhook (``web/stripe_webhook.py``) and the worker's
+reconciliation (``worker/stripe_reconcile.py``) all record through
+``payments/stripe/provider.py:settle``, which calls the transitions directly with
+exact ``Decimal`` amounts. Other providers hand each :class:`PaymentReport` to
+:func:`apply_report`.
 """
 
 from __future__ import annotations
@@ -185,7 +184,7 @@ def _local_reference(prefix: str) -> str:
 def provider_for(config: PaymentConfig) -> PaymentProvider:
     """The provider of a merchant's payment settings.
 
-    ``stripe`` is built by ``payments/stripe.py`` (registered with
+    ``stripe`` is built by ``payments/stripe/provider.py`` (registered with
     :func:`register`); until it is, a stripe configuration is refused.
     """
     if config.provider == "manual":

@@ -84,6 +84,21 @@ def order(link_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:o:{link_rand.hex()}"
 
 
+def stripe_attempts(link_rand: bytes) -> str:
+    """Hash of the PaymentIntents made for a link's order: ``pi:<attempt>`` → ``pi_...``."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:spi:{link_rand.hex()}"
+
+
+def stripe_event(merchant_id: str, event_id: str) -> str:
+    """Marks a Stripe webhook event as handled (its id is Stripe's ``evt_...``)."""
+    return f"{PREFIX}:sev:{merchant_id}:{event_id}"
+
+
+def stripe_reconcile_turn() -> str:
+    """Held for a minute by the worker whose turn it is to reconcile card payments."""
+    return f"{PREFIX}:srec"
+
+
 def order_index(part: int, merchant_id: str) -> str:
     """Sorted set of one merchant's orders in one index part, scored by creation time (ms)."""
     return f"{PREFIX}:{shard_tag(part)}:ox:{merchant_id}"
