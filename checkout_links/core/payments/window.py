@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 BATCH = 100
 #: The longest time between two passes.
 EVERY_SECONDS = 15.0
-#: The longest time between two reconciliations with the PSPs.
-RECONCILE_SECONDS = 60.0
-#: How long after placing an order is first asked about (the customer is likely paying).
-SETTLE_MS = 120_000
 
 
 def expire(payments: OrderPayments, shards: Iterable[int], now_ms: int, batch: int = BATCH) -> int:
@@ -64,9 +60,13 @@ def expire(payments: OrderPayments, shards: Iterable[int], now_ms: int, batch: i
 
 class PaymentWindow:
     """Runs :func:`expire` from the worker's loop, at most every ``every_seconds``, and
-    before it, at most every :data:`RECONCILE_SECONDS`, the reconciliation of pending
-    orders with their PSP (``payments/reconcile.py``), so a payment the PSP took is
-    recorded before its order could be canceled."""
+    just before it a last look at the PSP for the orders now due
+    (``payments/reconcile.py``), so a payment the PSP took is recorded, never canceled.
+
+    The continuous reconciliation of card orders (a payment the PSP took while both
+    reports were lost, long before the window ends) is Stripe's own cursor walk,
+    ``worker/stripe_reconcile.py``; this pass asks only about orders about to be canceled,
+    so no order is read from the PSP twice a minute."""
 
     def __init__(
         self,
@@ -84,7 +84,6 @@ class PaymentWindow:
         self.merchants = merchants
         self.keyring = keyring
         self._last = float("-inf")
-        self._last_reconcile = float("-inf")
 
     def tick(self, shards: Iterable[int]) -> int | None:
         """Cancel what is due in ``shards`` if the last pass is old enough; else ``None``."""
@@ -94,12 +93,8 @@ class PaymentWindow:
         self._last = now
         listed = list(shards)
         now_ms = int(time.time() * 1000)
-        if (
-            self.merchants is not None
-            and self.keyring is not None
-            and now - self._last_reconcile >= min(RECONCILE_SECONDS, self.every_seconds * 4)
-        ):
-            self._last_reconcile = now
+        if self.merchants is not None and self.keyring is not None:
+            # settle_ms = the window: exactly the orders whose due time has come.
             reconcile(
                 self.payments,
                 self.merchants,
@@ -107,7 +102,7 @@ class PaymentWindow:
                 listed,
                 now_ms=now_ms,
                 window_ms=self.window_ms,
-                settle_ms=min(SETTLE_MS, self.window_ms // 4),
+                settle_ms=self.window_ms,
             )
         canceled = expire(self.payments, listed, now_ms)
         if canceled:
