@@ -31,7 +31,8 @@ class Product(TypedDict):
 
     id: str
     rev: int
-    updated_at: str
+    #: When this revision was saved (always there on a product the API returns).
+    updated_at: NotRequired[str]
     name: str
     description: str
     price: Money | None
@@ -68,6 +69,11 @@ class Line(TypedDict):
     optional: bool
     #: An up-sell: the product id of the line it replaced.
     replaced: str | None
+    #: Orders of a merchant with tax rates: the amount less its discounts and its
+    #: share of the cart's, the rate applied (``None``: none) and the line's tax.
+    amount_after_discounts: NotRequired[Money]
+    tax_rate_id: NotRequired[str | None]
+    tax_amount: NotRequired[Money]
 
 
 class Discount(TypedDict):
@@ -121,6 +127,31 @@ class Customer(TypedDict):
     language: str
 
 
+class TaxRow(TypedDict):
+    """One tax of an order: its lines' tax at one rate."""
+
+    rate_id: str
+    display_name: str
+    percent: str
+    amount: Money
+
+
+class TaxRate(TypedDict):
+    """A tax rate of the merchant (``/tax_rates/{rate_id}``)."""
+
+    id: str
+    country: str
+    #: ``None``: the whole country.
+    region: str | None
+    #: ``None``: every product.
+    tax_code: str | None
+    percent: str
+    display_name: str
+    active: bool
+    created_at: str
+    updated_at: str
+
+
 class Order(TypedDict):
     """An order a customer placed through a link."""
 
@@ -140,6 +171,13 @@ class Order(TypedDict):
     discounts: list[Discount]
     #: The promotion code the customer redeemed, if any.
     promotion_code: str | None
+    #: One row per tax rate applied; their sum is ``tax_total``.
+    tax: list[TaxRow]
+    tax_total: Money
+    #: ``True``: ``total`` contains the tax; ``False``: the tax was added to it.
+    prices_include_tax: bool
+    #: ``True``: an EU business customer accounts for the VAT; no tax was charged.
+    reverse_charge: bool
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead"]
@@ -193,6 +231,14 @@ class Promotion(TypedDict):
     updated_at: str
 
 
+class TaxSettings(TypedDict):
+    """How the merchant's prices meet tax (``/account`` ``tax``)."""
+
+    prices_include_tax: bool
+    origin_country: str | None
+    reverse_charge: bool
+
+
 class Account(TypedDict):
     """The merchant's public settings (``/account``): how the seller appears to customers."""
 
@@ -207,6 +253,7 @@ class Account(TypedDict):
     terms_url: str | None
     privacy_url: str | None
     default_locale: str | None
+    tax: TaxSettings
 
 
 class WebhookEvent(TypedDict):

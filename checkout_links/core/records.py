@@ -59,6 +59,25 @@ class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: str | None = None
 
 
+class TaxSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How the merchant's prices meet tax (``PATCH /api/v1/account`` ``tax``).
+
+    Rules: :mod:`checkout_links.core.tax` and docs/tax.md.
+    """
+
+    prices_include_tax: Annotated[
+        bool,
+        about("true: prices contain the tax (totals stay, the tax is shown); false: added.", False),
+    ] = False
+    origin_country: Annotated[
+        str | None, about("ISO 3166-1 alpha-2 country the seller sells from.", "DE")
+    ] = None
+    reverse_charge: Annotated[
+        bool,
+        about("true: EU businesses in another EU country with a valid VAT id pay no tax.", True),
+    ] = False
+
+
 class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A merchant's public settings: how the seller appears on the customer pages.
 
@@ -74,6 +93,7 @@ class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     terms_url: str | None = None
     privacy_url: str | None = None
     default_locale: str | None = None
+    tax: TaxSettings | None = None
 
 
 class AccountView(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +123,9 @@ class AccountView(msgspec.Struct, frozen=True, kw_only=True):
     default_locale: Annotated[
         str | None, about("Page language when nothing else decides.", "de")
     ] = None
+    tax: Annotated[TaxSettings, about("How prices meet tax.", {"prices_include_tax": False})] = (
+        TaxSettings()
+    )
 
 
 class Merchant(msgspec.Struct, frozen=True, kw_only=True):
@@ -229,6 +252,21 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     )
     #: On an up-sell: the product id of the line it replaced.
     replaced: Annotated[str | None, about("An up-sell: the product id it replaced.", None)] = None
+    #: On an order whose merchant has tax rates: the line after its discounts
+    #: (its own and its share of the cart's), the rate applied and the tax.
+    amount_after_discounts: Annotated[
+        Money | UnsetType,
+        about(
+            "Orders with tax: amount less the line's discounts and its share of the cart's.",
+            "1124.10",
+        ),
+    ] = UNSET
+    tax_rate_id: Annotated[
+        str | UnsetType | None, about("Orders with tax: the rate applied (null: none).", "de-vat")
+    ] = UNSET
+    tax_amount: Annotated[
+        Money | UnsetType, about("Orders with tax: this line's tax, rounded half-up.", "213.58")
+    ] = UNSET
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -246,6 +284,47 @@ class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
         about("A line's discount, the link's, or the promotion code's.", "cart"),
     ]
     line: Annotated[int | None, about("For a line discount: the line's index.", None)] = None
+
+
+class TaxRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One tax of an order: the sum of its lines' tax at one rate.
+
+    Each line's tax is rounded half-up to the minor unit; a row is their exact sum.
+    """
+
+    rate_id: Annotated[str, about("The tax rate.", "fr-tva")]
+    display_name: Annotated[str, about("What the customer reads.", "TVA")]
+    percent: Annotated[str, about("The rate in percent, as the merchant set it.", "20")]
+    amount: Annotated[Money, about("The tax at this rate.", "249.80")]
+
+
+class TaxRate(msgspec.Struct, frozen=True, kw_only=True):
+    """A tax rate of the merchant (``/api/v1/tax_rates/{rate_id}``).
+
+    The most specific active rate for the customer's country (and region) and
+    the line's ``tax_code`` applies (docs/tax.md).
+    """
+
+    id: Annotated[str, about("The rate id of the URL.", "fr-tva")]
+    country: Annotated[str, about("ISO 3166-1 alpha-2 country it applies in.", "FR")]
+    region: Annotated[
+        str | None, about("Region or state it applies in; null: the whole country.", None)
+    ] = None
+    tax_code: Annotated[
+        str | None, about("Products with this tax_code only; null: every product.", None)
+    ] = None
+    percent: Annotated[str, about("Percent, 0..100, up to 4 decimals.", "20")]
+    display_name: Annotated[str, about("What the customer reads.", "TVA")]
+    active: Annotated[bool, about("Inactive rates are never applied.", True)] = True
+    created_at: Annotated[Time, about("When it was created.", "2026-03-01T09:00:00Z")] = ""
+    updated_at: Annotated[Time, about("When it last changed.", "2026-03-01T09:00:00Z")] = ""
+
+
+class TaxRatePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of tax rates, in id order."""
+
+    items: Annotated[list[TaxRate], about("The rates of this page.", [])]
+    next_cursor: Annotated[str | None, about("Pass as cursor for the next page.", None)] = None
 
 
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
@@ -399,7 +478,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
         Time, about("When it was placed (ms precision).", "2026-11-27T18:00:00.125Z")
     ]
     currency: Annotated[str, about("ISO 4217 currency of every amount.", "EUR")]
-    total: Annotated[Money, about("Sum of the line amounts.", "1534.00")]
+    total: Annotated[
+        Money,
+        about("What the customer pays: after discounts, with tax when it is added.", "1534.00"),
+    ]
     lines: Annotated[tuple[Line, ...], about("The lines as the customer saw them.", [])]
     customer: Annotated[
         Customer,
@@ -419,6 +501,20 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     ] = None
     discounts: Annotated[tuple[DiscountRow, ...], about("Each discount.", [])] = ()
     promotion_code: Annotated[str | None, about("The code redeemed, if any.", "SPRING-15")] = None
+    tax: Annotated[
+        tuple[TaxRow, ...],
+        about(
+            "Each tax, one row per rate.",
+            [{"rate_id": "fr-tva", "display_name": "TVA", "percent": "20", "amount": "249.80"}],
+        ),
+    ] = ()
+    tax_total: Annotated[Money, about("The sum of the taxes.", "249.80")] = Decimal(0)
+    prices_include_tax: Annotated[
+        bool, about("true: the total contains the tax; false: the tax was added.", False)
+    ] = False
+    reverse_charge: Annotated[
+        bool, about("true: an EU business customer accounts for the VAT (no tax).", False)
+    ] = False
 
 
 class Order(OrderView, frozen=True, kw_only=True):

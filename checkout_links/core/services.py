@@ -22,6 +22,7 @@ from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
+from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Services:
     ledger: Ledger
     form_tokens: FormTokens
     promotions: Promotions
+    tax: TaxRates
 
 
 def build(settings: Settings, client: Redis) -> Services:
@@ -46,13 +48,14 @@ def build(settings: Settings, client: Redis) -> Services:
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)
+    merchants = Merchants(client, settings.cache_seconds)
     return Services(
         settings=settings,
         redis=client,
         keyring=keyring,
         codec=codec,
         catalog=catalog,
-        merchants=Merchants(client, settings.cache_seconds),
+        merchants=merchants,
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(
             client,
@@ -62,6 +65,7 @@ def build(settings: Settings, client: Redis) -> Services:
         ),
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
+        tax=TaxRates(client, merchants, settings.cache_seconds),
     )
 
 

@@ -11,6 +11,7 @@ from checkout_links.web import bodies, extensions, problems, ratelimit, request_
 from checkout_links.web import health as ops
 from checkout_links.web.api import openapi
 from checkout_links.web.api import promotions as promotions_api
+from checkout_links.web.api import tax_rates as tax_rates_api
 from checkout_links.web.api import views as merchant_api
 from checkout_links.web.customer import headers, i18n
 from checkout_links.web.customer import views as checkout
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(promotions_api.bp)
+    app.register_blueprint(tax_rates_api.bp)
     app.register_blueprint(checkout.bp)
     ratelimit.init_app(app)
     app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -24,7 +24,7 @@ from typing import Protocol
 import msgspec
 
 from checkout_links.core.checkout import form
-from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.checkout.cart import CartState, taxed_cart
 from checkout_links.core.errors import StoreUnavailable, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale
 from checkout_links.core.i18n.translatable import Message
@@ -39,6 +39,7 @@ from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
 from checkout_links.core.records import Customer, Line
+from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class Stores(Protocol):
 
     @property
     def promotions(self) -> Promotions: ...
+
+    @property
+    def tax(self) -> TaxRates: ...
 
 
 class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,18 +190,23 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
     created_ms = request.created_ms
     if created_ms is None:
         created_ms = int(time.time() * 1000)
+    # Taxed on the details as validated: the figures the page showed for them.
+    setup = stores.tax.setup(payload.merchant_id)
+    priced = taxed_cart(setup, payload, request.lines, request.optional_lines, cart, clean)
+    if priced is None and cart is not None:
+        priced = cart.priced
     order = build_order(
         order_id=order_id,
         link_id=stores.links.link_id_of(payload),
         payload=payload,
         lines=(
             request.lines
-            if cart is None
-            else chosen_lines(cart.priced, request.lines, request.optional_lines)
+            if priced is None
+            else chosen_lines(priced, request.lines, request.optional_lines)
         ),
         customer=customer,
         created_ms=created_ms,
-        priced=cart.priced if cart is not None else None,
+        priced=priced,
         locale=locale.format if locale is not None else None,
     )
     return SpendRequest(

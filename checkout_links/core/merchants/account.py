@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 import msgspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from checkout_links.core.errors import FieldError, ValidationFailed
+from checkout_links.core.i18n.countries import EU_COUNTRIES
 from checkout_links.core.i18n.locales import page_locale
 from checkout_links.core.primitives import text
-from checkout_links.core.records import Merchant, MerchantAccount
-from checkout_links.core.schemas import check_email, check_locale
+from checkout_links.core.records import Merchant, MerchantAccount, TaxSettings
+from checkout_links.core.schemas import check_country, check_email, check_locale
 
 #: The settings, in the order the API shows them.
 FIELDS = (
@@ -98,6 +100,35 @@ def _email(value: str) -> str:
 HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https)]
 
 
+def _origin(value: str) -> str:
+    if not value:
+        raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
+    return check_country(value)
+
+
+class TaxPatch(BaseModel):
+    """The ``tax`` object of ``PATCH /api/v1/account``: each field optional, ``null`` resets it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    prices_include_tax: bool | None = Field(
+        None,
+        description="true: prices contain the tax (shown as contained); false (default): added.",
+        examples=[False],
+    )
+    origin_country: (
+        Annotated[str, StringConstraints(max_length=2), AfterValidator(_origin)] | None
+    ) = Field(
+        None, description="ISO 3166-1 alpha-2 country the seller sells from.", examples=["DE"]
+    )
+    reverse_charge: bool | None = Field(
+        None,
+        description="true: a business in another EU country with a valid VAT id pays no tax "
+        "(needs an EU origin_country).",
+        examples=[True],
+    )
+
+
 class AccountPatch(BaseModel):
     """Body of ``PATCH /api/v1/account``: every field optional, ``null`` clears it."""
 
@@ -151,6 +182,11 @@ class AccountPatch(BaseModel):
         description="The pages' language when neither link, customer nor browser decides.",
         examples=["de"],
     )
+    tax: TaxPatch | None = Field(
+        None,
+        description="How prices meet tax (merged field by field; null resets all).",
+        examples=[{"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True}],
+    )
 
 
 def _settings(record: Merchant) -> MerchantAccount:
@@ -158,6 +194,8 @@ def _settings(record: Merchant) -> MerchantAccount:
 
 
 _EMPTY = MerchantAccount()
+_NO_TAX = TaxSettings()
+NEEDS_EU_ORIGIN = "reverse_charge needs origin_country to be an EU country."
 
 
 def account_of(record: Merchant) -> dict[str, Any]:
@@ -168,6 +206,7 @@ def account_of(record: Merchant) -> dict[str, Any]:
         out[name] = getattr(settings, name)
     color = out["brand_color"]
     out["brand_text_color"] = text_on(color) if color else None
+    out["tax"] = msgspec.structs.asdict(settings.tax or _NO_TAX)
     return out
 
 
@@ -177,8 +216,28 @@ def merged(record: Merchant, patch: AccountPatch, sent: set[str]) -> Merchant:
     for name in sent & set(FIELDS):
         value = getattr(patch, name)
         changes[name] = value.lower() if name == "brand_color" and value else value
+    if "tax" in sent:
+        changes["tax"] = _tax(_settings(record).tax, patch.tax)
     account = msgspec.structs.replace(_settings(record), **changes)
     return msgspec.structs.replace(record, account=account)
+
+
+def _tax(current: TaxSettings | None, patch: TaxPatch | None) -> TaxSettings | None:
+    """The tax settings with ``patch`` merged in (``None``: back to the defaults)."""
+    if patch is None:
+        return None
+    defaults = msgspec.structs.asdict(_NO_TAX)
+    changes = {
+        name: defaults[name] if getattr(patch, name) is None else getattr(patch, name)
+        for name in patch.model_fields_set
+    }
+    settings = msgspec.structs.replace(current or _NO_TAX, **changes)
+    if settings.reverse_charge and settings.origin_country not in EU_COUNTRIES:
+        raise ValidationFailed(
+            NEEDS_EU_ORIGIN,
+            errors=[FieldError(("body", "tax", "origin_country"), NEEDS_EU_ORIGIN)],
+        )
+    return None if settings == _NO_TAX else settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,12 @@ webhooks show of it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from checkout_links.core.links.issue import total_of
 from checkout_links.core.links.offers import discount_rows
 from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.money import quantize
 from checkout_links.core.pricing import PricedCart
 from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.records import Customer, Line, Order
@@ -32,9 +35,12 @@ def build_order(
     ``priced`` is the customer's choice as priced (links with cart choices);
     ``lines`` are then the chosen lines. Without it the cart is as issued.
     ``locale`` is the one the page spoke (kept for the receipt and the
-    confirmation); without it, the link's.
+    confirmation); without it, the link's. ``priced.total`` is what the
+    customer pays (tax included when it is added to the prices): the order's
+    ``total``, which a payment charges.
     """
     total = priced.total if priced is not None else total_of(lines)
+    zero = quantize(Decimal(0), payload.currency)
     return Order(
         id=order_id,
         link_id=link_id,
@@ -50,4 +56,8 @@ def build_order(
         subtotal=priced.subtotal if priced is not None else total,
         discounts=discount_rows(priced) if priced is not None else (),
         promotion_code=priced.promotion_code if priced is not None else None,
+        tax=priced.tax if priced is not None else (),
+        tax_total=priced.tax_total if priced is not None and priced.line_taxes else zero,
+        prices_include_tax=priced.prices_include_tax if priced is not None else False,
+        reverse_charge=priced.reverse_charge if priced is not None else False,
     )

@@ -22,6 +22,7 @@ _PAGE_ITEMS = {
     "OrderPage": client.Order,
     "EventPage": client.Event,
     "PromotionPage": client.Promotion,
+    "TaxRatePage": client.TaxRate,
 }
 #: Each client type and the component schema it mirrors.
 _MIRRORS: dict[str, Any] = {
@@ -37,6 +38,9 @@ _MIRRORS: dict[str, Any] = {
     "Event": client.Event,
     "Promotion": client.Promotion,
     "Account": client.Account,
+    "TaxSettings": client.TaxSettings,
+    "TaxRow": client.TaxRow,
+    "TaxRate": client.TaxRate,
     **{page: client.Page[item] for page, item in _PAGE_ITEMS.items()},
 }
 _SCALARS: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "null": type(None)}

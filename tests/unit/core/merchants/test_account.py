@@ -51,6 +51,7 @@ def test_the_account_starts_empty_and_takes_every_setting(
         "merchant_id": "acme",
         **BRAND,
         "brand_text_color": "#000000",
+        "tax": {"prices_include_tax": False, "origin_country": None, "reverse_charge": False},
     }
     assert shown["brand_color"] == "#ffd400"
 

@@ -22,6 +22,7 @@ from checkout_links.core.links.choices import (
     PromotionIn,
 )
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn, ProductIn, SubscriptionIn
+from checkout_links.core.tax.rates import TaxRateIn
 from checkout_links.testing import make_app
 from checkout_links.testing.cli import command_paths
 from checkout_links.web.api.openapi import Problem, ProblemError
@@ -64,6 +65,10 @@ MODELS: list[type[BaseModel | msgspec.Struct]] = [
     PromotionIn,
     records.EventView,
     records.ReceiptView,
+    records.TaxRate,
+    records.TaxRow,
+    records.TaxSettings,
+    TaxRateIn,
     Problem,
     ProblemError,
 ]
