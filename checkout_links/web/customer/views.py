@@ -21,7 +21,7 @@ from markupsafe import Markup
 from checkout_links import metrics
 from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout import place
-from checkout_links.core.checkout.cart import CartState, cart_state
+from checkout_links.core.checkout.cart import CartState, cart_state, taxed_cart
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
 from checkout_links.core.errors import Conflict, InvalidToken, NotFound
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
@@ -42,7 +42,7 @@ from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, headers, pages
+from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
 
@@ -134,6 +134,7 @@ def _render_cart(
     # Amounts are formatted here rather than called from the template: a call
     # from Jinja costs more than the formatting itself.
     choices: dict[str, Any] = {}
+    extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         extra_lines = svc.links.optional_lines_of(payload)
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
@@ -156,6 +157,20 @@ def _render_cart(
         }
     else:
         rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+    # One cached look-up for a merchant without tax rates; the tax for the
+    # country the form shows (the one it sends) otherwise.
+    taxed = taxed_cart(
+        svc.tax.setup(payload.merchant_id),
+        payload,
+        lines,
+        extra_lines,
+        state,
+        {**values, "country": country},
+    )
+    tax = Markup("")
+    if taxed is not None:
+        total = money(taxed.total)
+        tax = cart_tax.rows(taxed, money, t, babel)
     form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
     if texts or choices:
@@ -165,6 +180,7 @@ def _render_cart(
             seller,
             rows=rows,
             total=total,
+            tax=tax,
             fields=form,
             errors=cart_page.error_list(locale.words, country, delivery, texts),
             csrf_token=csrf_token,
@@ -178,6 +194,7 @@ def _render_cart(
             seller,
             rows=rows,
             total=cart_page.escape(total),
+            tax=tax,
             fields=form,
             csrf_token=csrf_token,
         )
@@ -339,6 +356,7 @@ def confirmation(ref: str) -> Response:
         total=money(order.total),
         order_number=Markup("<strong>{}</strong>").format(order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),
+        tax=cart_tax.rows(order, money, t, babel) if order.tax or order.reverse_charge else "",
         # The worker sends a receipt only when SMTP is configured: else no promise.
         receipt_to=order.customer.email if svc.settings.smtp_url is not None else None,
     )
