@@ -3,7 +3,8 @@
 The words come from the pages' gettext catalogs (:mod:`checkout_links.core.i18n.catalogs`)
 and the amounts from :func:`~checkout_links.core.money.format_money` with the
 locale the cart page formats with, so the receipt shows, to the cent and the
-character, the totals the customer saw and was charged. The language is the
+character, the totals the customer saw and was charged, each tax (or the
+reverse charge) included. The language is the
 order's locale (the one its page spoke), through the pages' fallback chain.
 
 Every text from the merchant or the customer is untrusted: the HTML body
@@ -29,6 +30,7 @@ from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.merchants.account import Seller
 from checkout_links.core.money import format_money
 from checkout_links.core.records import Order
+from checkout_links.core.tax.words import REVERSE_CHARGE, TAX_ADDED, TAX_INCLUDED, percent_text
 
 # Translators: the subject of the receipt email; %(seller)s is the shop's name.
 SUBJECT = N_("Your receipt from %(seller)s")
@@ -94,6 +96,10 @@ class _Facts:
     #: (label, amount) of the subtotal and each discount; empty without discounts.
     discounts: tuple[tuple[str, str], ...]
     total: str
+    #: (label, amount) of each tax, e.g. ("plus VAT 20%", "5.00 EUR"); empty without.
+    taxes: tuple[tuple[str, str], ...] = ()
+    #: The reverse-charge sentence when it applies.
+    reverse_charge: str | None = None
 
     def words(self, msgid: str, **params: str | int) -> str:
         text = self.t.gettext(msgid)
@@ -135,6 +141,15 @@ def _facts(order: Order, seller: Seller) -> _Facts:
         for discount in order.discounts:
             label = discount.label or t.gettext(DISCOUNT)
             discounts.append((label, "\u2212" + money(discount.amount)))
+    wording = TAX_INCLUDED if order.prices_include_tax else TAX_ADDED
+    taxes = tuple(
+        (
+            t.gettext(wording)
+            % {"tax": row.display_name, "percent": percent_text(row.percent, locale.babel)},
+            money(row.amount),
+        )
+        for row in order.tax
+    )
     created = datetime.fromisoformat(order.created_at).astimezone(UTC)
     return _Facts(
         t=t,
@@ -145,6 +160,8 @@ def _facts(order: Order, seller: Seller) -> _Facts:
         rows=tuple(rows),
         discounts=tuple(discounts),
         total=money(order.total),
+        taxes=taxes,
+        reverse_charge=t.gettext(REVERSE_CHARGE) if order.reverse_charge else None,
     )
 
 
@@ -175,7 +192,10 @@ def _text(f: _Facts) -> str:
         )
         out += ["  " + amounts, ""]
     out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.discounts]
+    out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.taxes]
     out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.reverse_charge:
+        out += [f.reverse_charge, ""]
     if f.seller.support_email:
         out += [f.words(REPLY, seller=seller), ""]
     contact = _contact_lines(f)
@@ -223,7 +243,7 @@ def _html(f: _Facts) -> str:
         f'<tr><td style="padding:4px 0;text-align:{start};">{_e(label)}</td>'
         f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;"><bdi>{_e(amount)}</bdi>'
         "</td></tr>"
-        for label, amount in f.discounts
+        for label, amount in (*f.discounts, *f.taxes)
     ]
     totals.append(
         f'<tr><td style="padding:8px 0;border-top:{_RULE};text-align:{start};font-size:18px;">'
@@ -238,6 +258,7 @@ def _html(f: _Facts) -> str:
         for label, target in _contact_lines(f)
     )
     reply = f"<p>{_sentence(f, REPLY, seller=seller)}</p>" if f.seller.support_email else ""
+    reverse_charge = f"<p><strong>{_e(f.reverse_charge)}</strong></p>" if f.reverse_charge else ""
     contact_block = (
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_sentence(f, CONTACT, seller=seller)}'
         f'</h2><ul style="margin:0;padding-{start}:20px;">{contact}</ul>'
@@ -264,7 +285,7 @@ def _html(f: _Facts) -> str:
         f"<p>{_sentence(f, INTRO, seller=seller)}</p>{facts}"
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
-        f"{''.join(rows)}{''.join(totals)}</table>{reply}{contact_block}"
+        f"{''.join(rows)}{''.join(totals)}</table>{reverse_charge}{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
         f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
     )
