@@ -95,12 +95,13 @@ def vat_id_of(country: str, tax_id: str) -> str | None:
     if country not in EU_COUNTRIES or not tax_id:
         return None
     prefix = _VAT_PREFIX.get(country, country)
+    typed = "".join(ch for ch in tax_id if ch.isalnum()).upper()
+    if not typed[:2].isalpha():
+        typed = prefix + typed
     try:
-        compact: str = eu_vat.compact(tax_id)
-    except Exception:
+        compact: str = eu_vat.compact(typed)
+    except Exception:  # python-stdnum raises its own tree for text it cannot read
         return None
-    if not compact[:2].isalpha():
-        compact = prefix + compact
     if compact[:2] != prefix or not eu_vat.is_valid(compact):
         return None
     return compact
