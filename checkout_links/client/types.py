@@ -127,6 +127,13 @@ class Customer(TypedDict):
     language: str
 
 
+class Consent(TypedDict):
+    """The customer's acceptance of the terms, as an order records it."""
+
+    terms_accepted_at: str
+    terms_url: str
+
+
 class TaxRow(TypedDict):
     """One tax of an order: its lines' tax at one rate."""
 
@@ -178,6 +185,8 @@ class Order(TypedDict):
     prices_include_tax: bool
     #: ``True``: an EU business customer accounts for the VAT; no tax was charged.
     reverse_charge: bool
+    #: The terms the customer accepted, when the seller asked; else ``None``.
+    consent: Consent | None
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead"]
@@ -239,6 +248,22 @@ class TaxSettings(TypedDict):
     reverse_charge: bool
 
 
+class LegalIdentity(TypedDict):
+    """Who legally sells (``/account`` ``legal``): on every customer page and email."""
+
+    name: str
+    #: Lines separated by newlines.
+    address: str
+    vat_id: str | None
+    registration: str | None
+
+
+class ConsentSettings(TypedDict):
+    """What customers must agree to (``/account`` ``consent``)."""
+
+    terms: Literal["none", "required"]
+
+
 class Account(TypedDict):
     """The merchant's public settings (``/account``): how the seller appears to customers."""
 
@@ -254,6 +279,8 @@ class Account(TypedDict):
     privacy_url: str | None
     default_locale: str | None
     tax: TaxSettings
+    legal: LegalIdentity | None
+    consent: ConsentSettings
 
 
 class WebhookEvent(TypedDict):

@@ -78,6 +78,33 @@ class TaxSettings(msgspec.Struct, frozen=True, kw_only=True):
     ] = False
 
 
+class LegalIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """Who legally sells: shown in every customer page's footer and every email.
+
+    Distance-selling law (in the EU and Germany) wants the seller's legal name,
+    postal address and, where they have them, VAT id and register entry.
+    """
+
+    name: Annotated[str, about("The seller's legal name.", "Ruiz Software GmbH")]
+    address: Annotated[
+        str, about("Postal address, one line per line.", "Invalidenstr. 1\n10115 Berlin\nGermany")
+    ]
+    vat_id: Annotated[str | None, about("VAT identification number.", "DE136695976")] = None
+    registration: Annotated[
+        str | None,
+        about("Register entry as written, e.g. court and number.", "Amtsgericht Berlin HRB 12345"),
+    ] = None
+
+
+class ConsentSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What the customer must agree to before placing an order."""
+
+    terms: Annotated[
+        Literal["none", "required"],
+        about("required: an unticked box to accept the terms (needs terms_url).", "required"),
+    ] = "none"
+
+
 class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A merchant's public settings: how the seller appears on the customer pages.
 
@@ -94,6 +121,8 @@ class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     privacy_url: str | None = None
     default_locale: str | None = None
     tax: TaxSettings | None = None
+    legal: LegalIdentity | None = None
+    consent: ConsentSettings | None = None
 
 
 class AccountView(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,6 +155,12 @@ class AccountView(msgspec.Struct, frozen=True, kw_only=True):
     tax: Annotated[TaxSettings, about("How prices meet tax.", {"prices_include_tax": False})] = (
         TaxSettings()
     )
+    legal: Annotated[LegalIdentity | None, about("The seller's legal identity, or null.", None)] = (
+        None
+    )
+    consent: Annotated[
+        ConsentSettings, about("What customers must agree to.", {"terms": "none"})
+    ] = ConsentSettings()
 
 
 class Merchant(msgspec.Struct, frozen=True, kw_only=True):
@@ -284,6 +319,15 @@ class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
         about("A line's discount, the link's, or the promotion code's.", "cart"),
     ]
     line: Annotated[int | None, about("For a line discount: the line's index.", None)] = None
+
+
+class Consent(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's acceptance of the seller's terms, as the order records it."""
+
+    terms_accepted_at: Annotated[
+        Time, about("When the customer ticked the box and ordered.", "2026-12-07T10:00:00.125Z")
+    ]
+    terms_url: Annotated[str, about("The terms they accepted.", "https://ruiz.example/terms")]
 
 
 class TaxRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -515,6 +559,9 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     reverse_charge: Annotated[
         bool, about("true: an EU business customer accounts for the VAT (no tax).", False)
     ] = False
+    consent: Annotated[
+        Consent | None, about("What the customer agreed to; null when nothing was asked.", None)
+    ] = None
 
 
 class Order(OrderView, frozen=True, kw_only=True):

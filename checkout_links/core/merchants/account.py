@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -21,7 +21,13 @@ from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.countries import EU_COUNTRIES
 from checkout_links.core.i18n.locales import page_locale
 from checkout_links.core.primitives import text
-from checkout_links.core.records import Merchant, MerchantAccount, TaxSettings
+from checkout_links.core.records import (
+    ConsentSettings,
+    LegalIdentity,
+    Merchant,
+    MerchantAccount,
+    TaxSettings,
+)
 from checkout_links.core.schemas import check_country, check_email, check_locale
 
 #: The settings, in the order the API shows them.
@@ -100,6 +106,15 @@ def _email(value: str) -> str:
 HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https)]
 
 
+#: As the free-text rule (core/primitives/text.py), but newlines allowed: a postal address.
+MULTILINE = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+
+
+def _lines(value: str) -> str:
+    """The lines of a multi-line text, each stripped, blank ones dropped."""
+    return "\n".join(line.strip() for line in value.split("\n") if line.strip())
+
+
 def _origin(value: str) -> str:
     if not value:
         raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
@@ -126,6 +141,45 @@ class TaxPatch(BaseModel):
         description="true: a business in another EU country with a valid VAT id pays no tax "
         "(needs an EU origin_country).",
         examples=[True],
+    )
+
+
+class LegalPatch(BaseModel):
+    """The ``legal`` object of ``PATCH /api/v1/account``: replaced whole (null clears it)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), text.NoControls] = Field(
+        ..., description="The seller's legal name.", examples=["Ruiz Software GmbH"]
+    )
+    address: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500, pattern=MULTILINE),
+        AfterValidator(_lines),
+    ] = Field(
+        ...,
+        description="Postal address; lines separated by newlines (no other control character).",
+        examples=["Invalidenstr. 1\n10115 Berlin\nGermany"],
+    )
+    vat_id: Annotated[str, StringConstraints(max_length=40), text.NoControls] | None = Field(
+        None, description="VAT identification number.", examples=["DE136695976"]
+    )
+    registration: Annotated[str, StringConstraints(max_length=200), text.NoControls] | None = Field(
+        None,
+        description="Register entry as it should read.",
+        examples=["Amtsgericht Berlin HRB 12345"],
+    )
+
+
+class ConsentPatch(BaseModel):
+    """The ``consent`` object of ``PATCH /api/v1/account``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    terms: Literal["none", "required"] = Field(
+        "none",
+        description="required: customers tick a box accepting terms_url before ordering.",
+        examples=["required"],
     )
 
 
@@ -187,6 +241,16 @@ class AccountPatch(BaseModel):
         description="How prices meet tax (merged field by field; null resets all).",
         examples=[{"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True}],
     )
+    legal: LegalPatch | None = Field(
+        None,
+        description="The seller's legal identity, shown on every page and email (null clears).",
+        examples=[{"name": "Ruiz Software GmbH", "address": "Invalidenstr. 1\n10115 Berlin"}],
+    )
+    consent: ConsentPatch | None = Field(
+        None,
+        description="What customers agree to before ordering (null: nothing).",
+        examples=[{"terms": "required"}],
+    )
 
 
 def _settings(record: Merchant) -> MerchantAccount:
@@ -195,6 +259,8 @@ def _settings(record: Merchant) -> MerchantAccount:
 
 _EMPTY = MerchantAccount()
 _NO_TAX = TaxSettings()
+_NO_CONSENT = ConsentSettings()
+NEEDS_TERMS = "consent.terms required needs a terms_url."
 NEEDS_EU_ORIGIN = "reverse_charge needs origin_country to be an EU country."
 
 
@@ -207,6 +273,8 @@ def account_of(record: Merchant) -> dict[str, Any]:
     color = out["brand_color"]
     out["brand_text_color"] = text_on(color) if color else None
     out["tax"] = msgspec.structs.asdict(settings.tax or _NO_TAX)
+    out["legal"] = msgspec.structs.asdict(settings.legal) if settings.legal else None
+    out["consent"] = msgspec.structs.asdict(settings.consent or _NO_CONSENT)
     return out
 
 
@@ -218,7 +286,22 @@ def merged(record: Merchant, patch: AccountPatch, sent: set[str]) -> Merchant:
         changes[name] = value.lower() if name == "brand_color" and value else value
     if "tax" in sent:
         changes["tax"] = _tax(_settings(record).tax, patch.tax)
+    if "legal" in sent:
+        legal = patch.legal
+        changes["legal"] = LegalIdentity(**legal.model_dump()) if legal is not None else None
+    if "consent" in sent:
+        consent = patch.consent
+        required = consent is not None and consent.terms == "required"
+        changes["consent"] = ConsentSettings(terms="required") if required else None
     account = msgspec.structs.replace(_settings(record), **changes)
+    if (
+        account.consent is not None
+        and account.consent.terms == "required"
+        and not account.terms_url
+    ):
+        raise ValidationFailed(
+            NEEDS_TERMS, errors=[FieldError(("body", "consent", "terms"), NEEDS_TERMS)]
+        )
     return msgspec.structs.replace(record, account=account)
 
 
@@ -254,6 +337,9 @@ class Seller:
     terms_url: str | None = None
     privacy_url: str | None = None
     default_locale: str | None = None
+    legal: LegalIdentity | None = None
+    #: The terms the customer must accept before ordering; ``None``: none asked.
+    terms_required: str | None = None
 
     @property
     def contactable(self) -> bool:
@@ -263,8 +349,12 @@ class Seller:
 def seller_of(record: Merchant) -> Seller:
     """The seller shown on the pages: the display name, else the merchant's name or id."""
     settings = _settings(record)
+    consent = settings.consent
+    required = consent is not None and consent.terms == "required"
     return Seller(
         merchant_id=record.id,
         name=settings.display_name or record.name or record.id,
         **{k: getattr(settings, k) for k in FIELDS if k != "display_name"},
+        legal=settings.legal,
+        terms_required=settings.terms_url if required else None,
     )
