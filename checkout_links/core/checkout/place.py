@@ -35,10 +35,11 @@ from checkout_links.core.links.offers import chosen_lines
 from checkout_links.core.links.status import Gone, status_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.orders.build import build_order
+from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Customer, Line
+from checkout_links.core.records import Consent, Customer, Line
 from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
     optional_lines: tuple[Line, ...] = ()
     #: When the order is placed, in ms; ``None``: now (seeders place orders in the past).
     created_ms: int | None = None
+    #: The seller's terms the customer must accept (``None``: nothing asked), and
+    #: whether the form's ``accept_terms`` box was ticked.
+    terms_url: str | None = None
+    terms_accepted: bool = False
 
 
 class Placed(msgspec.Struct, frozen=True):
@@ -177,6 +182,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         return Invalid({}, cart)
     values = request.customer
     clean, errors = form.validate(values, form.country_rules(values))
+    if request.terms_url is not None and not request.terms_accepted:
+        errors["accept_terms"] = Message(form.MISSING_CONSENT)
     if errors:
         return Invalid(errors, cart)
     locale = request.locale
@@ -208,6 +215,11 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         created_ms=created_ms,
         priced=priced,
         locale=locale.format if locale is not None else None,
+        consent=(
+            Consent(terms_accepted_at=iso_ms(created_ms), terms_url=request.terms_url)
+            if request.terms_url is not None
+            else None
+        ),
     )
     return SpendRequest(
         link_rand=payload.link_rand,

@@ -16,7 +16,7 @@ from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.money import quantize
 from checkout_links.core.pricing import PricedCart
 from checkout_links.core.primitives.clock import iso_ms
-from checkout_links.core.records import Customer, Line, Order
+from checkout_links.core.records import Consent, Customer, Line, Order
 
 
 def build_order(
@@ -29,13 +29,15 @@ def build_order(
     created_ms: int,
     priced: PricedCart | None = None,
     locale: str | None = None,
+    consent: Consent | None = None,
 ) -> Order:
     """The order record as stored.
 
     ``priced`` is the customer's choice as priced (links with cart choices);
     ``lines`` are then the chosen lines. Without it the cart is as issued.
     ``locale`` is the one the page spoke (kept for the receipt and the
-    confirmation); without it, the link's. ``priced.total`` is what the
+    confirmation); without it, the link's. ``consent`` is what the customer
+    accepted, when the seller asked. ``priced.total`` is what the
     customer pays (tax included when it is added to the prices): the order's
     ``total``, which a payment charges.
     """
@@ -60,4 +62,5 @@ def build_order(
         tax_total=priced.tax_total if priced is not None and priced.line_taxes else zero,
         prices_include_tax=priced.prices_include_tax if priced is not None else False,
         reverse_charge=priced.reverse_charge if priced is not None else False,
+        consent=consent,
     )

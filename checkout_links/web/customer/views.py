@@ -172,6 +172,11 @@ def _render_cart(
         total = money(taxed.total)
         tax = cart_tax.rows(taxed, money, t, babel)
     form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
+    consent = Markup("")
+    if seller.terms_required:
+        checked = values.get("accept_terms") == "yes"
+        error = texts.get("accept_terms")
+        consent = cart_page.consent(t, seller.name, seller.terms_required, checked, error)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
     if texts or choices:
         html = pages.render(
@@ -182,6 +187,7 @@ def _render_cart(
             total=total,
             tax=tax,
             fields=form,
+            consent=consent,
             errors=cart_page.error_list(locale.words, country, delivery, texts),
             csrf_token=csrf_token,
             **choices,
@@ -196,6 +202,7 @@ def _render_cart(
             total=cart_page.escape(total),
             tax=tax,
             fields=form,
+            consent=consent,
             csrf_token=csrf_token,
         )
     response = Response(html, status=status, mimetype="text/html")
@@ -266,6 +273,7 @@ def place_order(token: str) -> Response:
     lines = _lines(svc, payload)
     form = request.form  # once: each request.form goes through Flask's context proxy
     values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
+    values["accept_terms"] = form.get("accept_terms", "")
     csrf = form.get("csrf_token", "")
     state: CartState | None = None
     extra_lines: tuple[Line, ...] = ()
@@ -299,6 +307,8 @@ def place_order(token: str) -> Response:
             locale=page[0],
             cart=state,
             optional_lines=extra_lines,
+            terms_url=page[1].terms_required,
+            terms_accepted=values["accept_terms"] == "yes",
         ),
     )
     match outcome:

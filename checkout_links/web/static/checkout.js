@@ -43,7 +43,7 @@
     // The country, region and VAT number decide the tax: the server re-computes it.
     var TAXED = { "f-country": true, "f-region": true, "f-tax_id": true };
     // What a tax change redraws (the cart page has them only when the seller taxes).
-    var FIGURES = ["#tax", ".summary-total", ".total dd", "button.primary"];
+    var FIGURES = ["#tax", ".summary-total", ".total dd", "#commit"];
     form.addEventListener("change", function (event) {
       var id = event.target.id;
       if (!TAXED[id] || (id !== "f-country" && !document.getElementById("tax"))) return;

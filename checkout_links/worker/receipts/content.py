@@ -56,6 +56,7 @@ SUPPORT = N_("Help and support")
 TERMS = N_("Terms of service")
 PRIVACY = N_("Privacy policy")
 SOLD_BY = N_("Sold by %(seller)s")
+VAT_ID = N_("VAT ID: %(vat_id)s")
 
 #: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
 _MUTED = "#767676"
@@ -204,7 +205,21 @@ def _text(f: _Facts) -> str:
         out += [f"  {label} {target.removeprefix('mailto:')}" for label, target in contact]
         out.append("")
     out.append(f.words(SOLD_BY, seller=seller))
+    out += _legal_lines(f)
     return "\n".join(out) + "\n"
+
+
+def _legal_lines(f: _Facts) -> list[str]:
+    """The seller's legal identity, one line each (nothing when none is set)."""
+    legal = f.seller.legal
+    if legal is None:
+        return []
+    lines = [legal.name, *legal.address.split("\n")]
+    if legal.vat_id:
+        lines.append(f.words(VAT_ID, vat_id=legal.vat_id))
+    if legal.registration:
+        lines.append(legal.registration)
+    return lines
 
 
 def _e(text: str | int) -> str:
@@ -269,6 +284,14 @@ def _html(f: _Facts) -> str:
         f, LABELLED, name=_e(f.words(ORDER_NUMBER)), value=f"<strong>{_e(f.order_id)}</strong>"
     )
     date = _sentence(f, LABELLED, name=_e(f.words(ORDER_DATE)), value=_e(f.date))
+    legal_lines = _legal_lines(f)
+    legal = (
+        f'<p style="margin:8px 0 0;color:{_MUTED};font-size:14px;">'
+        + "<br>".join(_e(line) for line in legal_lines)
+        + "</p>"
+        if legal_lines
+        else ""
+    )
     facts = f'<p style="margin:0;">{number}<br>{date}</p>'
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
@@ -287,7 +310,7 @@ def _html(f: _Facts) -> str:
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
         f"{''.join(rows)}{''.join(totals)}</table>{reverse_charge}{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
-        f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
+        f"{_sentence(f, SOLD_BY, seller=seller)}</p>{legal}</div></body></html>\n"
     )
 
 

@@ -59,7 +59,7 @@ def test_a_page_shows_the_tax_added_for_the_customers_country(
     html = client.get(_link(client, auth, "FR")).get_data(as_text=True)
     assert _tax(html) == ["plus", "TVA", "20%", "€20.00"]
     assert _total(html) == "€120.00"
-    assert "Place order for €120.00" in html
+    assert "Placing this order commits you to pay €120.00." in html
 
 
 def test_prices_that_include_tax_keep_the_total_and_say_incl(
