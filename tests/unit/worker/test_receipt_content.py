@@ -9,8 +9,17 @@ from decimal import Decimal
 import fakeredis
 
 from checkout_links.core.merchants.account import contrast, seller_of
-from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
+from checkout_links.core.records import (
+    Customer,
+    LegalIdentity,
+    Line,
+    Merchant,
+    MerchantAccount,
+    Order,
+    TaxRow,
+)
 from checkout_links.testing import make_app
+from checkout_links.worker.receipts.content import receipt_content
 from checkout_links.worker.receipts.message import build_receipt
 
 ORDER = Order(
@@ -99,3 +108,31 @@ def test_the_openapi_document_shows_the_receipt_of_an_event() -> None:
         "next_attempt_at",
         "last_error",
     }
+
+
+def test_the_receipt_shows_the_legal_identity_and_each_tax() -> None:
+    """With a legal identity and French VAT the email lists both, in text and in HTML."""
+    legal = LegalIdentity(
+        name="Ruiz Software GmbH",
+        address="Invalidenstr. 1\n10115 Berlin",
+        vat_id="DE136695976",
+        registration="HRB 12345",
+    )
+    merchant = Merchant(id="ruiz", name="Ruiz", account=MerchantAccount(legal=legal))
+    taxed = Order(
+        **{
+            **{f: getattr(ORDER, f) for f in ORDER.__struct_fields__},
+            "locale": "en",
+            "total": Decimal("59.88"),
+            "tax": (
+                TaxRow(rate_id="fr", display_name="TVA", percent="20", amount=Decimal("9.98")),
+            ),
+            "tax_total": Decimal("9.98"),
+        }
+    )
+    content = receipt_content(taxed, seller_of(merchant))
+    assert "plus TVA 20%: €9.98" in content.text
+    assert content.text.rstrip().endswith(
+        "Ruiz Software GmbH\nInvalidenstr. 1\n10115 Berlin\nVAT ID: DE136695976\nHRB 12345"
+    )
+    assert "Invalidenstr. 1<br>10115 Berlin<br>VAT ID: DE136695976" in content.html
