@@ -287,7 +287,10 @@ def _html(f: _Facts) -> str:
     legal_lines = _legal_lines(f)
     legal = (
         f'<p style="margin:8px 0 0;color:{_MUTED};font-size:14px;">'
-        + "<br>".join(_e(line) for line in legal_lines)
+        # A line each, its own direction: "10115 Berlin" stays in order in a right-to-left mail.
+        + "".join(
+            f'<span dir="auto" style="display:block;">{_e(line)}</span>' for line in legal_lines
+        )
         + "</p>"
         if legal_lines
         else ""

@@ -135,4 +135,5 @@ def test_the_receipt_shows_the_legal_identity_and_each_tax() -> None:
     assert content.text.rstrip().endswith(
         "Ruiz Software GmbH\nInvalidenstr. 1\n10115 Berlin\nVAT ID: DE136695976\nHRB 12345"
     )
-    assert "Invalidenstr. 1<br>10115 Berlin<br>VAT ID: DE136695976" in content.html
+    block = '<span dir="auto" style="display:block;">'
+    assert f"{block}10115 Berlin</span>{block}VAT ID: DE136695976</span>" in content.html
