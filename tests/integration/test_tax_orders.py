@@ -4,7 +4,8 @@ Orders are placed through the app's cart form; the API, the webhook (a real rece
 127.0.0.1, the worker's passes run by hand), the receipt (a real SMTP server) and the CSV
 export all show the same tax figures. This is the closing scenario of issue 21's tax point:
 a French consumer pays French VAT on top; a French business with a valid VAT number pays
-none, and everything it reads says the reverse charge applies.
+none, and everything it reads says the reverse charge applies. Both accept the seller's
+terms (recorded on the order) and read its legal identity in their email.
 """
 
 from __future__ import annotations
@@ -77,8 +78,13 @@ def shop(real_redis: Any, smtp: SmtpServer, receiver: Receiver) -> tuple[Flask, 
         assert (
             client.put(f"/api/v1/tax_rates/{rate_id}", json=body, headers=auth).status_code == 201
         )
-    tax = {"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True}
-    assert client.patch("/api/v1/account", json={"tax": tax}, headers=auth).status_code == 200
+    account = {
+        "tax": {"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True},
+        "terms_url": "https://ruiz.example/agb",
+        "consent": {"terms": "required"},
+        "legal": {"name": "Ruiz Software GmbH", "address": "Invalidenstr. 1\n10115 Berlin"},
+    }
+    assert client.patch("/api/v1/account", json=account, headers=auth).status_code == 200
     return app, auth
 
 
@@ -87,7 +93,11 @@ def _place(client: FlaskClient, auth: dict[str, str], **details: str) -> dict[st
     link = client.post("/api/v1/links", json=CART, headers=auth)
     assert link.status_code == 201, link.get_json()
     path = link_path(link.get_json()["url"])
-    form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True)), **details}
+    form = {
+        "csrf_token": csrf_of(client.get(path).get_data(as_text=True)),
+        "accept_terms": "yes",
+        **details,
+    }
     assert client.post(path, data=form).status_code == 303
     order_id = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()[
         "order_id"
@@ -129,6 +139,11 @@ def test_a_german_shop_sells_to_a_french_consumer_and_a_french_business(
     assert (business["tax"], business["tax_total"], business["total"]) == ([], "0.00", "704.70")
     assert business["reverse_charge"] is True
     assert business["customer"]["tax_id"] == FR_VAT
+    for order in (consumer, business):
+        assert order["consent"] == {
+            "terms_accepted_at": order["created_at"],
+            "terms_url": "https://ruiz.example/agb",
+        }
 
     # The webhook carries the order as the API shows it.
     pump(app, lambda: len(receiver.received()) >= 2 and len(smtp.received) >= 2)
@@ -148,6 +163,8 @@ def test_a_german_shop_sells_to_a_french_consumer_and_a_french_business(
     assert "TVA 20\xa0% en sus\xa0: 140,94\xa0€" in texts["lea@example.fr"]
     assert "Total\xa0: 845,64\xa0€" in texts["lea@example.fr"]
     assert "Autoliquidation" in texts["achats@dupont.example"]
+    for text in texts.values():  # the seller's legal identity closes every email
+        assert text.replace("\r\n", "\n").rstrip().endswith("GmbH\nInvalidenstr. 1\n10115 Berlin")
     assert "TVA 20" not in texts["achats@dupont.example"]
 
     # The CSV export has one column per figure, per order and per line.
