@@ -106,10 +106,6 @@ def _email(value: str) -> str:
 HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https)]
 
 
-#: As the free-text rule (core/primitives/text.py), but newlines allowed: a postal address.
-MULTILINE = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
-
-
 def _lines(value: str) -> str:
     """The lines of a multi-line text, each stripped, blank ones dropped."""
     return "\n".join(line.strip() for line in value.split("\n") if line.strip())
@@ -154,7 +150,7 @@ class LegalPatch(BaseModel):
     )
     address: Annotated[
         str,
-        StringConstraints(min_length=1, max_length=500, pattern=MULTILINE),
+        StringConstraints(min_length=1, max_length=500, pattern=text.MULTILINE_PATTERN),
         AfterValidator(_lines),
     ] = Field(
         ...,

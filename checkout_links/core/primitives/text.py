@@ -22,7 +22,15 @@ PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 #: Add to a ``str`` field's ``Annotated`` metadata (a field without its own pattern).
 NoControls = StringConstraints(pattern=PATTERN)
 
+#: The same rule for the one multi-line text (a postal address): newline (U+000A) allowed.
+MULTILINE_PATTERN = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+
 MESSAGE = (
     "This text must not contain control characters (U+0000-U+001F, U+007F-U+009F) "
+    "or bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069)."
+)
+
+MULTILINE_MESSAGE = (
+    "This text must not contain control characters other than line breaks, "
     "or bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069)."
 )

@@ -10,13 +10,13 @@ without active rates costs the cart page one cached look-up and nothing more.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import msgspec
 from pydantic import AfterValidator, Field, StringConstraints
 
 from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
+from checkout_links.core.i18n.messages import PERCENT_PATTERN
 from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.primitives.clock import now_iso
 from checkout_links.core.primitives.jsonutil import dumps
@@ -32,20 +32,7 @@ RATE_ID_PATTERN = r"^[a-z0-9_-]{1,40}$"
 _RATE_ID = re.compile(RATE_ID_PATTERN)
 #: The most rates one merchant may keep (a cart reads them all).
 MAX_RATES = 500
-_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")
 _decode = msgspec.json.Decoder(TaxRate).decode
-
-
-def _percent(value: str) -> str:
-    if not _PERCENT.fullmatch(value):
-        raise ValueError("must be a decimal string such as 19 or 7.25, at most 4 decimals")
-    try:
-        number = Decimal(value)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only decimals
-        raise ValueError("must be a decimal string") from exc
-    if number > 100:
-        raise ValueError("must be from 0 to 100")
-    return value
 
 
 def _country(value: str) -> str:
@@ -74,7 +61,7 @@ class TaxRateIn(Strict):
             examples=["ebook"],
         )
     )
-    percent: Annotated[str, StringConstraints(max_length=8), AfterValidator(_percent)] = Field(
+    percent: Annotated[str, StringConstraints(max_length=8, pattern=PERCENT_PATTERN)] = Field(
         ..., description="Percent as a decimal string, 0..100, up to 4 decimals.", examples=["20"]
     )
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=40), NoControls] = (
