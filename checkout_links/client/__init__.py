@@ -51,6 +51,7 @@ from checkout_links.client.types import (
     Order,
     Page,
     Product,
+    ProductText,
     Promotion,
     ResponseInfo,
     TaxRate,
@@ -74,6 +75,7 @@ __all__ = [
     "Order",
     "Page",
     "Product",
+    "ProductText",
     "Promotion",
     "RateLimitError",
     "ResponseInfo",
@@ -260,6 +262,11 @@ class CheckoutLinksClient:
     def get_order(self, order_id: str) -> Order:
         return cast(Order, self._call("GET", f"orders/{_seg(order_id)}"))
 
+    def erase_personal_data(self, order_id: str) -> Order:
+        """Erase the customer's details and ``additional_data`` of an order for good (a
+        customer's erasure request); returns the order as it is now. Idempotent."""
+        return cast(Order, self._call("DELETE", f"orders/{_seg(order_id)}/personal_data"))
+
     def list_orders(
         self,
         cursor: str | None = None,
@@ -314,7 +321,11 @@ class CheckoutLinksClient:
         return cast(Event, self._call("GET", f"events/{_seg(event_id)}"))
 
     def redeliver_event(self, event_id: str) -> Event:
-        """Queue a webhook event for another delivery now; returns its delivery state."""
+        """Queue a webhook event for another delivery now; returns its delivery state.
+
+        Raises :class:`ConflictError` while the merchant has no webhook URL (the
+        event would only be ``skipped`` again).
+        """
         return cast(Event, self._call("POST", f"events/{_seg(event_id)}/redeliver"))
 
     # Plumbing

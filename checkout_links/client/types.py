@@ -26,6 +26,13 @@ class Subscription(TypedDict):
     interval_count: int
 
 
+class ProductText(TypedDict, total=False):
+    """A product's name and description in one locale (an empty one shows the product's own)."""
+
+    name: str
+    description: str
+
+
 class Product(TypedDict):
     """An original product (``PUT``/``GET /products/{id}``)."""
 
@@ -46,6 +53,8 @@ class Product(TypedDict):
     price_min: Money | None
     price_max: Money | None
     active: bool
+    #: Left out when the product has none.
+    translations: NotRequired[dict[str, ProductText]]
 
 
 class Line(TypedDict):
@@ -189,7 +198,7 @@ class Order(TypedDict):
     consent: Consent | None
 
 
-EventState = Literal["pending", "retrying", "delivered", "dead"]
+EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
 ReceiptState = Literal["pending", "retrying", "sent", "failed"]
 
 

@@ -49,11 +49,21 @@ class CheckoutError(Exception):
         self.headers = {}
 
 
-class ConfigError(CheckoutError):
-    """A setting is missing or invalid; the process must not start."""
+class ConfigError(CheckoutError, RuntimeError):
+    """A setting is missing or invalid; the process must not start.
+
+    ``problems`` holds one sentence per setting, each starting with the
+    variable's name (the message joins them), so every bad setting is named at once.
+    A :class:`RuntimeError` too: gunicorn reports one of those raised while it
+    loads the app as one ``Error:`` line instead of a traceback.
+    """
 
     title = "Invalid configuration"
     slug = "config"
+
+    def __init__(self, detail: str = "", *, problems: Sequence[str] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = tuple(problems) if problems else (self.detail,)
 
 
 class Unauthorized(CheckoutError):
@@ -134,6 +144,20 @@ class ValidationFailed(CheckoutError):
     status = 422
     title = "Validation failed"
     slug = "validation"
+
+
+class CodeRefused(ValidationFailed):
+    """A promotion code the customer cannot use: unknown, not yet or no longer valid, used
+    up, or not for these items.
+
+    The customer reads one sentence whatever the reason, with one status, so
+    trying codes teaches nothing about which exist; :attr:`reason` keeps which
+    one it was for the tests and the logs.
+    """
+
+    def __init__(self, reason: str, msgid: str) -> None:
+        super().__init__(msgid, errors=[FieldError.worded(("form", "promo_code"), msgid)])
+        self.reason = reason
 
 
 class InvalidToken(CheckoutError):

@@ -8,8 +8,18 @@ from checkout_links.core.config import MAX_REQUEST_LINE
 
 
 def run(app: Flask, bind: str, workers: int, threads: int, worker_class: str) -> None:
-    """Serve ``app`` under gunicorn with the CLI's settings (production uses deploy/)."""
+    """Serve ``app`` under gunicorn with the CLI's settings (production uses deploy/).
+
+    ``gevent`` runs the guarded gevent worker (a connection cap per client address and a
+    request-read deadline, ``serving/gevent_worker.py``), whose limits are checked here.
+    """
     from gunicorn.app.base import BaseApplication
+
+    if worker_class == "gevent":
+        from checkout_links.serving.gevent_worker import WORKER_CLASS, limits
+
+        limits()
+        worker_class = WORKER_CLASS
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -20,6 +30,11 @@ def run(app: Flask, bind: str, workers: int, threads: int, worker_class: str) ->
             self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
             self.cfg.set("logger_class", "checkout_links.serving.access_log.RedactingLogger")
             self.cfg.set("accesslog", "-")
+            # Recent gunicorn opens a control socket at one path per user
+            # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), so a second
+            # instance on the machine would take over the first's; nothing
+            # here uses it (deploy/gunicorn.conf.py turns it off too).
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return app

@@ -176,11 +176,14 @@ def test_compose_puts_three_app_replicas_behind_nginx() -> None:
     apps = [services[name] for name in ("app1", "app2", "app3")]
     assert all(app == apps[0] for app in apps)
     env = apps[0]["environment"]
-    assert env["CHECKOUT_REDIS_URL"] == "redis://redis:6379/0"
     assert env["CHECKOUT_PROXY_HOPS"] == "1"
+    # Both hold secrets (the Redis URL its password), so both come from secrets.env.
     assert "CHECKOUT_SECRET_KEYS" not in env
+    assert "CHECKOUT_REDIS_URL" not in env
     assert apps[0]["env_file"] == "secrets.env"
-    assert (DEPLOY / "secrets.env.example").read_text().count("CHECKOUT_SECRET_KEYS=") == 1
+    example = (DEPLOY / "secrets.env.example").read_text()
+    assert example.count("CHECKOUT_SECRET_KEYS=") == 1
+    assert "CHECKOUT_REDIS_URL=redis://:REPLACE-ME@redis:6379/0" in example.splitlines()
     nginx = services["nginx"]
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     assert nginx["depends_on"] == {
@@ -201,7 +204,11 @@ def test_compose_runs_workers_and_a_persistent_redis() -> None:
     redis_service = services["redis"]
     assert "./redis.conf:/usr/local/etc/redis/redis.conf:ro" in redis_service["volumes"]
     assert "redis-data:/data" in redis_service["volumes"]
-    assert redis_service["command"] == ["redis-server", "/usr/local/etc/redis/redis.conf"]
+    assert redis_service["command"][:2] == ["sh", "-c"]
+    assert redis_service["command"][2].startswith(
+        "exec redis-server /usr/local/etc/redis/redis.conf --requirepass"
+    )
+    assert redis_service["env_file"] == "secrets.env"
     for name, service in services.items():
         assert "test" in service["healthcheck"], name
         for dependency in service.get("depends_on", {}).values():
@@ -450,6 +457,28 @@ def test_gunicorn_exits_rather_than_split_a_fakeredis_ledger(
     assert message in result.stderr
 
 
+def test_gunicorn_names_every_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """gunicorn with the shipped config and the real app, started with bad settings, exits 1
+    with one `Error:` line naming each bad variable in our words: no traceback, no pydantic
+    prefix."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKOUT_")}
+    env |= {
+        "CHECKOUT_SECRET_KEYS": "short",
+        "CHECKOUT_BASE_URL": "pay.example.com",
+        "CHECKOUT_BIND": f"{HOST}:{free_port()}",
+    }
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"]
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Value error" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert line.startswith("Error: CHECKOUT_SECRET_KEYS: each secret key must be at least 32")
+    assert "; CHECKOUT_BASE_URL: must be an origin such as https://pay.example.com" in line
+
+
 def test_gunicorn_serves_the_longest_link_and_logs_it_cut(
     stub_gunicorn: ProcessServer,
 ) -> None:
@@ -538,7 +567,8 @@ def dropping_upstream() -> Iterator[tuple[int, list[str]]]:
 def test_nginx_passes_the_longest_link_and_logs_it_cut(
     tmp_path: Path, stub_gunicorn: ProcessServer
 ) -> None:
-    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id."""
+    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id, and
+    the access log cuts tokens and confirmation references to 8 characters."""
     with nginx_in_front_of(tmp_path, [f"{HOST}:{stub_gunicorn.port}"] * 3) as nginx:
         status, headers, body = raw_http(nginx.port, f"GET /c/{TOKEN_AT_LIMIT} HTTP/1.1")
         seen = json.loads(body)
@@ -551,10 +581,18 @@ def test_nginx_passes_the_longest_link_and_logs_it_cut(
         status, _, body = raw_http(nginx.port, line, "X-Request-ID: trace-0042")
         assert status == 200
         assert json.loads(body)["request_id"] == "trace-0042"
+        for prefix in ("/done/", "/%64one/"):
+            status, _, _ = raw_http(nginx.port, f"GET {prefix}{TOKEN[:90]} HTTP/1.1")
+            assert status == 200
     log = nginx.log_text()
     assert TOKEN[:9] not in log
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert [record["path"] for record in records] == [f"/c/{TOKEN[:8]}…", "/healthz?…"]
+    assert [record["path"] for record in records] == [
+        f"/c/{TOKEN[:8]}…",
+        "/healthz?…",
+        f"/done/{TOKEN[:8]}…",
+        f"/%64one/{TOKEN[:8]}…",
+    ]
 
 
 @needs_nginx

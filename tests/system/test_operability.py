@@ -22,7 +22,14 @@ from redis.retry import Retry
 
 from checkout_links.core.storage import connection as store
 from checkout_links.logs import JsonFormatter
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app, problem_body
+from checkout_links.testing import (
+    METRICS_AUTH,
+    add_merchant,
+    csrf_of,
+    link_path,
+    make_app,
+    problem_body,
+)
 from checkout_links.testing.realapp import (
     gunicorn_app,
     http_client,
@@ -136,7 +143,7 @@ def test_customer_pages_answer_503_with_retry_after_during_an_outage(
 def metrics(web: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     from prometheus_client.parser import text_string_to_metric_families
 
-    text = web.get("/metrics").text
+    text = web.get("/metrics", headers=METRICS_AUTH).text
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
@@ -176,7 +183,7 @@ def test_request_histogram_labels_endpoints_never_paths_or_tokens(
     client.get(link_path(link["url"]))  # 410 now
     client.get(f"/api/v1/links/{link['id']}", headers=auth)
     client.get(f"/no/such/{token}")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     after = metrics(client)
     endpoints = {
         dict(labels).get("endpoint")
@@ -302,7 +309,8 @@ def test_counters_add_up_over_gunicorn_workers(redis_url: str, served: ProcessSe
 def test_gunicorn_logs_hold_no_token_query_or_personal_data(
     redis_url: str, served: ProcessServer
 ) -> None:
-    """Through real gunicorn, access and app logs carry request ids but no token, query or PII."""
+    """Through real gunicorn, access and app logs carry request ids but no token, confirmation
+    reference, query or PII."""
     api_key = add_merchant(make_app(None, redis_url=redis_url), "logged")
     with http_client(served.url) as web:
         link = issue_link(web, api_key, LINK)
@@ -316,6 +324,9 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
         assert placed.status_code == 303
         assert placed.headers["X-Request-ID"] == "abc-123"
         assert web.post(path, data={**forms[1], "last_name": LAST}).status_code == 409
+        confirmation = placed.headers["Location"]
+        reference = confirmation.removeprefix("/done/")
+        assert web.get(confirmation).status_code == 200
     # gunicorn writes its access line after the response; wait for the POST's.
     text = served.wait_log(
         "the access line of abc-123",
@@ -323,7 +334,7 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
             '"gunicorn.access"' in line and '"abc-123"' in line for line in text.splitlines()
         ),
     )
-    for secret in [EMAIL, FIRST, LAST, api_key, "mail-7781", *slices(token)]:
+    for secret in [EMAIL, FIRST, LAST, api_key, "mail-7781", *slices(token), *slices(reference)]:
         assert secret not in text
     access = [
         json.loads(line) for line in text.splitlines() if '"logger": "gunicorn.access"' in line

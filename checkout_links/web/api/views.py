@@ -30,6 +30,7 @@ from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import LinkChoicesIn
 from checkout_links.core.links.status import status_of
 from checkout_links.core.merchants.account import AccountPatch, account_of
+from checkout_links.core.orders import erasure
 from checkout_links.core.orders import queries as orders
 from checkout_links.core.outbox import events
 from checkout_links.core.records import Merchant
@@ -282,7 +283,25 @@ def revoke_link(link_id: str) -> Any:
     params=(params.ORDER,),
 )
 def get_order(order_id: str) -> Any:
-    order = orders.get_order(services().redis, _merchant_id(), order_id)
+    order = orders.get_order(services().redis, services().keyring, _merchant_id(), order_id)
+    return order.public()
+
+
+@bp.delete("/orders/<order_id>/personal_data")
+@operation(
+    "Erase an order's personal data",
+    description=(
+        "The order keeps its id, lines and amounts; the customer's details and "
+        "additional_data are erased from it and from every webhook still to be sent, "
+        "and a receipt not yet sent is not sent. Erasing again answers 200 again."
+    ),
+    responses={200: records.OrderView},
+    errors={404: "No such order of this merchant."},
+    params=(params.ORDER,),
+)
+def erase_personal_data(order_id: str) -> Any:
+    svc = services()
+    order = erasure.erase_personal_data(svc.redis, svc.keyring, _merchant_id(), order_id)
     return order.public()
 
 
@@ -299,6 +318,7 @@ def list_orders() -> Any:
     svc = services()
     items, next_cursor = orders.list_orders(
         svc.redis,
+        svc.keyring,
         _merchant_id(),
         q[params.ORDER_CURSOR],
         q[params.LIMIT],
@@ -343,12 +363,24 @@ def get_event(event_id: str) -> Any:
 @bp.post("/events/<event_id>/redeliver")
 @operation(
     "Queue another delivery of an event",
-    description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
+    description="Whatever its state (a skipped one too, once a webhook URL is set); the event "
+    "keeps its id, so receivers can deduplicate.",
     responses={202: records.EventView},
-    errors={404: "No such event of this merchant."},
+    errors={
+        404: "No such event of this merchant.",
+        409: "The merchant has no webhook URL: the event would only be skipped again.",
+    },
     params=(params.EVENT,),
 )
 def redeliver_event(event_id: str) -> Reply:
     now_ms = int(time.time() * 1000)
-    view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
+    svc = services()
+    merchant_id = _merchant_id()
+    record = events.get_for(svc.redis, merchant_id, event_id)  # 404 before 409
+    if not svc.merchants.get(merchant_id).webhook_url:
+        raise Conflict(
+            f"No webhook URL is set, so event {record.id!r} would be skipped again: set one "
+            "(checkout-links merchant set-webhook-url) and redeliver it then."
+        )
+    view = events.redeliver(svc.redis, merchant_id, event_id, now_ms)
     return Reply(view, 202)

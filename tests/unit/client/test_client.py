@@ -31,6 +31,7 @@ from checkout_links.client import (
     verify_webhook,
 )
 from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.web.extensions import services
 from checkout_links.worker.webhook_request import deliver, signature_header
 
 BASE = "http://localhost"
@@ -208,7 +209,8 @@ def test_revoking_a_completed_link_is_conflict(
 
 
 def test_orders_read_and_listed(api: CheckoutLinksClient, client: FlaskClient) -> None:
-    """Placed orders read back by id and iterate newest first across pages."""
+    """Placed orders read back by id and iterate newest first across pages; erasing one's
+    personal data keeps its amounts."""
     first = api.create_link([LINE], external_ref="quote-1", additional_data={"crm": "1"})
     second = api.create_link([{"id": "kit", "quantity": 2}])
     place_order(client, first["url"], "ana@example.com")
@@ -224,6 +226,9 @@ def test_orders_read_and_listed(api: CheckoutLinksClient, client: FlaskClient) -
     assert api.list_orders(limit=1)["next_cursor"]
     links = [o["link_id"] for o in api.iter_orders(limit=1)]
     assert links == [second["id"], first["id"]]
+    erased = api.erase_personal_data(order_id)
+    assert (erased["customer"]["email"], erased["additional_data"]) == ("", {})
+    assert erased["total"] == "1249.00"
 
 
 def test_orders_filtered_by_window_and_reference(
@@ -249,13 +254,20 @@ def test_orders_filtered_by_window_and_reference(
         api.list_orders(created_gte=datetime(2026, 1, 1))
 
 
-def test_events_listed_and_redelivered(api: CheckoutLinksClient, client: FlaskClient) -> None:
-    """A placed order shows up as an order.created event, which can be queued again."""
+def test_events_listed_and_redelivered(
+    app: Flask, api: CheckoutLinksClient, client: FlaskClient
+) -> None:
+    """A placed order shows up as an order.created event, which can be queued again once the
+    merchant has a webhook URL (before, the client raises ConflictError)."""
     link = api.create_link([LINE])
     place_order(client, link["url"])
     [event] = api.list_events()["items"]
     assert event["type"] == "order.created"
     assert event["order_id"] == api.get_link(link["id"])["order_id"]
+    with pytest.raises(ConflictError, match="No webhook URL"):
+        api.redeliver_event(event["id"])
+    with app.app_context():
+        services().merchants.set_webhook_url("acme", "https://hooks.example.com/orders")
     assert api.redeliver_event(event["id"])["state"] == "pending"
 
 
