@@ -58,6 +58,7 @@ from checkout_links.client.types import (
     Refund,
     ResponseInfo,
     StripeSettings,
+    TaxRate,
     WebhookEvent,
 )
 from checkout_links.client.webhooks import HeaderMapping, verify_webhook
@@ -87,6 +88,7 @@ __all__ = [
     "ResponseInfo",
     "ServiceUnavailableError",
     "StripeSettings",
+    "TaxRate",
     "TransportError",
     "ValidationError",
     "WebhookEvent",
@@ -215,6 +217,23 @@ class CheckoutLinksClient:
     def delete_product(self, product_id: str) -> Product:
         """Deactivate a product (links already issued keep working); returns it."""
         return cast(Product, self._call("DELETE", f"products/{_seg(product_id)}"))
+
+    # Tax rates
+
+    def put_tax_rate(self, rate_id: str, **fields: Any) -> TaxRate:
+        """Create or replace a tax rate (``country``, ``percent``, ``display_name``, ...)."""
+        return cast(TaxRate, self._call("PUT", f"tax_rates/{_seg(rate_id)}", body=fields))
+
+    def get_tax_rate(self, rate_id: str) -> TaxRate:
+        return cast(TaxRate, self._call("GET", f"tax_rates/{_seg(rate_id)}"))
+
+    def list_tax_rates(self, cursor: str | None = None, limit: int = 50) -> Page[TaxRate]:
+        """One page of rates, active and not, in id order."""
+        return cast(Page[TaxRate], self._call("GET", "tax_rates", params=_page(cursor, limit)))
+
+    def delete_tax_rate(self, rate_id: str) -> TaxRate:
+        """Deactivate a tax rate (placed orders keep their tax); returns it."""
+        return cast(TaxRate, self._call("DELETE", f"tax_rates/{_seg(rate_id)}"))
 
     # Links
 

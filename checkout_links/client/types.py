@@ -38,7 +38,8 @@ class Product(TypedDict):
 
     id: str
     rev: int
-    updated_at: str
+    #: When this revision was saved (always there on a product the API returns).
+    updated_at: NotRequired[str]
     name: str
     description: str
     price: Money | None
@@ -52,7 +53,8 @@ class Product(TypedDict):
     price_min: Money | None
     price_max: Money | None
     active: bool
-    translations: dict[str, ProductText]
+    #: Left out when the product has none.
+    translations: NotRequired[dict[str, ProductText]]
 
 
 class Line(TypedDict):
@@ -76,6 +78,11 @@ class Line(TypedDict):
     optional: bool
     #: An up-sell: the product id of the line it replaced.
     replaced: str | None
+    #: Orders of a merchant with tax rates: the amount less its discounts and its
+    #: share of the cart's, the rate applied (``None``: none) and the line's tax.
+    amount_after_discounts: NotRequired[Money]
+    tax_rate_id: NotRequired[str | None]
+    tax_amount: NotRequired[Money]
 
 
 class Discount(TypedDict):
@@ -160,6 +167,38 @@ class Payment(TypedDict):
     failed_attempts: list[str]
 
 
+class Consent(TypedDict):
+    """The customer's acceptance of the terms, as an order records it."""
+
+    terms_accepted_at: str
+    terms_url: str
+
+
+class TaxRow(TypedDict):
+    """One tax of an order: its lines' tax at one rate."""
+
+    rate_id: str
+    display_name: str
+    percent: str
+    amount: Money
+
+
+class TaxRate(TypedDict):
+    """A tax rate of the merchant (``/tax_rates/{rate_id}``)."""
+
+    id: str
+    country: str
+    #: ``None``: the whole country.
+    region: str | None
+    #: ``None``: every product.
+    tax_code: str | None
+    percent: str
+    display_name: str
+    active: bool
+    created_at: str
+    updated_at: str
+
+
 class Order(TypedDict):
     """An order a customer placed through a link."""
 
@@ -182,6 +221,15 @@ class Order(TypedDict):
     discounts: list[Discount]
     #: The promotion code the customer redeemed, if any.
     promotion_code: str | None
+    #: One row per tax rate applied; their sum is ``tax_total``.
+    tax: list[TaxRow]
+    tax_total: Money
+    #: ``True``: ``total`` contains the tax; ``False``: the tax was added to it.
+    prices_include_tax: bool
+    #: ``True``: an EU business customer accounts for the VAT; no tax was charged.
+    reverse_charge: bool
+    #: The terms the customer accepted, when the seller asked; else ``None``.
+    consent: Consent | None
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
@@ -253,6 +301,30 @@ class PaymentSettings(TypedDict):
     stripe: StripeSettings
 
 
+class TaxSettings(TypedDict):
+    """How the merchant's prices meet tax (``/account`` ``tax``)."""
+
+    prices_include_tax: bool
+    origin_country: str | None
+    reverse_charge: bool
+
+
+class LegalIdentity(TypedDict):
+    """Who legally sells (``/account`` ``legal``): on every customer page and email."""
+
+    name: str
+    #: Lines separated by newlines.
+    address: str
+    vat_id: str | None
+    registration: str | None
+
+
+class ConsentSettings(TypedDict):
+    """What customers must agree to (``/account`` ``consent``)."""
+
+    terms: Literal["none", "required"]
+
+
 class Account(TypedDict):
     """The merchant's public settings (``/account``): how the seller appears to customers."""
 
@@ -268,6 +340,9 @@ class Account(TypedDict):
     privacy_url: str | None
     default_locale: str | None
     payment: PaymentSettings | None
+    tax: TaxSettings
+    legal: LegalIdentity | None
+    consent: ConsentSettings
 
 
 class WebhookEvent(TypedDict):

@@ -25,20 +25,28 @@ Each discount is rounded once, to the currency's minor unit, half-up (a
 half-cent discount in the customer's favour); nothing else is ever rounded, so
 ``total == subtotal - sum(discounts)`` holds exactly, and the total is never
 negative.
+
+5. Each line's amount after discounts (what tax is computed on): its amount
+   less its own discount and its share of the cart discount and of the
+   promotion, each shared out by :func:`allocate` so the shares add up to the
+   discount exactly. Tax (:mod:`checkout_links.core.tax`) then fills in the
+   cart's tax fields and, when it is added to the prices, its ``total``:
+   the total is always what the customer pays. docs/tax.md has the rules
+   with worked examples.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal
 
 from checkout_links.core.errors import CodeRefused, FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
-from checkout_links.core.records import DiscountRow
+from checkout_links.core.records import DiscountRow, TaxRow
 
 #: The most optional items one link may offer.
 MAX_OPTIONAL_ITEMS = 10
@@ -136,6 +144,8 @@ class PricedLine:
     amount: Decimal
     #: The product id of the line an up-sell replaced.
     replaced: str | None = None
+    #: ``amount`` less this line's discount and its shares of the cart's (rule 5).
+    after_discounts: Decimal | None = None
 
     @property
     def optional(self) -> bool:
@@ -152,6 +162,13 @@ class PricedCart:
     subtotal: Decimal
     total: Decimal
     promotion_code: str | None = None
+    #: Filled in by :func:`checkout_links.core.tax.apply.apply_tax`: per line
+    #: (the rate applied, or ``None``, and its tax), per rate, and their sum.
+    line_taxes: tuple[tuple[str | None, Decimal], ...] = ()
+    tax: tuple[TaxRow, ...] = ()
+    tax_total: Decimal = Decimal(0)
+    prices_include_tax: bool = False
+    reverse_charge: bool = False
 
 
 def default_choice(offer: Offer) -> Choice:
@@ -270,6 +287,44 @@ def _take(discount: Discount, base: Decimal, currency: str) -> Decimal:
     return quantize(min(off, base), currency)
 
 
+def round_half_up(value: Decimal, currency: str) -> Decimal:
+    """``value`` rounded half-up to the currency's minor unit (1.005 EUR -> 1.01)."""
+    with localcontext(_CONTEXT):
+        return value.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+
+
+def allocate(off: Decimal, bases: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """Share ``off`` (at most ``sum(bases)``) out over ``bases`` pro rata, to the minor unit.
+
+    Each share is ``off * base / sum(bases)`` rounded half-up; what those
+    roundings leave over or take too much (a few minor units) is then moved
+    one minor unit at a time, to the largest bases first (on a tie, the
+    earlier one), never making a share negative or larger than its base. The
+    shares add up to ``off`` exactly.
+    """
+    total = sum(bases, Decimal(0))
+    if off <= 0 or total <= 0:
+        return [Decimal(0)] * len(bases)
+    with localcontext(_CONTEXT):
+        shares = [round_half_up(off * base / total, currency) for base in bases]
+        unit = Decimal(1).scaleb(-minor_units(currency))
+        left = off - sum(shares, Decimal(0))
+        step = unit if left > 0 else -unit
+        order = sorted(range(len(bases)), key=lambda i: (-bases[i], i))
+        while left != 0:
+            moved = False
+            for i in order:
+                if left == 0:
+                    break
+                if Decimal(0) <= shares[i] + step <= bases[i]:
+                    shares[i] += step
+                    left -= step
+                    moved = True
+            if not moved:  # pragma: no cover - off <= sum(bases) always leaves room
+                raise ValueError("cannot allocate more than the bases hold")
+    return [quantize(share, currency) for share in shares]
+
+
 def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None) -> PricedCart:
     """Check ``choice`` against ``offer`` and price it (see the module's rules).
 
@@ -294,17 +349,19 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
             )
         net.append(line.amount - off)
     left = sum(net, Decimal(0))
+    after = list(net)
     if offer.discount is not None:
         off = _take(offer.discount, left, currency)
         discounts.append(DiscountRow(label=offer.discount.label, amount=off, applies_to="cart"))
         left -= off
+        after = [a - s for a, s in zip(after, allocate(off, after, currency), strict=True)]
     code = None
     if promotion is not None:
-        eligible = [
-            amount
-            for (line, _), amount in zip(chosen, net, strict=True)
-            if promotion.products is None or line.product_id in promotion.products
+        applies = [
+            promotion.products is None or line.product_id in promotion.products
+            for line, _ in chosen
         ]
+        eligible = [amount for amount, yes in zip(net, applies, strict=True) if yes]
         if not eligible:
             raise CodeRefused("not_applicable", UNUSABLE_CODE)
         off = min(_take(promotion.discount, sum(eligible, Decimal(0)), currency), left)
@@ -314,9 +371,18 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
         )
         left -= off
         code = promotion.code
+        # Shared over the lines it applies to; should those have less left
+        # than it takes (after the cart discount), over every line.
+        bases = [a if yes else Decimal(0) for a, yes in zip(after, applies, strict=True)]
+        if sum(bases, Decimal(0)) < off:
+            bases = after
+        after = [a - s for a, s in zip(after, allocate(off, bases, currency), strict=True)]
     return PricedCart(
         currency=currency,
-        lines=tuple(line for line, _ in chosen),
+        lines=tuple(
+            replace(line, after_discounts=quantize(a, currency))
+            for (line, _), a in zip(chosen, after, strict=True)
+        ),
         discounts=tuple(discounts),
         subtotal=subtotal,
         total=quantize(left, currency),

@@ -67,6 +67,52 @@ class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: str | None = None
 
 
+class TaxSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How the merchant's prices meet tax (``PATCH /api/v1/account`` ``tax``).
+
+    Rules: :mod:`checkout_links.core.tax` and docs/tax.md.
+    """
+
+    prices_include_tax: Annotated[
+        bool,
+        about("true: prices contain the tax (totals stay, the tax is shown); false: added.", False),
+    ] = False
+    origin_country: Annotated[
+        str | None, about("ISO 3166-1 alpha-2 country the seller sells from.", "DE")
+    ] = None
+    reverse_charge: Annotated[
+        bool,
+        about("true: EU businesses in another EU country with a valid VAT id pay no tax.", True),
+    ] = False
+
+
+class LegalIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """Who legally sells: shown in every customer page's footer and every email.
+
+    Distance-selling law (in the EU and Germany) wants the seller's legal name,
+    postal address and, where they have them, VAT id and register entry.
+    """
+
+    name: Annotated[str, about("The seller's legal name.", "Ruiz Software GmbH")]
+    address: Annotated[
+        str, about("Postal address, one line per line.", "Invalidenstr. 1\n10115 Berlin\nGermany")
+    ]
+    vat_id: Annotated[str | None, about("VAT identification number.", "DE136695976")] = None
+    registration: Annotated[
+        str | None,
+        about("Register entry as written, e.g. court and number.", "Amtsgericht Berlin HRB 12345"),
+    ] = None
+
+
+class ConsentSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What the customer must agree to before placing an order."""
+
+    terms: Annotated[
+        Literal["none", "required"],
+        about("required: an unticked box to accept the terms (needs terms_url).", "required"),
+    ] = "none"
+
+
 class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A merchant's public settings: how the seller appears on the customer pages.
 
@@ -82,6 +128,9 @@ class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     terms_url: str | None = None
     privacy_url: str | None = None
     default_locale: str | None = None
+    tax: TaxSettings | None = None
+    legal: LegalIdentity | None = None
+    consent: ConsentSettings | None = None
 
 
 class StripeSettingsView(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,6 +190,15 @@ class AccountView(msgspec.Struct, frozen=True, kw_only=True):
     payment: Annotated[
         PaymentSettingsView | None, about("How orders are paid (see docs/payments.md).", None)
     ] = None
+    tax: Annotated[TaxSettings, about("How prices meet tax.", {"prices_include_tax": False})] = (
+        TaxSettings()
+    )
+    legal: Annotated[LegalIdentity | None, about("The seller's legal identity, or null.", None)] = (
+        None
+    )
+    consent: Annotated[
+        ConsentSettings, about("What customers must agree to.", {"terms": "none"})
+    ] = ConsentSettings()
 
 
 class StripeSettings(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -305,6 +363,21 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     )
     #: On an up-sell: the product id of the line it replaced.
     replaced: Annotated[str | None, about("An up-sell: the product id it replaced.", None)] = None
+    #: On an order whose merchant has tax rates: the line after its discounts
+    #: (its own and its share of the cart's), the rate applied and the tax.
+    amount_after_discounts: Annotated[
+        Money | UnsetType,
+        about(
+            "Orders with tax: amount less the line's discounts and its share of the cart's.",
+            "1124.10",
+        ),
+    ] = UNSET
+    tax_rate_id: Annotated[
+        str | UnsetType | None, about("Orders with tax: the rate applied (null: none).", "de-vat")
+    ] = UNSET
+    tax_amount: Annotated[
+        Money | UnsetType, about("Orders with tax: this line's tax, rounded half-up.", "213.58")
+    ] = UNSET
 
 
 class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -322,6 +395,56 @@ class DiscountRow(msgspec.Struct, frozen=True, kw_only=True):
         about("A line's discount, the link's, or the promotion code's.", "cart"),
     ]
     line: Annotated[int | None, about("For a line discount: the line's index.", None)] = None
+
+
+class Consent(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's acceptance of the seller's terms, as the order records it."""
+
+    terms_accepted_at: Annotated[
+        Time, about("When the customer ticked the box and ordered.", "2026-12-07T10:00:00.125Z")
+    ]
+    terms_url: Annotated[str, about("The terms they accepted.", "https://ruiz.example/terms")]
+
+
+class TaxRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One tax of an order: the sum of its lines' tax at one rate.
+
+    Each line's tax is rounded half-up to the minor unit; a row is their exact sum.
+    """
+
+    rate_id: Annotated[str, about("The tax rate.", "fr-tva")]
+    display_name: Annotated[str, about("What the customer reads.", "TVA")]
+    percent: Annotated[str, about("The rate in percent, as the merchant set it.", "20")]
+    amount: Annotated[Money, about("The tax at this rate.", "249.80")]
+
+
+class TaxRate(msgspec.Struct, frozen=True, kw_only=True):
+    """A tax rate of the merchant (``/api/v1/tax_rates/{rate_id}``).
+
+    The most specific active rate for the customer's country (and region) and
+    the line's ``tax_code`` applies (docs/tax.md).
+    """
+
+    id: Annotated[str, about("The rate id of the URL.", "fr-tva")]
+    country: Annotated[str, about("ISO 3166-1 alpha-2 country it applies in.", "FR")]
+    region: Annotated[
+        str | None, about("Region or state it applies in; null: the whole country.", None)
+    ] = None
+    tax_code: Annotated[
+        str | None, about("Products with this tax_code only; null: every product.", None)
+    ] = None
+    percent: Annotated[str, about("Percent, 0..100, up to 4 decimals.", "20")]
+    display_name: Annotated[str, about("What the customer reads.", "TVA")]
+    active: Annotated[bool, about("Inactive rates are never applied.", True)] = True
+    created_at: Annotated[Time, about("When it was created.", "2026-03-01T09:00:00Z")] = ""
+    updated_at: Annotated[Time, about("When it last changed.", "2026-03-01T09:00:00Z")] = ""
+
+
+class TaxRatePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of tax rates, in id order."""
+
+    items: Annotated[list[TaxRate], about("The rates of this page.", [])]
+    next_cursor: Annotated[str | None, about("Pass as cursor for the next page.", None)] = None
 
 
 class Customer(msgspec.Struct, frozen=True, kw_only=True):
@@ -534,7 +657,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
         Time, about("When it was placed (ms precision).", "2026-11-27T18:00:00.125Z")
     ]
     currency: Annotated[str, about("ISO 4217 currency of every amount.", "EUR")]
-    total: Annotated[Money, about("Sum of the line amounts.", "1534.00")]
+    total: Annotated[
+        Money,
+        about("What the customer pays: after discounts, with tax when it is added.", "1534.00"),
+    ]
     lines: Annotated[tuple[Line, ...], about("The lines as the customer saw them.", [])]
     customer: Annotated[
         Customer,
@@ -554,6 +680,23 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     ] = None
     discounts: Annotated[tuple[DiscountRow, ...], about("Each discount.", [])] = ()
     promotion_code: Annotated[str | None, about("The code redeemed, if any.", "SPRING-15")] = None
+    tax: Annotated[
+        tuple[TaxRow, ...],
+        about(
+            "Each tax, one row per rate.",
+            [{"rate_id": "fr-tva", "display_name": "TVA", "percent": "20", "amount": "249.80"}],
+        ),
+    ] = ()
+    tax_total: Annotated[Money, about("The sum of the taxes.", "249.80")] = Decimal(0)
+    prices_include_tax: Annotated[
+        bool, about("true: the total contains the tax; false: the tax was added.", False)
+    ] = False
+    reverse_charge: Annotated[
+        bool, about("true: an EU business customer accounts for the VAT (no tax).", False)
+    ] = False
+    consent: Annotated[
+        Consent | None, about("What the customer agreed to; null when nothing was asked.", None)
+    ] = None
 
 
 class Order(OrderView, frozen=True, kw_only=True):

@@ -25,6 +25,7 @@ from checkout_links.core.payments.stripe.gateway import StripeGateway
 from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
+from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Services:
     promotions: Promotions
     #: The payment transitions of orders (``core/payments/``).
     payments: OrderPayments
+    tax: TaxRates
 
 
 def build(settings: Settings, client: Redis) -> Services:
@@ -55,15 +57,16 @@ def build(settings: Settings, client: Redis) -> Services:
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)
+    merchants = Merchants(
+        client, settings.cache_seconds, keyring=keyring, base_url=settings.base_url
+    )
     return Services(
         settings=settings,
         redis=client,
         keyring=keyring,
         codec=codec,
         catalog=catalog,
-        merchants=Merchants(
-            client, settings.cache_seconds, keyring=keyring, base_url=settings.base_url
-        ),
+        merchants=merchants,
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(
             client,
@@ -74,6 +77,7 @@ def build(settings: Settings, client: Redis) -> Services:
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
         payments=OrderPayments(client, keyring, settings.order_retention_seconds),
+        tax=TaxRates(client, merchants, settings.cache_seconds),
     )
 
 

@@ -19,6 +19,7 @@ from checkout_links.web import (
 from checkout_links.web import health as ops
 from checkout_links.web.api import openapi, order_actions
 from checkout_links.web.api import promotions as promotions_api
+from checkout_links.web.api import tax_rates as tax_rates_api
 from checkout_links.web.api import views as merchant_api
 from checkout_links.web.customer import headers, i18n, payment
 from checkout_links.web.customer import views as checkout
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(promotions_api.bp)
     app.register_blueprint(order_actions.bp)
+    app.register_blueprint(tax_rates_api.bp)
     app.register_blueprint(checkout.bp)
     app.register_blueprint(payment.bp)
     app.register_blueprint(stripe_webhook.bp)

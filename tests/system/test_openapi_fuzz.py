@@ -22,6 +22,7 @@ from schemathesis.config import SchemathesisConfig
 from checkout_links.core.links.choices import LinkChoicesIn, PromotionIn
 from checkout_links.core.merchants.account import AccountPatch
 from checkout_links.core.schemas import ProductIn
+from checkout_links.core.tax.rates import TaxRateIn
 from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
 
 pytestmark = pytest.mark.slow
@@ -61,6 +62,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "POST /api/v1/links": LinkChoicesIn,
     "PATCH /api/v1/account": AccountPatch,
     "PUT /api/v1/promotions/{code}": PromotionIn,
+    "PUT /api/v1/tax_rates/{rate_id}": TaxRateIn,
 }
 
 
@@ -72,7 +74,8 @@ def valid_data_is_refused_only_for_rules_beyond_the_schema(
 
     Either the body passes the request model (so the refusal is a catalog or
     money rule of the core), or the model refuses it only in its own value
-    checks (currency, country, locale, e-mail and URL rules) - never for a
+    checks (currency, country, locale, e-mail and URL rules, an EU origin for the reverse
+    charge, terms for required consent) - never for a
     type, length, pattern or required field the schema states.
     """
     model = BODY_MODELS.get(case.operation.label)

@@ -25,6 +25,8 @@ from checkout_links.core.pricing import (
 )
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.promotions.record import Promotion
+from checkout_links.core.records import Line
+from checkout_links.core.tax.apply import Buyer, TaxSetup, apply_tax
 
 #: The most characters of a typed code we keep (codes are at most 40).
 _CODE_FIELD = 64
@@ -130,3 +132,37 @@ def offer_changes(state: CartState) -> tuple[Decimal | None, ...]:
         low, high = _total_with(state, tuple(without)), _total_with(state, tuple(taken))
         changes.append(None if low is None or high is None else high - low)
     return tuple(changes)
+
+
+def taxed_cart(
+    setup: TaxSetup | None,
+    payload: LinkPayload,
+    lines: Sequence[Line],
+    optional_lines: Sequence[Line],
+    state: CartState | None,
+    customer: Mapping[str, str],
+) -> PricedCart | None:
+    """The cart's figures with tax for the customer's details, or ``None`` without tax.
+
+    ``None`` when the merchant has no active rate (``setup`` is ``None``): the
+    figures are then pricing's alone and nothing more is computed. ``state``
+    is the customer's choice on a link with cart choices; without it the cart
+    as issued. The cart page and the order both take their figures from here.
+    """
+    if setup is None:
+        return None
+    if state is not None:
+        priced = state.priced
+    else:
+        offer = offer_of(payload, lines)
+        priced = price(offer, default_choice(offer))
+    codes = [
+        (lines if line.source == "products" else optional_lines)[line.index].tax_code
+        for line in priced.lines
+    ]
+    buyer = Buyer(
+        country=customer.get("country", "").strip().upper(),
+        region=customer.get("region", "").strip(),
+        tax_id=customer.get("tax_id", "").strip(),
+    )
+    return apply_tax(priced, codes, setup, buyer)

@@ -67,6 +67,8 @@ BAD_PHONE = N_("Enter a phone number like %(example)s")
 BAD_VAT = N_("Enter a valid VAT number, or leave this field empty")
 BAD_TAX_ID = N_("Enter a valid tax ID, or leave this field empty")
 CONTROL = N_("Remove the control characters from this field")
+# Translators: the error at the terms checkbox when it was left unticked.
+MISSING_CONSENT = N_("Agree to the terms of service to place your order")
 STALE_FORM = N_("This form has expired or did not come from this page. Please send it again.")
 
 

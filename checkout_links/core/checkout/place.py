@@ -24,7 +24,7 @@ from typing import Protocol
 import msgspec
 
 from checkout_links.core.checkout import form
-from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.checkout.cart import CartState, taxed_cart
 from checkout_links.core.config import Settings
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import StoreUnavailable, ValidationFailed
@@ -42,10 +42,12 @@ from checkout_links.core.orders.build import build_order
 from checkout_links.core.orders.numbers import number_for
 from checkout_links.core.orders.sealed import read_stored, seal
 from checkout_links.core.payments.state import initial_payment
+from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Customer, Line
+from checkout_links.core.records import Consent, Customer, Line
+from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ class Stores(Protocol):
     @property
     def settings(self) -> Settings: ...
 
+    @property
+    def tax(self) -> TaxRates: ...
+
 
 class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
     """One submission of a link's checkout form, its token already verified."""
@@ -96,6 +101,10 @@ class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
     optional_lines: tuple[Line, ...] = ()
     #: When the order is placed, in ms; ``None``: now (seeders place orders in the past).
     created_ms: int | None = None
+    #: The seller's terms the customer must accept (``None``: nothing asked), and
+    #: whether the form's ``accept_terms`` box was ticked.
+    terms_url: str | None = None
+    terms_accepted: bool = False
 
 
 class Placed(msgspec.Struct, frozen=True):
@@ -223,6 +232,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         return Invalid({}, cart)
     values = request.customer
     clean, errors = form.validate(values, form.country_rules(values))
+    if request.terms_url is not None and not request.terms_accepted:
+        errors["accept_terms"] = Message(form.MISSING_CONSENT)
     if errors:
         return Invalid(errors, cart)
     locale = request.locale
@@ -238,20 +249,30 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         created_ms = int(time.time() * 1000)
     provider = provider_of(stores.merchants.get(payload.merchant_id))
     number = number_for(payload.link_rand)
+    # Taxed on the details as validated: the figures the page showed for them.
+    setup = stores.tax.setup(payload.merchant_id)
+    priced = taxed_cart(setup, payload, request.lines, request.optional_lines, cart, clean)
+    if priced is None and cart is not None:
+        priced = cart.priced
     order = build_order(
         order_id=order_id,
         link_id=stores.links.link_id_of(payload),
         payload=payload,
         lines=(
             request.lines
-            if cart is None
-            else chosen_lines(cart.priced, request.lines, request.optional_lines)
+            if priced is None
+            else chosen_lines(priced, request.lines, request.optional_lines)
         ),
         customer=customer,
         created_ms=created_ms,
-        priced=cart.priced if cart is not None else None,
+        priced=priced,
         locale=locale.format if locale is not None else None,
         number=number,
+        consent=(
+            Consent(terms_accepted_at=iso_ms(created_ms), terms_url=request.terms_url)
+            if request.terms_url is not None
+            else None
+        ),
     )
     window_ms = stores.settings.payment_window_seconds * 1000
     payment = initial_payment(provider, order.total, order.currency, created_ms, window_ms)

@@ -19,6 +19,9 @@ from checkout_links.core.primitives import text
 #: The one ``detail`` of every 422 that lists what to change in ``errors``.
 INVALID = "The request is invalid: errors lists what to change."
 
+#: A tax rate's percent: 0 to 100 with at most 4 decimals, as a decimal string.
+PERCENT_PATTERN = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"
+
 #: What each pattern of ``schemas.py`` asks for, in words.
 _PATTERNS = {
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$": (
@@ -38,6 +41,8 @@ _PATTERNS = {
     # Promotion codes (core/links/choices.py: CODE_PATTERN); any case is accepted.
     r"^[A-Z0-9_-]{3,40}$": "Use 3 to 40 characters: letters, digits, '_' or '-'.",
     text.PATTERN: text.MESSAGE,
+    text.MULTILINE_PATTERN: text.MULTILINE_MESSAGE,
+    PERCENT_PATTERN: 'Write the percent as a decimal string from 0 to 100, such as "19" or "7.25".',
 }
 
 _BY_TYPE = {

@@ -178,15 +178,21 @@ def chosen_lines(
     """The order's lines as chosen: each merged line with the chosen quantity and amount.
 
     A chosen optional item says ``optional``; an up-sell names the product it replaced.
+    A taxed cart (one with ``line_taxes``) adds each line's amount after
+    discounts, its rate and its tax.
     """
     out = []
-    for priced in cart.lines:
+    taxes = cart.line_taxes or [None] * len(cart.lines)
+    for priced, tax in zip(cart.lines, taxes, strict=True):
         merged = (lines if priced.source == "products" else optional_lines)[priced.index]
         changes: dict[str, Any] = {"quantity": priced.quantity, "amount": priced.amount}
         if priced.optional:
             changes["optional"] = True
         if priced.replaced is not None:
             changes["replaced"] = priced.replaced
+        if tax is not None:
+            changes["amount_after_discounts"] = priced.after_discounts
+            changes["tax_rate_id"], changes["tax_amount"] = tax
         out.append(msgspec.structs.replace(merged, **changes))
     return tuple(out)
 

@@ -11,17 +11,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from checkout_links.core.errors import FieldError, ValidationFailed
+from checkout_links.core.i18n.countries import EU_COUNTRIES
 from checkout_links.core.i18n.locales import page_locale
 from checkout_links.core.merchants.payment import PaymentPatch, payment_view
 from checkout_links.core.primitives import text
-from checkout_links.core.records import Merchant, MerchantAccount
-from checkout_links.core.schemas import check_email, check_locale
+from checkout_links.core.records import (
+    ConsentSettings,
+    LegalIdentity,
+    Merchant,
+    MerchantAccount,
+    TaxSettings,
+)
+from checkout_links.core.schemas import check_country, check_email, check_locale
 
 #: The settings, in the order the API shows them.
 FIELDS = (
@@ -99,6 +107,79 @@ def _email(value: str) -> str:
 HttpsUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_https)]
 
 
+def _lines(value: str) -> str:
+    """The lines of a multi-line text, each stripped, blank ones dropped."""
+    return "\n".join(line.strip() for line in value.split("\n") if line.strip())
+
+
+def _origin(value: str) -> str:
+    if not value:
+        raise ValueError("Use an ISO 3166-1 alpha-2 country code such as DE.")
+    return check_country(value)
+
+
+class TaxPatch(BaseModel):
+    """The ``tax`` object of ``PATCH /api/v1/account``: each field optional, ``null`` resets it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    prices_include_tax: bool | None = Field(
+        None,
+        description="true: prices contain the tax (shown as contained); false (default): added.",
+        examples=[False],
+    )
+    origin_country: (
+        Annotated[str, StringConstraints(max_length=2), AfterValidator(_origin)] | None
+    ) = Field(
+        None, description="ISO 3166-1 alpha-2 country the seller sells from.", examples=["DE"]
+    )
+    reverse_charge: bool | None = Field(
+        None,
+        description="true: a business in another EU country with a valid VAT id pays no tax "
+        "(needs an EU origin_country).",
+        examples=[True],
+    )
+
+
+class LegalPatch(BaseModel):
+    """The ``legal`` object of ``PATCH /api/v1/account``: replaced whole (null clears it)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), text.NoControls] = Field(
+        ..., description="The seller's legal name.", examples=["Ruiz Software GmbH"]
+    )
+    address: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500, pattern=text.MULTILINE_PATTERN),
+        AfterValidator(_lines),
+    ] = Field(
+        ...,
+        description="Postal address; lines separated by newlines (no other control character).",
+        examples=["Invalidenstr. 1\n10115 Berlin\nGermany"],
+    )
+    vat_id: Annotated[str, StringConstraints(max_length=40), text.NoControls] | None = Field(
+        None, description="VAT identification number.", examples=["DE136695976"]
+    )
+    registration: Annotated[str, StringConstraints(max_length=200), text.NoControls] | None = Field(
+        None,
+        description="Register entry as it should read.",
+        examples=["Amtsgericht Berlin HRB 12345"],
+    )
+
+
+class ConsentPatch(BaseModel):
+    """The ``consent`` object of ``PATCH /api/v1/account``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    terms: Literal["none", "required"] = Field(
+        "none",
+        description="required: customers tick a box accepting terms_url before ordering.",
+        examples=["required"],
+    )
+
+
 class AccountPatch(BaseModel):
     """Body of ``PATCH /api/v1/account``: every field optional, ``null`` clears it."""
 
@@ -158,6 +239,21 @@ class AccountPatch(BaseModel):
         "Stripe's secret_key and webhook_secret are write-only.",
         examples=[{"provider": "manual", "instructions": "Pay by bank transfer within 14 days."}],
     )
+    tax: TaxPatch | None = Field(
+        None,
+        description="How prices meet tax (merged field by field; null resets all).",
+        examples=[{"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True}],
+    )
+    legal: LegalPatch | None = Field(
+        None,
+        description="The seller's legal identity, shown on every page and email (null clears).",
+        examples=[{"name": "Ruiz Software GmbH", "address": "Invalidenstr. 1\n10115 Berlin"}],
+    )
+    consent: ConsentPatch | None = Field(
+        None,
+        description="What customers agree to before ordering (null: nothing).",
+        examples=[{"terms": "required"}],
+    )
 
 
 def _settings(record: Merchant) -> MerchantAccount:
@@ -165,6 +261,10 @@ def _settings(record: Merchant) -> MerchantAccount:
 
 
 _EMPTY = MerchantAccount()
+_NO_TAX = TaxSettings()
+_NO_CONSENT = ConsentSettings()
+NEEDS_TERMS = "consent.terms required needs a terms_url."
+NEEDS_EU_ORIGIN = "reverse_charge needs origin_country to be an EU country."
 
 
 def account_of(record: Merchant, base_url: str | None = None) -> dict[str, Any]:
@@ -181,6 +281,9 @@ def account_of(record: Merchant, base_url: str | None = None) -> dict[str, Any]:
     out["brand_text_color"] = text_on(color) if color else None
     if base_url is not None:
         out["payment"] = msgspec.to_builtins(payment_view(record, base_url))
+    out["tax"] = msgspec.structs.asdict(settings.tax or _NO_TAX)
+    out["legal"] = msgspec.structs.asdict(settings.legal) if settings.legal else None
+    out["consent"] = msgspec.structs.asdict(settings.consent or _NO_CONSENT)
     return out
 
 
@@ -190,8 +293,43 @@ def merged(record: Merchant, patch: AccountPatch, sent: set[str]) -> Merchant:
     for name in sent & set(FIELDS):
         value = getattr(patch, name)
         changes[name] = value.lower() if name == "brand_color" and value else value
+    if "tax" in sent:
+        changes["tax"] = _tax(_settings(record).tax, patch.tax)
+    if "legal" in sent:
+        legal = patch.legal
+        changes["legal"] = LegalIdentity(**legal.model_dump()) if legal is not None else None
+    if "consent" in sent:
+        consent = patch.consent
+        required = consent is not None and consent.terms == "required"
+        changes["consent"] = ConsentSettings(terms="required") if required else None
     account = msgspec.structs.replace(_settings(record), **changes)
+    if (
+        account.consent is not None
+        and account.consent.terms == "required"
+        and not account.terms_url
+    ):
+        raise ValidationFailed(
+            NEEDS_TERMS, errors=[FieldError(("body", "consent", "terms"), NEEDS_TERMS)]
+        )
     return msgspec.structs.replace(record, account=account)
+
+
+def _tax(current: TaxSettings | None, patch: TaxPatch | None) -> TaxSettings | None:
+    """The tax settings with ``patch`` merged in (``None``: back to the defaults)."""
+    if patch is None:
+        return None
+    defaults = msgspec.structs.asdict(_NO_TAX)
+    changes = {
+        name: defaults[name] if getattr(patch, name) is None else getattr(patch, name)
+        for name in patch.model_fields_set
+    }
+    settings = msgspec.structs.replace(current or _NO_TAX, **changes)
+    if settings.reverse_charge and settings.origin_country not in EU_COUNTRIES:
+        raise ValidationFailed(
+            NEEDS_EU_ORIGIN,
+            errors=[FieldError(("body", "tax", "origin_country"), NEEDS_EU_ORIGIN)],
+        )
+    return None if settings == _NO_TAX else settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +346,9 @@ class Seller:
     terms_url: str | None = None
     privacy_url: str | None = None
     default_locale: str | None = None
+    legal: LegalIdentity | None = None
+    #: The terms the customer must accept before ordering; ``None``: none asked.
+    terms_required: str | None = None
 
     @property
     def contactable(self) -> bool:
@@ -225,8 +366,12 @@ def seller_of(record: Merchant) -> Seller:
     """The seller shown on the pages and in emails: the display name, else the merchant's
     name or id, without characters the free-text rule refuses."""
     settings = _settings(record)
+    consent = settings.consent
+    required = consent is not None and consent.terms == "required"
     return Seller(
         merchant_id=record.id,
         name=_shown(settings.display_name) or _shown(record.name) or record.id,
         **{k: getattr(settings, k) for k in FIELDS if k != "display_name"},
+        legal=settings.legal,
+        terms_required=settings.terms_url if required else None,
     )

@@ -16,7 +16,7 @@ from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.money import quantize
 from checkout_links.core.pricing import PricedCart
 from checkout_links.core.primitives.clock import iso_ms
-from checkout_links.core.records import Customer, Line, Order, Payment
+from checkout_links.core.records import Consent, Customer, Line, Order, Payment
 
 
 def no_payment(currency: str) -> Payment:
@@ -37,6 +37,7 @@ def build_order(
     locale: str | None = None,
     number: str | None = None,
     payment: Payment | None = None,
+    consent: Consent | None = None,
 ) -> Order:
     """The order record as stored.
 
@@ -45,9 +46,13 @@ def build_order(
     ``locale`` is the one the page spoke (kept for the receipt and the
     confirmation); without it, the link's. ``number`` and ``payment`` are the
     order number (``orders/numbers.py``) and the initial payment
-    (``payments/state.py``); without a payment, provider ``none``'s.
+    (``payments/state.py``); without a payment, provider ``none``'s. ``consent``
+    is what the customer accepted, when the seller asked. ``priced.total`` is what
+    the customer pays (tax included when it is added to the prices): the order's
+    ``total``, which a payment charges.
     """
     total = priced.total if priced is not None else total_of(lines)
+    zero = quantize(Decimal(0), payload.currency)
     return Order(
         id=order_id,
         link_id=link_id,
@@ -65,4 +70,9 @@ def build_order(
         subtotal=priced.subtotal if priced is not None else total,
         discounts=discount_rows(priced) if priced is not None else (),
         promotion_code=priced.promotion_code if priced is not None else None,
+        tax=priced.tax if priced is not None else (),
+        tax_total=priced.tax_total if priced is not None and priced.line_taxes else zero,
+        prices_include_tax=priced.prices_include_tax if priced is not None else False,
+        reverse_charge=priced.reverse_charge if priced is not None else False,
+        consent=consent,
     )

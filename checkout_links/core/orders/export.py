@@ -1,5 +1,9 @@
 """Order history as files: NDJSON (one order a line) and CSV (one row per order line).
 
+In CSV every figure has its own column: the order's tax total beside its
+total, and on each line its amount after discounts and its tax (rate id, name,
+percent, amount), so a sum over a column is a figure of the books.
+
 Both take an iterator of stored orders (``orders.iter_orders``) and yield one
 chunk at a time, so an export of any size holds one page of orders in memory.
 """
@@ -48,6 +52,9 @@ ORDER_COLUMNS = (
     "order_total",
     "discounts",
     "promotion_code",
+    "order_tax_total",
+    "prices_include_tax",
+    "reverse_charge",
     "locale",
     *(f"customer_{name}" for name in CUSTOMER_FIELDS),
     "additional_data",
@@ -62,6 +69,11 @@ LINE_COLUMNS = (
     "quantity",
     "price",
     "amount",
+    "amount_after_discounts",
+    "tax_rate_id",
+    "tax_name",
+    "tax_percent",
+    "tax_amount",
     "optional",
     "replaced",
     "properties",
@@ -83,9 +95,13 @@ _NUMERIC = frozenset(
         "order_total",
         "amount_paid",
         "amount_refunded",
+        "order_tax_total",
         "quantity",
         "price",
         "amount",
+        "amount_after_discounts",
+        "tax_percent",
+        "tax_amount",
     }
 )
 
@@ -135,15 +151,22 @@ def order_rows(record: Order) -> list[list[str]]:
         "order_total": order.get("total"),
         "discounts": order.get("discounts"),
         "promotion_code": order.get("promotion_code"),
+        "order_tax_total": order.get("tax_total"),
+        "prices_include_tax": order.get("prices_include_tax"),
+        "reverse_charge": order.get("reverse_charge"),
         "locale": order.get("locale"),
         "additional_data": order.get("additional_data"),
         **{f"customer_{name}": customer.get(name) for name in CUSTOMER_FIELDS},
     }
     order_cells = [_cell(column, head[column]) for column in ORDER_COLUMNS]
     lines = order.get("lines") or [{}]  # an order is never lost for want of a line
+    rates = {row["rate_id"]: row for row in order.get("tax") or ()}
     rows = []
     for number, line in enumerate(lines, 1):
         values = {**line, "line_number": number if line else None}
+        rate = rates.get(line.get("tax_rate_id"))
+        if rate is not None:  # the rate's name and percent as the order recorded them
+            values["tax_name"], values["tax_percent"] = rate["display_name"], rate["percent"]
         rows.append(order_cells + [_cell(column, values.get(column)) for column in LINE_COLUMNS])
     return rows
 

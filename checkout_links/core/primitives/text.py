@@ -87,11 +87,27 @@ FORBIDDEN = re.compile(f"[{_CLASS}]")
 #: Add to a ``str`` field's ``Annotated`` metadata (a field without its own pattern).
 NoControls = StringConstraints(pattern=PATTERN)
 
+#: The same rule for the one multi-line text (a postal address): newline (U+000A) allowed.
+MULTILINE_PATTERN = "^[^{}]*$".format(
+    "".join(
+        part
+        for first, last in REFUSED
+        for lo, hi in (((first, 0x09), (0x0B, last)) if first <= 0x0A <= last else ((first, last),))
+        if lo <= hi
+        for part in ([_escape(lo)] if lo == hi else [f"{_escape(lo)}-{_escape(hi)}"])
+    )
+)
+
 MESSAGE = (
     "This text must not contain control characters (U+0000-U+001F, U+007F-U+009F), "
     "line or paragraph separators (U+2028, U+2029), bidirectional marks and overrides "
     "(U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) or invisible characters "
     "(such as U+00AD, U+200B, U+2060, U+FEFF and the tags U+E0000-U+E007F)."
+)
+
+MULTILINE_MESSAGE = MESSAGE.replace(
+    "control characters (U+0000-U+001F, U+007F-U+009F)",
+    "control characters other than line breaks (U+0000-U+001F, U+007F-U+009F)",
 )
 
 

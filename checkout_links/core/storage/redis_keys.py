@@ -11,7 +11,7 @@ each step runs unchanged on Redis Cluster:
   live in one of :data:`INDEX_PARTS` parts: part ``p`` shares shard ``p``'s
   tag, and a shard's part is ``shard % INDEX_PARTS``, so listing reads 16
   keys and a worker watches 16 doorbells however many shards there are;
-* a merchant's catalog lives under ``{c:<merchant>}``;
+* a merchant's catalog lives under ``{c:<merchant>}``, its tax rates under ``{t:<merchant>}``;
 * a merchant's record, API-key list and idempotency records under ``{m:<merchant>}``.
 """
 
@@ -291,3 +291,8 @@ def payments_due(shard: int) -> str:
     worker cancels what is left past its score (``payments/window.py``).
     """
     return f"{PREFIX}:{shard_tag(shard)}:pdue"
+
+
+def tax_rates(merchant_id: str) -> str:
+    """Hash of a merchant's tax rates: rate id -> the rate as JSON (read whole, one step)."""
+    return f"{PREFIX}:{{t:{merchant_id}}}:rates"

@@ -10,7 +10,8 @@ the core's records (msgspec Structs), through ``msgspec.json.schema_components``
 a record's description is the first paragraph of its docstring, a field's its
 ``msgspec.Meta``. Every field of a record that does not omit defaults is
 written, so the document lists each as required (in a response, "required"
-says the key is always there).
+says the key is always there), but for those that default to ``UNSET``,
+which are left out while unset.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 
 import msgspec
 from flask import Blueprint, Flask, Response, current_app
+from msgspec import UNSET
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -260,7 +262,9 @@ def _response_schemas(roots: list[type[msgspec.Struct]]) -> dict[str, Any]:
         properties = {k: _property(k, v, hints[k]) for k, v in schema["properties"].items()}
         schema["properties"] = properties
         if not struct.__struct_config__.omit_defaults:
-            schema["required"] = list(properties)
+            # A field that defaults to UNSET is left out when unset: not always there.
+            unset = {f.encode_name for f in msgspec.structs.fields(struct) if f.default is UNSET}
+            schema["required"] = [k for k in properties if k not in unset]
         components[names[struct.__name__]] = _renamed(schema, names)
     return components
 

@@ -31,7 +31,7 @@ from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.records import Line
 from checkout_links.web.customer.i18n import catalog
 
-__all__ = ["FIELD_NAMES", "error_list", "fields", "rows"]
+__all__ = ["FIELD_NAMES", "consent", "error_list", "fields", "rows"]
 
 #: (name, label, type, autocomplete, inputmode) of the fields every country has.
 _CONTACT = (
@@ -49,6 +49,10 @@ _BILLING_LEGEND = N_("Billing address")
 _COUNTRY_LABEL = N_("Country")
 _ADDRESS_HINT = N_("If you enter an address, fill in every field marked with *.")
 _UPDATE = N_("Update the form for this country")
+# Translators: the label of the checkbox accepting the seller's terms; %(seller)s is the shop.
+_CONSENT = N_("I agree to the terms of service of %(seller)s")
+# Translators: a link under the terms checkbox that opens the seller's terms.
+_READ_TERMS = N_("Read the terms of service")
 
 
 def escape(text: str) -> str:
@@ -321,3 +325,20 @@ def error_list(
     ordered = [name for name in ("form", *_order(words, country, delivery)) if name in errors]
     ordered += [name for name in errors if name not in ordered]
     return [(name, errors[name]) for name in ordered]
+
+
+def consent(
+    t: gettext.NullTranslations, seller: str, terms_url: str, checked: bool, error: str | None
+) -> Markup:
+    """The unticked box accepting the seller's terms (``accept_terms``), its link, its error."""
+    label = escape(t.gettext(_CONSENT) % {"seller": seller})
+    read = escape(t.gettext(_READ_TERMS))
+    aria = ' aria-invalid="true" aria-describedby="e-accept_terms"' if error else ""
+    err = f'<p class="error" id="e-accept_terms">{escape(error)}</p>\n' if error else ""
+    return Markup(  # noqa: S704 - every text went through escape()
+        f'<div class="field consent{" invalid" if error else ""}">\n{err}'
+        f'<div class="check"><input type="checkbox" id="f-accept_terms" name="accept_terms" '
+        f'value="yes"{" checked" if checked else ""}{aria}>'
+        f'<label for="f-accept_terms">{label}</label></div>\n'
+        f'<p class="hint"><a href="{escape(terms_url)}" rel="noopener">{read}</a></p>\n</div>\n'
+    )

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from checkout_links import metrics
 from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout import place
-from checkout_links.core.checkout.cart import CartState, cart_state
+from checkout_links.core.checkout.cart import CartState, cart_state, taxed_cart
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
 from checkout_links.core.errors import CheckoutError, Conflict, InvalidToken, NotFound
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
@@ -43,7 +43,7 @@ from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, headers, pages, targets
+from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages, targets
 from checkout_links.web.customer import payment as card_payment
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
@@ -144,6 +144,7 @@ def _render_cart(
     # Amounts are formatted here rather than called from the template: a call
     # from Jinja costs more than the formatting itself.
     choices: dict[str, Any] = {}
+    extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         extra_lines = svc.links.optional_lines_of(payload, locale)
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
@@ -166,7 +167,26 @@ def _render_cart(
         }
     else:
         rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+    # One cached look-up for a merchant without tax rates; the tax for the
+    # country the form shows (the one it sends) otherwise.
+    taxed = taxed_cart(
+        svc.tax.setup(payload.merchant_id),
+        payload,
+        lines,
+        extra_lines,
+        state,
+        {**values, "country": country},
+    )
+    tax = Markup("")
+    if taxed is not None:
+        total = money(taxed.total)
+        tax = cart_tax.rows(taxed, money, t, babel)
     form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
+    consent = Markup("")
+    if seller.terms_required:
+        checked = values.get("accept_terms") == "yes"
+        error = texts.get("accept_terms")
+        consent = cart_page.consent(t, seller.name, seller.terms_required, checked, error)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
     if texts or choices:
         html = pages.render(
@@ -175,7 +195,9 @@ def _render_cart(
             seller,
             rows=rows,
             total=total,
+            tax=tax,
             fields=form,
+            consent=consent,
             errors=cart_page.error_list(locale.words, country, delivery, texts),
             csrf_token=csrf_token,
             **choices,
@@ -188,7 +210,9 @@ def _render_cart(
             seller,
             rows=rows,
             total=cart_page.escape(total),
+            tax=tax,
             fields=form,
+            consent=consent,
             csrf_token=csrf_token,
         )
     response = Response(html, status=status, mimetype="text/html")
@@ -265,6 +289,7 @@ def place_order(token: str) -> Response:
     lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
     values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
+    values["accept_terms"] = form.get("accept_terms", "")
     csrf = form.get("csrf_token", "")
     state: CartState | None = None
     extra_lines: tuple[Line, ...] = ()
@@ -298,6 +323,8 @@ def place_order(token: str) -> Response:
             locale=page[0],
             cart=state,
             optional_lines=extra_lines,
+            terms_url=page[1].terms_required,
+            terms_accepted=values["accept_terms"] == "yes",
         ),
     )
     match outcome:
@@ -359,6 +386,7 @@ def confirmation(ref: str) -> Response:
         total=money(order.total),
         order_number=Markup("<strong>{}</strong>").format(order.number or order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),
+        tax=cart_tax.rows(order, money, t, babel) if order.tax or order.reverse_charge else "",
         # The worker sends a receipt only when SMTP is configured: else no promise.
         # A card payment's receipt goes once paid (the payment page says so).
         receipt_to=(

@@ -1,8 +1,9 @@
 /* The checkout page's progressive enhancement. The page works without it:
    this only collapses the summary on phones, moves focus to the error
-   summary, takes out a seller's image that fails to load, and redraws the
-   address fields at once when the country changes (without JavaScript the
-   "update" button does that with a round trip). */
+   summary, takes out a seller's image that fails to load, redraws the address
+   fields at once when the country changes, and the tax and totals when the
+   country, region or VAT number changes (without JavaScript the "update"
+   button does both with a round trip). */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -62,8 +63,13 @@
 
     var form = document.getElementById("checkout-form");
     if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams) return;
+    // The country, region and VAT number decide the tax: the server re-computes it.
+    var TAXED = { "f-country": true, "f-region": true, "f-tax_id": true };
+    // What a tax change redraws (the cart page has them only when the seller taxes).
+    var FIGURES = ["#tax", ".summary-total", ".total dd", "#commit"];
     form.addEventListener("change", function (event) {
-      if (event.target.id !== "f-country") return;
+      var id = event.target.id;
+      if (!TAXED[id] || (id !== "f-country" && !document.getElementById("tax"))) return;
       var data = new URLSearchParams(new FormData(form));
       data.set("action", "update");
       // Not form.action: the buttons named "action" shadow that property.
@@ -76,12 +82,20 @@
         if (!response.ok) throw new Error(String(response.status));
         return response.text();
       }).then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("address");
-        var old = document.getElementById("address");
-        if (!fresh || !old) throw new Error("no address fields");
-        old.replaceWith(document.importNode(fresh, true));
-        var country = document.getElementById("f-country");
-        if (country) country.focus();
+        var page = new DOMParser().parseFromString(html, "text/html");
+        if (id === "f-country") {
+          var fresh = page.getElementById("address");
+          var old = document.getElementById("address");
+          if (!fresh || !old) throw new Error("no address fields");
+          old.replaceWith(document.importNode(fresh, true));
+          var country = document.getElementById("f-country");
+          if (country) country.focus();
+        }
+        // Contents only: the elements (and the focus, the scroll) stay where they are.
+        FIGURES.forEach(function (selector) {
+          var now = document.querySelector(selector), next = page.querySelector(selector);
+          if (now && next) now.innerHTML = next.innerHTML;
+        });
       }).catch(function () {
         var update = form.querySelector("button[value='update']");
         if (update) form.requestSubmit ? form.requestSubmit(update) : update.click();

@@ -1,6 +1,7 @@
 // Cart choices, updated in place. When a quantity or an offer changes, or Update or Apply
 // is pressed, the form is sent with that action (the server prices it; nothing is priced
-// here) and the order summary, the total and the order button are swapped for the
+// here) and the order summary, the tax, the total, the sentence above the order button
+// and the button are swapped for the
 // server's, keeping the focused field, the scroll position and the summary's open state;
 // the new total is read out politely. Without JavaScript (or if the request fails) the
 // buttons send the form and the page comes back with the same figures.
@@ -28,7 +29,7 @@
     const y = window.scrollY;
     const nodes = Array.from(newDetails.childNodes);
     details.replaceChildren(...nodes.map((n) => document.importNode(n, true)));
-    for (const selector of ["dl.total", "button.primary"]) {
+    for (const selector of ["#tax", "dl.total", "#commit", "button.primary"]) {
       const old = document.querySelector(selector);
       const now = fresh.querySelector(selector);
       if (old && now) old.replaceWith(document.importNode(now, true));

@@ -3,7 +3,8 @@
 The words come from the pages' gettext catalogs (:mod:`checkout_links.core.i18n.catalogs`)
 and the amounts from :func:`~checkout_links.core.money.format_money` with the
 locale the cart page formats with, so the receipt shows, to the cent and the
-character, the totals the customer saw and was charged. The language is the
+character, the totals the customer saw and was charged, each tax (or the
+reverse charge) included. The language is the
 order's locale (the one its page spoke), through the pages' fallback chain.
 
 Every text from the merchant or the customer is untrusted: the HTML body
@@ -37,6 +38,7 @@ from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.merchants.account import Seller
 from checkout_links.core.money import format_money
 from checkout_links.core.records import Order
+from checkout_links.core.tax.words import REVERSE_CHARGE, TAX_ADDED, TAX_INCLUDED, percent_text
 
 # Translators: the subject of the receipt email; %(seller)s is the shop's name.
 SUBJECT = N_("Your receipt from %(seller)s")
@@ -76,6 +78,7 @@ BILLING_ADDRESS = N_("Billing address")
 EMAIL_ADDRESS = N_("Email address")
 PHONE_NUMBER = N_("Phone number")
 COMPANY = N_("Company")
+VAT_ID = N_("VAT ID: %(vat_id)s")
 
 #: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
 _MUTED = "#767676"
@@ -117,6 +120,10 @@ class _Facts:
     #: (label, amount) of the subtotal and each discount; empty without discounts.
     discounts: tuple[tuple[str, str], ...]
     total: str
+    #: (label, amount) of each tax, e.g. ("plus VAT 20%", "5.00 EUR"); empty without.
+    taxes: tuple[tuple[str, str], ...] = ()
+    #: The reverse-charge sentence when it applies.
+    reverse_charge: str | None = None
     #: (label, value) of the customer's contact details, as they gave them.
     details: tuple[tuple[str, str], ...] = ()
     #: How many of the details come first and always read left to right (email, phone).
@@ -170,6 +177,15 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
         for discount in order.discounts:
             label = discount.label or t.gettext(DISCOUNT)
             discounts.append((label, "\u2212" + money(discount.amount)))
+    wording = TAX_INCLUDED if order.prices_include_tax else TAX_ADDED
+    taxes = tuple(
+        (
+            t.gettext(wording)
+            % {"tax": row.display_name, "percent": percent_text(row.percent, locale.babel)},
+            money(row.amount),
+        )
+        for row in order.tax
+    )
     created = datetime.fromisoformat(order.created_at).astimezone(UTC)
     customer = order.customer
     details = [
@@ -194,6 +210,8 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
         rows=tuple(rows),
         discounts=tuple(discounts),
         total=money(order.total),
+        taxes=taxes,
+        reverse_charge=t.gettext(REVERSE_CHARGE) if order.reverse_charge else None,
         details=tuple(details),
         ltr_details=ltr,
         address_heading=t.gettext(DELIVERY_ADDRESS if physical else BILLING_ADDRESS),
@@ -241,7 +259,10 @@ def _text(f: _Facts) -> str:
         )
         out += ["  " + amounts, ""]
     out += [f.words(LABELLED, name=_iso(label), value=amount) for label, amount in f.discounts]
+    out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.taxes]
     out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.reverse_charge:
+        out += [f.reverse_charge, ""]
     if f.paid is not None:
         out += [f.words(LABELLED, name=f.words(PAID), value=f.paid), ""]
     if f.instructions is not None:
@@ -264,7 +285,21 @@ def _text(f: _Facts) -> str:
     if f.seller.website_url:
         out += [f.seller.website_url, ""]
     out.append(f.words(SOLD_BY, seller=seller))
+    out += [_iso(line) for line in _legal_lines(f)]
     return "\n".join(out) + "\n"
+
+
+def _legal_lines(f: _Facts) -> list[str]:
+    """The seller's legal identity, one line each (nothing when none is set)."""
+    legal = f.seller.legal
+    if legal is None:
+        return []
+    lines = [legal.name, *legal.address.split("\n")]
+    if legal.vat_id:
+        lines.append(f.words(VAT_ID, vat_id=legal.vat_id))
+    if legal.registration:
+        lines.append(legal.registration)
+    return lines
 
 
 def _e(text: str | int) -> str:
@@ -355,7 +390,7 @@ def _html(f: _Facts) -> str:
         f'<tr><td style="padding:4px 0;text-align:{start};">{_i(label)}</td>'
         f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;"><bdi>{_e(amount)}</bdi>'
         "</td></tr>"
-        for label, amount in f.discounts
+        for label, amount in (*f.discounts, *f.taxes)
     ]
     # The total's rule in the seller's colour (a border: it needs no contrast with text).
     rule = f"border-top:3px solid {brand};"
@@ -384,6 +419,7 @@ def _html(f: _Facts) -> str:
         else ""
     )
     reply = f"<p>{_sentence(f, REPLY, seller=seller)}</p>" if f.seller.support_email else ""
+    reverse_charge = f"<p><strong>{_e(f.reverse_charge)}</strong></p>" if f.reverse_charge else ""
     contact_block = (
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_sentence(f, CONTACT, seller=seller)}'
         f'</h2><ul style="margin:0;padding-{start}:20px;">{contact}</ul>'
@@ -394,6 +430,17 @@ def _html(f: _Facts) -> str:
         f, LABELLED, name=_e(f.words(ORDER_NUMBER)), value=f"<strong>{_e(f.order_id)}</strong>"
     )
     date = _sentence(f, LABELLED, name=_e(f.words(ORDER_DATE)), value=_e(f.date))
+    legal_lines = _legal_lines(f)
+    legal = (
+        f'<p style="margin:8px 0 0;color:{_MUTED};font-size:14px;">'
+        # A line each, its own direction: "10115 Berlin" stays in order in a right-to-left mail.
+        + "".join(
+            f'<span dir="auto" style="display:block;">{_e(line)}</span>' for line in legal_lines
+        )
+        + "</p>"
+        if legal_lines
+        else ""
+    )
     facts = f'<p style="margin:0;">{number}<br>{date}</p>'
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
@@ -410,10 +457,10 @@ def _html(f: _Facts) -> str:
         f"<p>{_sentence(f, intro, seller=seller)}</p>{facts}"
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
-        f"{''.join(rows)}{''.join(totals)}</table>{how_to_pay}{_details_html(f, start)}"
-        f"{reply}{contact_block}"
+        f"{''.join(rows)}{''.join(totals)}</table>{reverse_charge}{how_to_pay}"
+        f"{_details_html(f, start)}{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
-        f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
+        f"{_sentence(f, SOLD_BY, seller=seller)}</p>{legal}</div></body></html>\n"
     )
 
 

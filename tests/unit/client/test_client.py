@@ -95,6 +95,16 @@ def test_delete_product_deactivates_it(api: CheckoutLinksClient) -> None:
     assert api.get_product("kit")["active"] is False
 
 
+def test_tax_rates_through_the_client(api: CheckoutLinksClient) -> None:
+    """A rate put through the client reads back, lists in id order and deactivates."""
+    put = api.put_tax_rate("fr-tva", country="FR", percent="20", display_name="TVA")
+    assert (put["id"], put["percent"], put["region"]) == ("fr-tva", "20", None)
+    api.put_tax_rate("de-mwst", country="DE", percent="19", display_name="MwSt.")
+    assert api.get_tax_rate("fr-tva")["display_name"] == "TVA"
+    assert [r["id"] for r in api.list_tax_rates()["items"]] == ["de-mwst", "fr-tva"]
+    assert api.delete_tax_rate("fr-tva")["active"] is False
+
+
 def test_create_link_and_read_it(api: CheckoutLinksClient) -> None:
     """create_link returns the issued link (Decimal prices sent as strings) and it reads as open."""
     link = api.create_link(

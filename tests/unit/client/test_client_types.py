@@ -22,6 +22,7 @@ _PAGE_ITEMS = {
     "OrderPage": client.Order,
     "EventPage": client.Event,
     "PromotionPage": client.Promotion,
+    "TaxRatePage": client.TaxRate,
 }
 #: Each client type and the component schema it mirrors.
 _MIRRORS: dict[str, Any] = {
@@ -42,6 +43,12 @@ _MIRRORS: dict[str, Any] = {
     "Refund": client.Refund,
     "PaymentSettings": client.PaymentSettings,
     "StripeSettings": client.StripeSettings,
+    "TaxSettings": client.TaxSettings,
+    "LegalIdentity": client.LegalIdentity,
+    "ConsentSettings": client.ConsentSettings,
+    "Consent": client.Consent,
+    "TaxRow": client.TaxRow,
+    "TaxRate": client.TaxRate,
     **{page: client.Page[item] for page, item in _PAGE_ITEMS.items()},
 }
 _SCALARS: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "null": type(None)}

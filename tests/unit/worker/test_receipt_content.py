@@ -10,8 +10,17 @@ import fakeredis
 import msgspec
 
 from checkout_links.core.merchants.account import contrast, seller_of
-from checkout_links.core.records import Customer, Line, Merchant, MerchantAccount, Order
+from checkout_links.core.records import (
+    Customer,
+    LegalIdentity,
+    Line,
+    Merchant,
+    MerchantAccount,
+    Order,
+    TaxRow,
+)
 from checkout_links.testing import make_app
+from checkout_links.worker.receipts.content import receipt_content
 from checkout_links.worker.receipts.message import build_receipt
 
 ORDER = Order(
@@ -178,3 +187,33 @@ def test_the_sellers_and_customers_texts_are_isolated_for_direction() -> None:
     assert "\u2068Invalidenstr. 1\u2069" in text
     assert '<span dir="auto">Ruiz Werkstatt</span>' in html
     assert '<span dir="auto">Setup kit</span>' in html
+
+
+def test_the_receipt_shows_the_legal_identity_and_each_tax() -> None:
+    """With a legal identity and French VAT the email lists both, in text and in HTML."""
+    legal = LegalIdentity(
+        name="Ruiz Software GmbH",
+        address="Invalidenstr. 1\n10115 Berlin",
+        vat_id="DE136695976",
+        registration="HRB 12345",
+    )
+    merchant = Merchant(id="ruiz", name="Ruiz", account=MerchantAccount(legal=legal))
+    taxed = Order(
+        **{
+            **{f: getattr(ORDER, f) for f in ORDER.__struct_fields__},
+            "locale": "en",
+            "total": Decimal("59.88"),
+            "tax": (
+                TaxRow(rate_id="fr", display_name="TVA", percent="20", amount=Decimal("9.98")),
+            ),
+            "tax_total": Decimal("9.98"),
+        }
+    )
+    content = receipt_content(taxed, seller_of(merchant))
+    text = re.sub(r"[\u2068\u2069]", "", content.text)  # the direction isolates
+    assert "plus TVA 20%: €9.98" in text
+    assert text.rstrip().endswith(
+        "Ruiz Software GmbH\nInvalidenstr. 1\n10115 Berlin\nVAT ID: DE136695976\nHRB 12345"
+    )
+    block = '<span dir="auto" style="display:block;">'
+    assert f"{block}10115 Berlin</span>{block}VAT ID: DE136695976</span>" in content.html

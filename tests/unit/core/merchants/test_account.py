@@ -52,6 +52,9 @@ def test_the_account_starts_empty_and_takes_every_setting(
         **BRAND,
         "brand_text_color": "#000000",
         "payment": shown["payment"],  # tests/unit/core/payments/test_settings.py
+        "tax": {"prices_include_tax": False, "origin_country": None, "reverse_charge": False},
+        "legal": None,
+        "consent": {"terms": "none"},
     }
     assert shown["brand_color"] == "#ffd400"
 

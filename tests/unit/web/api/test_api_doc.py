@@ -24,6 +24,7 @@ from checkout_links.core.links.choices import (
 from checkout_links.core.merchants.payment import PaymentPatch, StripePatch
 from checkout_links.core.payments.requests import MarkPaidIn, RefundIn
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn, ProductIn, SubscriptionIn
+from checkout_links.core.tax.rates import TaxRateIn
 from checkout_links.testing import make_app
 from checkout_links.testing.cli import command_paths
 from checkout_links.web.api.openapi import Problem, ProblemError
@@ -66,6 +67,13 @@ MODELS: list[type[BaseModel | msgspec.Struct]] = [
     PromotionIn,
     records.EventView,
     records.ReceiptView,
+    records.TaxRate,
+    records.TaxRow,
+    records.TaxSettings,
+    records.LegalIdentity,
+    records.ConsentSettings,
+    records.Consent,
+    TaxRateIn,
     Problem,
     ProblemError,
     records.Payment,

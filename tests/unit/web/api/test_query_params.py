@@ -18,7 +18,13 @@ from checkout_links.testing import csrf_of, link_path, make_app, problem_body
 from checkout_links.web.api import openapi
 from checkout_links.web.api.operations import Param, QueryParam, operation, operation_of
 
-LISTS = ["/api/v1/products", "/api/v1/promotions", "/api/v1/orders", "/api/v1/events"]
+LISTS = [
+    "/api/v1/products",
+    "/api/v1/promotions",
+    "/api/v1/tax_rates",
+    "/api/v1/orders",
+    "/api/v1/events",
+]
 
 
 def _declared() -> list[tuple[str, QueryParam[Any]]]:
