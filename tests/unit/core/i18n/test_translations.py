@@ -25,7 +25,6 @@ PENDING = frozenset(
     {
         "fa",
         "fil",
-        "hr",
         "hu",
         "id",
         "lt",
