@@ -25,7 +25,6 @@ PENDING = frozenset(
     {
         "fa",
         "fil",
-        "hu",
         "id",
         "lt",
         "lv",
