@@ -26,7 +26,6 @@ PENDING = frozenset(
         "fa",
         "fil",
         "id",
-        "lv",
         "ms",
         "mt",
         "ro",
