@@ -28,7 +28,6 @@ PENDING = frozenset(
         "id",
         "ms",
         "mt",
-        "ro",
         "sk",
         "sl",
         "th",
