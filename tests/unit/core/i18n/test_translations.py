@@ -28,7 +28,6 @@ PENDING = frozenset(
         "id",
         "ms",
         "mt",
-        "sk",
         "sl",
         "th",
         "vi",
