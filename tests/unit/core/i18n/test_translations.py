@@ -28,7 +28,6 @@ PENDING = frozenset(
         "id",
         "ms",
         "mt",
-        "sl",
         "th",
         "vi",
         "zh-HK",
