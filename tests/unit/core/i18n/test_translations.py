@@ -148,6 +148,31 @@ def test_every_message_is_translated_by_the_locale_or_the_parent_it_inherits_fro
             assert PARENTS.get(chain[-1]) == "en", f"{tag}: untranslated {msgid!r}"
 
 
+@pytest.mark.parametrize("tag", sorted(PARENTS))
+def test_a_regional_catalog_holds_only_the_words_that_differ_from_its_parent(tag: str) -> None:
+    """es-419, fr-CA, en-GB, pt and zh-HK repeat none of their parent's translations.
+
+    A plural is repeated on purpose where the plural rules differ: pt (Portugal:
+    one is 1) over pt-BR (one is 0 and 1).
+    """
+    variant, parent = _po(tag), PARENTS[tag]
+    rule = variant.plural_expr if parent == "en" else _po(parent).plural_expr
+    said = {} if parent == "en" else {m.id: m.string for m in _po(parent) if m.id and _written(m)}
+    for message in variant:
+        if not message.id or not _written(message):
+            continue
+        if isinstance(message.id, tuple) and rule != variant.plural_expr:
+            continue
+        english = message.id if parent == "en" else said.get(message.id)
+        assert _strings(message) != _strings_of(english), f"{tag} repeats {message.id!r}"
+
+
+def _strings_of(value: object) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
+    return (str(value),) if value is not None else ()
+
+
 def _forms_for_many_numbers(tag: str) -> dict[int, set[int]]:
     """Which numbers (0..1000) each plural form of the locale stands for, by CLDR's rule."""
     choose = c2py(Catalog(locale=Locale.parse(cldr_name(tag))).plural_expr)
