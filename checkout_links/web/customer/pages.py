@@ -19,6 +19,7 @@ from markupsafe import Markup
 from checkout_links.core.errors import CheckoutError
 from checkout_links.core.i18n.locales import PageLocale, negotiate
 from checkout_links.core.merchants.account import Seller, seller_of
+from checkout_links.core.primitives import digits
 from checkout_links.core.records import Merchant
 from checkout_links.core.services import Services
 from checkout_links.web.customer.i18n import catalog
@@ -124,7 +125,9 @@ def error_page(exc: CheckoutError) -> str:
     expires_at = getattr(exc, "expires_at", None)
     if expires_at is not None:
         day = datetime.fromtimestamp(expires_at, UTC)
-        params["date"] = str(format_date(day, "long", locale=locale.babel))
+        params["date"] = digits.native(
+            str(format_date(day, "long", locale=locale.babel)), locale.babel
+        )
     sentences = [t.gettext(s) % params for s in state.sentences if _fits(s, params)]
     if page_seller is not None:
         sentences += [t.gettext(s) % params for s in state.contact if _fits(s, params)]

@@ -28,6 +28,7 @@ from checkout_links.core.i18n.locales import PageLocale, negotiate
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.merchants.account import Seller
 from checkout_links.core.money import format_money
+from checkout_links.core.primitives import digits
 from checkout_links.core.records import Order
 
 # Translators: the subject of the receipt email; %(seller)s is the shop's name.
@@ -141,7 +142,9 @@ def _facts(order: Order, seller: Seller) -> _Facts:
         locale=locale,
         seller=seller,
         order_id=order.id,
-        date=str(format_datetime(created, "long", tzinfo=UTC, locale=locale.babel)),
+        date=digits.native(
+            str(format_datetime(created, "long", tzinfo=UTC, locale=locale.babel)), locale.babel
+        ),
         rows=tuple(rows),
         discounts=tuple(discounts),
         total=money(order.total),

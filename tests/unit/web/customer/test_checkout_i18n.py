@@ -130,8 +130,11 @@ def test_a_customer_sending_their_placed_form_again_is_shown_their_order(
 def test_every_shipped_locale_renders_the_cart_in_its_language_tag(
     client: FlaskClient, auth: dict[str, str]
 ) -> None:
-    """Each of the 21 locales opens with its lang attribute, and ar/he are right to left."""
+    """Each of the 44 locales opens with its lang attribute, and ar/fa/he are right to left."""
+    assert len(SUPPORTED) == 44
     for tag in SUPPORTED:
-        html = client.get(link_path(_issue(client, auth, locale=tag)["url"])).get_data(as_text=True)
-        direction = "rtl" if tag in ("ar", "he") else "ltr"
+        link = _issue(client, auth, locale=tag)
+        assert link["locale"] == tag
+        html = client.get(link_path(link["url"])).get_data(as_text=True)
+        direction = "rtl" if tag in ("ar", "fa", "he") else "ltr"
         assert f'<html lang="{tag}" dir="{direction}">' in html, tag
