@@ -25,22 +25,13 @@ PENDING = frozenset(
     {
         "el",
         "et",
-        "fa",
-        "fil",
         "hr",
         "hu",
-        "id",
         "lt",
         "lv",
-        "ms",
-        "mt",
         "ro",
         "sk",
         "sl",
-        "th",
-        "vi",
-        "zh-HK",
-        "zh-TW",
     }
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
