@@ -107,7 +107,9 @@ def test_a_regional_catalog_falls_back_to_its_parent_for_the_words_it_shares() -
     assert latin.gettext("Order summary") == spanish.gettext("Order summary") != "Order summary"
     days = ("Renews every day", "Renews every %(num)d days")
     assert latin.ngettext(*days, 3) == spanish.ngettext(*days, 3) != days[1]
-    assert catalog("pt").gettext("Order summary") == catalog("pt-BR").gettext("Order summary")
+    portugal, brazil = catalog("pt"), catalog("pt-BR")
+    assert portugal.gettext("Discount") == brazil.gettext("Discount") != "Discount"
+    assert portugal.gettext("Order summary") != brazil.gettext("Order summary"), "its own words"
 
 
 def test_the_browser_list_is_read_by_quality_and_skips_languages_without_words() -> None:

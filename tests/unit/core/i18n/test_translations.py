@@ -21,14 +21,7 @@ ROOT = Path(__file__).resolve().parents[4]
 TRANSLATED = [tag for tag in SUPPORTED if tag != "en"]
 #: Locales whose translation is under way (issue 22): their completeness test
 #: is expected to fail, and fails the run once it passes, so the entry goes.
-PENDING = frozenset(
-    {
-        "lv",
-        "ro",
-        "sk",
-        "sl",
-    }
-)
+PENDING: frozenset[str] = frozenset()
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 KEYWORDS = {
     "N_": None,
@@ -141,6 +134,31 @@ def test_every_message_is_translated_by_the_locale_or_the_parent_it_inherits_fro
             assert all(s.strip() for s in _strings(written[0])), f"{tag}: a form of {msgid!r}"
         else:
             assert PARENTS.get(chain[-1]) == "en", f"{tag}: untranslated {msgid!r}"
+
+
+@pytest.mark.parametrize("tag", sorted(PARENTS))
+def test_a_regional_catalog_holds_only_the_words_that_differ_from_its_parent(tag: str) -> None:
+    """es-419, fr-CA, en-GB, pt and zh-HK repeat none of their parent's translations.
+
+    A plural is repeated on purpose where the plural rules differ: pt (Portugal:
+    one is 1) over pt-BR (one is 0 and 1).
+    """
+    variant, parent = _po(tag), PARENTS[tag]
+    rule = variant.plural_expr if parent == "en" else _po(parent).plural_expr
+    said = {} if parent == "en" else {m.id: m.string for m in _po(parent) if m.id and _written(m)}
+    for message in variant:
+        if not message.id or not _written(message):
+            continue
+        if isinstance(message.id, tuple) and rule != variant.plural_expr:
+            continue
+        english = message.id if parent == "en" else said.get(message.id)
+        assert _strings(message) != _strings_of(english), f"{tag} repeats {message.id!r}"
+
+
+def _strings_of(value: object) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
+    return (str(value),) if value is not None else ()
 
 
 def _forms_for_many_numbers(tag: str) -> dict[int, set[int]]:
