@@ -19,9 +19,6 @@ from checkout_links.core.i18n.locales import PARENTS, SUPPORTED, cldr_name
 
 ROOT = Path(__file__).resolve().parents[4]
 TRANSLATED = [tag for tag in SUPPORTED if tag != "en"]
-#: Locales whose translation is under way (issue 22): their completeness test
-#: is expected to fail, and fails the run once it passes, so the entry goes.
-PENDING: frozenset[str] = frozenset()
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 KEYWORDS = {
     "N_": None,
@@ -41,8 +38,6 @@ def _template() -> Catalog:
 def _po(tag: str) -> Catalog:
     path = DIRECTORY / babel_name(tag) / "LC_MESSAGES" / "messages.po"
     if not path.exists():
-        if tag in PENDING:
-            pytest.skip(f"{tag} is not translated yet")
         pytest.fail(f"no catalog for {tag}: {path.relative_to(ROOT)}")
     with path.open("rb") as handle:
         return read_po(handle, locale=cldr_name(tag))
@@ -99,18 +94,10 @@ def test_every_catalog_on_disk_is_a_supported_locale_and_every_locale_has_one() 
     on_disk = {path.name for path in DIRECTORY.iterdir() if path.is_dir()}
     wanted = {babel_name(tag) for tag in TRANSLATED}
     assert on_disk - wanted == set(), "a catalog directory no locale reads"
-    assert wanted - on_disk - {babel_name(tag) for tag in PENDING} == set()
+    assert wanted - on_disk == set(), "a supported locale without a catalog"
 
 
-@pytest.mark.parametrize(
-    "tag",
-    [
-        pytest.param(tag, marks=pytest.mark.xfail(strict=True, reason="being translated"))
-        if tag in PENDING
-        else tag
-        for tag in TRANSLATED
-    ],
-)
+@pytest.mark.parametrize("tag", TRANSLATED)
 def test_every_message_is_translated_by_the_locale_or_the_parent_it_inherits_from(
     tag: str,
 ) -> None:
