@@ -22,6 +22,7 @@ from checkout_links.core.checkout.address import CountryRules, country_names, ru
 from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.translatable import N_
+from checkout_links.core.primitives import digits
 from checkout_links.core.records import Line
 from checkout_links.web.customer.i18n import catalog
 
@@ -71,7 +72,7 @@ def _escaped(t: gettext.NullTranslations, msgid: str) -> str:
     return text
 
 
-def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str) -> str:
+def _line_html(t: gettext.NullTranslations, babel: str, line: Line, price: str, amount: str) -> str:
     parts = ['<li class="line">\n']
     if line.image_url:
         parts += ['<img class="thumb" src="', escape(line.image_url), '" alt="" loading="lazy">\n']
@@ -87,12 +88,12 @@ def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str)
         count = line.subscription.interval_count
         forms = line_words.RENEWS.get(line.subscription.interval)
         if forms:
-            text = t.ngettext(forms[0], forms[1], count) % {"num": count}
+            text = digits.native(t.ngettext(forms[0], forms[1], count) % {"num": count}, babel)
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
     # The sentence is escaped first, then filled with escaped values: the
     # price is isolated (<bdi>) so that it reads whole in right-to-left text.
     qty = _escaped(t, line_words.QTY_PRICE) % {
-        "quantity": int(line.quantity),
+        "quantity": digits.native(str(int(line.quantity)), babel),
         "price": f"<bdi>{escape(price)}</bdi>",
     }
     parts += [
@@ -105,10 +106,13 @@ def _line_html(t: gettext.NullTranslations, line: Line, price: str, amount: str)
     return "".join(parts)
 
 
-def rows(t: gettext.NullTranslations, lines: Iterable[tuple[Line, str, str]]) -> Markup:
-    """The order's lines, from (line, formatted unit price, formatted amount)."""
+def rows(
+    t: gettext.NullTranslations, lines: Iterable[tuple[Line, str, str]], *, babel: str
+) -> Markup:
+    """The order's lines, from (line, formatted unit price, formatted amount); counts in
+    the digits of the ``babel`` locale (Persian for ``fa``), as its amounts are."""
     # S704: every text interpolated by _line_html went through escape().
-    return Markup("".join([_line_html(t, *row) for row in lines]))  # noqa: S704
+    return Markup("".join([_line_html(t, babel, *row) for row in lines]))  # noqa: S704
 
 
 def _input(

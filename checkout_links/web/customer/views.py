@@ -155,7 +155,9 @@ def _render_cart(
             ),
         }
     else:
-        rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+        rows = cart_page.rows(
+            t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
+        )
     form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
     if texts or choices:
@@ -335,7 +337,9 @@ def confirmation(ref: str) -> Response:
         "done.html",
         locale,
         seller,
-        rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
+        rows=cart_page.rows(
+            t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
+        ),
         total=money(order.total),
         order_number=Markup("<strong>{}</strong>").format(order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),

@@ -77,7 +77,8 @@ class _Row:
     name: str
     properties: tuple[tuple[str, str], ...]
     renews: str | None
-    quantity: int
+    #: The count in the locale's digits (Persian for fa), as the amounts are.
+    quantity: str
     price: str
     amount: str
 
@@ -120,12 +121,13 @@ def _facts(order: Order, seller: Seller) -> _Facts:
         if line.subscription and forms:
             count = line.subscription.interval_count
             renews = t.ngettext(forms[0], forms[1], count) % {"num": count}
+            renews = digits.native(renews, locale.babel)
         rows.append(
             _Row(
                 name=line.name,
                 properties=tuple(line.properties.items()),
                 renews=renews,
-                quantity=int(line.quantity),
+                quantity=digits.native(str(int(line.quantity)), locale.babel),
                 price=money(line.price),
                 amount=money(line.amount),
             )

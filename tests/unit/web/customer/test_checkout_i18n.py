@@ -138,3 +138,21 @@ def test_every_shipped_locale_renders_the_cart_in_its_language_tag(
         html = client.get(link_path(link["url"])).get_data(as_text=True)
         direction = "rtl" if tag in ("ar", "fa", "he") else "ltr"
         assert f'<html lang="{tag}" dir="{direction}">' in html, tag
+
+
+def test_a_persian_cart_writes_counts_and_amounts_in_persian_digits(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """fa (CLDR: arabext): the quantity, the renewal count and the amounts use digits U+06F0-9."""
+    line = {"id": "pro-licence", "price": "12.50", "quantity": 2}
+    line["subscription"] = {"interval": "month", "interval_count": 3}
+    link = _issue(client, auth, locale="fa", products=[line])
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    quantity = re.search(r'<p class="qty">(.*?)</p>', html)
+    renews = re.search(r'<p class="subscription">(.*?)</p>', html)
+    assert quantity is not None
+    assert renews is not None
+    assert quantity.group(1).startswith("\u06f2 \u00d7"), quantity.group(1)
+    assert "\u06f1\u06f2\u066b\u06f5\u06f0" in quantity.group(1), "12.50 as Persian writes it"
+    assert "\u06f3" in renews.group(1)
+    assert not re.search(r"[0-9]", re.sub(r"<[^>]+>", "", quantity.group(1) + renews.group(1)))
