@@ -83,6 +83,15 @@ if worker_class == "gevent":
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
         monkey.patch_all()
+    # gevent with two bounds (checkout_links/serving/gevent_worker.py): at most
+    # GUNICORN_CLIENT_CONNECTIONS (100) connections per client address and
+    # worker, and GUNICORN_REQUEST_READ_SECONDS (30 s) to receive a request, so
+    # one client can neither fill a worker nor hold a connection a byte at a
+    # time. Read here too, so a bad value stops the master, not each worker.
+    from checkout_links.serving.gevent_worker import WORKER_CLASS, limits
+
+    limits()
+    worker_class = WORKER_CLASS
 workers = _env_int("GUNICORN_WORKERS", 2 * _cores(), minimum=1)
 threads = _env_int("GUNICORN_THREADS", 4, minimum=1)
 # gevent only: connections one worker holds at once (slow ones included).

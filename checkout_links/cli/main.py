@@ -199,7 +199,11 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     except CheckoutError as exc:
         fail(exc.detail)
     found = orders.iter_orders(
-        svc.redis, merchant_id, window, retention_seconds=svc.settings.order_retention_seconds
+        svc.redis,
+        svc.keyring,
+        merchant_id,
+        window,
+        retention_seconds=svc.settings.order_retention_seconds,
     )
     out = sys.stdout.buffer
     count, started = 0, time.monotonic()
@@ -216,6 +220,36 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
     out.flush()
     rows = f", {table.rows} CSV rows" if fmt == "csv" else ""
     click.echo(f"export: {count} orders{rows} in {time.monotonic() - started:.1f} s", err=True)
+
+
+@orders_group.command("reseal")
+@click.argument("merchant_id")
+@with_settings
+def orders_reseal(merchant_id: str) -> None:
+    """Seal the merchant's orders with the newest secret key (before dropping an older one)."""
+    from checkout_links.core.orders.reseal import reseal_orders
+
+    svc = services()
+    try:
+        svc.merchants.get(merchant_id)
+    except CheckoutError as exc:
+        fail(exc.detail)
+    done = reseal_orders(svc.redis, svc.keyring, merchant_id)
+    click.echo(
+        json.dumps(
+            {
+                "merchant_id": merchant_id,
+                "orders": done.seen,
+                "resealed": done.resealed,
+                "unopened": done.unopened,
+            }
+        )
+    )
+    if done.unopened:
+        fail(
+            f"{done.unopened} orders open with no configured key: put back the secret they "
+            "were sealed with, then run this again"
+        )
 
 
 @cli.group()
@@ -280,7 +314,9 @@ def catalog_import(merchant_id: str, file: Path) -> None:
     type=click.Choice(["gevent", "gthread"]),
     default="gevent",
     show_default=True,
-    help="gevent: a slow client holds a greenlet, not a thread, so this may face clients. "
+    help="gevent: a slow client holds a greenlet, not a thread, so this may face clients "
+    "(at most GUNICORN_CLIENT_CONNECTIONS per address and worker, 100; a request must arrive "
+    "within GUNICORN_REQUEST_READ_SECONDS, 30). "
     "gthread: only behind a buffering proxy (deploy/nginx.conf).",
 )
 @click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")

@@ -241,6 +241,11 @@ class CheckoutLinksClient:
     def get_order(self, order_id: str) -> Order:
         return cast(Order, self._call("GET", f"orders/{_seg(order_id)}"))
 
+    def erase_personal_data(self, order_id: str) -> Order:
+        """Erase the customer's details and ``additional_data`` of an order for good (a
+        customer's erasure request); returns the order as it is now. Idempotent."""
+        return cast(Order, self._call("DELETE", f"orders/{_seg(order_id)}/personal_data"))
+
     def list_orders(
         self,
         cursor: str | None = None,

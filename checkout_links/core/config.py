@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     #: spend before anyone may settle it (core/promotions/codes.py); longer than a
     #: request can take. A crashed request delays a redemption this long.
     promotion_reservation_seconds: float = Field(default=60.0, ge=0.1, le=3600)
+    #: What ``GET /metrics`` requires as ``Authorization: Bearer <token>``; unset, the
+    #: app answers 404 there (every bind of the app faces clients).
+    metrics_token: SecretStr | None = None
 
     @field_validator("secret_keys", mode="before")
     @classmethod
@@ -172,6 +175,17 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value():
             return None
         parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        token = value.get_secret_value()
+        # A header value: visible ASCII only; long enough not to be guessed.
+        if len(token) < 32 or not token.isascii() or not token.isprintable() or " " in token:
+            raise ValueError("must be at least 32 visible ASCII characters without spaces")
         return value
 
     @field_validator("mail_from")

@@ -136,6 +136,20 @@ class ValidationFailed(CheckoutError):
     slug = "validation"
 
 
+class CodeRefused(ValidationFailed):
+    """A promotion code the customer cannot use: unknown, not yet or no longer valid, used
+    up, or not for these items.
+
+    The customer reads one sentence whatever the reason, with one status, so
+    trying codes teaches nothing about which exist; :attr:`reason` keeps which
+    one it was for the tests and the logs.
+    """
+
+    def __init__(self, reason: str, msgid: str) -> None:
+        super().__init__(msgid, errors=[FieldError.worded(("form", "promo_code"), msgid)])
+        self.reason = reason
+
+
 class InvalidToken(CheckoutError):
     """A token or id that does not verify; says nothing more on purpose."""
 

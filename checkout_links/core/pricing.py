@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal
 
-from checkout_links.core.errors import FieldError, ValidationFailed
+from checkout_links.core.errors import CodeRefused, FieldError, ValidationFailed
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.money import MAX_AMOUNT, minor_units, quantize
 from checkout_links.core.records import DiscountRow
@@ -59,7 +59,8 @@ FIXED_QUANTITY = N_("The quantity of this item cannot be changed.")
 FIXED_OFFER = N_("This offer comes in a quantity of %(quantity)s only.")
 ONE_UPGRADE = N_("Choose only one upgrade for the same item.")
 TOO_LARGE = N_("The total of this cart is too large; choose smaller quantities.")
-NOT_APPLICABLE = N_("This code does not apply to the items in your cart.")
+#: The one sentence for every promotion code a customer cannot use (errors.CodeRefused).
+UNUSABLE_CODE = N_("This code cannot be used. Check it and try again.")
 
 
 Source = Literal["products", "optional_items"]
@@ -305,9 +306,7 @@ def price(offer: Offer, choice: Choice, promotion: PromotionTerms | None = None)
             if promotion.products is None or line.product_id in promotion.products
         ]
         if not eligible:
-            raise ValidationFailed(
-                NOT_APPLICABLE, errors=[FieldError.worded(("form", "promo_code"), NOT_APPLICABLE)]
-            )
+            raise CodeRefused("not_applicable", UNUSABLE_CODE)
         off = min(_take(promotion.discount, sum(eligible, Decimal(0)), currency), left)
         label = promotion.discount.label or promotion.code
         discounts.append(

@@ -8,8 +8,18 @@ from checkout_links.core.config import MAX_REQUEST_LINE
 
 
 def run(app: Flask, bind: str, workers: int, threads: int, worker_class: str) -> None:
-    """Serve ``app`` under gunicorn with the CLI's settings (production uses deploy/)."""
+    """Serve ``app`` under gunicorn with the CLI's settings (production uses deploy/).
+
+    ``gevent`` runs the guarded gevent worker (a connection cap per client address and a
+    request-read deadline, ``serving/gevent_worker.py``), whose limits are checked here.
+    """
     from gunicorn.app.base import BaseApplication
+
+    if worker_class == "gevent":
+        from checkout_links.serving.gevent_worker import WORKER_CLASS, limits
+
+        limits()
+        worker_class = WORKER_CLASS
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -54,9 +54,20 @@ CATALOG: dict[str, dict[str, Any]] = {
 }
 
 
+#: The tests' CHECKOUT_METRICS_TOKEN, and the header that scrapes with it.
+METRICS_TOKEN = "m" * 40
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def make_app(client: Any, **settings: Any) -> Flask:
-    """An app over ``client`` with test keys; ``settings`` override the environment."""
-    overrides = {"secret_keys": SECRET_A, "base_url": "http://localhost", **settings}
+    """An app over ``client`` with test keys and :data:`METRICS_TOKEN`; ``settings`` override
+    the environment."""
+    overrides = {
+        "secret_keys": SECRET_A,
+        "base_url": "http://localhost",
+        "metrics_token": METRICS_TOKEN,
+        **settings,
+    }
     return create_app({"SETTINGS": overrides, "REDIS_CLIENT": client, "TESTING": True})
 
 

@@ -65,10 +65,14 @@ def exchange(
     return parse(raw)
 
 
-def stall_uploads(port: int, path: str, count: int, declared: int = 100_000) -> list[socket.socket]:
+def stall_uploads(
+    port: int, path: str, count: int, declared: int = 100_000, *, refusals_ok: bool = False
+) -> list[socket.socket]:
     """``count`` open connections, each having sent a POST's headers and 10 of ``declared`` bytes.
 
-    The caller closes them; until then each waits for the rest of its body.
+    The caller closes them; until then each waits for the rest of its body. With
+    ``refusals_ok``, a connection the server answered and closed at once is kept (and
+    counted) too, instead of failing the call.
     """
     request = head("POST", path, {"Content-Type": "application/x-www-form-urlencoded"})
     request = request.replace(b"\r\n\r\n", f"\r\nContent-Length: {declared}\r\n\r\n".encode())
@@ -77,7 +81,11 @@ def stall_uploads(port: int, path: str, count: int, declared: int = 100_000) -> 
         for _ in range(count):
             sock = socket.create_connection((HOST, port), timeout=10)
             socks.append(sock)
-            sock.sendall(request + b"email=a%40b")
+            try:
+                sock.sendall(request + b"email=a%40b")
+            except OSError:
+                if not refusals_ok:
+                    raise
     except BaseException:
         for sock in socks:
             sock.close()

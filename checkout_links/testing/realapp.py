@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from checkout_links.testing import METRICS_AUTH, METRICS_TOKEN, link_path
 from checkout_links.testing import SECRET_A as SECRET
 from checkout_links.testing import csrf_of as csrf_of  # bench/ reads it here
-from checkout_links.testing import link_path
 from checkout_links.testing.servers import HOST, ProcessServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,6 +57,7 @@ def gunicorn_app(
         "CHECKOUT_BASE_URL": base_url or f"http://{HOST}:{port}",
         "CHECKOUT_BIND": f"{HOST}:{port}",
         "CHECKOUT_RATE_LIMITS_ENABLED": "false",
+        "CHECKOUT_METRICS_TOKEN": METRICS_TOKEN,
         "GUNICORN_WORKERS": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(directory / f"{name}-metrics"),
         **(env or {}),
@@ -65,6 +66,50 @@ def gunicorn_app(
     return ProcessServer(
         argv, port=port, log_path=directory / f"{name}.log", env=full_env, cwd=REPO, name=name
     )
+
+
+def serve_cli(
+    directory: Path,
+    redis_url: str,
+    *,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    name: str = "serve",
+) -> ProcessServer:
+    """An unstarted ``checkout-links serve`` (its defaults: gevent workers) on a free loopback
+    port, run by this interpreter from this tree; ``args`` are added to its command line,
+    ``env`` overrides the environment (the metrics token is the tests' unless unset there)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "CHECKOUT_REDIS_URL": redis_url,
+        "CHECKOUT_SECRET_KEYS": SECRET,
+        "CHECKOUT_BASE_URL": f"http://{HOST}:{port}",
+        "CHECKOUT_RATE_LIMITS_ENABLED": "false",
+        "CHECKOUT_METRICS_TOKEN": METRICS_TOKEN,
+        **(env or {}),
+    }
+    entry = "from checkout_links.cli.main import main; main()"
+    argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}", *args]
+    return ProcessServer(
+        argv, port=port, log_path=directory / f"{name}.log", env=full_env, cwd=REPO, name=name
+    )
+
+
+def nginx_server(directory: Path, upstreams: Sequence[str], name: str = "nginx") -> ProcessServer:
+    """An unstarted nginx running deploy/nginx.conf on a free loopback port, balancing over
+    ``upstreams``; its pid, temp files and log live in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(render_nginx_conf(upstreams, f"{HOST}:{port}"))
+    # As root, nginx's workers would drop to "nobody", which cannot enter pytest's
+    # private temp dirs to write request bodies there.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    argv = ["nginx", "-p", f"{directory}/", "-e", "stderr", "-c", str(conf), "-g", directives]
+    return ProcessServer(argv, port=port, log_path=directory / f"{name}.log", name=name)
 
 
 def render_nginx_conf(upstreams: Sequence[str], listen: str) -> str:
@@ -158,7 +203,7 @@ def race_one_link(
 
 def scrape(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """``GET /metrics`` parsed to ``{(sample name, sorted labels): value}``."""
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram
 
 from checkout_links import metrics
-from checkout_links.core.errors import StoreUnavailable
+from checkout_links.core.errors import NotFound, StoreUnavailable, Unauthorized
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.storage.connection import check_durability
 from checkout_links.web.extensions import services
@@ -44,6 +45,20 @@ _children: dict[tuple[str, str, int], Histogram] = {}
 
 @bp.get("/metrics")
 def metrics_view() -> Response:
+    """Prometheus text for a caller with ``CHECKOUT_METRICS_TOKEN``; 404 when it is unset.
+
+    The app cannot tell a private bind from one that faces clients, so without a
+    token it shows nothing: the numbers (orders, refusals, endpoints) are the
+    merchants' business, not the internet's.
+    """
+    token = services().settings.metrics_token
+    if token is None:
+        raise NotFound("No such page.")
+    expected = b"Bearer " + token.get_secret_value().encode()
+    given = request.headers.get("Authorization", "").encode("latin-1", "replace")
+    if not hmac.compare_digest(given, expected):
+        raise Unauthorized("Send Authorization: Bearer and the CHECKOUT_METRICS_TOKEN.")
+    # Marked no-store, like every page outside /api/, by web/customer/headers.py.
     return Response(metrics.render(), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -107,7 +107,7 @@ def send(svc: Services, http: httpx.Client, record: Event) -> Attempt:
         http,
         url,
         event_id=record.id,
-        body=events.body(svc.redis, record),
+        body=events.body(svc.redis, svc.keyring, record),
         secrets=merchant.active_secrets(now_iso()),
         allow_private=svc.settings.allow_private_webhooks,
     )

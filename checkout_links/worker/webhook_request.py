@@ -59,9 +59,38 @@ _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal")
 _LEGACY_V4 = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}")
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: a packet to
+# one of them reaches (through a translator or a tunnel) the IPv4 address inside,
+# so the address is exactly as public as that IPv4 address. Python's is_global
+# judges only the prefix, which the registry calls global.
+_V4_IN_LOW_32 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64, the well-known prefix (RFC 6052)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated, ::ffff:0:a.b.c.d (RFC 2765)
+)
+# Prefixes refused whatever they embed: the local-use NAT64 prefix (RFC 8215) is
+# an operator's own translator, whose prefix length (so where the IPv4 address
+# sits) we cannot know; Teredo (RFC 4380) hides the client's IPv4 address and
+# is no place for a webhook receiver; IPv4-compatible addresses (::a.b.c.d,
+# deprecated by RFC 4291) are read by some stacks as the IPv4 address itself.
+_NEVER_PUBLIC = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("2001::/32"),
+)
+
+
 def _public(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _public(ip.ipv4_mapped)
+    """Whether ``ip`` is a public unicast address, judging an IPv4 address embedded in
+    an IPv6 one (mapped, translated, NAT64, 6to4) as the address it carries."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _public(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            return _public(ip.sixtofour)
+        if any(ip in net for net in _NEVER_PUBLIC):
+            return False
+        if any(ip in net for net in _V4_IN_LOW_32):
+            return _public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return ip.is_global and not ip.is_multicast
 
 

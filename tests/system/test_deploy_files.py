@@ -176,11 +176,14 @@ def test_compose_puts_three_app_replicas_behind_nginx() -> None:
     apps = [services[name] for name in ("app1", "app2", "app3")]
     assert all(app == apps[0] for app in apps)
     env = apps[0]["environment"]
-    assert env["CHECKOUT_REDIS_URL"] == "redis://redis:6379/0"
     assert env["CHECKOUT_PROXY_HOPS"] == "1"
+    # Both hold secrets (the Redis URL its password), so both come from secrets.env.
     assert "CHECKOUT_SECRET_KEYS" not in env
+    assert "CHECKOUT_REDIS_URL" not in env
     assert apps[0]["env_file"] == "secrets.env"
-    assert (DEPLOY / "secrets.env.example").read_text().count("CHECKOUT_SECRET_KEYS=") == 1
+    example = (DEPLOY / "secrets.env.example").read_text()
+    assert example.count("CHECKOUT_SECRET_KEYS=") == 1
+    assert "CHECKOUT_REDIS_URL=redis://:REPLACE-ME@redis:6379/0" in example.splitlines()
     nginx = services["nginx"]
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     assert nginx["depends_on"] == {
@@ -201,7 +204,11 @@ def test_compose_runs_workers_and_a_persistent_redis() -> None:
     redis_service = services["redis"]
     assert "./redis.conf:/usr/local/etc/redis/redis.conf:ro" in redis_service["volumes"]
     assert "redis-data:/data" in redis_service["volumes"]
-    assert redis_service["command"] == ["redis-server", "/usr/local/etc/redis/redis.conf"]
+    assert redis_service["command"][:2] == ["sh", "-c"]
+    assert redis_service["command"][2].startswith(
+        "exec redis-server /usr/local/etc/redis/redis.conf --requirepass"
+    )
+    assert redis_service["env_file"] == "secrets.env"
     for name, service in services.items():
         assert "test" in service["healthcheck"], name
         for dependency in service.get("depends_on", {}).values():

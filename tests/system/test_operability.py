@@ -22,7 +22,14 @@ from redis.retry import Retry
 
 from checkout_links.core.storage import connection as store
 from checkout_links.logs import JsonFormatter
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app, problem_body
+from checkout_links.testing import (
+    METRICS_AUTH,
+    add_merchant,
+    csrf_of,
+    link_path,
+    make_app,
+    problem_body,
+)
 from checkout_links.testing.realapp import (
     gunicorn_app,
     http_client,
@@ -136,7 +143,7 @@ def test_customer_pages_answer_503_with_retry_after_during_an_outage(
 def metrics(web: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     from prometheus_client.parser import text_string_to_metric_families
 
-    text = web.get("/metrics").text
+    text = web.get("/metrics", headers=METRICS_AUTH).text
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
@@ -176,7 +183,7 @@ def test_request_histogram_labels_endpoints_never_paths_or_tokens(
     client.get(link_path(link["url"]))  # 410 now
     client.get(f"/api/v1/links/{link['id']}", headers=auth)
     client.get(f"/no/such/{token}")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     after = metrics(client)
     endpoints = {
         dict(labels).get("endpoint")

@@ -1,4 +1,4 @@
-"""64 stalled uploads against every way the repo runs the web app facing clients.
+"""Stalled uploads against every way the repo runs the web app facing clients.
 
 Each upload sends its headers and 10 bytes of a 100,000-byte body, then waits.
 While they hang, ``/healthz`` and a cart page must still answer within a
@@ -12,13 +12,20 @@ second, on real processes over a real redis-server:
 
 Bare gthread workers fail this (8 stalled uploads take all 2x4 threads);
 docs/performance.md, "Slow clients", has the measured comparison.
+
+One client with 2,100 stalled uploads (more than the 2 x 1,000 connections of
+the gevent workers) meets the per-address cap of the guarded gevent worker
+(checkout_links/serving/gevent_worker.py): another client's /healthz and cart
+page still answer within a second; a request that never finishes arriving is
+ended at GUNICORN_REQUEST_READ_SECONDS.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
+import resource
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,13 +39,13 @@ from checkout_links.testing import add_merchant, make_app
 from checkout_links.testing.rawhttp import stall_uploads
 from checkout_links.testing.realapp import (
     REPO,
-    SECRET,
     gunicorn_app,
     http_client,
     issue_link,
     path_of,
     race_one_link,
     render_nginx_conf,
+    serve_cli,
 )
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 
@@ -69,21 +76,8 @@ def api_key(redis_url: str) -> str:
 
 
 @contextlib.contextmanager
-def serve_cli(directory: Path, redis_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "CHECKOUT_REDIS_URL": redis_url,
-        "CHECKOUT_SECRET_KEYS": SECRET,
-        "CHECKOUT_BASE_URL": f"http://{HOST}:{port}",
-        "CHECKOUT_RATE_LIMITS_ENABLED": "false",
-    }
-    # The console script's entry point, run by this interpreter (and so this tree).
-    entry = "from checkout_links.cli.main import main; main()"
-    argv = [sys.executable, "-c", entry, "serve", "--bind", f"{HOST}:{port}"]
-    server = ProcessServer(argv, port=port, log_path=directory / "serve.log", env=env, cwd=REPO)
-    with server:
+def serve(directory: Path, redis_url: str) -> Iterator[str]:
+    with serve_cli(directory, redis_url) as server:
         server.wait_http("/readyz", timeout=60)
         yield server.url
 
@@ -120,7 +114,7 @@ def compose_stack(directory: Path, redis_url: str) -> Iterator[str]:
             yield nginx.url
 
 
-WAYS = {"checkout-links serve": serve_cli, "k8s": k8s_pod, "compose": compose_stack}
+WAYS = {"checkout-links serve": serve, "k8s": k8s_pod, "compose": compose_stack}
 
 
 @pytest.mark.parametrize("way", list(WAYS))
@@ -147,3 +141,91 @@ def test_stalled_uploads_leave_health_and_cart_page_answering(
         # The ledger still holds its promise on these workers: one order per link.
         race_path = path_of(issue_link(web, api_key, {"products": [{"id": "kit"}]})["url"])
         assert race_one_link(web, race_path, 12) == Counter({303: 1, 409: 11})
+
+
+MANY = 2_100
+#: Another client on the loopback network (all of 127.0.0.0/8 is loopback on Linux).
+OTHER_CLIENT = "127.0.0.2"
+
+
+@pytest.fixture
+def room_for_sockets() -> Iterator[None]:
+    """Enough file descriptors for MANY client sockets in this process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MANY + 1_024
+    if soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"needs {wanted} open files, the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _refused(sock: socket.socket) -> bool:
+    """Whether the server already answered this connection (the cap's 503) or closed it."""
+    sock.setblocking(False)
+    try:
+        data = sock.recv(64)
+    except BlockingIOError:
+        return False  # held open, waiting for the rest of its body
+    except OSError:
+        return True
+    return data == b"" or data.startswith(b"HTTP/1.1 503")
+
+
+@pytest.mark.parametrize("way", ["checkout-links serve", "k8s"])
+def test_thousands_of_stalled_uploads_from_one_client_leave_others_served(
+    way: str, redis_url: str, api_key: str, tmp_path: Path, room_for_sockets: None
+) -> None:
+    """2,100 uploads stalled mid-body from one address: another client's /healthz and cart
+    page answer 200 within 1 s, and the flood's address is refused beyond the cap."""
+    with WAYS[way](tmp_path, redis_url) as url, http_client(url) as web:
+        path = path_of(issue_link(web, api_key, {"products": [{"id": "kit"}]})["url"])
+        socks = stall_uploads(int(url.rsplit(":", 1)[1]), path, MANY, refusals_ok=True)
+        try:
+            time.sleep(1.0)  # every connection has been accepted (and capped) by now
+            other = httpx.HTTPTransport(local_address=OTHER_CLIENT)
+            for target in ["/healthz", path] * 3:
+                with httpx.Client(base_url=url, transport=other, timeout=5.0) as fresh:
+                    start = time.perf_counter()
+                    status = fresh.get(target).status_code
+                    took = time.perf_counter() - start
+                assert status == 200
+                assert took < 1.0, f"{target} took {took:.2f} s with {MANY} stalled uploads"
+            refused = sum(_refused(sock) for sock in socks)
+            # 2 workers, at most 100 connections of one address each.
+            assert refused >= MANY - 200, f"only {refused} of {MANY} were refused"
+        finally:
+            for sock in socks:
+                sock.close()
+
+
+def test_a_request_that_never_finishes_arriving_ends_at_the_read_deadline(
+    redis_url: str, api_key: str, tmp_path: Path
+) -> None:
+    """With GUNICORN_REQUEST_READ_SECONDS=2, a stalled upload is answered 400 (its body fell
+    short) and closed after about 2 s, while a trickled request head is closed too."""
+    env = {"GUNICORN_REQUEST_READ_SECONDS": "2"}
+    with serve_cli(tmp_path, redis_url, env=env) as server:
+        server.wait_http("/readyz", timeout=60)
+        with http_client(server.url) as web:
+            path = path_of(issue_link(web, api_key, {"products": [{"id": "kit"}]})["url"])
+        (upload,) = stall_uploads(server.port, path, 1)
+        trickle = socket.create_connection((HOST, server.port), timeout=10)
+        start = time.monotonic()
+        try:
+            trickle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            upload.settimeout(10)
+            answer = upload.recv(65536)
+            took = time.monotonic() - start
+            assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+            assert 1.0 < took < 6.0, f"answered after {took:.1f} s"
+            trickle.settimeout(10)
+            while trickle.recv(65536):  # nothing ever answers a head that never ends
+                pass
+            assert time.monotonic() - start < 6.0
+        finally:
+            upload.close()
+            trickle.close()

@@ -1,4 +1,4 @@
-"""Control and bidirectional formatting characters are refused in every text field.
+"""Control, bidirectional formatting and invisible characters are refused in every text field.
 
 The app runs over a real redis-server; the link API, the product API and the
 checkout form each answer 422 naming the field, and nothing is stored.
@@ -19,8 +19,11 @@ from checkout_links.testing import add_merchant, csrf_of, link_path, make_app, p
 from checkout_links.testing.realapp import gunicorn_app, http_client, path_of
 from checkout_links.testing.servers import RedisServer
 
-#: NUL, ESC, DEL, a C1 control (NEL), right-to-left override, first-strong isolate.
+#: NUL, ESC, DEL, a C1 control (NEL), right-to-left override, first-strong isolate, and
+#: the invisible ones: zero-width space, right-to-left mark, Arabic letter mark, line
+#: separator, byte order mark, a deprecated format character, a tag character.
 BAD = ["\x00", "\x1b", "\x7f", "\x85", "\u202e", "\u2068"]
+BAD += ["\u200b", "\u200f", "\u061c", "\u2028", "\ufeff", "\u206a", "\U000e0041"]
 
 LINE = {"id": "pro-licence", "price": "50.00"}
 
@@ -106,9 +109,17 @@ def test_product_put_refuses_a_right_to_left_override(
 def test_ordinary_scripts_and_emoji_are_still_accepted(
     real_app: tuple[Flask, dict[str, str]],
 ) -> None:
-    """Accents, CJK, Arabic, a zero-width joiner emoji and NBSP are text, not control characters."""
+    """Accents, CJK, Arabic, Persian with its zero-width non-joiner, a zero-width joiner emoji
+    and NBSP are text, not control characters."""
     app, auth = real_app
-    names = ["José Ñúñez", "山田太郎", "محمد", "👩\u200d💻 dev", "Tel\u00a0Aviv"]
+    names = [
+        "José Ñúñez",
+        "山田太郎",
+        "محمد",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "👩\u200d💻 dev",
+        "Tel\u00a0Aviv",
+    ]
     body = {
         "products": [{**LINE, "name": name} for name in names],
         "customer": {"first_name": "Zoë", "city": "Kraków"},
@@ -132,6 +143,9 @@ def open_cart(app: Flask, auth: dict[str, str]) -> tuple[FlaskClient, str, str, 
         ("company", "\u202egnp.exe"),
         ("address", "Street\x1b[31m 1"),
         ("city", "Ber\u2066lin"),
+        ("last_name", "\u200bRuiz"),
+        ("address", "Street 1\u2028Floor 2"),
+        ("company", "ACME\U000e0041"),
     ],
 )
 def test_checkout_form_refuses_the_character_and_places_no_order(

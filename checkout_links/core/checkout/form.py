@@ -11,7 +11,6 @@ that is given must be one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from checkout_links.core.checkout.address import (
@@ -23,7 +22,8 @@ from checkout_links.core.checkout.address import (
 )
 from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_, Message, Nn_
-from checkout_links.core.schemas import check_email
+from checkout_links.core.primitives.text import is_clean
+from checkout_links.core.schemas import NonAsciiMailbox, check_email
 
 __all__ = ["FIELD_NAMES", "countries", "country_rules", "validate"]
 
@@ -55,13 +55,12 @@ _MAX = {
     "address": 300,
     "tax_id": 40,
 }
-# C0/C1 controls and the bidirectional overrides/isolates (the contract's
-# "Input rules everywhere"); a tab or newline in a one-line field is one too.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 MISSING_EMAIL = N_("Enter your email address")
 # Translators: name@example.com is an example address; keep it as it is.
 BAD_EMAIL = N_("Enter an email address like name@example.com")
+# Translators: receipts cannot reach an address with é, ñ, ß, Cyrillic, Chinese... before the @.
+NON_ASCII_EMAIL = N_("Enter an email address without accented or non-Latin letters before the @")
 MISSING_COUNTRY = N_("Select your country")
 # Translators: %(example)s is a phone number of the chosen country, e.g. +49 1512 3456789.
 BAD_PHONE = N_("Enter a phone number like %(example)s")
@@ -88,7 +87,7 @@ def validate(
     clean = dict(values)
     for name, limit in _MAX.items():
         text = values.get(name, "")
-        if _CONTROL.search(text):
+        if not is_clean(text):
             errors[name] = Message(CONTROL)
         elif len(text) > limit:
             errors[name] = _too_long(limit)
@@ -99,6 +98,8 @@ def validate(
         else:
             try:
                 clean["email"] = check_email(email)
+            except NonAsciiMailbox:
+                errors["email"] = Message(NON_ASCII_EMAIL)
             except ValueError:
                 errors["email"] = Message(BAD_EMAIL)
     country_code = values.get("country", "")

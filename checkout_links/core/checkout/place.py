@@ -25,6 +25,7 @@ import msgspec
 
 from checkout_links.core.checkout import form
 from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import StoreUnavailable, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale
 from checkout_links.core.i18n.translatable import Message
@@ -35,7 +36,7 @@ from checkout_links.core.links.offers import chosen_lines
 from checkout_links.core.links.status import Gone, status_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.orders.build import build_order
-from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.orders.sealed import seal
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
 from checkout_links.core.records import Customer, Line
@@ -51,6 +52,9 @@ class Stores(Protocol):
 
     @property
     def links(self) -> Links: ...
+
+    @property
+    def keyring(self) -> KeyRing: ...
 
     @property
     def ledger(self) -> Ledger: ...
@@ -205,7 +209,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         link_expires_at=payload.expires_at,
         merchant_id=payload.merchant_id,
         order_id=order_id,
-        order_json=dumps(order),
+        # The customer's personal data sealed (orders/sealed.py): no Redis value holds it.
+        order_json=seal(stores.keyring, order),
         created_ms=created_ms,
         request_id=request.request_id,
         event_id=event_id_for(payload.link_rand),

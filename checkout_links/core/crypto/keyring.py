@@ -102,6 +102,17 @@ class KeyRing:
                 continue
         raise InvalidToken()
 
+    def sealed_with_newest(self, purpose: str, blob: bytes, context: bytes) -> bool:
+        """Whether the newest key for ``purpose`` opens an :meth:`encrypt` blob."""
+        kid, aead = self._purpose_aeads(purpose)[0]
+        if blob[:1] != bytes([kid]):
+            return False
+        try:
+            aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], blob[:1] + context)
+        except InvalidTag:
+            return False
+        return True
+
     def seal(self, plaintext: bytes, header: bytes) -> bytes:
         kid, aead = self._aeads[0]
         head = header + bytes([kid])

@@ -201,11 +201,19 @@ class Seller:
         return bool(self.support_email or self.support_url)
 
 
+def _shown(name: str | None) -> str:
+    # A name stored before the free-text rule refused a character (a line separator
+    # breaks every email header it is in) is shown without it, so one old setting
+    # cannot stop every receipt of the merchant.
+    return " ".join(text.FORBIDDEN.sub(" ", name).split()) if name else ""
+
+
 def seller_of(record: Merchant) -> Seller:
-    """The seller shown on the pages: the display name, else the merchant's name or id."""
+    """The seller shown on the pages and in emails: the display name, else the merchant's
+    name or id, without characters the free-text rule refuses."""
     settings = _settings(record)
     return Seller(
         merchant_id=record.id,
-        name=settings.display_name or record.name or record.id,
+        name=_shown(settings.display_name) or _shown(record.name) or record.id,
         **{k: getattr(settings, k) for k in FIELDS if k != "display_name"},
     )

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from checkout_links.core.primitives.jsonutil import dumps
+from checkout_links.core.primitives.text import strip_invisible_start
 from checkout_links.core.records import Order
 
 CUSTOMER_FIELDS = (
@@ -64,8 +65,11 @@ LINE_COLUMNS = (
 COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
 
 #: Cells a spreadsheet would run as a formula (CSV injection); such text gets
-#: a leading apostrophe. Amounts and counts are ours and never start so.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: a leading apostrophe. Amounts and counts are ours and never start so. The
+#: full-width forms count too (some spreadsheets fold them to ASCII), and so
+#: does a formula behind white space or an invisible character, which a
+#: spreadsheet drops (text stored before the input rule refused them).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NUMERIC = frozenset({"order_subtotal", "order_total", "quantity", "price", "amount"})
 
 
@@ -82,7 +86,9 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, dict | list):
         return dumps(value).decode() if value else ""
     text = str(value)
-    if column not in _NUMERIC and text.startswith(_FORMULA_START):
+    if column not in _NUMERIC and (
+        text.startswith(_FORMULA_START) or strip_invisible_start(text).startswith(_FORMULA_START)
+    ):
         return "'" + text
     return text
 

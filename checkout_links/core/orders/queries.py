@@ -17,21 +17,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-import msgspec
-
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.orders.sealed import unseal
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
-_decode_order = msgspec.json.Decoder(Order).decode
 
-
-def load_order(client: Redis, order_id: str) -> Order:
-    """The stored order by id, whoever's it is; :class:`NotFound` if there is none."""
+def load_order(client: Redis, keyring: KeyRing, order_id: str) -> Order:
+    """The stored order by id, whoever's it is, its personal data opened
+    (``orders/sealed.py``); :class:`NotFound` if there is none."""
     try:
         link_rand = link_rand_of_order(order_id)
     except InvalidToken as exc:
@@ -39,12 +38,12 @@ def load_order(client: Redis, order_id: str) -> Order:
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
-    return _decode_order(raw)
+    return unseal(keyring, raw)
 
 
-def get_order(client: Redis, merchant_id: str, order_id: str) -> Order:
+def get_order(client: Redis, keyring: KeyRing, merchant_id: str, order_id: str) -> Order:
     """One order of ``merchant_id``; another merchant's order is :class:`NotFound`."""
-    order = load_order(client, order_id)
+    order = load_order(client, keyring, order_id)
     if order.merchant_id != merchant_id:
         raise NotFound(f"No order {order_id!r}.")
     return order
@@ -171,6 +170,7 @@ def merge_index_page(
 
 def list_orders(
     client: Redis,
+    keyring: KeyRing,
     merchant_id: str,
     cursor: str | None,
     limit: int,
@@ -202,7 +202,7 @@ def list_orders(
         pipe = client.pipeline(transaction=False)
         for oid in page:
             pipe.get(keys.order(link_rand_of_order(oid)))
-        orders = [_decode_order(raw) for raw in pipe.execute() if raw is not None]
+        orders = [unseal(keyring, raw) for raw in pipe.execute() if raw is not None]
     if ref:
         # The ref index is keyed by a digest of the reference: check the real one.
         orders = [order for order in orders if order.external_ref == ref]
@@ -211,6 +211,7 @@ def list_orders(
 
 def iter_orders(
     client: Redis,
+    keyring: KeyRing,
     merchant_id: str,
     filters: OrderFilter | None = None,
     *,
@@ -225,7 +226,13 @@ def iter_orders(
     cursor: str | None = None
     while True:
         page, cursor = list_orders(
-            client, merchant_id, cursor, batch, filters, retention_seconds=retention_seconds
+            client,
+            keyring,
+            merchant_id,
+            cursor,
+            batch,
+            filters,
+            retention_seconds=retention_seconds,
         )
         yield from page
         if cursor is None:

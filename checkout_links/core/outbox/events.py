@@ -13,6 +13,7 @@ from typing import cast, get_args
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken, NotFound
 from checkout_links.core.links.ids import link_rand_of_event
 from checkout_links.core.orders import indexes as indexing
@@ -107,9 +108,10 @@ def _receipt_view(receipt: Receipt) -> ReceiptView:
     )
 
 
-def body(client: Redis, record: Event) -> bytes:
-    """The JSON body sent for an event: the same bytes on every attempt."""
-    order = load_order(client, record.order_id)
+def body(client: Redis, keyring: KeyRing, record: Event) -> bytes:
+    """The JSON body sent for an event: the same bytes on every attempt (until the
+    customer's personal data is erased)."""
+    order = load_order(client, keyring, record.order_id)
     return dumps(
         EventBody(id=record.id, type=record.type, created_at=order.created_at, data=order.public())
     )

@@ -62,15 +62,7 @@ from checkout_links.core.links.choices import PromotionIn, normal_code
 from checkout_links.core.primitives.clock import now_iso
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions import scripts
-from checkout_links.core.promotions.record import (
-    EXPIRED,
-    INACTIVE,
-    NOT_YET,
-    UNKNOWN_CODE,
-    USED_UP,
-    Promotion,
-    refusal_error,
-)
+from checkout_links.core.promotions.record import Promotion, refusal_error
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
 
@@ -217,10 +209,10 @@ class Promotions:
         """
         code = normal_code(typed)
         if code is None:
-            raise refusal_error(UNKNOWN_CODE)
+            raise refusal_error("unknown")
         promotion = self._read(merchant_id, code)
         if promotion is None:
-            raise refusal_error(UNKNOWN_CODE)
+            raise refusal_error("unknown")
         reason = promotion.refusal(time.time(), currency)
         if reason is not None:
             raise refusal_error(reason)
@@ -248,16 +240,13 @@ class Promotions:
             if outcome == "ok":
                 return reservation
             if outcome != "full":
-                raise refusal_error(
-                    {"not_started": NOT_YET, "expired": EXPIRED, "inactive": INACTIVE}.get(
-                        outcome, UNKNOWN_CODE
-                    )
-                )
+                known = outcome in ("not_started", "expired", "inactive")
+                raise refusal_error(outcome if known else "unknown")
             stale = [text(item) for item in reply[1:]]
             if not stale:
                 break
             self._settle_all(merchant_id, code, stale)
-        raise refusal_error(USED_UP)
+        raise refusal_error("used_up")
 
     def confirm(self, reservation: Reservation) -> bool:
         """Count the redemption once its spend placed the order (step 3); idempotent."""

@@ -12,17 +12,13 @@ from typing import Any
 import msgspec
 
 from checkout_links.core import records
-from checkout_links.core.errors import FieldError, ValidationFailed
+from checkout_links.core.errors import CodeRefused
 from checkout_links.core.i18n.translatable import N_
-from checkout_links.core.pricing import NOT_APPLICABLE, Discount, PromotionTerms
+from checkout_links.core.pricing import UNUSABLE_CODE, Discount, PromotionTerms
 from checkout_links.core.primitives.clock import iso_seconds
 
-# Customer-facing sentences for the code field (the web side translates them).
-UNKNOWN_CODE = N_("We do not know this code. Check it and try again.")
-NOT_YET = N_("This code is not valid yet.")
-EXPIRED = N_("This code has expired.")
-INACTIVE = N_("This code is no longer valid.")
-USED_UP = N_("This code has been used up.")
+# Customer-facing sentence for a code that may work on a second try (the web side
+# translates it). Every code that cannot be used gets pricing.UNUSABLE_CODE.
 RETRY = N_("Your code could not be applied just now. Please send the form again.")
 
 
@@ -30,9 +26,11 @@ def _iso(ts: int | None) -> str | None:
     return None if ts is None else iso_seconds(ts)
 
 
-def refusal_error(msgid: str) -> ValidationFailed:
-    """The 422 a customer gets for a code: ``msgid`` on the ``promo_code`` field."""
-    return ValidationFailed(msgid, errors=[FieldError.worded(("form", "promo_code"), msgid)])
+def refusal_error(reason: str) -> CodeRefused:
+    """The 422 a customer gets for a code they cannot use, the same sentence whatever the
+    ``reason`` (``unknown``, ``not_started``, ``expired``, ``inactive``, ``used_up``,
+    ``not_applicable``)."""
+    return CodeRefused(reason, UNUSABLE_CODE)
 
 
 class Promotion(records.Promotion, frozen=True, kw_only=True):
@@ -83,15 +81,16 @@ class Promotion(records.Promotion, frozen=True, kw_only=True):
         }
 
     def refusal(self, now: float, currency: str) -> str | None:
-        """Why a customer cannot use the code now in ``currency``, or ``None``."""
+        """Why a customer cannot use the code now in ``currency`` (a reason of
+        :func:`refusal_error`), or ``None``."""
         if not self.active:
-            return INACTIVE
+            return "inactive"
         if self.starts_ts is not None and now < self.starts_ts:
-            return NOT_YET
+            return "not_started"
         if self.expires_ts is not None and now >= self.expires_ts:
-            return EXPIRED
+            return "expired"
         if self.max_redemptions is not None and self.redemptions >= self.max_redemptions:
-            return USED_UP
+            return "used_up"
         if self.amount is not None and self.currency != currency:
-            return NOT_APPLICABLE
+            return "not_applicable"
         return None

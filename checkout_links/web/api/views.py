@@ -30,6 +30,7 @@ from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import LinkChoicesIn
 from checkout_links.core.links.status import status_of
 from checkout_links.core.merchants.account import AccountPatch, account_of
+from checkout_links.core.orders import erasure
 from checkout_links.core.orders import queries as orders
 from checkout_links.core.outbox import events
 from checkout_links.core.records import Merchant
@@ -282,7 +283,25 @@ def revoke_link(link_id: str) -> Any:
     params=(params.ORDER,),
 )
 def get_order(order_id: str) -> Any:
-    order = orders.get_order(services().redis, _merchant_id(), order_id)
+    order = orders.get_order(services().redis, services().keyring, _merchant_id(), order_id)
+    return order.public()
+
+
+@bp.delete("/orders/<order_id>/personal_data")
+@operation(
+    "Erase an order's personal data",
+    description=(
+        "The order keeps its id, lines and amounts; the customer's details and "
+        "additional_data are erased from it and from every webhook still to be sent, "
+        "and a receipt not yet sent is not sent. Erasing again answers 200 again."
+    ),
+    responses={200: records.OrderView},
+    errors={404: "No such order of this merchant."},
+    params=(params.ORDER,),
+)
+def erase_personal_data(order_id: str) -> Any:
+    svc = services()
+    order = erasure.erase_personal_data(svc.redis, svc.keyring, _merchant_id(), order_id)
     return order.public()
 
 
@@ -299,6 +318,7 @@ def list_orders() -> Any:
     svc = services()
     items, next_cursor = orders.list_orders(
         svc.redis,
+        svc.keyring,
         _merchant_id(),
         q[params.ORDER_CURSOR],
         q[params.LIMIT],

@@ -1,4 +1,5 @@
-"""Security headers of every customer page (everything outside ``/api/``)."""
+"""Security headers of every customer page (everything outside ``/api/``), and the one
+header every API answer gets: ``Cache-Control: no-store``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ _PAGE_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
 ]
 _DEFAULTCSP = ("Content-Security-Policy", CSP.format(extra=""))
+#: API answers carry customers' personal data (orders, events, links with their
+#: customer, exports) and merchants' secrets: no cache on the way may keep one.
+_API_HEADERS = [("Cache-Control", "no-store")]
 
 
 class CustomerHeaders:
@@ -40,7 +44,13 @@ class CustomerHeaders:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/api/"):
-            return self.app(environ, start_response)
+
+            def start_api(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                if not any(name.lower() == "cache-control" for name, _ in headers):
+                    headers.extend(_API_HEADERS)
+                return start_response(status, headers, exc_info)
+
+            return self.app(environ, start_api)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers.extend(_PAGE_HEADERS)

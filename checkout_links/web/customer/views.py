@@ -322,7 +322,7 @@ def confirmation(ref: str) -> Response:
     except (BadSignature, ValueError, TypeError):
         # Not chained: BadSignature holds the reference, which opens the order's page.
         raise InvalidToken() from None
-    order = load_order(svc.redis, order_id)
+    order = load_order(svc.redis, svc.keyring, order_id)
     seller = pages.seller(svc, order.merchant_id)
     locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
     pages.remember(locale, seller)

@@ -198,7 +198,8 @@ def test_revoking_a_completed_link_is_conflict(
 
 
 def test_orders_read_and_listed(api: CheckoutLinksClient, client: FlaskClient) -> None:
-    """Placed orders read back by id and iterate newest first across pages."""
+    """Placed orders read back by id and iterate newest first across pages; erasing one's
+    personal data keeps its amounts."""
     first = api.create_link([LINE], external_ref="quote-1", additional_data={"crm": "1"})
     second = api.create_link([{"id": "kit", "quantity": 2}])
     place_order(client, first["url"], "ana@example.com")
@@ -214,6 +215,9 @@ def test_orders_read_and_listed(api: CheckoutLinksClient, client: FlaskClient) -
     assert api.list_orders(limit=1)["next_cursor"]
     links = [o["link_id"] for o in api.iter_orders(limit=1)]
     assert links == [second["id"], first["id"]]
+    erased = api.erase_personal_data(order_id)
+    assert (erased["customer"]["email"], erased["additional_data"]) == ("", {})
+    assert erased["total"] == "1249.00"
 
 
 def test_orders_filtered_by_window_and_reference(

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from checkout_links.core.config import load_settings
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import (
     ConfigError,
     FieldError,
@@ -75,7 +76,7 @@ def test_the_api_writes_field_errors_in_the_problem_body(
 def test_a_refused_order_id_keeps_why_as_its_cause(fake_redis: fakeredis.FakeRedis) -> None:
     """load_order's NotFound for an id that is not one of ours is chained to the InvalidToken."""
     with pytest.raises(NotFound) as caught:
-        load_order(guarded(fake_redis), "not-an-order-id")
+        load_order(guarded(fake_redis), KeyRing(["k" * 32]), "not-an-order-id")
     assert isinstance(caught.value.__cause__, InvalidToken)
 
 

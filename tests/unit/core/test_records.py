@@ -15,6 +15,7 @@ from checkout_links.core.errors import ConfigError
 from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import PromotionIn
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.orders.sealed import StoredOrder
 from checkout_links.core.outbox import events
 from checkout_links.core.primitives.clock import iso_ms, iso_seconds
 from checkout_links.core.primitives.jsonutil import dumps
@@ -48,6 +49,7 @@ _TYPES: dict[str, Any] = {
     "revision": Product,
     "product": Product,
     "order": Order,
+    "stored_order": StoredOrder,
     "issued_link": IssuedLink,
     "order_view": OrderView,
     "event_view": EventView,
@@ -101,7 +103,8 @@ def test_an_order_placed_through_the_page_is_stored_in_the_pinned_shape() -> Non
     order_id = client.get("/api/v1/orders", headers=auth).get_json()["items"][0]["id"]
     raw = redis.get(keys.order(link_rand_of_order(order_id)))
     assert raw is not None
-    assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(_STORED["order"]))
+    stored = _STORED["stored_order"]
+    assert _keys_of(msgspec.json.decode(raw)) == _keys_of(msgspec.json.decode(stored))
 
 
 def test_a_promotion_code_is_stored_in_the_pinned_shape() -> None:

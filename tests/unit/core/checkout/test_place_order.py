@@ -71,7 +71,7 @@ def test_an_open_link_places_its_order_with_the_page_locale_and_spends_the_link(
     locale = negotiate("de-CH", None, None, None)
     outcome = place_order(svc, request_for(svc, payload, locale=locale))
     assert outcome == Placed(order_id_for(payload.link_rand))
-    order = load_order(svc.redis, outcome.order_id)
+    order = load_order(svc.redis, svc.keyring, outcome.order_id)
     assert order.total == Decimal("200.00")
     assert order.customer.email == "ana@example.com"
     assert order.customer.language == locale.lang
