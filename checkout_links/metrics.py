@@ -27,6 +27,9 @@ WEBHOOK_ATTEMPTS = Counter(
     "checkout_webhook_attempts_total", "Webhook delivery attempts.", ["outcome"]
 )
 WEBHOOK_DEAD = Counter("checkout_webhook_dead_total", "Events that exhausted their retries.")
+WEBHOOK_SKIPPED = Counter(
+    "checkout_webhook_skipped_total", "Events not sent because their merchant has no webhook URL."
+)
 WEBHOOK_CLAIMED = Counter(
     "checkout_webhook_claimed_total", "Outbox entries taken over from a dead worker."
 )

@@ -3,8 +3,11 @@
 Serves the app (fakeredis, a branded test seller, checkout_links/testing/storefront.py),
 opens the cart, the cart with errors, the confirmation and a 410 page at a
 phone and a desktop width in English, German and Arabic, and writes
-``docs/img/checkout-<state>-<locale>-<phone|desktop>.png``, squeezed with
-``pngquant`` when it is installed (Debian package ``pngquant``).
+``docs/img/checkout-<state>-<locale>-<phone|desktop>.png``; then the cart with
+choices (an upgrade ticked and a code applied, in place) at 320, 390 and 1280 px
+in English, Arabic and Japanese as ``docs/img/choices-<locale>-<width>.png``.
+Each is squeezed with ``pngquant`` when it is installed (Debian package ``pngquant``).
+Only the choices: ``python docs/screenshots.py choices``.
 """
 
 from __future__ import annotations
@@ -18,19 +21,53 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, storefront
+from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, CODE, Storefront, storefront
 
 OUT = Path(__file__).resolve().parent / "img"
 WIDTHS = {"phone": 390, "desktop": 1280}
 LOCALES = ("en", "de", "ar")
 STATES = ("cart", "errors", "confirmation", "withdrawn")
+CHOICE_WIDTHS = (320, 390, 1280)
+CHOICE_LOCALES = ("en", "ar", "ja")
+
+
+def _squeeze(path: Path) -> None:
+    squeeze = shutil.which("pngquant")
+    if squeeze:
+        args = ["--force", "--skip-if-larger", "--ext", ".png", "64", str(path)]
+        subprocess.run([squeeze, *args], check=False)  # noqa: S603
+    print(path.relative_to(OUT.parent.parent), path.stat().st_size)
+
+
+def choices(shop: Storefront, browser: object) -> None:
+    """The cart with choices after the customer took the upgrade and applied a code."""
+    for locale in CHOICE_LOCALES:
+        for width in CHOICE_WIDTHS:
+            context = browser.new_context(  # type: ignore[attr-defined]
+                viewport={"width": width, "height": 844 if width < 600 else 900}, locale=locale
+            )
+            page = context.new_page()
+            page.goto(shop.issue_choices(locale))
+            page.locator("#f-opt_1").check()
+            page.locator("li.replaced").wait_for()
+            page.locator("#f-promo_code").fill(CODE)
+            page.locator("#f-promo_code").press("Enter")
+            page.locator("dt.discount").wait_for()
+            page.evaluate("window.scrollTo(0, 0)")
+            path = OUT / f"choices-{locale}-{width}.png"
+            page.screenshot(path=str(path), full_page=True, animations="disabled")
+            context.close()
+            _squeeze(path)
 
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    squeeze = shutil.which("pngquant")
     with storefront() as shop, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        choices(shop, browser)
+        if sys.argv[1:] == ["choices"]:
+            browser.close()
+            return
         for locale in LOCALES:
             urls = {
                 "confirmation": shop.confirmation_url(locale),
@@ -54,10 +91,7 @@ def main() -> None:
                     path = OUT / f"checkout-{state}-{locale}-{device}.png"
                     page.screenshot(path=str(path), full_page=True, animations="disabled")
                     context.close()
-                    if squeeze:
-                        args = ["--force", "--skip-if-larger", "--ext", ".png", "64", str(path)]
-                        subprocess.run([squeeze, *args], check=False)  # noqa: S603
-                    print(path.relative_to(OUT.parent.parent), path.stat().st_size)
+                    _squeeze(path)
         browser.close()
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from checkout_links.cli.context import fail, services, with_settings
 from checkout_links.core.errors import CheckoutError
+from checkout_links.core.i18n.messages import sentence
 from checkout_links.core.merchants.account import FIELDS as ACCOUNT_FIELDS
 from checkout_links.core.merchants.account import AccountPatch, account_of
 
@@ -48,9 +49,14 @@ def merchant_set_account(merchant_id: str, cleared: tuple[str, ...], **values: s
     body.update(dict.fromkeys(cleared))
     try:
         patch = AccountPatch.model_validate(body)
-        account = services(writes=True).merchants.update_account(merchant_id, patch)
+        account = services().merchants.update_account(merchant_id, patch)
     except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        fail(
+            *(
+                f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {sentence(e)}"
+                for e in exc.errors()
+            )
+        )
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps(account))

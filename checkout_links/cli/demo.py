@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 
 from checkout_links.core.errors import Conflict
 from checkout_links.core.schemas import ProductIn
@@ -86,43 +87,59 @@ def serve_store(port: int = 0) -> tuple[subprocess.Popen[str], int]:
     line = child.stdout.readline()
     if not line.strip().isdigit():
         child.kill()
-        raise RuntimeError(f"the demo store did not start on 127.0.0.1:{port}")
+        child.wait(timeout=10)
+        raise RuntimeError(
+            f"--store-port {port}: the demo's store could not listen on 127.0.0.1:{port}"
+        )
     return child, int(line)
 
 
-def _run_store(port: int) -> None:
-    import fakeredis
-
-    store = fakeredis.TcpFakeServer(("127.0.0.1", port), server_version=(7, 2))
-    store.daemon_threads = True  # open connections must not keep the store alive
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(store.server_address[1], flush=True)
-    store.serve_forever()
-
-
-def seed(svc: Services, base_url: str) -> str:
-    """Create the demo merchant and catalog in ``svc``'s store; return the banner to print."""
+def seed(svc: Services) -> str:
+    """Create the demo merchant and catalog in ``svc``'s store; return a new API key of it."""
     try:
         created = svc.merchants.create(DEMO_MERCHANT, name="Demo shop", currency="EUR")
-        api_key = created["api_key"]
+        api_key = str(created["api_key"])
     except Conflict:
         api_key = svc.merchants.add_key(DEMO_MERCHANT)
     for item in DEMO_CATALOG:
         fields = {k: v for k, v in item.items() if k != "id"}
         svc.catalog.put_product(DEMO_MERCHANT, str(item["id"]), ProductIn.model_validate(fields))
+    return api_key
+
+
+def exports(api_key: str, base_url: str, env: Mapping[str, str]) -> str:
+    """The banner: who the demo is, what to export in another shell, and a curl to try."""
     body = json.dumps(EXAMPLE_LINK)
     return (
         "\n"
         "checkout-links demo (embedded store: nothing survives a restart)\n"
         f"  merchant: {DEMO_MERCHANT}\n"
         f"  API key:  {api_key}\n"
-        "  catalog:  " + ", ".join(str(p["id"]) for p in DEMO_CATALOG) + "\n\n"
+        "  catalog:  " + ", ".join(str(p["id"]) for p in DEMO_CATALOG) + "\n"
+        f"  serving:  {base_url} (API reference: {base_url}/api/docs)\n\n"
+        "In another shell, export these; the README's commands then reach this demo:\n\n"
+        f"  export API_KEY={api_key}\n"
+        f"  export CHECKOUT_REDIS_URL={env['CHECKOUT_REDIS_URL']}\n"
+        f"  export CHECKOUT_SECRET_KEYS={env['CHECKOUT_SECRET_KEYS']}\n\n"
         'Create a link, then open its "url" in a browser:\n\n'
         f"  curl -s {base_url}/api/v1/links \\\n"
         f"    -H 'Authorization: Bearer {api_key}' \\\n"
         "    -H 'Content-Type: application/json' \\\n"
         f"    -d '{body}'\n"
     )
+
+
+def _run_store(port: int) -> None:
+    import fakeredis
+
+    try:
+        store = fakeredis.TcpFakeServer(("127.0.0.1", port), server_version=(7, 2))
+    except OSError:
+        sys.exit(1)  # the demo says so in one line (serve_store)
+    store.daemon_threads = True  # open connections must not keep the store alive
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(store.server_address[1], flush=True)
+    store.serve_forever()
 
 
 if __name__ == "__main__":

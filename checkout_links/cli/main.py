@@ -11,18 +11,16 @@ import json
 import os
 import secrets
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
 from checkout_links.cli import account as cli_account
+from checkout_links.cli import catalog as cli_catalog
+from checkout_links.cli import ports
 from checkout_links.cli.context import fail, services, with_settings
-from checkout_links.core.catalog.products import check_product_id, validate_product
-from checkout_links.core.errors import CheckoutError, ConfigError, ValidationFailed
-from checkout_links.core.i18n.messages import sentence
-from checkout_links.core.schemas import ProductIn
+from checkout_links.core.config import load_settings
+from checkout_links.core.errors import CheckoutError, ConfigError
 from checkout_links.worker.webhook_request import validate_webhook_url
 
 if TYPE_CHECKING:
@@ -35,15 +33,16 @@ def _factory() -> Flask:
     try:
         return create_app()
     except ConfigError as exc:
-        fail(str(exc))
+        fail(*exc.problems)
 
 
 @click.group()
 def cli() -> None:
-    """Operate checkout-links: merchants, catalogs, the server and the webhook worker.
+    """Operate checkout-links: merchants, catalogs, orders, the server and the worker.
 
-    Every command reads the service's CHECKOUT_* environment (see docs/api.md);
-    `checkout-links demo` needs none.
+    Every command reads the service's CHECKOUT_* environment (docs/api.md);
+    the store commands need CHECKOUT_SECRET_KEYS and CHECKOUT_REDIS_URL, which
+    `checkout-links demo` prints for its own store. The demo needs none.
     """
 
 
@@ -60,7 +59,7 @@ def merchant() -> None:
 @with_settings
 def merchant_create(merchant_id: str, name: str, webhook_url: str | None, currency: str) -> None:
     """Create a merchant; prints its API key and webhook secret once, as JSON."""
-    svc = services(writes=True)
+    svc = services()
     try:
         if webhook_url is not None:
             validate_webhook_url(webhook_url, allow_private=svc.settings.allow_private_webhooks)
@@ -78,7 +77,7 @@ def merchant_create(merchant_id: str, name: str, webhook_url: str | None, curren
 def merchant_add_key(merchant_id: str) -> None:
     """Issue another API key (to rotate keys without downtime)."""
     try:
-        key = services(writes=True).merchants.add_key(merchant_id)
+        key = services().merchants.add_key(merchant_id)
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "api_key": key}))
@@ -89,7 +88,12 @@ def merchant_add_key(merchant_id: str) -> None:
 @with_settings
 def merchant_list_keys(merchant_id: str) -> None:
     """List a merchant's key ids (never the keys)."""
-    click.echo(json.dumps(services(writes=True).merchants.list_keys(merchant_id)))
+    svc = services()
+    try:
+        svc.merchants.get(merchant_id)
+    except CheckoutError as exc:
+        fail(exc.detail)
+    click.echo(json.dumps(svc.merchants.list_keys(merchant_id)))
 
 
 @merchant.command("revoke-key")
@@ -99,7 +103,7 @@ def merchant_list_keys(merchant_id: str) -> None:
 def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
     """Revoke one API key (the 12-character id after ``ck_``)."""
     try:
-        services(writes=True).merchants.revoke_key(merchant_id, key_id)
+        services().merchants.revoke_key(merchant_id, key_id)
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"key_id": key_id, "revoked": True}))
@@ -117,9 +121,7 @@ def merchant_revoke_key(merchant_id: str, key_id: str) -> None:
 def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None:
     """Make a new webhook secret; both sign webhooks during the grace period."""
     try:
-        secret = services(writes=True).merchants.rotate_webhook_secret(
-            merchant_id, int(grace_hours * 3600)
-        )
+        secret = services().merchants.rotate_webhook_secret(merchant_id, int(grace_hours * 3600))
     except CheckoutError as exc:
         fail(exc.detail)
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_secret": secret}))
@@ -131,7 +133,7 @@ def merchant_rotate_webhook_secret(merchant_id: str, grace_hours: float) -> None
 @with_settings
 def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     """Set where order webhooks are sent (https, public addresses only in production)."""
-    svc = services(writes=True)
+    svc = services()
     try:
         validate_webhook_url(url, allow_private=svc.settings.allow_private_webhooks)
         svc.merchants.set_webhook_url(merchant_id, url)
@@ -140,11 +142,22 @@ def merchant_set_webhook_url(merchant_id: str, url: str) -> None:
     click.echo(json.dumps({"merchant_id": merchant_id, "webhook_url": url}))
 
 
-@cli.command("worker")
-@click.option("--consumer", default=None, help="Consumer name (default: host-pid).")
+@cli.command("worker", short_help="Deliver webhooks, send receipt emails, run retention.")
+@click.option(
+    "--consumer",
+    default=None,
+    help="This worker's name among the workers sharing the store (default: host-pid).",
+)
 @with_settings
 def worker(consumer: str | None) -> None:
-    """Deliver order webhooks until stopped (SIGTERM/SIGINT: finish what is in flight, exit)."""
+    """Run the background work after orders: webhooks, receipt emails and retention.
+
+    Delivers each order's signed webhook (retried with backoff), sends the
+    customers' receipt emails when CHECKOUT_SMTP_URL is set, and once a minute
+    removes what CHECKOUT_ORDER_RETENTION_SECONDS no longer keeps. Run one or
+    more beside the web app; SIGTERM or SIGINT finishes the attempts in flight,
+    then exits.
+    """
     import signal
     import threading
 
@@ -157,12 +170,16 @@ def worker(consumer: str | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    Worker(services(), consumer).run(stop)
+    Worker(services(waits_for_store=True), consumer).run(stop)
 
 
 @cli.group("orders")
 def orders_group() -> None:
     """Take merchants' order history out."""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 #: Seconds between two progress lines of a long export on stderr.
@@ -216,10 +233,11 @@ def orders_export(merchant_id: str, since: str | None, until: str | None, fmt: s
         count += 1
         if time.monotonic() - last >= PROGRESS_SECONDS:
             last = time.monotonic()
-            click.echo(f"export: {count} orders so far...", err=True)
+            click.echo(f"export: {_count(count, 'order')} so far...", err=True)
     out.flush()
-    rows = f", {table.rows} CSV rows" if fmt == "csv" else ""
-    click.echo(f"export: {count} orders{rows} in {time.monotonic() - started:.1f} s", err=True)
+    rows = f", {_count(table.rows, 'CSV row')}" if fmt == "csv" else ""
+    took = time.monotonic() - started
+    click.echo(f"export: {_count(count, 'order')}{rows} in {took:.1f} s", err=True)
 
 
 @orders_group.command("reseal")
@@ -257,58 +275,34 @@ def catalog() -> None:
     """Manage merchants' original products."""
 
 
-def import_products(merchant_id: str, items: list[dict[str, Any]]) -> int:
-    """Validate every product first, then store them all; returns the count."""
-    parsed = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or "id" not in item:
-            fail(f"product #{i}: an object with an 'id' is required")
-        if not isinstance(item["id"], str):
-            fail(f"product #{i}: the id must be a string")
-        fields = {k: v for k, v in item.items() if k != "id"}
-        try:
-            # The catalog's own checks (the id's pattern, money against currency),
-            # every product before any is stored.
-            check_product_id(item["id"])
-            product = ProductIn.model_validate(fields)
-            validate_product(product)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            fail(f"product #{i} ({item['id']}): {where}: {sentence(first)}")
-        except ValidationFailed as exc:
-            where = "; ".join(f"{'.'.join(map(str, e.loc[1:]))}: {e.msg}" for e in exc.errors or [])
-            fail(f"product #{i} ({item['id']}): {where or exc.detail}")
-        parsed.append((item["id"], product))
-    svc = services(writes=True)
-    svc.merchants.get(merchant_id)
-    for product_id, product in parsed:
-        svc.catalog.put_product(merchant_id, product_id, product)
-    return len(parsed)
+_BIND_HELP = (
+    "Address and port to listen on, HOST:PORT. The default answers only on this "
+    "machine; 0.0.0.0:PORT listens on every interface."
+)
 
 
-@catalog.command("import")
-@click.argument("merchant_id")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_settings
-def catalog_import(merchant_id: str, file: Path) -> None:
-    """Load original products from a JSON list (objects as in PUT /api/v1/products/{id})."""
+def _check_bind(command: str, bind: str) -> None:
+    """Refuse, in one line and before anything starts, an address that cannot be listened on."""
     try:
-        items = json.loads(file.read_text())
-    except (OSError, ValueError) as exc:
-        fail(f"{file}: {exc}")
-    if not isinstance(items, list):
-        fail(f"{file}: expected a JSON list of products")
-    try:
-        count = import_products(merchant_id, items)
-    except CheckoutError as exc:
-        fail(exc.detail)
-    click.echo(json.dumps({"merchant_id": merchant_id, "imported": count}))
+        where = ports.split_bind(bind)
+    except ValueError as exc:
+        fail(str(exc))
+    if where is None:
+        return
+    host, port = where
+    why = ports.why_not_free(host, port)
+    if why is not None:
+        fail(
+            f"cannot listen on {bind}: {why}. Choose a free address, e.g. "
+            f"`checkout-links {command} --bind {ports.suggestion(host)}`"
+        )
 
 
-@cli.command("serve")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
-@click.option("--workers", default=2, show_default=True)
+@cli.command("serve", short_help="Run the web app under gunicorn.")
+@click.option(
+    "--bind", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT", help=_BIND_HELP
+)
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
 @click.option(
     "--worker-class",
     type=click.Choice(["gevent", "gthread"]),
@@ -322,38 +316,66 @@ def catalog_import(merchant_id: str, file: Path) -> None:
 @click.option("--threads", default=4, show_default=True, help="Threads per gthread worker.")
 def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     """Run the web app under gunicorn (production: use deploy/gunicorn.conf.py)."""
+    _check_bind("serve", bind)
+    problems: list[str] = []
+    try:
+        load_settings()
+    except ConfigError as exc:
+        problems += exc.problems
+    if workers > 1 and not os.environ.get("CHECKOUT_REDIS_URL"):
+        problems.append(
+            f"CHECKOUT_REDIS_URL: not set, so the store is in-process and --workers {workers} "
+            "would give each worker a ledger of its own; set it, or use --workers 1"
+        )
+    if problems:
+        fail(*problems)  # every one at once, before gevent or the app
     from checkout_links.serving import gunicorn as serving
 
     if worker_class == "gevent":
         serving.patch_for_gevent()
-    app = _factory()
-    if app.config["CHECKOUT_SETTINGS"].redis_url is None and workers > 1:
-        fail("CHECKOUT_REDIS_URL is unset: the in-process store needs --workers 1")
-    serving.run(app, bind, workers, threads, worker_class)
+    serving.run(_factory(), bind, workers, threads, worker_class)
 
 
-@cli.command("demo")
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@cli.command("demo", short_help="Try it out: the service on an embedded store, with a demo shop.")
+@click.option(
+    "--bind", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT", help=_BIND_HELP
+)
 @click.option(
     "--store-port",
     default=0,
     show_default=True,
+    metavar="PORT",
     help="Loopback port of the demo's embedded store (0: any free port).",
 )
 def demo(bind: str, store_port: int) -> None:
     """Start a self-contained demo: an embedded store, a demo merchant and catalog.
 
-    The store (fakeredis) listens on 127.0.0.1, so `checkout-links merchant ...`
-    in another shell reaches it once the printed variables are exported.
-    Nothing survives a restart.
+    It prints the demo merchant's API key, the variables to export in another
+    shell (API_KEY, CHECKOUT_REDIS_URL, CHECKOUT_SECRET_KEYS) and a curl that
+    creates a link. The store (fakeredis) listens on 127.0.0.1, so the store
+    commands in that shell reach it. Nothing survives a restart.
     """
-    from checkout_links.cli.demo import seed, serve_store
+    # Both ports are checked before anything starts or is printed: a busy one
+    # is one line, not a banner aimed at someone else's service.
+    _check_bind("demo", bind)
+    use_own_store = not os.environ.get("CHECKOUT_REDIS_URL")
+    if use_own_store and store_port:
+        why = ports.why_not_free("127.0.0.1", store_port)
+        if why is not None:
+            fail(
+                f"--store-port {store_port}: cannot listen on 127.0.0.1:{store_port}: {why}. "
+                "Choose another port, or leave --store-port out for any free one"
+            )
+    from checkout_links.cli.demo import exports, seed, serve_store
     from checkout_links.serving import gunicorn as serving
     from checkout_links.web.extensions import services as app_services
 
     store = None
-    if not os.environ.get("CHECKOUT_REDIS_URL"):
-        store, port = serve_store(store_port)
+    if use_own_store:
+        try:
+            store, port = serve_store(store_port)
+        except RuntimeError as exc:
+            fail(str(exc))
         os.environ["CHECKOUT_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     os.environ.setdefault("CHECKOUT_SECRET_KEYS", secrets.token_urlsafe(32))
     os.environ.setdefault("CHECKOUT_BASE_URL", f"http://{bind}")
@@ -361,15 +383,8 @@ def demo(bind: str, store_port: int) -> None:
         app = _factory()
         base_url = app.config["CHECKOUT_SETTINGS"].base_url
         with app.app_context():
-            banner = seed(app_services(), base_url)
-        click.echo(banner)
-        click.echo(
-            "Run the CLI against this demo from another shell:\n\n"
-            f"  export CHECKOUT_REDIS_URL={os.environ['CHECKOUT_REDIS_URL']}\n"
-            f"  export CHECKOUT_SECRET_KEYS={os.environ['CHECKOUT_SECRET_KEYS']}\n"
-            "  checkout-links merchant create my-shop\n\n"
-            f"API reference: {base_url}/api/docs\n"
-        )
+            api_key = seed(app_services())
+        click.echo(exports(api_key, base_url, os.environ))
         sys.stdout.flush()
         serving.run(app, bind, 1, 8, "gthread")
     finally:
@@ -379,6 +394,7 @@ def demo(bind: str, store_port: int) -> None:
 
 
 cli_account.register(merchant)
+cli_catalog.register(catalog)
 
 
 def main() -> None:

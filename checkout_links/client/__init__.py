@@ -51,6 +51,7 @@ from checkout_links.client.types import (
     Order,
     Page,
     Product,
+    ProductText,
     Promotion,
     ResponseInfo,
     WebhookEvent,
@@ -73,6 +74,7 @@ __all__ = [
     "Order",
     "Page",
     "Product",
+    "ProductText",
     "Promotion",
     "RateLimitError",
     "ResponseInfo",
@@ -300,7 +302,11 @@ class CheckoutLinksClient:
         return cast(Event, self._call("GET", f"events/{_seg(event_id)}"))
 
     def redeliver_event(self, event_id: str) -> Event:
-        """Queue a webhook event for another delivery now; returns its delivery state."""
+        """Queue a webhook event for another delivery now; returns its delivery state.
+
+        Raises :class:`ConflictError` while the merchant has no webhook URL (the
+        event would only be ``skipped`` again).
+        """
         return cast(Event, self._call("POST", f"events/{_seg(event_id)}/redeliver"))
 
     # Plumbing

@@ -26,6 +26,13 @@ class Subscription(TypedDict):
     interval_count: int
 
 
+class ProductText(TypedDict, total=False):
+    """A product's name and description in one locale (an empty one shows the product's own)."""
+
+    name: str
+    description: str
+
+
 class Product(TypedDict):
     """An original product (``PUT``/``GET /products/{id}``)."""
 
@@ -45,6 +52,7 @@ class Product(TypedDict):
     price_min: Money | None
     price_max: Money | None
     active: bool
+    translations: dict[str, ProductText]
 
 
 class Line(TypedDict):
@@ -142,7 +150,7 @@ class Order(TypedDict):
     promotion_code: str | None
 
 
-EventState = Literal["pending", "retrying", "delivered", "dead"]
+EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
 ReceiptState = Literal["pending", "retrying", "sent", "failed"]
 
 

@@ -1,11 +1,12 @@
 """Typed settings read from ``CHECKOUT_*`` environment variables.
 
-Every setting is validated once at start-up; a bad value stops the process
-with one line naming the variable (see :func:`load_settings`).
+Every setting is validated once at start-up; bad values stop the process
+with one message naming every bad variable (see :func:`load_settings`).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -221,28 +222,75 @@ class Settings(BaseSettings):
         return parse_smtp_url(self.smtp_url.get_secret_value())
 
 
-def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+#: Why a process that must share its data (the command line) refuses an unset store.
+NO_SHARED_STORE = (
+    "CHECKOUT_REDIS_URL: not set, so this command would work on a throwaway in-process store "
+    "that is gone when it exits; give your Redis, or the store URL that a running "
+    "`checkout-links demo` prints"
+)
+
+
+def _sentence(error: Any) -> str:
+    """Pydantic's message for one setting, without its "Value error, " prefix."""
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, *, shared_store: bool = False
+) -> Settings:
     """Read the environment (plus ``overrides``) and check the combination.
 
-    Raises :class:`ConfigError` with a one-line message naming the variable.
+    ``shared_store``: the process keeps nothing itself (a command of the command
+    line), so an unset ``CHECKOUT_REDIS_URL`` is a problem too. Raises
+    :class:`ConfigError` naming every missing or invalid variable at once, each
+    problem a sentence in :attr:`ConfigError.problems` ("; "-joined in the message).
     """
+    problems: list[str] = []
+    settings: Settings | None = None
     try:
         settings = Settings(**(overrides or {}))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "CHECKOUT_" + str(first["loc"][0]).upper() if first["loc"] else "CHECKOUT_*"
         # Not chained: pydantic's error quotes the values, secret keys and passwords too.
-        raise ConfigError(f"{name}: {first['msg']}") from None
-    if settings.smtp_url is not None and settings.mail_from is None:
-        raise ConfigError(
+        for error in exc.errors():
+            name = "CHECKOUT_" + str(error["loc"][0]).upper() if error["loc"] else "CHECKOUT_*"
+            problems.append(f"{name}: {_sentence(error)}")
+    if settings is not None and settings.smtp_url is not None and settings.mail_from is None:
+        problems.append(
             "CHECKOUT_MAIL_FROM: required when CHECKOUT_SMTP_URL is set; give the receipts' "
             "sender address, e.g. receipts@pay.example.com"
         )
+    # Whether a setting was given, also when another one failed (no Settings then).
+    raw = {
+        **{k.upper(): v for k, v in os.environ.items()},
+        **{f"CHECKOUT_{k.upper()}": v for k, v in (overrides or {}).items()},
+    }
+    if settings is not None:
+        keys_given, demo, store_given = (
+            bool(settings.secret_keys),
+            settings.demo,
+            settings.redis_url,
+        )
+    else:
+        keys_given = bool(str(raw.get("CHECKOUT_SECRET_KEYS") or "").strip(", "))
+        demo = str(raw.get("CHECKOUT_DEMO", "")).lower() in ("1", "true", "yes", "on")
+        store_given = str(raw.get("CHECKOUT_REDIS_URL") or "")
+    if not keys_given and not demo and shared_store:
+        # A command works on the service's data: it needs the service's keys, not new ones.
+        problems.append(
+            "CHECKOUT_SECRET_KEYS: not set; give the service's secret keys, or the "
+            "CHECKOUT_SECRET_KEYS that a running `checkout-links demo` prints"
+        )
+    elif not keys_given and not demo:
+        problems.append(
+            "CHECKOUT_SECRET_KEYS: not set; give at least one secret of 32+ characters "
+            "(or set CHECKOUT_DEMO=true for an ephemeral demo key)"
+        )
+    if shared_store and not store_given:
+        problems.append(NO_SHARED_STORE)
+    if problems or settings is None:
+        raise ConfigError("; ".join(problems), problems=problems)
     if not settings.secret_keys:
-        if not settings.demo:
-            raise ConfigError(
-                "CHECKOUT_SECRET_KEYS: not set; give at least one secret of 32+ characters "
-                "(or set CHECKOUT_DEMO=true for an ephemeral demo key)"
-            )
         settings = settings.model_copy(update={"secret_keys": (secrets.token_urlsafe(32),)})
     return settings

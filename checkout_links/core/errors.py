@@ -49,11 +49,21 @@ class CheckoutError(Exception):
         self.headers = {}
 
 
-class ConfigError(CheckoutError):
-    """A setting is missing or invalid; the process must not start."""
+class ConfigError(CheckoutError, RuntimeError):
+    """A setting is missing or invalid; the process must not start.
+
+    ``problems`` holds one sentence per setting, each starting with the
+    variable's name (the message joins them), so every bad setting is named at once.
+    A :class:`RuntimeError` too: gunicorn reports one of those raised while it
+    loads the app as one ``Error:`` line instead of a traceback.
+    """
 
     title = "Invalid configuration"
     slug = "config"
+
+    def __init__(self, detail: str = "", *, problems: Sequence[str] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = tuple(problems) if problems else (self.detail,)
 
 
 class Unauthorized(CheckoutError):

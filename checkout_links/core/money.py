@@ -53,6 +53,14 @@ def parse_amount(value: str, currency: str) -> Decimal:
     return _parse_text(value, currency)
 
 
+def _too_precise(currency: str, digits: int) -> str:
+    """The one sentence for an amount with more decimals than ``currency`` has."""
+    if digits == 0:
+        return f'{currency} has no decimal places: write a whole amount such as "1500".'
+    places = "1 decimal place" if digits == 1 else f"{digits} decimal places"
+    return f"{currency} allows at most {places}: round the amount."
+
+
 # Cached: every cart page and issuance parses its catalog prices again, and
 # the result is an immutable Decimal (a refused amount raises, not cached).
 @lru_cache(maxsize=4096)
@@ -63,7 +71,7 @@ def _parse_text(value: str, currency: str) -> Decimal:
         raise ValueError('Write the amount as a plain decimal amount such as "19.99".')
     digits = minor_units(currency)
     if len(match.group(1) or "") > digits:
-        raise ValueError(f"{currency} allows at most {digits} decimal places: round the amount.")
+        raise ValueError(_too_precise(currency, digits))
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:

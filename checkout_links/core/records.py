@@ -141,6 +141,15 @@ class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool
 
 
+class ProductText(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A product's name and description in one language (empty: the product's own)."""
+
+    name: Annotated[str, about("The name in this language.", "Profi-Lizenz")] = ""
+    description: Annotated[
+        str, about("The description in this language.", "Lizenz pro Arbeitsplatz.")
+    ] = ""
+
+
 class Product(msgspec.Struct, frozen=True, kw_only=True):
     """An original product of the merchant's catalog, as stored and returned.
 
@@ -180,6 +189,16 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
         MoneyText | None, about("Highest unit price a link may set.", "100000.00")
     ] = None
     active: Annotated[bool, about("Inactive products cannot be sold.", True)] = True
+    # UNSET (left out of the JSON) when there are none: a product's stored bytes, and so
+    # its revision number, are what they were before translations existed.
+    translations: Annotated[
+        dict[str, ProductText] | UnsetType,
+        about(
+            "Name and description per locale (BCP 47 tag in CLDR's spelling), shown on the "
+            "pages and in the receipt of a customer in that locale.",
+            {"de": {"name": "Profi-Lizenz", "description": "Lizenz pro Arbeitsplatz."}},
+        ),
+    ] = UNSET
     id: Annotated[str, about("The product id of the URL.", "pro-licence")]
     rev: Annotated[
         int, about("Revision: changes whenever the product changes; links keep theirs.", 3184290411)
@@ -446,8 +465,9 @@ class OrderPage(msgspec.Struct, frozen=True, kw_only=True):
     ] = None
 
 
-#: Where an event's webhook delivery stands.
-EventState = Literal["pending", "retrying", "delivered", "dead"]
+#: Where an event's webhook delivery stands: ``skipped`` when its merchant had no
+#: webhook URL at delivery time (never retried; a redelivery sends it once a URL is set).
+EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]
 #: Where an order's customer receipt stands.
 ReceiptState = Literal["pending", "retrying", "sent", "failed"]
 
@@ -509,7 +529,14 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     type: Annotated[EventType, about("Event type.", "order.created")]
     order_id: Annotated[str, about("The order.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")]
     created_at: Annotated[Time, about("When the event was written.", "2026-11-27T18:00:00.125Z")]
-    state: Annotated[EventState, about("Delivery state: dead after retries ran out.", "delivered")]
+    state: Annotated[
+        EventState,
+        about(
+            "Delivery state: dead after retries ran out; skipped when the merchant had no "
+            "webhook URL (never retried; redeliver it once a URL is set).",
+            "delivered",
+        ),
+    ]
     attempts: Annotated[int, about("Delivery attempts so far.", 1)]
     last_attempt_at: Annotated[
         Time | None, about("When the last attempt was made.", "2026-11-27T18:00:01.002Z")

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from checkout_links.core.i18n.countries import countries
+from checkout_links.core.i18n.locales import canonical_tag
 from checkout_links.core.money import check_currency
 from checkout_links.core.primitives.text import PATTERN as NO_CONTROLS_PATTERN
 from checkout_links.core.primitives.text import NoControls
@@ -48,7 +49,7 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidat
 #: where the currency is known (see ``money.parse_amount``).
 MoneyText = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,12}(\.\d{1,3})?$"),
+    StringConstraints(pattern=r"^\d{1,12}(\.\d{1,12})?$"),
     Field(examples=["19.99"], json_schema_extra={"format": "decimal"}),
 ]
 
@@ -251,6 +252,31 @@ class SubscriptionIn(Strict):
     interval_count: IntervalCount = _doc(1, "Periods between charges, 1..365.", 1)
 
 
+class ProductTextIn(Strict):
+    """A product's name and description in one language; an empty one shows the product's own."""
+
+    name: Text = _doc("", "The name in this language.", "Profi-Lizenz")
+    description: LongText = _doc("", "The description in this language.", "Lizenz pro Platz.")
+
+
+def _locale_keys(value: dict[str, ProductTextIn]) -> dict[str, ProductTextIn]:
+    """Keys as CLDR spells them (``pt-br`` -> ``pt-BR``); a key that is no locale is refused."""
+    out: dict[str, ProductTextIn] = {}
+    for key, text in value.items():
+        tag = canonical_tag(key)
+        if tag is None or len(key) > 35:
+            raise ValueError(f"{key[:40]!r} is not a locale such as de, pt-BR or zh-Hans.")
+        if tag in out:
+            raise ValueError(f"{key[:40]!r} names the same locale as another key.")
+        out[tag] = text
+    return out
+
+
+Translations = Annotated[
+    dict[str, ProductTextIn], Field(max_length=60), AfterValidator(_locale_keys)
+]
+
+
 class ProductIn(Strict):
     """Body of ``PUT /api/v1/products/{product_id}``."""
 
@@ -283,6 +309,14 @@ class ProductIn(Strict):
     price_min: MoneyText | None = _doc(None, "Lowest unit price a link may set.", "10.00")
     price_max: MoneyText | None = _doc(None, "Highest unit price a link may set.", "100000.00")
     active: bool = _doc(True, "false: links can no longer sell it.", True)
+    translations: Translations = Field(
+        default_factory=dict,
+        description=(
+            "Name and description per locale (de, pt-BR, zh-Hans, ...), used on the pages and "
+            "in the receipt of a customer in that locale; a link's own name wins."
+        ),
+        examples=[{"de": {"name": "Profi-Lizenz", "description": "Lizenz pro Arbeitsplatz."}}],
+    )
 
 
 class CustomerIn(Strict):

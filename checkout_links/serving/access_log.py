@@ -1,8 +1,9 @@
-"""Gunicorn logger that never writes a whole checkout token or a query string.
+"""Gunicorn logger that never writes a whole checkout token, confirmation reference or query.
 
 A ``/c/<token>`` URL is a bearer credential that opens the cart and the
-customer data sealed in it, and logs outlive links: tokens are cut to their
-first 8 characters (enough to match a support case), query strings dropped.
+customer data sealed in it, a ``/done/<ref>`` URL opens the order's
+confirmation page, and logs outlive both: each is cut to its first 8
+characters (enough to match a support case), query strings dropped.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ ACCESS_LOG_FORMAT = (
     '"request_id": "%({x-request-id}i)s"}'
 )
 
-# Matches the token segment also when a client spells the path with escapes
-# (``/c%2F...``, ``/%63/...``): the router decodes them, so the token is live.
-_TOKEN = re.compile(r"(?:/|%2f)(?:c|%63)(?:/|%2f)([^/?#\s\"]{0,8})[^/?#\s\"]*", re.IGNORECASE)
+# The path segments after ``/c/`` (the link's token) and ``/done/`` (the signed
+# reference that opens the order's confirmation page, name and total included).
+# Matched also when a client spells the path with escapes (``/c%2F...``,
+# ``/%63/...``, ``/%64one/...``): the router decodes them, so the secret is live.
+_TOKEN = re.compile(
+    r"(?:/|%2f)(c|%63|(?:d|%64)(?:o|%6f)(?:n|%6e)(?:e|%65))(?:/|%2f)"
+    r"([^/?#\s\"]{0,8})[^/?#\s\"]*",
+    re.IGNORECASE,
+)
 # Atoms holding a URL whose query string may carry customer data.
 _URL_ATOMS = frozenset({"f", "{raw_uri}e", "{referer}i", "{http_referer}e", "{location}o"})
 # Atoms holding the query string alone.
@@ -48,9 +55,18 @@ def format_atoms(log_format: str) -> frozenset[str]:
     return frozenset(name.lower() if name.startswith("{") else name for name in names)
 
 
+def _cut_secret(match: re.Match[str]) -> str:
+    segment = "c" if len(match[1]) in (1, 3) else "done"
+    return f"/{segment}/{match[2]}…"
+
+
 def redact(text: str) -> str:
-    """Return ``text`` with every ``/c/<token>`` cut to ``/c/<first 8 chars>…``."""
-    return _TOKEN.sub(r"/c/\1…", text)
+    """Return ``text`` with every ``/c/<token>`` and ``/done/<ref>`` cut to its first 8 chars.
+
+    ``/c/<first 8 chars>…``, ``/done/<first 8 chars>…``: enough to match a
+    support case, too little to open the cart or the confirmation page.
+    """
+    return _TOKEN.sub(_cut_secret, text)
 
 
 def redact_url(url: str) -> str:

@@ -30,6 +30,11 @@ def run(app: Flask, bind: str, workers: int, threads: int, worker_class: str) ->
             self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
             self.cfg.set("logger_class", "checkout_links.serving.access_log.RedactingLogger")
             self.cfg.set("accesslog", "-")
+            # Recent gunicorn opens a control socket at one path per user
+            # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), so a second
+            # instance on the machine would take over the first's; nothing
+            # here uses it (deploy/gunicorn.conf.py turns it off too).
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return app

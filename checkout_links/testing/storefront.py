@@ -57,6 +57,29 @@ PRODUCT_SVG = (
     '<rect x="18" y="36" width="12" height="3" fill="#1b2a6b"/></svg>'
 )
 
+#: A cart with choices: an adjustable line, a fixed one, an add-on, an upgrade, codes allowed.
+CHOICES: dict[str, Any] = {
+    "products": [
+        {
+            "id": "pro-licence",
+            "name": "Pro licence",
+            "description": "Includes the support plan listed in annex A.",
+            "properties": {"seats": "25", "term": "12 months"},
+            "price": "100.00",
+            "quantity": 2,
+            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
+        },
+        {"id": "kit", "quantity": 1},
+    ],
+    "optional_items": [
+        {"id": "kit"},
+        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
+    ],
+    "allow_promotion_codes": True,
+}
+#: The promotion code the storefront knows (10 % off).
+CODE = "TENOFF"
+
 
 @dataclass
 class Storefront:
@@ -94,6 +117,10 @@ class Storefront:
         assert answer.status_code == 201, answer.get_json()
         link: dict[str, Any] = answer.get_json()
         return link
+
+    def issue_choices(self, locale: str) -> str:
+        """The URL of a link with cart choices (:data:`CHOICES`)."""
+        return str(self.issue(locale, **CHOICES)["url"])
 
     def confirmation_url(self, locale: str) -> str:
         """A placed order's confirmation page."""
@@ -170,6 +197,8 @@ def storefront() -> Iterator[Storefront]:
     kit = {"name": "Setup kit, EU plug", "price": "49.90", "currency": "EUR"}
     kit |= {"delivery": "physical", "image_url": f"{origin}/test-images/kit.svg"}
     assert client.put("/api/v1/products/kit", json=kit, headers=auth).status_code == 200
+    code = client.put(f"/api/v1/promotions/{CODE}", json={"percent": "10"}, headers=auth)
+    assert code.status_code == 201, code.get_json()
     http = make_server(HOST, port, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

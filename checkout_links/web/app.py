@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from checkout_links.core.config import Settings, load_settings
-from checkout_links.web import bodies, extensions, problems, ratelimit, request_ids
+from checkout_links.web import bodies, extensions, pretty, problems, ratelimit, request_ids
 from checkout_links.web import health as ops
 from checkout_links.web.api import openapi
 from checkout_links.web.api import promotions as promotions_api
@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(promotions_api.bp)
     app.register_blueprint(checkout.bp)
     ratelimit.init_app(app)
+    pretty.init_app(app)
     app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

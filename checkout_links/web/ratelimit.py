@@ -147,4 +147,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _limited(exc: RateLimitExceeded) -> Response:
         reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
+        token = (request.view_args or {}).get("token")
+        if request.blueprint == checkout.bp.name and isinstance(token, str):
+            # The limit is counted before the view: the page still names the link's seller.
+            checkout.remember_link(token)
         return render_error(RateLimited(math.ceil(reset_at - time.time())))

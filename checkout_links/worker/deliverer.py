@@ -332,6 +332,10 @@ class Worker:
                 self._record(job, record, attempt, counted=False)
                 return
             attempt = self._send(record)
+            if attempt.skipped:
+                # No endpoint to fail: no attempt counted, no circuit, no retry.
+                self._record(job, record, attempt, counted=False)
+                return
             self._record(job, record, attempt, counted=True)
             if attempt.ok:
                 if self.endpoints.endpoint_succeeded(job.merchant_id):

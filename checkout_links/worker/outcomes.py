@@ -42,7 +42,10 @@ def record_outcome(
     done_ms = int(time.time() * 1000)
     next_ms: int | None = None
     state: EventState
-    if attempt.ok:
+    if attempt.skipped:
+        state = "skipped"
+        metrics.WEBHOOK_SKIPPED.inc()
+    elif attempt.ok:
         state = "delivered"
         metrics.WEBHOOK_LAG.observe((done_ms - created_ms) / 1000)
     else:
@@ -66,7 +69,8 @@ def record_outcome(
                 state=state,
                 next_ms=next_ms,
                 attempts=attempts,
-                done_ms=done_ms,
+                # A skipped event had no attempt: its last attempt stays as it was.
+                done_ms=None if attempt.skipped else done_ms,
                 status=attempt.status,
                 error=attempt.error,
             )
@@ -102,7 +106,7 @@ def send(svc: Services, http: httpx.Client, record: Event) -> Attempt:
         return Attempt(False, None, "merchant no longer exists", 0)
     url = merchant.webhook_url
     if not url:
-        return Attempt(False, None, "no webhook URL configured", 0)
+        return Attempt(False, None, "no webhook URL configured", 0, skipped=True)
     return deliver(
         http,
         url,

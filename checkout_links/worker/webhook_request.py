@@ -208,7 +208,7 @@ def validate_webhook_url(url: str, *, allow_private: bool) -> str:
                 if str(exc) != "host name does not resolve":
                     raise
     except UnsafeURL as exc:
-        raise ValidationFailed(f"webhook URL {exc}") from exc
+        raise ValidationFailed(f"The webhook URL {exc}.") from exc
     return url
 
 
@@ -220,6 +220,9 @@ class Attempt:
     status: int | None
     error: str | None
     duration_ms: int
+    #: Nothing was sent because the merchant has no webhook URL: the event is
+    #: ``skipped``, not failed (no retry, no circuit, no attempt counted).
+    skipped: bool = False
 
 
 def deliver(

@@ -176,13 +176,13 @@ def test_a_pass_after_one_order_visits_only_that_orders_shard(server: RedisServe
         (order_id,) = place(app, auth, 1)
         store = server.client()
         store.config_resetstat()
-        assert worker.step() == 1  # no webhook URL: one attempt, recorded as failed
+        assert worker.step() == 1  # no webhook URL: one lease, recorded as skipped
         used = calls(store)
     finally:
         worker.close()
     assert used.get("xreadgroup") == 1
     event = app.test_client().get("/api/v1/events", headers=auth).get_json()["items"][0]
-    assert (event["order_id"], event["attempts"]) == (order_id, 1)
+    assert (event["order_id"], event["state"], event["attempts"]) == (order_id, "skipped", 0)
 
 
 def test_an_order_whose_index_step_was_lost_is_listed_once_the_worker_reads_it(

@@ -217,6 +217,41 @@ def test_dead_letter_after_retry_window_until_redelivered(
     assert receiver.received()[-1].webhook_id == dead["id"]
 
 
+def test_events_without_a_webhook_url_are_skipped_until_redelivered(
+    receiver: Receiver,
+) -> None:
+    """A merchant without a webhook URL gets its event kept as ``skipped`` (no attempt, no
+    retry, listable by state); a redelivery is refused until a URL is set, then sends it."""
+    app = make_app(memory_redis(), **FAST, cache_seconds=0)
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {add_merchant(app)}"}
+    order_id = place_order(client, auth)
+
+    pump(app, lambda: event_of(client, auth, order_id)["state"] == "skipped")
+    skipped = event_of(client, auth, order_id)
+    assert skipped["attempts"] == 0
+    assert skipped["next_attempt_at"] is None
+    assert skipped["last_attempt_at"] is None
+    assert skipped["last_error"] == "no webhook URL configured"
+    listed = client.get("/api/v1/events?state=skipped", headers=auth).get_json()["items"]
+    assert [e["id"] for e in listed] == [skipped["id"]]
+    assert client.get("/api/v1/events?state=retrying", headers=auth).get_json()["items"] == []
+
+    pump_for(app, 1.0)  # ten times the first retry delay: nothing more happens
+    assert event_of(client, auth, order_id) == skipped
+
+    refused = client.post(f"/api/v1/events/{skipped['id']}/redeliver", headers=auth)
+    assert refused.status_code == 409
+    assert "webhook URL" in refused.get_json()["detail"]
+    with app.app_context():
+        services().merchants.set_webhook_url("acme", f"{receiver.url}/hook")
+    answer = client.post(f"/api/v1/events/{skipped['id']}/redeliver", headers=auth)
+    assert answer.status_code == 202
+    pump(app, lambda: event_of(client, auth, order_id)["state"] == "delivered")
+    assert [a.webhook_id for a in receiver.received()] == [skipped["id"]]
+    assert event_of(client, auth, order_id)["attempts"] == 1
+
+
 def test_rotation_grace_signs_with_old_and_new_secret(
     wh_app: Flask, wh_client: FlaskClient, receiver: Receiver, merchant: dict[str, Any]
 ) -> None:
@@ -405,7 +440,8 @@ def test_cli_merchant_create_refuses_private_webhook_url() -> None:
         assert result.exit_code == 2, (url, result.output)
         assert "webhook URL" in result.output
     listed = runner.invoke(cli, ["merchant", "list-keys", "shop"], obj=strict)
-    assert json.loads(listed.stdout) == []
+    assert listed.exit_code == 2
+    assert listed.stderr == "Error: No merchant 'shop'.\n"
 
     lenient = _services_of(make_app(memory_redis(), allow_private_webhooks=True))
     result = runner.invoke(

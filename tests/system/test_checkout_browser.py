@@ -297,3 +297,183 @@ def test_changing_the_country_shows_that_countrys_fields(
         assert problems == []
     finally:
         context.close()
+
+
+def _set_logo(shop: Storefront, url: str) -> None:
+    """Point the test seller's logo at ``url`` (past the API's https rule, as the storefront)."""
+    import msgspec
+
+    from checkout_links.core.records import MerchantAccount
+    from checkout_links.web.extensions import services
+
+    with shop.app.app_context():
+        merchants = services().merchants
+        record = merchants.get("acme")
+        assert isinstance(record.account, MerchantAccount)
+        account = msgspec.structs.replace(record.account, logo_url=url)
+        merchants.save(msgspec.structs.replace(record, account=account))
+
+
+def test_a_logo_that_fails_to_load_leaves_the_sellers_name_and_no_broken_image(
+    browser: Any, shop: Storefront
+) -> None:
+    """A logo address that answers 404 is taken out; the name stays; a good logo stays shown."""
+    good = f"{shop.origin}/test-images/logo.svg"
+    try:
+        _set_logo(shop, f"{shop.origin}/test-images-gone/logo.png")
+        url = str(shop.issue("en")["url"])
+        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
+        page = context.new_page()
+        try:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            sync_api.expect(page.locator("img.logo")).to_have_count(0)
+            sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
+        finally:
+            context.close()
+    finally:
+        _set_logo(shop, good)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
+    page = context.new_page()
+    try:
+        page.goto(str(shop.issue("en")["url"]))
+        page.wait_for_load_state("load")
+        sync_api.expect(page.locator("img.logo")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_long_cart_on_a_phone_gives_its_words_the_width(browser: Any, shop: Storefront) -> None:
+    """At 320 px a line's texts span the card beside the thumbnail (not a column beside the
+    amount), and the amount sits on the line's "2 x price" row, in both directions."""
+    line = {
+        "id": "kit",
+        "name": "Setup kit, EU plug, with the long cable and the wall mount",
+        "description": "Includes the mounting screws, a quick-start card and the support plan.",
+        "properties": {"colour": "graphite", "voltage": "230 V"},
+        "quantity": 2,
+    }
+    for locale in ("en", "ar"):
+        url = str(shop.issue(locale, products=[line] * 10)["url"])
+        context, page, _ = _open(browser, shop, locale, "cart", url, 320)
+        try:
+            if not page.evaluate("document.getElementById('summary').open"):
+                page.locator("#summary > summary").click()
+            card = _box(page, "ul.lines")
+            for n in range(10):
+                item = page.locator("li.line").nth(n)
+                description = item.locator(".description").bounding_box()
+                qty, amount = (
+                    item.locator(".qty").bounding_box(),
+                    item.locator(".amount").bounding_box(),
+                )
+                assert description["width"] >= 0.7 * card["width"], (locale, description, card)
+                middle = qty["y"] + qty["height"] / 2
+                assert amount["y"] <= middle <= amount["y"] + amount["height"], (qty, amount)
+            assert _overflowing_elements(page, 320) == []
+        finally:
+            context.close()
+
+
+def _overflowing_elements(page: Any, width: int) -> list[str]:
+    found: list[str] = page.evaluate(
+        """(w) => [...document.querySelectorAll('body *')].filter(e => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5);
+        }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+        width,
+    )
+    return found
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[tuple[str, str]]:
+    """An app with a checkout limit of one order attempt a minute: (cart URL en, cart URL ar)."""
+    import threading
+
+    import fakeredis
+    from werkzeug.serving import make_server
+
+    from checkout_links.testing import add_merchant, make_app
+    from checkout_links.testing.servers import HOST, free_port
+    from checkout_links.testing.storefront import SELLER
+
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    app = make_app(
+        fakeredis.FakeRedis(server=fakeredis.FakeServer()),
+        base_url=origin,
+        rate_limits_enabled=True,
+        rate_limit_checkout="1/minute",
+    )
+    auth = {"Authorization": f"Bearer {add_merchant(app)}"}
+    api = app.test_client()
+    assert api.patch("/api/v1/account", json=SELLER, headers=auth).status_code == 200
+    urls = tuple(
+        api.post(
+            "/api/v1/links", json={"products": [{"id": "kit"}], "locale": loc}, headers=auth
+        ).get_json()["url"]
+        for loc in ("en", "ar")
+    )
+    server = make_server(HOST, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield urls[0], urls[1]
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_too_many_attempts_page_is_the_sellers_with_a_way_back_and_passes_axe(
+    browser: Any, limited: tuple[str, str], locale: str, width: int
+) -> None:
+    """The 429 page of a link: the seller's bar and contact, "back to your order", 0 violations."""
+    url = limited[0] if locale == "en" else limited[1]
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale)
+    page = context.new_page()
+    try:
+        page.goto(url)
+        for _ in range(2):  # the first may still be allowed (a 422: no email)
+            if page.locator("button.primary").count() == 0:
+                break
+            page.locator("button.primary").click()
+            page.wait_for_load_state("load")
+        sync_api.expect(page.locator(".state-rate_limited")).to_have_count(1)
+        sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
+        back = page.locator("a.button-link")
+        sync_api.expect(back).to_have_count(1)
+        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+        ]
+        assert violations == [], violations
+        assert _overflowing_elements(page, width) == []
+        back.click()
+        sync_api.expect(page.locator("#checkout-form")).to_have_count(1)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_emirates_form_with_its_list_of_emirates_passes_axe(
+    browser: Any, shop: Storefront, locale: str, width: int
+) -> None:
+    """A customer in the Emirates: the emirate is a labelled select; 0 violations, no overflow."""
+    customer = {"email": "ana@example.com", "country": "AE", "region": "Dubai"}
+    url = str(shop.issue(locale, customer=customer)["url"])
+    context, page, problems = _open(browser, shop, locale, "cart", url, width)
+    try:
+        sync_api.expect(page.locator("select#f-region")).to_have_value("Dubai")
+        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+        ]
+        assert violations == [], violations
+        assert _overflowing_elements(page, width) == []
+        assert problems == []
+    finally:
+        context.close()

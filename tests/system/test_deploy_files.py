@@ -457,6 +457,28 @@ def test_gunicorn_exits_rather_than_split_a_fakeredis_ledger(
     assert message in result.stderr
 
 
+def test_gunicorn_names_every_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """gunicorn with the shipped config and the real app, started with bad settings, exits 1
+    with one `Error:` line naming each bad variable in our words: no traceback, no pydantic
+    prefix."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKOUT_")}
+    env |= {
+        "CHECKOUT_SECRET_KEYS": "short",
+        "CHECKOUT_BASE_URL": "pay.example.com",
+        "CHECKOUT_BIND": f"{HOST}:{free_port()}",
+    }
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"]
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Value error" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert line.startswith("Error: CHECKOUT_SECRET_KEYS: each secret key must be at least 32")
+    assert "; CHECKOUT_BASE_URL: must be an origin such as https://pay.example.com" in line
+
+
 def test_gunicorn_serves_the_longest_link_and_logs_it_cut(
     stub_gunicorn: ProcessServer,
 ) -> None:
@@ -545,7 +567,8 @@ def dropping_upstream() -> Iterator[tuple[int, list[str]]]:
 def test_nginx_passes_the_longest_link_and_logs_it_cut(
     tmp_path: Path, stub_gunicorn: ProcessServer
 ) -> None:
-    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id."""
+    """Through nginx, an 8,190-byte request line reaches gunicorn whole, with a request id, and
+    the access log cuts tokens and confirmation references to 8 characters."""
     with nginx_in_front_of(tmp_path, [f"{HOST}:{stub_gunicorn.port}"] * 3) as nginx:
         status, headers, body = raw_http(nginx.port, f"GET /c/{TOKEN_AT_LIMIT} HTTP/1.1")
         seen = json.loads(body)
@@ -558,10 +581,18 @@ def test_nginx_passes_the_longest_link_and_logs_it_cut(
         status, _, body = raw_http(nginx.port, line, "X-Request-ID: trace-0042")
         assert status == 200
         assert json.loads(body)["request_id"] == "trace-0042"
+        for prefix in ("/done/", "/%64one/"):
+            status, _, _ = raw_http(nginx.port, f"GET {prefix}{TOKEN[:90]} HTTP/1.1")
+            assert status == 200
     log = nginx.log_text()
     assert TOKEN[:9] not in log
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert [record["path"] for record in records] == [f"/c/{TOKEN[:8]}…", "/healthz?…"]
+    assert [record["path"] for record in records] == [
+        f"/c/{TOKEN[:8]}…",
+        "/healthz?…",
+        f"/done/{TOKEN[:8]}…",
+        f"/%64one/{TOKEN[:8]}…",
+    ]
 
 
 @needs_nginx

@@ -309,7 +309,8 @@ def test_counters_add_up_over_gunicorn_workers(redis_url: str, served: ProcessSe
 def test_gunicorn_logs_hold_no_token_query_or_personal_data(
     redis_url: str, served: ProcessServer
 ) -> None:
-    """Through real gunicorn, access and app logs carry request ids but no token, query or PII."""
+    """Through real gunicorn, access and app logs carry request ids but no token, confirmation
+    reference, query or PII."""
     api_key = add_merchant(make_app(None, redis_url=redis_url), "logged")
     with http_client(served.url) as web:
         link = issue_link(web, api_key, LINK)
@@ -323,6 +324,9 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
         assert placed.status_code == 303
         assert placed.headers["X-Request-ID"] == "abc-123"
         assert web.post(path, data={**forms[1], "last_name": LAST}).status_code == 409
+        confirmation = placed.headers["Location"]
+        reference = confirmation.removeprefix("/done/")
+        assert web.get(confirmation).status_code == 200
     # gunicorn writes its access line after the response; wait for the POST's.
     text = served.wait_log(
         "the access line of abc-123",
@@ -330,7 +334,7 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
             '"gunicorn.access"' in line and '"abc-123"' in line for line in text.splitlines()
         ),
     )
-    for secret in [EMAIL, FIRST, LAST, api_key, "mail-7781", *slices(token)]:
+    for secret in [EMAIL, FIRST, LAST, api_key, "mail-7781", *slices(token), *slices(reference)]:
         assert secret not in text
     access = [
         json.loads(line) for line in text.splitlines() if '"logger": "gunicorn.access"' in line

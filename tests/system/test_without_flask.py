@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from checkout_links.testing.servers import RedisServer
+
 PACKAGE = Path(__file__).resolve().parents[2] / "checkout_links"
 
 _IMPORT_CORE_WITHOUT_FLASK = """
@@ -70,10 +72,12 @@ def test_the_cli_imports_and_lists_its_commands_without_flask() -> None:
         assert f"  {command} " in done.stdout
 
 
-def test_a_store_command_runs_without_flask() -> None:
+def test_a_store_command_runs_without_flask(real_redis: RedisServer) -> None:
     """`orders export` reads the settings, connects the store and answers without Flask:
     an unknown merchant is named on stderr with exit code 2."""
-    done = _without_flask("orders", "export", "ghost", CHECKOUT_DEMO="true")
+    done = _without_flask(
+        "orders", "export", "ghost", CHECKOUT_DEMO="true", CHECKOUT_REDIS_URL=real_redis.url
+    )
     assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines()[-1] == "error: No merchant 'ghost'."
+    assert done.stderr.splitlines()[-1] == "Error: No merchant 'ghost'."
     assert done.stdout == ""

@@ -79,6 +79,17 @@ def validate_product(product: ProductIn) -> None:
 _decode_product = msgspec.json.Decoder(Product).decode
 
 
+def _shown(product: Product) -> Product:
+    """The product as the API answers it: ``translations`` always there (``{}`` for none).
+
+    Stored without it when empty, so the bytes and revisions of products
+    without translations are what they were before translations existed.
+    """
+    if isinstance(product.translations, dict):
+        return product
+    return msgspec.structs.replace(product, translations={})
+
+
 class Catalog:
     """One process's view of all merchants' catalogs."""
 
@@ -98,6 +109,9 @@ class Catalog:
         check_product_id(product_id)
         validate_product(product)
         doc = product.model_dump(mode="json")
+        if not doc["translations"]:
+            # A product without translations keeps the revision it had before they existed.
+            del doc["translations"]
         doc["id"] = product_id
         # The revision is a hash of the content as JSON without ``rev`` (so the
         # same content always gets the same revision).
@@ -122,14 +136,14 @@ class Catalog:
         pipe.zadd(keys.catalog_index(merchant_id), {product_id: 0})
         previous, _ = pipe.execute()
         self._current.pop((merchant_id, product_id))
-        return current, previous is None
+        return _shown(current), previous is None
 
     def get_product(self, merchant_id: str, product_id: str) -> Product:
         """The current product; :class:`NotFound` if the merchant has none by that id."""
         raw = self.client.get(keys.catalog_current(merchant_id, product_id))
         if raw is None:
             raise NotFound(f"No product {product_id!r}.")
-        return _decode_product(raw)
+        return _shown(_decode_product(raw))
 
     def current_products(
         self, merchant_id: str, product_ids: list[str]
@@ -188,7 +202,7 @@ class Catalog:
             if page_ids
             else []
         )
-        items = [_decode_product(raw) for raw in raws if raw is not None]
+        items = [_shown(_decode_product(raw)) for raw in raws if raw is not None]
         next_cursor = page_ids[-1] if len(ids) > limit else None
         return items, next_cursor
 

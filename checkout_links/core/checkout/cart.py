@@ -9,7 +9,8 @@ then checked against what the token offers and what the promotion allows
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.links.offers import Priced, offer_of
@@ -90,3 +91,42 @@ def cart_state(
             errors.extend(exc.errors or [])
     choice, cart, promotion = _priced(offer, choice, promotion, errors)
     return CartState(offer, choice, cart, promotion, code, tuple(errors))
+
+
+def _total_with(state: CartState, optional: tuple[int, ...]) -> Decimal | None:
+    """The total of the state's choice with these optional quantities, or None if refused."""
+    choice = replace(state.choice, optional=optional)
+    terms = state.promotion.terms() if state.promotion is not None else None
+    try:
+        return price(state.offer, choice, terms).total
+    except ValidationFailed:
+        return None
+
+
+def offer_changes(state: CartState) -> tuple[Decimal | None, ...]:
+    """For each optional item: what taking it changes the total by, all else as chosen.
+
+    The true change, not the item's price: an up-sell replaces its line at the
+    quantity chosen now (two units of a line replaced by one of the upgrade),
+    and the discounts and the code are taken again. The same figure whether
+    the item is ticked or not (total with it less total without it). ``None``
+    for an item chosen by quantity (its price per unit is shown instead) or
+    when either cart would not be allowed.
+    """
+    changes: list[Decimal | None] = []
+    for j, item in enumerate(state.offer.optional):
+        if item.bounds is not None:
+            changes.append(None)
+            continue
+        without = list(state.choice.optional)
+        without[j] = 0
+        taken = list(without)
+        taken[j] = item.quantity
+        if item.replaces is not None:
+            # One upgrade per line: taking this one drops another for the same line.
+            for k, other in enumerate(state.offer.optional):
+                if k != j and other.replaces == item.replaces:
+                    taken[k] = 0
+        low, high = _total_with(state, tuple(without)), _total_with(state, tuple(taken))
+        changes.append(None if low is None or high is None else high - low)
+    return tuple(changes)

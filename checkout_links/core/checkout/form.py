@@ -116,6 +116,13 @@ def validate(
                 errors[spec.name] = Message(spec.missing)
         elif spec.name == "postal_code" and not postal_code_ok(country, text):
             errors[spec.name] = Message(country.postal_invalid, {"example": country.postal_example})
+        elif spec.choices:
+            # A listed region (a select; the link's prefill may name it in any of its names).
+            choice = spec.choice(text)
+            if choice is None:
+                errors[spec.name] = Message(spec.missing)
+            else:
+                clean[spec.name] = choice.value
     if "postal_code" not in errors and country.field("postal_code") is not None:
         clean["postal_code"] = values.get("postal_code", "").upper()
     phone = values.get("phone", "")

@@ -250,3 +250,27 @@ def browser_country(accept: str) -> str:
         if locale is not None and locale.territory and locale.territory.isalpha():
             return str(locale.territory)
     return ""
+
+
+def canonical_tag(tag: str) -> str | None:
+    """``tag`` in CLDR's spelling as a BCP 47 tag (``pt-br`` -> ``pt-BR``,
+    ``zh-TW`` -> ``zh-Hant-TW``), or ``None`` when it is not a locale."""
+    locale = _parse(tag.strip())
+    return str(locale).replace("_", "-") if locale is not None else None
+
+
+@lru_cache(maxsize=1024)
+def text_tags(page: PageLocale) -> tuple[str, ...]:
+    """The keys a seller's translated text is looked up under for ``page``, best first.
+
+    The exact locale (``de-CH``), then its language with its script
+    (``zh-Hant``), then the language (``de``), then the page's words locale.
+    """
+    tags = [page.format]
+    locale = _parse(page.format)
+    if locale is not None:
+        if locale.script:
+            tags.append(f"{locale.language}-{locale.script}")
+        tags.append(locale.language)
+    tags.append(page.words)
+    return tuple(dict.fromkeys(tags))

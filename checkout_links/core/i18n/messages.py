@@ -25,9 +25,18 @@ _PATTERNS = {
         "Use 1 to 64 characters: a letter or digit first, then letters, digits, '.', '_' or '-'."
     ),
     r"^[A-Z]{3}$": "Use a three-letter ISO 4217 currency code in capitals, such as EUR.",
-    r"^\d{1,12}(\.\d{1,3})?$": 'Write the amount as a decimal string such as "19.99".',
+    r"^\d{1,12}(\.\d{1,12})?$": 'Write the amount as a decimal string such as "19.99".',
     r"^[0-9+()./ -]*$": "Use only digits, spaces and + ( ) . / - in a phone number.",
     r"^[A-Za-z_-]*$": "Use a language code such as de or pt-BR.",
+    r"^#[0-9a-fA-F]{6}$": (
+        'Write the colour in the form #rrggbb: "#" and six hex digits, such as "#1b2a6b".'
+    ),
+    r"^\d{1,3}(\.\d{1,2})?$": (
+        'Write the percentage as a decimal string such as "10" or "12.5", with at most 2 '
+        "decimal places."
+    ),
+    # Promotion codes (core/links/choices.py: CODE_PATTERN); any case is accepted.
+    r"^[A-Z0-9_-]{3,40}$": "Use 3 to 40 characters: letters, digits, '_' or '-'.",
     text.PATTERN: text.MESSAGE,
 }
 
@@ -59,6 +68,11 @@ def _sentence_of_text(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+def pattern_sentence(pattern: str) -> str:
+    """What a value that does not match ``pattern`` should look like, in words (never the regex)."""
+    return _PATTERNS.get(pattern, "This value is not in the expected form.")
+
+
 def sentence(error: ErrorDetails | Mapping[str, Any]) -> str:
     """What to change, as one sentence, for one pydantic error."""
     kind = str(error.get("type", ""))
@@ -66,7 +80,7 @@ def sentence(error: ErrorDetails | Mapping[str, Any]) -> str:
     if kind in _BY_TYPE:
         return _BY_TYPE[kind]
     if kind == "string_pattern_mismatch":
-        return _PATTERNS.get(str(ctx.get("pattern")), "This value is not in the expected form.")
+        return pattern_sentence(str(ctx.get("pattern")))
     if kind == "string_too_long":
         return f"Use at most {_plural(ctx.get('max_length'), 'character')}."
     if kind == "string_too_short":

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import cast
 
+from msgspec import UnsetType
+
 from checkout_links.core import pricing
 from checkout_links.core.catalog.products import Catalog
 from checkout_links.core.config import Settings
 from checkout_links.core.errors import FieldError, ValidationFailed
-from checkout_links.core.i18n.locales import issued_locale
+from checkout_links.core.i18n.locales import PageLocale, issued_locale, text_tags
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links import offers
 from checkout_links.core.links.choices import LinkChoicesIn
@@ -32,6 +34,7 @@ from checkout_links.core.records import (
     Line,
     Merchant,
     Product,
+    ProductText,
     Subscription,
 )
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn
@@ -65,8 +68,18 @@ def cart_line_of(line: LinkLineIn, rev: int, price_minor: int | None) -> CartLin
     )
 
 
-def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
-    """Merge one token line with the product revision it names."""
+def merge(
+    cart_line: CartLine, product: Product, currency: str, page: PageLocale | None = None
+) -> Line:
+    """Merge one token line with the product revision it names.
+
+    For a page in ``page``'s locale the product's name and description are its
+    translation there (:func:`~checkout_links.core.i18n.locales.text_tags`), when
+    it has one and the link did not set its own.
+    """
+    text = _text_for(product.translations, page) if page is not None else None
+    name = (text.name if text is not None else "") or product.name
+    description = (text.description if text is not None else "") or product.description
     if cart_line.price_minor is not None:
         price = Decimal(cart_line.price_minor).scaleb(-minor_units(currency))
     else:
@@ -74,16 +87,14 @@ def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
     sub = cart_line.subscription
     return Line(
         product_id=cart_line.product_id,
-        name=cart_line.name if cart_line.name is not None else product.name,
+        name=cart_line.name if cart_line.name is not None else name,
         price=price,
         quantity=cart_line.quantity,
         amount=price * cart_line.quantity,
         sku=cart_line.sku if cart_line.sku is not None else product.sku,
         vendor_code=cart_line.vendor_code or "",
         name_for_invoice=cart_line.name_for_invoice or "",
-        description=(
-            cart_line.description if cart_line.description is not None else product.description
-        ),
+        description=(cart_line.description if cart_line.description is not None else description),
         properties=dict(cart_line.properties or {}),
         subscription=(
             Subscription(
@@ -99,6 +110,19 @@ def merge(cart_line: CartLine, product: Product, currency: str) -> Line:
         optional=False,
         replaced=None,
     )
+
+
+def _text_for(
+    translations: dict[str, ProductText] | UnsetType, page: PageLocale
+) -> ProductText | None:
+    """The product's text for the page's locale: the best of its translations, or none."""
+    if not isinstance(translations, dict) or not translations:
+        return None
+    for tag in text_tags(page):
+        found = translations.get(tag)
+        if found is not None:
+            return found
+    return None
 
 
 def customer_of(customer: CustomerIn | None) -> TokenCustomer | None:
@@ -130,7 +154,10 @@ class Links:
     ) -> tuple[CartLine, list[FieldError]]:
         loc: tuple[str | int, ...] = ("body", group, i)
         if product is None or not product.active:
-            msg = f"Your catalog has no active product {line.id!r}: create it first."
+            msg = (
+                f"Your catalog has no active product {line.id!r}: create it first, with "
+                f"PUT /api/v1/products/{line.id} or `checkout-links catalog import`."
+            )
             return CartLine(line.id, 0), [FieldError((*loc, "id"), msg)]
         errors = []
         sent = line.model_fields_set - {"id"} - _CHOICE_FIELDS
@@ -288,20 +315,25 @@ class Links:
             discounts=offers.discount_rows(priced) if priced is not None else (),
         )
 
-    def lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:
-        """The merged lines a token shows, from the product revisions it names."""
+    def lines_of(self, payload: LinkPayload, page: PageLocale | None = None) -> tuple[Line, ...]:
+        """The merged lines a token shows, from the product revisions it names (in ``page``'s
+        language where the catalog has it)."""
         docs = self.catalog.snapshots(
             payload.merchant_id, [(c.product_id, c.rev) for c in payload.lines]
         )
-        return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in payload.lines)
+        return tuple(
+            merge(c, docs[(c.product_id, c.rev)], payload.currency, page) for c in payload.lines
+        )
 
-    def optional_lines_of(self, payload: LinkPayload) -> tuple[Line, ...]:
+    def optional_lines_of(
+        self, payload: LinkPayload, page: PageLocale | None = None
+    ) -> tuple[Line, ...]:
         """The merged optional items a token offers (none for most links)."""
         extra = offers.optional_cart_lines(payload)
         if not extra:
             return ()
         docs = self.catalog.snapshots(payload.merchant_id, [(c.product_id, c.rev) for c in extra])
-        return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency) for c in extra)
+        return tuple(merge(c, docs[(c.product_id, c.rev)], payload.currency, page) for c in extra)
 
     def link_id_of(self, payload: LinkPayload) -> str:
         return self.link_ids.make(payload.link_rand, payload.expires_at, payload.merchant_id)

@@ -138,6 +138,13 @@ class Merchants:
 
     def authenticate(self, header: str | None) -> Merchant:
         """The merchant record for an ``Authorization: Bearer`` header, or :class:`Unauthorized`."""
+        if header is not None and header.strip() == "Bearer":
+            # What `-H "Authorization: Bearer $API_KEY"` sends with API_KEY unset (the
+            # server may have trimmed the trailing space).
+            raise Unauthorized(
+                "The Authorization header holds no API key after 'Bearer ': send "
+                "'Authorization: Bearer <api_key>' (in a shell, is $API_KEY exported?)."
+            )
         if not header or not header.startswith("Bearer "):
             raise Unauthorized("Send an API key as 'Authorization: Bearer <api_key>'.")
         api_key = header[7:].strip()

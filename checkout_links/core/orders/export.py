@@ -83,7 +83,8 @@ def _cell(column: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict | list):
+    if isinstance(value, dict | list | tuple):
+        # Structured cells (properties, discounts, ...) are JSON; empty is an empty cell.
         return dumps(value).decode() if value else ""
     text = str(value)
     if column not in _NUMERIC and (

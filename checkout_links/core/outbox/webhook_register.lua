@@ -9,7 +9,7 @@ for i = 4, #ARGV, 2 do
   local ev = KEYS[4 + (i - 2) / 2]
   if redis.call('EXISTS', ev) == 1 then
     local state = redis.call('HGET', ev, 'state')
-    if state ~= 'delivered' and state ~= 'dead' then
+    if state ~= 'delivered' and state ~= 'dead' and state ~= 'skipped' then
       redis.call('ZADD', KEYS[1], 'NX', ARGV[2], id)
       if ARGV[3] == '1' and redis.call('HGET', ev, 'type') == 'order.created'
          and redis.call('HSETNX', ev, 'receipt_state', 'pending') == 1 then

@@ -12,10 +12,11 @@ An event moves through these keys (all of one shard share its hash tag):
   the lease's end, so other workers skip it without asking; a heartbeat renews
   both while the request is in flight;
 * the **outcome** is written in one script: attempts, state, the next due time
-  (and the merchant's retry set), or, once ``delivered`` or ``dead``, the
-  removal of the outbox entry (``XDEL``) and its ``live`` mark.
+  (and the merchant's retry set), or, once ``delivered``, ``dead`` or
+  ``skipped`` (its merchant had no webhook URL), the removal of the outbox
+  entry (``XDEL``) and its ``live`` mark.
 
-So an outbox entry is removed only when its event is delivered or dead, and
+So an outbox entry is removed only when its event is delivered, dead or skipped, and
 :meth:`Outbox.trim` never cuts below the oldest ``live`` or unacknowledged
 entry, whatever any clock says.
 
@@ -272,7 +273,7 @@ class Outbox:
         state: EventState,
         next_ms: int | None,
         attempts: int,
-        done_ms: int,
+        done_ms: int | None,
         status: int | None,
         error: str | None,
     ) -> bool:
@@ -297,7 +298,7 @@ class Outbox:
                     state,
                     "" if next_ms is None else next_ms,
                     attempts,
-                    done_ms,
+                    "" if done_ms is None else done_ms,
                     "" if status is None else status,
                     error or "",
                     keys.WEBHOOK_GROUP,

@@ -13,6 +13,7 @@ from flask import Blueprint, request
 
 from checkout_links.core import records
 from checkout_links.core.errors import FieldError, NotFound, ValidationFailed
+from checkout_links.core.i18n.messages import pattern_sentence
 from checkout_links.core.links.choices import CODE_PATTERN, PromotionIn, normal_code
 from checkout_links.web.api import parameters as params
 from checkout_links.web.api import query
@@ -65,7 +66,7 @@ def put_promotion(code: str) -> Reply:
     if normal is None:
         raise ValidationFailed(
             "The promotion code is invalid.",
-            errors=[FieldError(("path", "code"), f"must match {CODE_PATTERN} (any case)")],
+            errors=[FieldError(("path", "code"), pattern_sentence(CODE_PATTERN))],
         )
     body, _ = merchant_api.parse_body(PromotionIn)
     doc, created = services().promotions.put(merchant_api._merchant_id(), normal, body)

@@ -363,12 +363,24 @@ def get_event(event_id: str) -> Any:
 @bp.post("/events/<event_id>/redeliver")
 @operation(
     "Queue another delivery of an event",
-    description="Whatever its state; the event keeps its id, so receivers can deduplicate.",
+    description="Whatever its state (a skipped one too, once a webhook URL is set); the event "
+    "keeps its id, so receivers can deduplicate.",
     responses={202: records.EventView},
-    errors={404: "No such event of this merchant."},
+    errors={
+        404: "No such event of this merchant.",
+        409: "The merchant has no webhook URL: the event would only be skipped again.",
+    },
     params=(params.EVENT,),
 )
 def redeliver_event(event_id: str) -> Reply:
     now_ms = int(time.time() * 1000)
-    view = events.redeliver(services().redis, _merchant_id(), event_id, now_ms)
+    svc = services()
+    merchant_id = _merchant_id()
+    record = events.get_for(svc.redis, merchant_id, event_id)  # 404 before 409
+    if not svc.merchants.get(merchant_id).webhook_url:
+        raise Conflict(
+            f"No webhook URL is set, so event {record.id!r} would be skipped again: set one "
+            "(checkout-links merchant set-webhook-url) and redeliver it then."
+        )
+    view = events.redeliver(svc.redis, merchant_id, event_id, now_ms)
     return Reply(view, 202)

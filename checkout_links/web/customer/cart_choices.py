@@ -14,12 +14,13 @@ import gettext
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
+import msgspec
 from markupsafe import Markup
 
-from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.checkout.cart import CartState, offer_changes
 from checkout_links.core.pricing import Offered, PricedCart
 from checkout_links.core.records import Line, Order
-from checkout_links.web.customer.cart_page import escape
+from checkout_links.web.customer.cart_page import escape, line_html
 
 FORM = "checkout-form"
 Money = Callable[[Decimal], str]
@@ -38,13 +39,31 @@ def _error_of(errors: Mapping[str, str], name: str) -> str:
 
 
 def _quantity_input(
-    name: str, label: str, value: str, low: int, high: int, errors: Mapping[str, str]
+    name: str, labelled_by: str, value: str, low: int, high: int, errors: Mapping[str, str]
 ) -> str:
-    invalid = f' aria-invalid="true" aria-describedby="e-{name}"' if name in errors else ""
+    invalid = ' aria-invalid="true"' if name in errors else ""
+    described = f' aria-describedby="e-{name}"' if name in errors else ""
     return (
         f'<input id="f-{name}" name="{name}" form="{FORM}" type="number" inputmode="numeric" '
-        f'min="{low}" max="{high}" step="1" value="{escape(value)}" class="qty" '
-        f'aria-label="{escape(label)}"{invalid}>' + _error_of(errors, name)
+        f'min="{low}" max="{high}" step="1" value="{escape(value)}" class="qty-input" '
+        f'aria-labelledby="{labelled_by}"{invalid}{described}>'
+    )
+
+
+def _quantity_field(
+    name: str, value: str, low: int, high: int, price: str, errors: Mapping[str, str], words: Words
+) -> str:
+    """A line's quantity: a labelled number input, the unit price beside it, its error below.
+
+    Its accessible name is the visible "Quantity" and the line's name
+    (``aria-labelledby``), so several lines' fields are told apart.
+    """
+    label = escape(words("Quantity"))
+    control = _quantity_input(name, f"l-{name} n-{name}", value, low, high, errors)
+    return (
+        f'<div class="qty-field"><label id="l-{name}" for="f-{name}">{label}</label>'
+        f'{control}<span class="each">\u00d7 <bdi>{escape(price)}</bdi></span></div>'
+        f"{_error_of(errors, name)}\n"
     )
 
 
@@ -55,12 +74,13 @@ def rows(
     money: Money,
     values: Mapping[str, str],
     errors: Mapping[str, str],
-    words: Words = _plain,
+    t: gettext.NullTranslations,
 ) -> Markup:
-    """The cart's lines: every product line, a quantity input where it is adjustable.
+    """The cart's lines as the plain page shows them, a quantity field where it is adjustable.
 
     A line an up-sell replaced says so; the chosen offers follow.
     """
+    words = t.gettext
     out: list[str] = []
     chosen = {(p.source, p.index): p for p in state.priced.lines}
     replaced = {state.offer.optional[p.index].replaces for p in state.priced.lines if p.replaced}
@@ -68,35 +88,28 @@ def rows(
         if i in replaced:
             note = escape(words("Replaced by your upgrade"))
             out.append(
-                f'<li class="line replaced"><div class="line-text"><p class="name">'
+                f'<li class="line replaced"><div class="line-text"><p class="name" dir="auto">'
                 f'{escape(line.name)}</p><p class="qty">{note}</p></div></li>\n'
             )
             continue
         name = f"qty_{i}"
         priced = chosen.get(("products", i))
         amount = money(priced.amount if priced is not None else Decimal(0))
-        if offered.bounds is not None:
-            label = words("Quantity of %(name)s") % {"name": line.name}
-            value = values.get(name, str(state.choice.quantities[i]))
-            low, high = offered.bounds.minimum, offered.bounds.maximum
-            qty = _quantity_input(name, label, value, low, high, errors)
-        else:
-            qty = str(line.quantity)
-        out.append(_row(line, qty, money(line.price), amount))
+        price = money(line.price)
+        if offered.bounds is None:
+            out.append(line_html(t, line, price, amount))
+            continue
+        value = values.get(name, str(state.choice.quantities[i]))
+        low, high = offered.bounds.minimum, offered.bounds.maximum
+        field = _quantity_field(name, value, low, high, price, errors, words)
+        out.append(line_html(t, line, price, amount, field, f"n-{name}"))
     for priced in state.priced.lines:
         if priced.optional:
             line = optional_lines[priced.index]
-            out.append(_row(line, str(priced.quantity), money(line.price), money(priced.amount)))
+            shown = msgspec.structs.replace(line, quantity=priced.quantity)
+            out.append(line_html(t, shown, money(line.price), money(priced.amount)))
     # S704: names and texts went through escape(); the rest are numbers and our markup.
     return Markup("".join(out))  # noqa: S704
-
-
-def _row(line: Line, quantity: str, price: str, amount: str) -> str:
-    return (
-        f'<li class="line"><div class="line-text"><p class="name">{escape(line.name)}</p>'
-        f'<p class="qty">{quantity} \u00d7 <bdi>{escape(price)}</bdi></p></div>'
-        f'<p class="amount"><bdi>{escape(amount)}</bdi></p></li>\n'
-    )
 
 
 def summary(state: CartState, money: Money, words: Words = _plain) -> Markup:
@@ -116,7 +129,7 @@ def discount_rows(cart: PricedCart | Order, money: Money, words: Words = _plain)
     for discount in cart.discounts:
         label = discount.label or words("Discount")
         out.append(
-            f'<dt class="discount">{escape(label)}</dt>'
+            f'<dt class="discount"><bdi class="text">{escape(label)}</bdi></dt>'
             f'<dd class="discount"><bdi>\u2212{escape(money(discount.amount))}</bdi></dd>\n'
         )
     out.append("</dl>\n")
@@ -127,36 +140,42 @@ def _offer(
     j: int,
     item: Offered,
     line: Line,
-    state: CartState,
+    change: Decimal | None,
     lines: Sequence[Line],
     money: Money,
-    values: Mapping[str, str],
+    chosen: str,
     errors: Mapping[str, str],
     words: Words,
 ) -> str:
     name = f"opt_{j}"
-    chosen = values.get(name, str(state.choice.optional[j]))
+    offer_name = f'<bdi class="text">{escape(line.name)}</bdi>'
     if item.replaces is not None:
-        replaced = lines[item.replaces]
-        difference = item.price * item.quantity - replaced.price * replaced.quantity
-        text = words("Upgrade to %(offer)s instead of %(line)s") % {
-            "offer": line.name,
-            "line": replaced.name,
+        # The sentence is escaped, then filled with the escaped, isolated names.
+        text = escape(words("Upgrade to %(offer)s instead of %(line)s")) % {
+            "offer": offer_name,
+            "line": f'<bdi class="text">{escape(lines[item.replaces].name)}</bdi>',
         }
-        sign = "+" if difference >= 0 else "\u2212"
-        price = f"{sign}{money(abs(difference))}"
     else:
-        text = line.name
-        price = money(line.price)
+        text = offer_name
     if item.bounds is not None:
-        label = f'{escape(text)} <span class="price">{escape(price)}</span>'
-        control = _quantity_input(name, text, chosen, 0, item.bounds.maximum, errors)
-        return f'<li class="offer"><span>{label}</span>{control}</li>\n'
+        price = escape(money(line.price))
+        control = _quantity_input(name, f"t-{name}", chosen, 0, item.bounds.maximum, errors)
+        return (
+            f'<li class="offer offer-quantity"><span class="offer-text" id="t-{name}">{text}'
+            f'</span><span class="price"><bdi>{price}</bdi></span>{control}'
+            f"{_error_of(errors, name)}</li>\n"
+        )
+    if change is None:
+        change = item.price * item.quantity
+    sign = "+" if change >= 0 else "\u2212"
+    price = f"{sign}{escape(money(abs(change)))}"
     checked = " checked" if chosen not in ("", "0") else ""
+    invalid = f' aria-invalid="true" aria-describedby="e-{name}"' if name in errors else ""
     return (
         f'<li class="offer"><input id="f-{name}" name="{name}" form="{FORM}" type="checkbox" '
-        f'value="{item.quantity}"{checked}> <label for="f-{name}">{escape(text)} '
-        f'<span class="price">{escape(price)}</span></label>{_error_of(errors, name)}</li>\n'
+        f'value="{item.quantity}"{checked}{invalid}><label for="f-{name}">'
+        f'<span class="offer-text">{text}</span> <span class="price"><bdi>{price}</bdi></span>'
+        f"</label>{_error_of(errors, name)}</li>\n"
     )
 
 
@@ -170,13 +189,22 @@ def controls(
     promotion_codes: bool,
     words: Words = _plain,
 ) -> Markup:
-    """Below the cart: the offers, the promotion-code field and the Update button."""
+    """Below the cart: the offers, the promotion-code field and the Update button.
+
+    A ticked offer's price is what it changes the total by now
+    (:func:`~checkout_links.core.checkout.cart.offer_changes`).
+    """
     out: list[str] = []
     if state.offer.optional:
         heading = escape(words("You may also add"))
-        out.append(f'<section class="offers"><h3>{heading}</h3><ul>\n')
+        out.append(
+            '<section class="offers" aria-labelledby="offers-heading">'
+            f'<h3 id="offers-heading">{heading}</h3><ul>\n'
+        )
+        changes = offer_changes(state)
         for j, (item, line) in enumerate(zip(state.offer.optional, optional_lines, strict=True)):
-            out.append(_offer(j, item, line, state, lines, money, values, errors, words))
+            chosen = values.get(f"opt_{j}", str(state.choice.optional[j]))
+            out.append(_offer(j, item, line, changes[j], lines, money, chosen, errors, words))
         out.append("</ul></section>\n")
     if promotion_codes:
         invalid = (
@@ -186,18 +214,18 @@ def controls(
         )
         label, apply = escape(words("Promotion code")), escape(words("Apply"))
         out.append(
-            f'<div class="field promo"><label for="f-promo_code">{label}'
-            f'</label><input id="f-promo_code" name="promo_code" form="{FORM}" type="text" '
-            f'autocomplete="off" autocapitalize="characters" maxlength="40" '
-            f'value="{escape(state.code)}"{invalid}>'
+            f'<div class="field promo"><label for="f-promo_code">{label}</label>'
             f"{_error_of(errors, 'promo_code')}"
-            f'<button type="submit" name="action" value="apply" form="{FORM}">'
-            f"{apply}</button></div>\n"
+            f'<div class="promo-row"><input id="f-promo_code" name="promo_code" form="{FORM}" '
+            f'type="text" autocomplete="off" autocapitalize="characters" maxlength="40" '
+            f'spellcheck="false" value="{escape(state.code)}"{invalid}>'
+            f'<button type="submit" name="action" value="apply" form="{FORM}" class="secondary">'
+            f"{apply}</button></div></div>\n"
         )
     update = escape(words("Update totals"))
     out.append(
-        f'<button type="submit" name="action" value="update" form="{FORM}" class="secondary">'
-        f"{update}</button>\n"
+        f'<button type="submit" name="action" value="update" form="{FORM}" '
+        f'class="secondary choices-update">{update}</button>\n'
     )
     return Markup("".join(out))  # noqa: S704 - escaped above
 

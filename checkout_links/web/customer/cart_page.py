@@ -18,7 +18,13 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from checkout_links.core.checkout.address import CountryRules, country_names, rules
+from checkout_links.core.checkout.address import (
+    CountryRules,
+    country_names,
+    reads_native,
+    rules,
+    sort_key,
+)
 from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.translatable import N_
@@ -72,17 +78,36 @@ def _escaped(t: gettext.NullTranslations, msgid: str) -> str:
     return text
 
 
-def _line_html(t: gettext.NullTranslations, babel: str, line: Line, price: str, amount: str) -> str:
+def line_html(
+    t: gettext.NullTranslations,
+    line: Line,
+    price: str,
+    amount: str,
+    quantity: str | None = None,
+    name_id: str = "",
+    *,
+    babel: str = "en",
+) -> str:
+    """One order line as HTML; ``quantity`` (HTML) replaces the "2 x price" text when given.
+
+    The seller's texts are isolated for direction (``dir="auto"``): in an
+    Arabic page an English description keeps its full stop at its end, and a
+    property's colon (the page's, after the isolated key) lands on the side
+    the page reads from.
+    """
     parts = ['<li class="line">\n']
     if line.image_url:
         parts += ['<img class="thumb" src="', escape(line.image_url), '" alt="" loading="lazy">\n']
-    parts += ['<div class="line-text">\n<p class="name">', escape(line.name), "</p>\n"]
+    ident = f' id="{name_id}"' if name_id else ""
+    parts += [f'<div class="line-text">\n<p class="name" dir="auto"{ident}>', escape(line.name)]
+    parts.append("</p>\n")
     if line.description:
-        parts += ['<p class="description">', escape(line.description), "</p>\n"]
+        parts += ['<p class="description" dir="auto">', escape(line.description), "</p>\n"]
     if line.properties:
         parts.append('<dl class="properties">\n')
         for key, value in line.properties.items():
-            parts += ["<div><dt>", escape(key), "</dt><dd>", escape(value), "</dd></div>"]
+            parts += ['<div><dt><bdi class="text">', escape(key), '</bdi></dt><dd dir="auto">']
+            parts += [escape(value), "</dd></div>"]
         parts.append("\n</dl>\n")
     if line.subscription:
         count = line.subscription.interval_count
@@ -90,19 +115,17 @@ def _line_html(t: gettext.NullTranslations, babel: str, line: Line, price: str, 
         if forms:
             text = digits.native(t.ngettext(forms[0], forms[1], count) % {"num": count}, babel)
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
-    # The sentence is escaped first, then filled with escaped values: the
-    # price is isolated (<bdi>) so that it reads whole in right-to-left text.
-    qty = _escaped(t, line_words.QTY_PRICE) % {
-        "quantity": digits.native(str(int(line.quantity)), babel),
-        "price": f"<bdi>{escape(price)}</bdi>",
-    }
-    parts += [
-        '<p class="qty">',
-        qty,
-        '</p>\n</div>\n<p class="amount"><bdi>',
-        escape(amount),
-        "</bdi></p>\n</li>\n",
-    ]
+    if quantity is None:
+        # The sentence is escaped first, then filled with escaped values: the
+        # price is isolated (<bdi>) so that it reads whole in right-to-left text.
+        quantity = _escaped(t, line_words.QTY_PRICE) % {
+            "quantity": digits.native(str(int(line.quantity)), babel),
+            "price": f"<bdi>{escape(price)}</bdi>",
+        }
+        parts += ['<p class="qty">', quantity, "</p>\n"]
+    else:
+        parts.append(quantity)
+    parts += ['</div>\n<p class="amount"><bdi>', escape(amount), "</bdi></p>\n</li>\n"]
     return "".join(parts)
 
 
@@ -111,8 +134,8 @@ def rows(
 ) -> Markup:
     """The order's lines, from (line, formatted unit price, formatted amount); counts in
     the digits of the ``babel`` locale (Persian for ``fa``), as its amounts are."""
-    # S704: every text interpolated by _line_html went through escape().
-    return Markup("".join([_line_html(t, babel, *row) for row in lines]))  # noqa: S704
+    # S704: every text interpolated by line_html went through escape().
+    return Markup("".join([line_html(t, *row, babel=babel) for row in lines]))  # noqa: S704
 
 
 def _input(
@@ -121,6 +144,8 @@ def _input(
     """A field's label and the opening of its input, up to the ``value``."""
     star = ' <span class="req" aria-hidden="true">*</span>' if required else ""
     extra = ' spellcheck="false"' if kind in ("email", "tel") or name == "tax_id" else ""
+    # What the customer types shows in its own direction (an Arabic street in an English form).
+    extra += ' dir="auto"' if kind == "text" else ""
     return (
         f'<label for="f-{name}">{escape(label)}{star}</label>\n'
         f'<input id="f-{name}" name="{name}" type="{kind}" autocomplete="{autocomplete}"'
@@ -175,7 +200,10 @@ def _layout(words: str, country: str, delivery: bool) -> tuple[Part, ...]:
     for f in spec.fields:
         if len(lines[f.line]) > 1 and lines[f.line][0] == f.name:
             out.append(("", '<div class="row">\n'))
-        field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
+        if f.choices:
+            out.append((f"{f.name}:select", ""))  # a list: drawn per value by _select_html
+        else:
+            field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
         if len(lines[f.line]) > 1 and lines[f.line][-1] == f.name:
             out.append(("", "</div>\n"))
     field("tax_id", spec.tax_label, "text", "off", "text", False)
@@ -208,6 +236,40 @@ def _country_html(
     )
 
 
+@lru_cache(maxsize=4096)
+def _select_html(
+    words: str, babel_locale: str, country: str, name: str, value: str, error: str | None
+) -> str:
+    """A listed address field (the Emirates' emirate, a US state): a select, sorted by name.
+
+    Names in the country's own script when the page speaks its language (Arabic
+    names of the emirates on an Arabic page), else in Latin letters.
+    """
+    t = catalog(words)
+    spec = rules(country).field(name)
+    assert spec is not None
+    native = reads_native(country, babel_locale)
+    named = sorted(
+        ((c.value, c.native if native else c.latin) for c in spec.choices),
+        key=lambda pair: sort_key(pair[1]),
+    )
+    chosen = spec.choice(value) if value else None
+    star = ' <span class="req" aria-hidden="true">*</span>' if spec.required else ""
+    aria = f' aria-invalid="true" aria-describedby="e-{name}"' if error else ""
+    err = f'<p class="error" id="e-{name}">{escape(error)}</p>\n' if error else ""
+    options = ['<option value=""></option>'] + [
+        f'<option value="{escape(v)}"{" selected" if chosen and chosen.value == v else ""}>'
+        f"{escape(label)}</option>"
+        for v, label in named
+    ]
+    return (
+        f'<div class="field{" invalid" if error else ""}">'
+        f'<label for="f-{name}">{escape(t.gettext(spec.label))}{star}</label>\n{err}'
+        f'<select id="f-{name}" name="{name}" autocomplete="{spec.autocomplete}"{aria}>'
+        f"{''.join(options)}</select>\n</div>\n"
+    )
+
+
 def fields(
     words: str,
     babel_locale: str,
@@ -228,6 +290,11 @@ def fields(
                 _country_html(t, babel_locale, words, country, errors.get("country"), True)
             )
             continue
+        if name.endswith(":select"):
+            name = name.removesuffix(":select")
+            value, error = values.get(name, ""), errors.get(name)
+            parts.append(_select_html(words, babel_locale, country, name, value, error))
+            continue
         value = escape(values.get(name, ""))
         error = errors.get(name)
         if error:
@@ -246,7 +313,9 @@ def fields(
 @lru_cache(maxsize=2048)
 def _order(words: str, country: str, delivery: bool) -> tuple[str, ...]:
     """The field names in the order the form shows them."""
-    return tuple(name for name, _ in _layout(words, country, delivery) if name)
+    return tuple(
+        name.removesuffix(":select") for name, _ in _layout(words, country, delivery) if name
+    )
 
 
 def error_list(

@@ -12,17 +12,16 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from babel.dates import format_date
 from flask import current_app, g, request
 from markupsafe import Markup
 
 from checkout_links.core.errors import CheckoutError
 from checkout_links.core.i18n.locales import PageLocale, negotiate
+from checkout_links.core.i18n.times import format_moment
 from checkout_links.core.merchants.account import Seller, seller_of
-from checkout_links.core.primitives import digits
 from checkout_links.core.records import Merchant
 from checkout_links.core.services import Services
-from checkout_links.web.customer.i18n import catalog
+from checkout_links.web.customer.i18n import catalog, isolate
 from checkout_links.web.customer.state_pages import STATES, kind_of
 
 _SELLERS: dict[str, tuple[Merchant, Seller]] = {}
@@ -121,16 +120,20 @@ def error_page(exc: CheckoutError) -> str:
     t = catalog(locale.words)
     params: dict[str, str] = {}
     if page_seller is not None:
-        params["seller"] = page_seller.name
+        params["seller"] = isolate(page_seller.name)
     expires_at = getattr(exc, "expires_at", None)
     if expires_at is not None:
-        day = datetime.fromtimestamp(expires_at, UTC)
-        params["date"] = digits.native(
-            str(format_date(day, "long", locale=locale.babel)), locale.babel
-        )
-    sentences = [t.gettext(s) % params for s in state.sentences if _fits(s, params)]
+        # The page does not know where the customer is: the time in UTC, which says so.
+        moment = datetime.fromtimestamp(expires_at, UTC)
+        params["date"] = format_moment(moment, UTC, locale.babel)
+    # Each sentence is escaped, then filled with its (escaped, isolated) values.
+    sentences = [Markup.escape(t.gettext(s)) % params for s in state.sentences if _fits(s, params)]
     if page_seller is not None:
-        sentences += [t.gettext(s) % params for s in state.contact if _fits(s, params)]
+        sentences += [
+            Markup.escape(t.gettext(s)) % params for s in state.contact if _fits(s, params)
+        ]
+    # A link that still works (too many attempts, the store away): back to its order page.
+    back = request.path if state.back and request.path.startswith("/c/") else None
     return render(
         "error.html",
         locale,
@@ -139,6 +142,7 @@ def error_page(exc: CheckoutError) -> str:
         heading=t.gettext(state.heading),
         sentences=sentences,
         order_number=None,
+        back_url=back,
     )
 
 

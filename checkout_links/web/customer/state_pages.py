@@ -19,6 +19,8 @@ class State:
     sentences: tuple[str, ...]
     #: Said only when the seller left an email or a support page.
     contact: tuple[str, ...] = ()
+    #: The link still works: the page offers the way back to the order.
+    back: bool = False
 
 
 STATES = {
@@ -45,7 +47,8 @@ STATES = {
     ),
     "expired": State(
         N_("This link has expired"),
-        # Translators: %(date)s is a date such as "1 December 2026".
+        # Translators: %(date)s is a date, time and time zone such as
+        # "1 December 2026, 14:30 Coordinated Universal Time".
         (N_("This link could be used until %(date)s."),),
         # Translators: %(seller)s is the shop's name.
         (N_("Ask %(seller)s for a new link."),),
@@ -53,6 +56,9 @@ STATES = {
     "rate_limited": State(
         N_("Too many attempts"),
         (N_("Wait a minute, then try again."),),
+        # Translators: %(seller)s is the shop's name.
+        (N_("If this keeps happening, contact %(seller)s."),),
+        back=True,
     ),
     "unavailable": State(
         N_("Please try again in a moment"),
@@ -62,6 +68,7 @@ STATES = {
                 "Your link still works."
             ),
         ),
+        back=True,
     ),
     "error": State(
         N_("Something went wrong"),

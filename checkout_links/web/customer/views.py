@@ -23,7 +23,7 @@ from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout import place
 from checkout_links.core.checkout.cart import CartState, cart_state
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
-from checkout_links.core.errors import Conflict, InvalidToken, NotFound
+from checkout_links.core.errors import CheckoutError, Conflict, InvalidToken, NotFound
 from checkout_links.core.i18n.locales import PageLocale, browser_country, negotiate
 from checkout_links.core.i18n.translatable import Message
 from checkout_links.core.ledger.store import Mark
@@ -85,6 +85,19 @@ def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
     return locale, seller
 
 
+def remember_link(token: str) -> None:
+    """For an error page raised before the view ran (a 429): the link's locale and seller.
+
+    Best effort: a token that does not decode, or a store that cannot say who
+    sells, leaves the page in the browser's language without a seller.
+    """
+    try:
+        svc = services()
+        _context(svc, _payload(svc, token))
+    except CheckoutError:
+        return
+
+
 def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -> None:
     """Refuse a page for a link that is spent, revoked or expired.
 
@@ -100,9 +113,9 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
         raise gone(status, payload.expires_at)
 
 
-def _lines(svc: Services, payload: LinkPayload) -> tuple[Line, ...]:
+def _lines(svc: Services, payload: LinkPayload, page: PageLocale) -> tuple[Line, ...]:
     try:
-        return svc.links.lines_of(payload)
+        return svc.links.lines_of(payload, page)
     except NotFound as exc:
         raise InvalidToken() from exc
 
@@ -135,11 +148,11 @@ def _render_cart(
     # from Jinja costs more than the formatting itself.
     choices: dict[str, Any] = {}
     if payload.choices is not None:
-        extra_lines = svc.links.optional_lines_of(payload)
+        extra_lines = svc.links.optional_lines_of(payload, locale)
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
         texts = {**cart_choices.form_errors(state, t), **texts}
         words = t.gettext
-        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, words)
+        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, t)
         total = money(state.priced.total)
         choices = {
             "summary": cart_choices.summary(state, money, words),
@@ -203,7 +216,7 @@ def cart(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     page = _context(svc, payload)
-    lines = _lines(svc, payload)
+    lines = _lines(svc, payload, page[0])
     _check_open(svc, payload)
     customer = payload.customer
     prefill = {n: getattr(customer, n) for n in customer_form.FIELD_NAMES} if customer else {}
@@ -248,7 +261,7 @@ def place_order(token: str) -> Response:
     svc = services()
     payload = _payload(svc, token)
     page = _context(svc, payload)
-    lines = _lines(svc, payload)
+    lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
     values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
     csrf = form.get("csrf_token", "")
@@ -256,7 +269,7 @@ def place_order(token: str) -> Response:
     extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
-        extra_lines = svc.links.optional_lines_of(payload)
+        extra_lines = svc.links.optional_lines_of(payload, page[0])
         state = cart_state(svc.promotions, payload, lines, extra_lines, form)
         if state.errors or form.get("action", "place") != "place":
             # Update and apply place nothing; a choice the offer does not allow is a 422.

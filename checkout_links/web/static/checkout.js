@@ -1,7 +1,8 @@
 /* The checkout page's progressive enhancement. The page works without it:
    this only collapses the summary on phones, moves focus to the error
-   summary, and redraws the address fields at once when the country changes
-   (without JavaScript the "update" button does that with a round trip). */
+   summary, takes out a seller's image that fails to load, and redraws the
+   address fields at once when the country changes (without JavaScript the
+   "update" button does that with a round trip). */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -13,10 +14,33 @@
     if (summary && wide.matches) summary.open = true;
   }
 
+  // An image of the seller's that does not load (a moved logo, a product picture
+  // gone) is taken out rather than shown as a broken picture: the seller's name
+  // stands beside the logo anyway, and a line reads the same without its thumbnail.
+  function dropBroken(img) {
+    if (img.parentNode) img.parentNode.removeChild(img);
+  }
+
+  // Load errors do not bubble: caught on the way down, for images swapped in later too.
+  document.addEventListener("error", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("img.logo, img.thumb")) dropBroken(target);
+  }, true);
+
+  function dropAlreadyBroken() {
+    var images = document.querySelectorAll("img.logo, img.thumb");
+    for (var i = 0; i < images.length; i++) {
+      if (images[i].complete && images[i].naturalWidth === 0) dropBroken(images[i]);
+    }
+  }
+
   function start() {
+    dropAlreadyBroken();
     var summary = document.getElementById("summary");
     if (summary) {
-      if (!wide.matches) summary.open = false;
+      // A cart with choices stays open: its quantities and offers are what the
+      // customer came to change.
+      if (!wide.matches && !summary.hasAttribute("data-choices")) summary.open = false;
       summary.querySelector("summary").addEventListener("click", function (event) {
         if (wide.matches) event.preventDefault();
       });
@@ -24,18 +48,17 @@
     }
 
     var errors = document.getElementById("error-summary");
-    if (errors) {
-      errors.focus();
-      errors.addEventListener("click", function (event) {
-        var link = event.target.closest("a[href^='#']");
-        var target = link && document.getElementById(link.getAttribute("href").slice(1));
-        if (!target) return;
-        event.preventDefault();
-        if (target.tagName === "DETAILS") target.open = true;
-        target.scrollIntoView({ block: "center" });
-        (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
-      });
-    }
+    if (errors) errors.focus();
+    // Delegated: an error summary drawn in place later (static/choices.js) links the same way.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("#error-summary a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      event.preventDefault();
+      if (target.tagName === "DETAILS") target.open = true;
+      target.scrollIntoView({ block: "center" });
+      (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
+    });
 
     var form = document.getElementById("checkout-form");
     if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams) return;

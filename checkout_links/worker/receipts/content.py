@@ -8,8 +8,16 @@ order's locale (the one its page spoke), through the pages' fallback chain.
 
 Every text from the merchant or the customer is untrusted: the HTML body
 escapes it, and each translated sentence is escaped before its (escaped)
-values are filled in. The HTML uses inline styles only and sets no
-background, so that light and dark mail clients both keep it readable.
+values are filled in; each of those texts is isolated for direction
+(``dir="auto"`` in the HTML, FSI/PDI, U+2068/U+2069, in the text part), so a
+German product name in an Arabic receipt keeps its own order and the
+sentence around it its own. The HTML uses inline styles only and sets no
+background, so that light and dark mail clients both keep it readable; the
+seller's colour is a rule under the header (a border, never text on a
+colour), and the logo is the seller's public image as they gave it, linked
+to their website, its address never changed per customer (no tracking). The
+order date is the customer's local time where their country keeps one clock
+(:mod:`checkout_links.core.i18n.times`), else UTC, the zone named.
 """
 
 from __future__ import annotations
@@ -20,11 +28,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 
-from babel.dates import format_datetime
-
+from checkout_links.core.checkout.address import address_lines, rules
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.catalogs import catalog
 from checkout_links.core.i18n.locales import PageLocale, negotiate
+from checkout_links.core.i18n.times import format_moment, zone_of
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.merchants.account import Seller
 from checkout_links.core.money import format_money
@@ -55,6 +63,12 @@ SUPPORT = N_("Help and support")
 TERMS = N_("Terms of service")
 PRIVACY = N_("Privacy policy")
 SOLD_BY = N_("Sold by %(seller)s")
+YOUR_DETAILS = N_("Your details")
+DELIVERY_ADDRESS = N_("Delivery address")
+BILLING_ADDRESS = N_("Billing address")
+EMAIL_ADDRESS = N_("Email address")
+PHONE_NUMBER = N_("Phone number")
+COMPANY = N_("Company")
 
 #: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
 _MUTED = "#767676"
@@ -96,6 +110,13 @@ class _Facts:
     #: (label, amount) of the subtotal and each discount; empty without discounts.
     discounts: tuple[tuple[str, str], ...]
     total: str
+    #: (label, value) of the customer's contact details, as they gave them.
+    details: tuple[tuple[str, str], ...] = ()
+    #: How many of the details come first and always read left to right (email, phone).
+    ltr_details: int = 0
+    #: The address heading (delivery or billing) and the address's lines, or nothing.
+    address_heading: str = ""
+    address: tuple[str, ...] = ()
 
     def words(self, msgid: str, **params: str | int) -> str:
         text = self.t.gettext(msgid)
@@ -139,17 +160,32 @@ def _facts(order: Order, seller: Seller) -> _Facts:
             label = discount.label or t.gettext(DISCOUNT)
             discounts.append((label, "\u2212" + money(discount.amount)))
     created = datetime.fromisoformat(order.created_at).astimezone(UTC)
+    customer = order.customer
+    details = [
+        (t.gettext(label), value)
+        for label, value in (
+            (EMAIL_ADDRESS, customer.email),
+            (PHONE_NUMBER, customer.phone),
+            (COMPANY, customer.company),
+            (rules(customer.country).tax_label, customer.tax_id),
+        )
+        if value
+    ]
+    ltr = sum(1 for value in (customer.email, customer.phone) if value)
+    physical = any(line.delivery == "physical" for line in order.lines)
     return _Facts(
         t=t,
         locale=locale,
         seller=seller,
         order_id=order.id,
-        date=digits.native(
-            str(format_datetime(created, "long", tzinfo=UTC, locale=locale.babel)), locale.babel
-        ),
+        date=format_moment(created, zone_of(customer.country, created), locale.babel),
         rows=tuple(rows),
         discounts=tuple(discounts),
         total=money(order.total),
+        details=tuple(details),
+        ltr_details=ltr,
+        address_heading=t.gettext(DELIVERY_ADDRESS if physical else BILLING_ADDRESS),
+        address=address_lines(customer, locale.babel),
     )
 
 
@@ -165,22 +201,35 @@ def _contact_lines(f: _Facts) -> list[tuple[str, str]]:
     return out
 
 
+def _iso(text: str) -> str:
+    """The seller's or customer's text isolated for direction in plain text (FSI ... PDI)."""
+    return f"\u2068{text}\u2069"
+
+
 def _text(f: _Facts) -> str:
-    seller = f.seller.name
+    seller = _iso(f.seller.name)
     out = [f.words(HEADING), "", f.words(INTRO, seller=seller), ""]
     out.append(f.words(LABELLED, name=f.words(ORDER_NUMBER), value=f.order_id))
     out += [f.words(LABELLED, name=f.words(ORDER_DATE), value=f.date), "", f.words(SUMMARY), ""]
     for row in f.rows:
-        out.append(row.name)
-        out += ["  " + f.words(LABELLED, name=k, value=v) for k, v in row.properties]
+        out.append(_iso(row.name))
+        out += ["  " + f.words(LABELLED, name=_iso(k), value=_iso(v)) for k, v in row.properties]
         if row.renews:
             out.append("  " + row.renews)
         amounts = f.words(
             QTY_PRICE_AMOUNT, quantity=row.quantity, price=row.price, amount=row.amount
         )
         out += ["  " + amounts, ""]
-    out += [f.words(LABELLED, name=label, value=amount) for label, amount in f.discounts]
+    out += [f.words(LABELLED, name=_iso(label), value=amount) for label, amount in f.discounts]
     out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.details or f.address:
+        out.append(f.words(YOUR_DETAILS))
+        out += ["  " + f.words(LABELLED, name=k, value=_iso(v)) for k, v in f.details]
+        out.append("")
+    if f.address:
+        out.append(f.address_heading)
+        out += ["  " + _iso(line) for line in f.address]
+        out.append("")
     if f.seller.support_email:
         out += [f.words(REPLY, seller=seller), ""]
     contact = _contact_lines(f)
@@ -188,6 +237,8 @@ def _text(f: _Facts) -> str:
         out.append(f.words(CONTACT, seller=seller))
         out += [f"  {label} {target.removeprefix('mailto:')}" for label, target in contact]
         out.append("")
+    if f.seller.website_url:
+        out += [f.seller.website_url, ""]
     out.append(f.words(SOLD_BY, seller=seller))
     return "\n".join(out) + "\n"
 
@@ -196,21 +247,72 @@ def _e(text: str | int) -> str:
     return escape(str(text), quote=True)
 
 
+def _i(text: str) -> str:
+    """The seller's or customer's text, escaped and isolated for direction (HTML)."""
+    return f'<span dir="auto">{_e(text)}</span>'
+
+
 def _sentence(f: _Facts, msgid: str, **values: str) -> str:
     """A translated sentence, escaped, then filled with values already escaped (HTML)."""
     return _e(f.t.gettext(msgid)) % values
 
 
+def _header(f: _Facts, end: str) -> str:
+    """The seller's logo and name over a rule in their colour; linked to their website."""
+    brand = f.seller.brand_color or _MUTED
+    logo = ""
+    if f.seller.logo_url:
+        # The seller's own image, as given: the same address for every customer, so no
+        # tracking; alt="" as the name beside it says it all when images are blocked.
+        logo = (
+            f'<img src="{_e(f.seller.logo_url)}" alt="" width="40" height="40" '
+            f'style="vertical-align:middle;border:0;margin-{end}:12px;">'
+        )
+    name = f'<strong style="font-size:18px;vertical-align:middle;">{_i(f.seller.name)}</strong>'
+    inner = f"{logo}{name}"
+    if f.seller.website_url:
+        inner = (
+            f'<a href="{_e(f.seller.website_url)}" style="color:inherit;text-decoration:none;">'
+            f"{inner}</a>"
+        )
+    return (
+        f'<p style="margin:0 0 20px;padding:0 0 12px;border-bottom:4px solid {brand};">{inner}</p>'
+    )
+
+
+def _details_html(f: _Facts, start: str) -> str:
+    if not (f.details or f.address):
+        return ""
+    heading = 'style="font-size:16px;margin:24px 0 8px;"'
+    out = [f"<h2 {heading}>{_e(f.words(YOUR_DETAILS))}</h2>"]
+    if f.details:
+        # Email and phone read left to right in every language (dir="auto" would leave a
+        # phone number, which has no letter, in the page's direction: "+49" at its end).
+        items = "<br>".join(
+            _sentence(f, LABELLED, name=_e(label), value=f'<span dir="ltr">{_e(value)}</span>')
+            if n < f.ltr_details
+            else _sentence(f, LABELLED, name=_e(label), value=_i(value))
+            for n, (label, value) in enumerate(f.details)
+        )
+        out.append(f'<p style="margin:0;">{items}</p>')
+    if f.address:
+        out.append(f"<h2 {heading}>{_e(f.address_heading)}</h2>")
+        lines = "<br>".join(_i(line) for line in f.address)
+        out.append(f'<address style="font-style:normal;text-align:{start};">{lines}</address>')
+    return "".join(out)
+
+
 def _html(f: _Facts) -> str:
     start, end = ("right", "left") if f.locale.rtl else ("left", "right")
     lang, direction = _e(f.locale.lang), "rtl" if f.locale.rtl else "ltr"
-    seller = _e(f.seller.name)
+    seller = _i(f.seller.name)
+    brand = f.seller.brand_color or _MUTED
     cell = f"padding:8px 0;border-top:{_RULE};vertical-align:top;"
     rows = []
     for row in f.rows:
         details = "".join(
             f'<div style="color:{_MUTED};font-size:14px;">'
-            f"{_sentence(f, LABELLED, name=_e(k), value=_e(v))}</div>"
+            f"{_sentence(f, LABELLED, name=_i(k), value=_i(v))}</div>"
             for k, v in row.properties
         )
         if row.renews:
@@ -219,25 +321,27 @@ def _html(f: _Facts) -> str:
             f, line_words.QTY_PRICE, quantity=_e(row.quantity), price=f"<bdi>{_e(row.price)}</bdi>"
         )
         rows.append(
-            f'<tr><td style="{cell}text-align:{start};"><strong>{_e(row.name)}</strong>{details}'
+            f'<tr><td style="{cell}text-align:{start};"><strong>{_i(row.name)}</strong>{details}'
             f'<div style="font-size:14px;">{qty}</div></td>'
             f'<td style="{cell}text-align:{end};white-space:nowrap;"><bdi>{_e(row.amount)}</bdi>'
             "</td></tr>"
         )
     totals = [
-        f'<tr><td style="padding:4px 0;text-align:{start};">{_e(label)}</td>'
+        f'<tr><td style="padding:4px 0;text-align:{start};">{_i(label)}</td>'
         f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;"><bdi>{_e(amount)}</bdi>'
         "</td></tr>"
         for label, amount in f.discounts
     ]
+    # The total's rule in the seller's colour (a border: it needs no contrast with text).
+    rule = f"border-top:3px solid {brand};"
     totals.append(
-        f'<tr><td style="padding:8px 0;border-top:{_RULE};text-align:{start};font-size:18px;">'
+        f'<tr><td style="padding:8px 0;{rule}text-align:{start};font-size:18px;">'
         f"<strong>{_e(f.words(TOTAL))}</strong></td>"
-        f'<td style="padding:8px 0;border-top:{_RULE};text-align:{end};font-size:18px;'
+        f'<td style="padding:8px 0;{rule}text-align:{end};font-size:18px;'
         f'white-space:nowrap;"><strong><bdi>{_e(f.total)}</bdi></strong></td></tr>'
     )
     contact = "".join(
-        f'<li><a href="{_e(target)}">{_e(label)} {_e(target.removeprefix("mailto:"))}</a></li>'
+        f'<li><a href="{_e(target)}">{_e(label)} {_i(target.removeprefix("mailto:"))}</a></li>'
         if target.startswith("mailto:")
         else f'<li><a href="{_e(target)}">{_e(label)}</a></li>'
         for label, target in _contact_lines(f)
@@ -264,12 +368,12 @@ def _html(f: _Facts) -> str:
         'style="max-width:600px;margin:0 auto;padding:24px 16px;'
         f"font-family:-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;"
         f'font-size:16px;line-height:1.5;text-align:{start};">'
-        f'<p style="margin:0 0 16px;color:{_MUTED};">{seller}</p>'
+        f"{_header(f, end)}"
         f'<h1 style="font-size:22px;margin:0 0 8px;">{_e(f.words(HEADING))}</h1>'
         f"<p>{_sentence(f, INTRO, seller=seller)}</p>{facts}"
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
-        f"{''.join(rows)}{''.join(totals)}</table>{reply}{contact_block}"
+        f"{''.join(rows)}{''.join(totals)}</table>{_details_html(f, start)}{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
         f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
     )

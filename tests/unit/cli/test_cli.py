@@ -278,9 +278,39 @@ def test_catalog_import_with_one_bad_product_imports_nothing(
     result = run("catalog", "import", "acme", _write(tmp_path, content))
     assert result.exit_code != 0
     assert result.stdout == ""
-    assert result.stderr.startswith("error:")
+    assert result.stderr.startswith("Error:")
     client = cli_app.test_client()
     listed = client.get("/api/v1/products", headers=_auth(key)).get_json()
+    assert listed["items"] == []
+
+
+def test_catalog_import_lists_every_error_of_the_file(
+    run: Run, cli_app: Flask, tmp_path: Path
+) -> None:
+    """A file with several bad products names each one (index, id, field, what to change),
+    all in one refusal, and stores none of the file's products."""
+    key = _created(run("merchant", "create", "acme"))["api_key"]
+    content = [
+        *PRODUCTS,
+        {"id": "seat", "name": "Seat", "price": "12.5001", "currency": "KWD"},
+        {"id": "bad id!", "price": "1.00", "currency": "EUR"},
+        7,
+        {"id": "support", "name": "Support again"},
+    ]
+    result = run("catalog", "import", "acme", _write(tmp_path, content))
+    assert result.exit_code == 2
+    header, *details = result.stderr.splitlines()
+    assert header.startswith("Error: ")
+    assert "4 of 7 products are invalid" in header
+    assert [d.strip() for d in details] == [
+        'products[3] (id "seat"): price: KWD allows at most 3 decimal places: round the amount.',
+        'products[4] (id "bad id!"): id: Use 1 to 64 characters: a letter or digit first, '
+        "then letters, digits, '.', '_' or '-'.",
+        'products[4] (id "bad id!"): name: This field is required.',
+        'products[5]: Send a JSON object with an "id" and the product\'s fields.',
+        'products[6] (id "support"): id: products[1] has the same id',
+    ]
+    listed = cli_app.test_client().get("/api/v1/products", headers=_auth(key)).get_json()
     assert listed["items"] == []
 
 
@@ -297,3 +327,23 @@ def test_catalog_import_of_a_missing_file_fails(run: Run, tmp_path: Path) -> Non
     result = run("catalog", "import", "acme", str(tmp_path / "nope.json"))
     assert result.exit_code != 0
     assert "nope.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["merchant", "list-keys", "ghost"],
+        ["merchant", "add-key", "ghost"],
+        ["merchant", "show-account", "ghost"],
+        ["merchant", "rotate-webhook-secret", "ghost"],
+        ["orders", "export", "ghost"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_an_unknown_merchant_is_named_by_every_command(run: Run, args: list[str]) -> None:
+    """Every merchant command refuses an unknown merchant id in one `Error:` line, exit 2,
+    rather than answering for nobody (an empty key list)."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "Error: No merchant 'ghost'.\n"

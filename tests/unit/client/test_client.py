@@ -31,6 +31,7 @@ from checkout_links.client import (
     verify_webhook,
 )
 from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.web.extensions import services
 from checkout_links.worker.webhook_request import deliver, signature_header
 
 BASE = "http://localhost"
@@ -243,13 +244,20 @@ def test_orders_filtered_by_window_and_reference(
         api.list_orders(created_gte=datetime(2026, 1, 1))
 
 
-def test_events_listed_and_redelivered(api: CheckoutLinksClient, client: FlaskClient) -> None:
-    """A placed order shows up as an order.created event, which can be queued again."""
+def test_events_listed_and_redelivered(
+    app: Flask, api: CheckoutLinksClient, client: FlaskClient
+) -> None:
+    """A placed order shows up as an order.created event, which can be queued again once the
+    merchant has a webhook URL (before, the client raises ConflictError)."""
     link = api.create_link([LINE])
     place_order(client, link["url"])
     [event] = api.list_events()["items"]
     assert event["type"] == "order.created"
     assert event["order_id"] == api.get_link(link["id"])["order_id"]
+    with pytest.raises(ConflictError, match="No webhook URL"):
+        api.redeliver_event(event["id"])
+    with app.app_context():
+        services().merchants.set_webhook_url("acme", "https://hooks.example.com/orders")
     assert api.redeliver_event(event["id"])["state"] == "pending"
 
 

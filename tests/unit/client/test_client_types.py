@@ -27,6 +27,7 @@ _PAGE_ITEMS = {
 _MIRRORS: dict[str, Any] = {
     "SubscriptionOut": client.Subscription,
     "Product": client.Product,
+    "ProductText": client.ProductText,
     "LineOut": client.Line,
     "DiscountOut": client.Discount,
     "LinkOut": client.Link,

@@ -215,3 +215,51 @@ def test_link_path_limit_cannot_exceed_the_server_request_line(
     for too_big in ("8191", "20000"):
         clean_env.setenv("CHECKOUT_MAX_LINK_PATH", too_big)
         _refused("CHECKOUT_MAX_LINK_PATH")
+
+
+def test_every_bad_setting_is_named_at_once(clean_env: pytest.MonkeyPatch) -> None:
+    """Several bad or missing settings are all named in one refusal, each once, so a newcomer
+    fixes them in one go rather than one per start."""
+    clean_env.setenv("CHECKOUT_BASE_URL", "pay.example.com/checkout")
+    clean_env.setenv("CHECKOUT_CACHE_SECONDS", "-1")
+    with pytest.raises(ConfigError) as info:
+        load_settings(shared_store=True)
+    named = [problem.split(":", 1)[0] for problem in info.value.problems]
+    assert sorted(named) == [
+        "CHECKOUT_BASE_URL",
+        "CHECKOUT_CACHE_SECONDS",
+        "CHECKOUT_REDIS_URL",
+        "CHECKOUT_SECRET_KEYS",
+    ]
+    assert str(info.value) == "; ".join(info.value.problems)
+
+
+def test_a_bad_setting_does_not_hide_good_ones(clean_env: pytest.MonkeyPatch) -> None:
+    """When one setting is invalid, settings that are given are not reported as missing."""
+    clean_env.setenv("CHECKOUT_SECRET_KEYS", SECRET_A)
+    clean_env.setenv("CHECKOUT_REDIS_URL", "redis://127.0.0.1:6379/0")
+    clean_env.setenv("CHECKOUT_MAX_BODY_BYTES", "12")
+    with pytest.raises(ConfigError) as info:
+        load_settings(shared_store=True)
+    assert [p.split(":", 1)[0] for p in info.value.problems] == ["CHECKOUT_MAX_BODY_BYTES"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CHECKOUT_SECRET_KEYS", "short"),
+        ("CHECKOUT_BASE_URL", "https://pay.example.com/path"),
+        ("CHECKOUT_REDIS_URL", "http://127.0.0.1:6379"),
+        ("CHECKOUT_SMTP_URL", "ftp://mail.example"),
+    ],
+)
+def test_refusals_carry_no_pydantic_prefix(
+    clean_env: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """A setting refused by our own check reads "NAME: sentence", without pydantic's
+    "Value error, " in between."""
+    clean_env.setenv("CHECKOUT_SECRET_KEYS", SECRET_A)
+    clean_env.setenv(variable, value)
+    message = _refused(variable)
+    assert "Value error" not in message
+    assert re.match(rf"{variable}: [a-z]", message), message

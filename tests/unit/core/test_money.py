@@ -50,8 +50,11 @@ def test_valid_amounts_parse_to_exact_decimals(text: str, currency: str, expecte
     [("1.234", "EUR"), ("10.5", "JPY"), ("0.001", "USD"), ("1.2345", "KWD"), ("1.0", "JPY")],
 )
 def test_too_many_fraction_digits_are_refused(text: str, currency: str) -> None:
-    """More decimal places than the currency has is refused with a message naming the limit."""
-    with pytest.raises(ValueError, match=f"{currency} allows at most {minor_units(currency)}"):
+    """More decimal places than the currency has is refused with a message naming the limit
+    (a currency without minor units says it has none)."""
+    digits = minor_units(currency)
+    limit = f"{currency} allows at most {digits} decimal places" if digits else f"{currency} has no"
+    with pytest.raises(ValueError, match=limit):
         parse_amount(text, currency)
 
 

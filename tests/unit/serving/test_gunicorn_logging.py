@@ -124,6 +124,20 @@ def test_escaped_token_path_is_cut_too(logger: RedactingLogger) -> None:
     assert TOKEN[:9] not in json.dumps(record)
 
 
+@pytest.mark.parametrize("prefix", ["/done/", "/%64one/", "/DONE%2f"])
+def test_confirmation_reference_is_cut_like_a_token(logger: RedactingLogger, prefix: str) -> None:
+    """GET /done/<signed reference> (which opens the order's confirmation page) logs the
+    path cut to 8 reference chars, also when the path is spelled with escapes."""
+    reference = TOKEN[:120]
+    referer = f"Referer: https://pay.example.com/done/{reference}"
+    raw = request(f"{prefix}{reference}", referer, method="GET")
+    logger.cfg.set("access_log_format", "%(U)s %(r)s %({referer}i)s")
+    atoms, record = serve(logger, raw)
+    assert reference[:9] not in record["line"]
+    assert atoms["U"] == f"/done/{reference[:8]}…"
+    assert atoms["{referer}i"] == f"https://pay.example.com/done/{reference[:8]}…"
+
+
 def test_other_paths_and_empty_queries_are_logged_as_sent(logger: RedactingLogger) -> None:
     """A path without a token is logged whole, and an absent query stays empty."""
     _, record = serve(logger, request("/api/v1/links"))

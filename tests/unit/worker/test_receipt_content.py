@@ -115,3 +115,81 @@ def test_a_persian_receipt_writes_dates_counts_and_amounts_in_persian_digits() -
         assert "\u06f2 \u00d7" in text, kind
         assert "\u06f9\u06f9\u066b\u06f8\u06f0" in text, f"{kind}: 99.80 as Persian writes it"
         assert "\u06f2\u06f0\u06f2\u06f6" in text, f"{kind}: the year 2026"
+
+
+BRANDED = Merchant(
+    id="ruiz",
+    name="Ruiz",
+    account=MerchantAccount(
+        display_name="Ruiz Werkstatt",
+        brand_color="#1b2a6b",
+        logo_url="https://ruiz.example/logo.png",
+        website_url="https://ruiz.example/",
+    ),
+)
+DELIVERED = msgspec.structs.replace(
+    ORDER,
+    locale="ar",
+    lines=(msgspec.structs.replace(ORDER.lines[0], delivery="physical"),),
+    customer=Customer(
+        email="ana@example.com",
+        first_name="Ana",
+        last_name="Ruiz",
+        phone="+493012345678",
+        address="Invalidenstr. 1",
+        city="Berlin",
+        postal_code="10115",
+        country="DE",
+    ),
+)
+
+
+def _parts(order: Order, merchant: Merchant) -> tuple[str, str]:
+    message = build_receipt(
+        order, seller_of(merchant), event_id="evt_AAAA", mail_from="r@pay.example.com"
+    )
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+def test_the_receipt_wears_the_sellers_colour_and_links_its_logo_unchanged() -> None:
+    """The brand colour rules the header and the total; the logo is the seller's own address
+    (nothing added per customer), inside a link to their website, beside their name."""
+    _, html = _parts(DELIVERED, BRANDED)
+    assert "border-bottom:4px solid #1b2a6b" in html
+    assert "border-top:3px solid #1b2a6b" in html
+    assert re.search(
+        r'<a href="https://ruiz.example/"[^>]*><img src="https://ruiz.example/logo.png" alt=""',
+        html,
+    )
+    assert html.count("ruiz.example/logo.png") == 1
+    assert "background" not in html
+
+
+def test_the_receipt_gives_the_customers_details_address_and_local_time() -> None:
+    """An Arabic receipt for a customer in Germany: their email and phone, the delivery address
+    as Germany writes it with the country in Arabic, and the time on Berlin's clock."""
+    text, html = _parts(DELIVERED, BRANDED)
+    plain = re.sub(r"<[^>]+>|[\u2068\u2069]", "", html)
+    for part in (re.sub(r"[\u2068\u2069]", "", text), plain):
+        assert "ana@example.com" in part
+        assert "+493012345678" in part
+        assert "عنوان التوصيل" in part  # "Delivery address"
+        assert "10115 BERLIN" in part
+        assert "ألمانيا" in part  # "Germany"
+        assert "2:00 م" in part  # 13:00 UTC is 14:00 in Berlin
+        assert "توقيت وسط أوروبا الرسمي" in part  # Central European Standard Time
+    assert '<span dir="ltr">+493012345678</span>' in html
+
+
+def test_the_sellers_and_customers_texts_are_isolated_for_direction() -> None:
+    """In the text part each of their strings sits between FSI and PDI; in the HTML it has
+    dir="auto": an English name keeps its order inside an Arabic sentence."""
+    text, html = _parts(DELIVERED, BRANDED)
+    assert "\u2068Ruiz Werkstatt\u2069" in text
+    assert "\u2068Setup kit\u2069" in text
+    assert "\u2068Invalidenstr. 1\u2069" in text
+    assert '<span dir="auto">Ruiz Werkstatt</span>' in html
+    assert '<span dir="auto">Setup kit</span>' in html

@@ -205,3 +205,17 @@ def test_the_reference_page_allows_only_its_own_scripts(app: Flask) -> None:
     script = app.test_client().get("/static/redoc/redoc.standalone.js")
     assert script.status_code == 200
     assert b"ReDoc" in script.data[:200_000] or b"Redoc" in script.data[:2000]
+
+
+def test_the_skipped_delivery_state_is_documented(document: dict[str, Any]) -> None:
+    """`skipped` (a merchant without a webhook URL) is in the event's state enum and in the
+    `state` filter of GET /api/v1/events, and redeliver documents its 409."""
+    event_state = document["components"]["schemas"]["Event"]["properties"]["state"]
+    assert "skipped" in event_state["enum"]
+    assert "webhook URL" in event_state["description"]
+    [state] = [
+        p for p in document["paths"]["/api/v1/events"]["get"]["parameters"] if p["name"] == "state"
+    ]
+    assert state["schema"]["enum"] == ["pending", "retrying", "delivered", "dead", "skipped"]
+    redeliver = document["paths"]["/api/v1/events/{event_id}/redeliver"]["post"]
+    assert {"202", "409"} <= set(redeliver["responses"])

@@ -166,5 +166,9 @@ def test_export_reports_progress_on_stderr_and_keeps_stdout_clean(
         s.order_id for s in seeded
     }
     progress = done.stderr.splitlines()
-    assert progress[:3] == [f"export: {n} orders so far..." for n in (1, 2, 3)]
+    assert progress[:3] == [
+        "export: 1 order so far...",
+        "export: 2 orders so far...",
+        "export: 3 orders so far...",
+    ]
     assert progress[3].startswith("export: 3 orders in ")

@@ -65,8 +65,11 @@ def test_the_page_offers_the_choices_the_link_allows(
     assert 'name="qty_1"' not in html
     assert 'name="opt_0"' in html
     assert re.search(r'name="opt_1"[^>]*type="checkbox" value="1"', html)
-    assert "Upgrade to Pro+ licence instead of Pro licence" in html
-    assert "+€50.00" in html  # 250.00 against 2 x 100.00, shown as the difference
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Upgrade to Pro+ licence instead of Pro licence" in text
+    # 250.00 against 2 x 100.00, less the cart's 10 %: what the total changes by.
+    assert "+€45.00" in text
+    assert '<bdi class="text">Pro+ licence</bdi>' in html, "the seller's names are isolated"
     assert "Launch offer" in html
     assert 'name="promo_code"' in html
     assert 'value="update"' in html

@@ -53,10 +53,13 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
     """Name, description and properties appear only in escaped form, never as markup."""
     line = _line(name=name + "<b>", description=description + "&", properties=properties)
     html = cart_page.rows(EN, [(line, "<1>", "<2>")], babel="en")
-    assert f'<p class="name">{markupsafe.escape(name + "<b>")}</p>' in html
-    assert f'<p class="description">{markupsafe.escape(description + "&")}</p>' in html
+    assert f'<p class="name" dir="auto">{markupsafe.escape(name + "<b>")}</p>' in html
+    description_html = markupsafe.escape(description + "&")
+    assert f'<p class="description" dir="auto">{description_html}</p>' in html
     for key, value in properties.items():
-        assert f"<dt>{markupsafe.escape(key)}</dt><dd>{markupsafe.escape(value)}</dd>" in html
+        key_html, value_html = markupsafe.escape(key), markupsafe.escape(value)
+        pair = f'<dt><bdi class="text">{key_html}</bdi></dt><dd dir="auto">{value_html}</dd>'
+        assert pair in html
     assert "<b>" not in html
     assert "&lt;1&gt;" in html
 
@@ -94,7 +97,8 @@ def test_fields_carry_values_and_mark_only_the_invalid_ones() -> None:
     assert 'aria-invalid="true" aria-describedby="e-email"' in html
     assert '<p class="error" id="e-email">Enter &lt;an&gt; email</p>' in html
     assert (
-        'name="city" type="text" autocomplete="address-level2" inputmode="text" value="Köln">'
+        'name="city" type="text" autocomplete="address-level2" inputmode="text" dir="auto" '
+        'value="Köln">'
     ) in html
     assert html.count("aria-invalid") == 1
     # email, phone, country, first and last name, company, street, postal code, city, tax id

@@ -156,3 +156,102 @@ def test_a_persian_cart_writes_counts_and_amounts_in_persian_digits(
     assert "\u06f1\u06f2\u066b\u06f5\u06f0" in quantity.group(1), "12.50 as Persian writes it"
     assert "\u06f3" in renews.group(1)
     assert not re.search(r"[0-9]", re.sub(r"<[^>]+>", "", quantity.group(1) + renews.group(1)))
+
+
+def test_the_sellers_and_customers_texts_are_isolated_for_direction(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """On an Arabic page the seller's name, a line's texts, its property keys and the customer's
+    address each read in their own direction, without turning the Arabic sentence around them."""
+    answer = client.patch("/api/v1/account", json={"display_name": "Ruiz GmbH"}, headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    lines = [
+        {
+            "id": "pro-licence",
+            "price": "10.00",
+            "description": "Support as listed in annex A.",
+            "properties": {"seats": "25"},
+        }
+    ]
+    link = _issue(client, auth, locale="ar", products=lines)
+    path = link_path(link["url"])
+    html = client.get(path).get_data(as_text=True)
+    assert '<span class="seller-name" dir="auto">Ruiz GmbH</span>' in html
+    assert '<p class="description" dir="auto">Support as listed in annex A.</p>' in html
+    # The colon after the key is the page's (CSS ::after, outside the isolated key).
+    assert '<dt><bdi class="text">seats</bdi></dt><dd dir="auto">25</dd>' in html
+    assert '<bdi class="text">Ruiz GmbH</bdi>' in html  # in "Sold by …"
+    assert 'id="f-city" name="city" type="text"' in html
+    assert re.search(r'id="f-city"[^>]*dir="auto"', html), "what the customer types, too"
+    client.post(f"/api/v1/links/{link['id']}/revoke", headers=auth)
+    gone = client.get(path).get_data(as_text=True)
+    assert re.search(r"<p>[^<]*<bdi class=\"text\">Ruiz GmbH</bdi>[^<]*</p>", gone)
+
+
+def test_the_expired_page_says_the_time_and_its_zone(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """ "Could be used until" gives the date, the time and the zone, not a bare day."""
+    link = _issue(client, auth, locale="en", expires_in=1)
+    time.sleep(1.05)
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    sentence = re.search(r"This link could be used until ([^<]+)\.</p>", html)
+    assert sentence, "the expired sentence"
+    assert re.search(r"\d{1,2}:\d{2}\u202f[AP]M Coordinated Universal Time$", sentence.group(1))
+
+
+def _options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select id="f-{name}".*?</select>', html, flags=re.S)
+    assert select, f"no select for {name}"
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_the_emirate_is_chosen_from_a_list_named_in_the_pages_language(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """The Emirates' region is a select of its seven emirates, sorted, in Arabic on an Arabic
+    page and in Latin letters elsewhere; the order stores the emirate's Latin name."""
+    customer = {"email": "ana@example.com", "country": "AE"}
+    arabic = _issue(client, auth, locale="ar", customer=customer)
+    html = client.get(link_path(arabic["url"])).get_data(as_text=True)
+    assert _options(html, "region")[0] == ""
+    assert set(_options(html, "region")[1:]) == {
+        "أبو ظبي",
+        "الشارقة",
+        "الفجيرة",
+        "ام القيوين",
+        "دبي",
+        "رأس الخيمة",
+        "عجمان",
+    }
+    english = _issue(client, auth, locale="en", customer=customer)
+    path = link_path(english["url"])
+    html = client.get(path).get_data(as_text=True)
+    assert _options(html, "region")[1:] == [
+        "Abu Dhabi",
+        "Ajman",
+        "Dubai",
+        "Fujairah",
+        "Ras al Khaimah",
+        "Sharjah",
+        "Umm Al Quwain",
+    ]
+    form = {"csrf_token": csrf_of(html), **customer, "address": "Sheikh Zayed Rd 1"}
+    refused = client.post(path, data={**form, "region": "Atlantis"})
+    assert refused.status_code == 422
+    assert 'id="e-region"' in refused.get_data(as_text=True)
+    placed = client.post(path, data={**form, "region": "Dubai"})
+    assert placed.status_code == 303, placed.get_data(as_text=True)
+    orders = client.get("/api/v1/orders", headers=auth).get_json()["items"]
+    assert orders[0]["customer"]["region"] == "Dubai"
+
+
+def test_a_region_prefilled_by_any_of_its_names_is_selected(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """A link whose customer says "california" shows California selected (stored as "CA")."""
+    customer = {"email": "ana@example.com", "country": "US", "region": "california"}
+    html = client.get(link_path(_issue(client, auth, customer=customer)["url"])).get_data(
+        as_text=True
+    )
+    assert '<option value="CA" selected>California</option>' in html

@@ -163,8 +163,8 @@ def test_cart_page_shows_every_line_and_the_total_in_the_link_locale(
     assert len(rows) == 2
     pro, support = rows
     assert "Pro licence, 25 seats" in pro
-    assert "<dt>seats</dt><dd>25</dd>" in pro
-    assert "<dt>term</dt><dd>12 months</dd>" in pro
+    assert '<dt><bdi class="text">seats</bdi></dt><dd dir="auto">25</dd>' in pro
+    assert '<dt><bdi class="text">term</bdi></dt><dd dir="auto">12 months</dd>' in pro
     assert '<p class="qty">1 \u00d7 <bdi>1.249,00\xa0€</bdi></p>' in pro
     assert '<p class="amount"><bdi>1.249,00\xa0€</bdi></p>' in pro
     assert "Support hours" in support
