@@ -152,7 +152,7 @@ def _render_cart(
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
         texts = {**cart_choices.form_errors(state, t), **texts}
         words = t.gettext
-        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, t)
+        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, t, babel=babel)
         total = money(state.priced.total)
         choices = {
             "summary": cart_choices.summary(state, money, words),

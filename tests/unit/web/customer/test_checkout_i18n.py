@@ -255,3 +255,15 @@ def test_a_region_prefilled_by_any_of_its_names_is_selected(
         as_text=True
     )
     assert '<option value="CA" selected>California</option>' in html
+
+
+def test_a_persian_cart_with_choices_writes_its_counts_in_persian_digits(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """On the choices page too, a fixed line's "2 x price" uses Persian digits in fa."""
+    line = {"id": "pro-licence", "price": "12.50", "quantity": 2}
+    link = _issue(client, auth, locale="fa", products=[line], optional_items=[{"id": "kit"}])
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    quantity = re.search(r'<p class="qty">(.*?)</p>', html)
+    assert quantity is not None
+    assert quantity.group(1).startswith("\u06f2 \u00d7"), quantity.group(1)
