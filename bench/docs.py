@@ -315,10 +315,12 @@ def _capacity(data: dict[str, Any]) -> list[str]:
         "### Redis operations per order (counted in the code, confirmed by the table above)",
         "",
         "- **Placement** (`checkout.place_order` → `Ledger.spend`): **1 round trip** in "
-        "shards 0..15, one `EVALSHA` running `GET` (mark), `TIME`, `SET` (mark, with "
-        "`EXAT`), `SET` (order), `XADD` (outbox), `HSET` + `PEXPIREAT` (event record), then "
+        "shards 0..15, one `EVALSHA` running `GET` (mark), `TIME`, `EXISTS` (order number), "
+        "`SET` (mark, with `EXAT`), `SET` (order), `XADD` (outbox), `HSET` + `PEXPIREAT` "
+        "(event record), `SET` (order number; an order awaiting payment adds a `ZADD` to its "
+        "shard's payments due), then "
         "the index step in the same slot: `ZADD` (order index), `ZADD` (event index), "
-        "`ZADD` (merchant set), `HINCRBY` + `ZADD` (doorbell): 12 commands, one AOF fsync "
+        "`ZADD` (merchant set), `HINCRBY` + `ZADD` (doorbell): 14 commands, one AOF fsync "
         "(group-committed with concurrent writes). In shards 16 and up the index step is a "
         "second round trip to the shard's index part. The catalog revisions are read with "
         "one `MGET` only on a cold per-process cache (revisions are immutable, cached "

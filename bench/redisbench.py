@@ -57,14 +57,15 @@ def measure(
             (f"SET {order_bytes} B", ["-t", "set", "-d", str(order_bytes)]),
         ):
             rows.append(RedisBenchRow(test, *_bench(port, clients, requests, args)))
-        # The spend of a shard below 16 (with its index step; see core/ledger/scripts.py).
-        # KEYS: mark, order, outbox, event, order index, event index, the part's
-        # merchant set, doorbell, ring counts. ARGV: as Ledger._spend_call builds it.
-        spend = ["EVALSHA", sha, "9", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
-        spend += ["{s01}:events", "{s01}:e:__rand_int__", "{s01}:ox:m", "{s01}:ex:m"]
-        spend += ["{s01}:mx", "{s01}:bell", "{s01}:rings"]
-        spend += ["req", "9999999999", "ord_x", "9999999999", "x" * order_bytes]
-        spend += ["1700000000000", "evt_x", "m", "9999999999999", "", "1"]
+        # The spend of a shard below 16 (with its index step; see core/ledger/scripts.py),
+        # provider none (no payments-due entry). KEYS: mark, order, outbox, event, order
+        # number, payments due, order index, event index, the part's merchant set,
+        # doorbell, ring counts. ARGV: as Ledger._spend_call builds it.
+        spend = ["EVALSHA", sha, "11", "{s01}:l:__rand_int__", "{s01}:o:__rand_int__"]
+        spend += ["{s01}:events", "{s01}:e:__rand_int__", "{s01}:n:m:__rand_int__"]
+        spend += ["{s01}:pdue", "{s01}:ox:m", "{s01}:ex:m", "{s01}:mx", "{s01}:bell"]
+        spend += ["{s01}:rings", "req", "9999999999", "ord_x", "9999999999", "x" * order_bytes]
+        spend += ["1700000000000", "evt_x", "m", "9999999999999", "", "1", "N", "", "1"]
         rows.append(RedisBenchRow("spend script", *_bench(port, clients, requests // 2, spend)))
         return rows
     finally:

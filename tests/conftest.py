@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout_links.testing import add_merchant, make_app, memory_redis
+from checkout_links.testing.localstripe import LocalStripe
 from checkout_links.testing.servers import RedisServer
 
 _KINDS = ("unit", "integration", "system")
@@ -117,3 +118,13 @@ def real_redis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Redis
         store.close()
     changed = sorted(name for name in before if after[name] != before[name])
     assert not changed, f"the test changed {changed} of the shared redis-server: mark it own_redis"
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """One localstripe (a fake Stripe with its mock Stripe.js) on 127.0.0.1 for the session.
+
+    Tests keep apart by using their own secret key and their own PaymentIntents.
+    """
+    with LocalStripe(tmp_path_factory.mktemp("localstripe")) as server:
+        yield server

@@ -68,7 +68,8 @@ def merchant_set_account(merchant_id: str, cleared: tuple[str, ...], **values: s
 def merchant_show_account(merchant_id: str) -> None:
     """Print how the seller appears on the customer pages, as JSON."""
     try:
-        record = services().merchants.get(merchant_id)
+        svc = services()
+        record = svc.merchants.get(merchant_id)
     except CheckoutError as exc:
         fail(exc.detail)
-    click.echo(json.dumps(account_of(record)))
+    click.echo(json.dumps(account_of(record, svc.settings.base_url)))

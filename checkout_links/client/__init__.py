@@ -50,10 +50,14 @@ from checkout_links.client.types import (
     Money,
     Order,
     Page,
+    Payment,
+    PaymentSettings,
     Product,
     ProductText,
     Promotion,
+    Refund,
     ResponseInfo,
+    StripeSettings,
     WebhookEvent,
 )
 from checkout_links.client.webhooks import HeaderMapping, verify_webhook
@@ -73,12 +77,16 @@ __all__ = [
     "NotFoundError",
     "Order",
     "Page",
+    "Payment",
+    "PaymentSettings",
     "Product",
     "ProductText",
     "Promotion",
     "RateLimitError",
+    "Refund",
     "ResponseInfo",
     "ServiceUnavailableError",
+    "StripeSettings",
     "TransportError",
     "ValidationError",
     "WebhookEvent",
@@ -242,6 +250,43 @@ class CheckoutLinksClient:
 
     def get_order(self, order_id: str) -> Order:
         return cast(Order, self._call("GET", f"orders/{_seg(order_id)}"))
+
+    def find_order(self, number: str) -> Order | None:
+        """The order with the customer-facing ``number`` (case and dashes do not matter)."""
+        page = cast(Page[Order], self._call("GET", "orders", params={"number": number}))
+        return page["items"][0] if page["items"] else None
+
+    def _order_action(
+        self, order_id: str, action: str, body: dict[str, Any], idempotency_key: str | None
+    ) -> Order:
+        # Every attempt sends the same key, so a retry never repeats the change.
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        path = f"orders/{_seg(order_id)}/{action}"
+        return cast(Order, self._call("POST", path, body=body, headers=headers, retry=True))
+
+    def mark_paid(
+        self, order_id: str, reference: str | None = None, *, idempotency_key: str | None = None
+    ) -> Order:
+        """A manual order's payment arrived: ``paid`` (:class:`ConflictError` for another
+        provider's order); on an order already paid, the order unchanged."""
+        body = {"reference": reference} if reference is not None else {}
+        return self._order_action(order_id, "mark_paid", body, idempotency_key)
+
+    def refund(
+        self,
+        order_id: str,
+        amount: Decimal | str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Refund ``amount`` (``None``: all that is left) of a paid order; retried with one
+        ``Idempotency-Key``, so it refunds once. Pass your own key to be safe across processes."""
+        body = {"amount": str(amount)} if amount is not None else {}
+        return self._order_action(order_id, "refund", body, idempotency_key)
+
+    def cancel_order(self, order_id: str, *, idempotency_key: str | None = None) -> Order:
+        """Cancel an order awaiting payment (:class:`ConflictError` unless it is pending)."""
+        return self._order_action(order_id, "cancel", {}, idempotency_key)
 
     def erase_personal_data(self, order_id: str) -> Order:
         """Erase the customer's details and ``additional_data`` of an order for good (a

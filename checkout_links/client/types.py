@@ -129,12 +129,46 @@ class Customer(TypedDict):
     language: str
 
 
+EventType = Literal[
+    "order.created", "order.paid", "order.payment_failed", "order.refunded", "order.canceled"
+]
+PaymentProvider = Literal["none", "manual", "stripe"]
+
+
+class Refund(TypedDict):
+    """One refund recorded on an order."""
+
+    reference: str
+    amount: Money
+    created_at: str
+
+
+class Payment(TypedDict):
+    """How an order is paid and where its payment stands."""
+
+    provider: PaymentProvider
+    status: Literal["not_required", "pending", "paid", "partially_refunded", "refunded", "canceled"]
+    amount_paid: Money
+    amount_refunded: Money
+    reference: str | None
+    paid_at: str | None
+    canceled_at: str | None
+    cancel_reason: Literal["expired", "merchant"] | None
+    #: When an unpaid order is canceled.
+    due_by: str | None
+    refunds: list[Refund]
+    failed_attempts: list[str]
+
+
 class Order(TypedDict):
     """An order a customer placed through a link."""
 
     id: str
     link_id: str
+    #: The customer-facing order number (``None`` on orders from before numbers existed).
+    number: str | None
     status: Literal["placed"]
+    payment: Payment | None
     created_at: str
     currency: str
     total: Money
@@ -169,7 +203,7 @@ class Event(TypedDict):
     """A webhook event and the state of its delivery."""
 
     id: str
-    type: Literal["order.created"]
+    type: EventType
     order_id: str
     created_at: str
     state: EventState
@@ -201,6 +235,24 @@ class Promotion(TypedDict):
     updated_at: str
 
 
+class StripeSettings(TypedDict):
+    """The merchant's Stripe keys as the API shows them: never the secrets."""
+
+    publishable_key: str | None
+    secret_key_set: bool
+    webhook_secret_set: bool
+    #: The URL to register at Stripe for payment_intent.* events.
+    webhook_url: str
+
+
+class PaymentSettings(TypedDict):
+    """How the merchant's orders are paid."""
+
+    provider: PaymentProvider
+    instructions: str | None
+    stripe: StripeSettings
+
+
 class Account(TypedDict):
     """The merchant's public settings (``/account``): how the seller appears to customers."""
 
@@ -215,13 +267,14 @@ class Account(TypedDict):
     terms_url: str | None
     privacy_url: str | None
     default_locale: str | None
+    payment: PaymentSettings | None
 
 
 class WebhookEvent(TypedDict):
     """The body of a webhook request, as :func:`verify_webhook` returns it."""
 
     id: str
-    type: Literal["order.created"]
+    type: EventType
     created_at: str
     data: Order
 

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     #: (400 days by default; at most about 10 years). The spend sets the TTLs,
     #: the worker trims the index members and stream entries (core/orders/retention.py).
     order_retention_seconds: int = Field(default=400 * 86400, ge=1, le=10 * 366 * 86400)
+    #: How long an order placed with a provider that takes payment (manual, stripe)
+    #: waits for it; the worker then cancels it (core/payments/window.py).
+    payment_window_seconds: int = Field(default=86400, ge=1, le=366 * 86400)
     #: Shards (Redis Cluster hash tags) new links are spread over. Each link
     #: carries the shard it was issued in, so this may be raised at any time.
     ledger_shards: int = Field(default=keys.DEFAULT_SHARDS, ge=1, le=keys.MAX_SHARDS)
@@ -141,6 +144,10 @@ class Settings(BaseSettings):
     #: spend before anyone may settle it (core/promotions/codes.py); longer than a
     #: request can take. A crashed request delays a redemption this long.
     promotion_reservation_seconds: float = Field(default=60.0, ge=0.1, le=3600)
+    #: Stripe's API (``core/payments/stripe/``); a local double's URL in tests.
+    stripe_api_base: str = "https://api.stripe.com"
+    #: Stripe.js, loaded by the payment page (and allowed by its Content-Security-Policy).
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     #: What ``GET /metrics`` requires as ``Authorization: Bearer <token>``; unset, the
     #: app answers 404 there (every bind of the app faces clients).
     metrics_token: SecretStr | None = None
@@ -195,6 +202,14 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         return check_email(value)
+
+    @field_validator("stripe_api_base", "stripe_js_url")
+    @classmethod
+    def _stripe_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+            raise ValueError("must be an http(s) URL such as https://api.stripe.com")
+        return value
 
     @field_validator("base_url")
     @classmethod

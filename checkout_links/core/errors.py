@@ -94,6 +94,28 @@ class Conflict(CheckoutError):
     slug = "conflict"
 
 
+class PaymentMismatch(Conflict):
+    """A payment report whose amount or currency differ from the order's: it never marks paid."""
+
+    title = "Payment does not match the order"
+    slug = "payment-mismatch"
+
+
+class DuplicatePayment(Conflict):
+    """A second successful payment reported for an order already paid by another.
+
+    The order stays paid by the first; the provider refunds the second
+    (``payments/provider.py``). ``reference`` is the first payment's.
+    """
+
+    title = "Order already paid"
+    slug = "duplicate-payment"
+
+    def __init__(self, detail: str, *, reference: str | None) -> None:
+        super().__init__(detail)
+        self.reference = reference
+
+
 class LinkGone(CheckoutError):
     """A link that was valid once but can no longer be used."""
 

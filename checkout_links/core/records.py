@@ -37,7 +37,15 @@ Delivery = Literal["digital", "physical"]
 #: A subscription's billing period.
 Interval = Literal["day", "week", "month", "year"]
 #: The type of an event (and of its webhook).
-EventType = Literal["order.created"]
+EventType = Literal[
+    "order.created", "order.paid", "order.payment_failed", "order.refunded", "order.canceled"
+]
+#: How a merchant's orders are paid (``core/payments/``).
+ProviderName = Literal["none", "manual", "stripe"]
+#: Where an order's payment stands (``core/payments/state.py`` has the transitions).
+PaymentStatus = Literal[
+    "not_required", "pending", "paid", "partially_refunded", "refunded", "canceled"
+]
 
 
 def about(description: str, example: Any) -> Meta:
@@ -76,6 +84,33 @@ class MerchantAccount(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     default_locale: str | None = None
 
 
+class StripeSettingsView(msgspec.Struct, frozen=True, kw_only=True):
+    """The merchant's Stripe keys as the API shows them: never the secrets."""
+
+    publishable_key: Annotated[str | None, about("The publishable key.", "pk_test_51H")] = None
+    secret_key_set: Annotated[bool, about("Whether a secret key is stored.", True)] = False
+    webhook_secret_set: Annotated[
+        bool, about("Whether the webhook signing secret is stored.", True)
+    ] = False
+    webhook_url: Annotated[
+        str,
+        about(
+            "Register this URL at Stripe for payment_intent.* events.",
+            "https://pay.example.com/webhooks/stripe/acme",
+        ),
+    ]
+
+
+class PaymentSettingsView(msgspec.Struct, frozen=True, kw_only=True):
+    """How the merchant's orders are paid (secrets are write-only)."""
+
+    provider: Annotated[ProviderName, about("none, manual or stripe.", "manual")] = "none"
+    instructions: Annotated[
+        str | None, about("manual: what the customer must do to pay.", "Pay by bank transfer")
+    ] = None
+    stripe: Annotated[StripeSettingsView, about("Stripe's keys (without secrets).", {})]
+
+
 class AccountView(msgspec.Struct, frozen=True, kw_only=True):
     """The merchant's public settings: how the seller appears on the customer pages.
 
@@ -103,6 +138,26 @@ class AccountView(msgspec.Struct, frozen=True, kw_only=True):
     default_locale: Annotated[
         str | None, about("Page language when nothing else decides.", "de")
     ] = None
+    payment: Annotated[
+        PaymentSettingsView | None, about("How orders are paid (see docs/payments.md).", None)
+    ] = None
+
+
+class StripeSettings(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A merchant's Stripe keys as stored: the secrets sealed (``core/payments/settings.py``)."""
+
+    publishable_key: str | None = None
+    #: base64url of the secret key sealed with the payment-secrets key, bound to the merchant.
+    secret_key_sealed: str | None = None
+    webhook_secret_sealed: str | None = None
+
+
+class PaymentSettings(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """How a merchant's orders are paid, as stored with the merchant (secrets sealed)."""
+
+    provider: ProviderName = "none"
+    instructions: str | None = None
+    stripe: StripeSettings | None = None
 
 
 class Merchant(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,6 +171,8 @@ class Merchant(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str = ""
     #: Absent (not stored at all) until the merchant sets one.
     account: MerchantAccount | UnsetType = UNSET
+    #: Absent until the merchant chooses a payment provider (``none`` until then).
+    payment: PaymentSettings | UnsetType = UNSET
 
     def active_secrets(self, now: str) -> list[str]:
         """Secrets that sign at ``now`` (an ISO time): the current one and any in grace."""
@@ -403,6 +460,45 @@ class LinkStatus(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     ] = None
 
 
+class Refund(msgspec.Struct, frozen=True, kw_only=True):
+    """One refund recorded on an order (``POST /api/v1/orders/{id}/refund`` or the PSP's)."""
+
+    reference: Annotated[str, about("The PSP's refund id, or ours for a manual one.", "re_3Q")]
+    amount: Annotated[Money, about("The amount refunded.", "10.00")]
+    created_at: Annotated[Time, about("When it was recorded.", "2026-12-08T09:00:00.000Z")]
+
+
+class Payment(msgspec.Struct, frozen=True, kw_only=True):
+    """How the order is paid and where its payment stands.
+
+    ``not_required`` (provider none: the merchant collects payment its own way),
+    ``pending`` (awaiting payment), ``paid``, ``partially_refunded``,
+    ``refunded``, ``canceled``. A failed card attempt leaves it ``pending``.
+    """
+
+    provider: Annotated[ProviderName, about("none, manual or stripe.", "manual")]
+    status: Annotated[PaymentStatus, about("Where the payment stands.", "paid")]
+    amount_paid: Annotated[Money, about("What was received.", "1249.00")]
+    amount_refunded: Annotated[Money, about("What was given back.", "0.00")]
+    reference: Annotated[
+        str | None, about("The PSP's payment id, or the merchant's reference.", "pi_3Q")
+    ] = None
+    paid_at: Annotated[Time | None, about("When it was paid.", "2026-12-07T10:00:00.000Z")] = None
+    canceled_at: Annotated[Time | None, about("When it was canceled.", None)] = None
+    #: ``merchant`` (``POST .../cancel``) or ``expired`` (``CHECKOUT_PAYMENT_WINDOW_SECONDS``).
+    cancel_reason: Annotated[
+        Literal["expired", "merchant"] | None,
+        about("merchant: canceled through the API; expired: unpaid past the window.", None),
+    ] = None
+    #: When an unpaid order is canceled (``CHECKOUT_PAYMENT_WINDOW_SECONDS`` after placing).
+    due_by: Annotated[Time | None, about("Unpaid by then, it is canceled.", None)] = None
+    refunds: Annotated[tuple[Refund, ...], about("Each refund, oldest first.", [])] = ()
+    #: The PSP's references of failed attempts, newest last (the last 20 kept).
+    failed_attempts: Annotated[
+        tuple[str, ...], about("PSP references of failed attempts (the last 20).", [])
+    ] = ()
+
+
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     """An order placed through a link.
 
@@ -413,7 +509,27 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
 
     id: Annotated[str, about("Order id.", "ord_0Yt2sRy8qmbhWRp61A-gTJ")]
     link_id: Annotated[str, about("The link it came from.", "lnk_z--88V_HdxXmqR")]
+    number: Annotated[
+        str | None,
+        about(
+            "The customer-facing order number: unique per merchant, shown on the confirmation "
+            "and in emails (null on orders placed before numbers existed).",
+            "7KQ4-M2XH-9D",
+        ),
+    ] = None
     status: Annotated[Literal["placed"], about("Always placed.", "placed")] = "placed"
+    payment: Annotated[
+        Payment | None,
+        about(
+            "How the order is paid and where its payment stands.",
+            {
+                "provider": "manual",
+                "status": "pending",
+                "amount_paid": "0.00",
+                "amount_refunded": "0.00",
+            },
+        ),
+    ] = None
     created_at: Annotated[
         Time, about("When it was placed (ms precision).", "2026-11-27T18:00:00.125Z")
     ]

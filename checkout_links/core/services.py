@@ -20,6 +20,9 @@ from checkout_links.core.links.ids import LinkIds
 from checkout_links.core.links.issue import Links
 from checkout_links.core.links.token import TokenCodec
 from checkout_links.core.merchants.store import Merchants
+from checkout_links.core.payments.stripe import provider as stripe_provider
+from checkout_links.core.payments.stripe.gateway import StripeGateway
+from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.promotions.codes import Promotions
 from checkout_links.core.storage.connection import Redis, check_durability, connect, guarded
 
@@ -38,11 +41,17 @@ class Services:
     ledger: Ledger
     form_tokens: FormTokens
     promotions: Promotions
+    #: The payment transitions of orders (``core/payments/``).
+    payments: OrderPayments
 
 
 def build(settings: Settings, client: Redis) -> Services:
     """Wire the service objects for ``settings`` over ``client`` (its outages: StoreUnavailable)."""
     client = guarded(client)
+    # provider_for("stripe") (the merchant API's refunds) builds over this process's Stripe.
+    stripe_provider.factory(
+        StripeGateway(settings.stripe_api_base), client, settings.order_retention_seconds
+    )
     keyring = KeyRing(settings.secret_keys)
     codec = TokenCodec(keyring)
     catalog = Catalog(client, settings.cache_seconds)
@@ -52,7 +61,9 @@ def build(settings: Settings, client: Redis) -> Services:
         keyring=keyring,
         codec=codec,
         catalog=catalog,
-        merchants=Merchants(client, settings.cache_seconds),
+        merchants=Merchants(
+            client, settings.cache_seconds, keyring=keyring, base_url=settings.base_url
+        ),
         links=Links(settings, catalog, codec, LinkIds(keyring)),
         ledger=Ledger(
             client,
@@ -62,6 +73,7 @@ def build(settings: Settings, client: Redis) -> Services:
         ),
         form_tokens=FormTokens(keyring),
         promotions=Promotions(client, int(settings.promotion_reservation_seconds * 1000)),
+        payments=OrderPayments(client, keyring, settings.order_retention_seconds),
     )
 
 

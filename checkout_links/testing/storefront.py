@@ -164,12 +164,15 @@ class Storefront:
 
 
 @contextmanager
-def storefront() -> Iterator[Storefront]:
-    """The app on fakeredis, served on 127.0.0.1 by a threaded server, with a branded seller."""
+def storefront(**settings: Any) -> Iterator[Storefront]:
+    """The app on fakeredis, served on 127.0.0.1 by a threaded server, with a branded seller.
+
+    ``settings`` override the app's (e.g. ``stripe_api_base`` for the card payment tests).
+    """
     port = free_port()
     origin = f"http://{HOST}:{port}"
     server = fakeredis.FakeServer()
-    app = make_app(fakeredis.FakeRedis(server=server), base_url=origin)
+    app = make_app(fakeredis.FakeRedis(server=server), base_url=origin, **settings)
 
     @app.get("/test-images/<name>.svg")
     def _image(name: str) -> Any:

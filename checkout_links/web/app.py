@@ -7,12 +7,20 @@ from typing import Any
 from flask import Flask
 
 from checkout_links.core.config import Settings, load_settings
-from checkout_links.web import bodies, extensions, pretty, problems, ratelimit, request_ids
+from checkout_links.web import (
+    bodies,
+    extensions,
+    pretty,
+    problems,
+    ratelimit,
+    request_ids,
+    stripe_webhook,
+)
 from checkout_links.web import health as ops
-from checkout_links.web.api import openapi
+from checkout_links.web.api import openapi, order_actions
 from checkout_links.web.api import promotions as promotions_api
 from checkout_links.web.api import views as merchant_api
-from checkout_links.web.customer import headers, i18n
+from checkout_links.web.customer import headers, i18n, payment
 from checkout_links.web.customer import views as checkout
 
 
@@ -40,7 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(promotions_api.bp)
+    app.register_blueprint(order_actions.bp)
     app.register_blueprint(checkout.bp)
+    app.register_blueprint(payment.bp)
+    app.register_blueprint(stripe_webhook.bp)
     ratelimit.init_app(app)
     pretty.init_app(app)
     app.wsgi_app = headers.CustomerHeaders(app.wsgi_app)  # type: ignore[method-assign]

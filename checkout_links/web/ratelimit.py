@@ -27,6 +27,7 @@ from checkout_links.core.errors import RateLimited, Unauthorized
 from checkout_links.core.storage.connection import parse_sentinel_url
 from checkout_links.web.api import promotions as promotions_api
 from checkout_links.web.api import views as merchant_api
+from checkout_links.web.customer import payment
 from checkout_links.web.customer import views as checkout
 from checkout_links.web.problems import render_error
 
@@ -142,6 +143,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Unauthorized, api.failed)
     # The checkout blueprint's only POST is order placement.
     limiter.limit(settings.rate_limit_checkout, methods=["POST"])(checkout.bp)
+    # Card attempts count like placements (Stripe's webhook is not limited: it comes in bursts).
+    limiter.limit(settings.rate_limit_checkout, methods=["POST"])(payment.bp)
     app.extensions["checkout_limiter"] = limiter
 
     @app.errorhandler(RateLimitExceeded)

@@ -53,11 +53,13 @@ from checkout_links.core.outbox import events, visits
 from checkout_links.core.outbox.circuits import Endpoints
 from checkout_links.core.outbox.doorbells import Doorbells
 from checkout_links.core.outbox.webhooks import Outbox, backoff_bounds, backoff_ms
+from checkout_links.core.payments.window import PaymentWindow
 from checkout_links.core.records import Event
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.worker import outcomes
 from checkout_links.worker.receipts.sender import SLOTS, ReceiptSender
+from checkout_links.worker.stripe_reconcile import Reconciliation
 from checkout_links.worker.webhook_request import Attempt, http_client
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,13 @@ class Worker:
         )
         self.endpoints = Endpoints(self.redis, self.consumer)
         self.retention = retention.RetentionPass(self.redis, self.settings.order_retention_seconds)
+        self.payment_window = PaymentWindow(
+            svc.payments,
+            self.settings.payment_window_seconds,
+            merchants=svc.merchants,
+            keyring=svc.keyring,
+        )
+        self.stripe_reconciliation = Reconciliation(svc)
         # A probe is one attempt: it may take the whole timeout, not just a lease.
         self._probe_ms = self.lease_ms + int(self.settings.webhook_timeout_seconds * 1000)
         self._pool = ThreadPoolExecutor(self.concurrency + SLOTS, thread_name_prefix="webhook")
@@ -214,6 +223,9 @@ class Worker:
             )
             self.doorbells.settle(seen, next_ms)
         self.retention.tick()  # at most once a minute: expired index members
+        # Unpaid orders past their window, in the shards of this worker's doorbells.
+        self.payment_window.tick(self.doorbells.shards())
+        self.stripe_reconciliation.tick()  # at most once a minute: pending card payments
         return started
 
     def _sweep(self, shards: list[int], unregistered: set[int], now_ms: int) -> None:

@@ -171,7 +171,8 @@ def test_a_placed_order_gets_one_german_receipt_with_its_lines_discount_and_tota
     for raw in (text, html):
         assert "https://ruiz.example/terms" in raw
         part = re.sub(r"<[^>]+>|[\u2068\u2069]", "", raw)
-        assert order_id in part
+        assert order["number"] in part
+        assert order_id not in part  # the customer reads the number, not the id
         assert "Support hours" in part
         assert "Setup kit" in part
         assert "Stufe: Gold" in part
@@ -216,7 +217,8 @@ def test_an_arabic_receipt_is_right_to_left_and_formats_money_as_the_cart_page(
     assert shown.group(1) in html
     assert shown.group(1) in text
     assert "رقم الطلب" in text
-    assert order_id in text
+    number = shop.client.get(f"/api/v1/orders/{order_id}", headers=shop.auth).get_json()["number"]
+    assert number in text
 
 
 def test_a_refusal_for_now_is_retried_until_the_server_accepts(

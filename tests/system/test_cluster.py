@@ -16,6 +16,7 @@ import redis
 from flask import Flask
 
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.payments.window import expire
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
@@ -28,6 +29,7 @@ from checkout_links.testing.realapp import (
     race_one_link,
 )
 from checkout_links.testing.servers import HOST, ProcessServer
+from checkout_links.web.extensions import services
 from checkout_links.worker.deliverer import Worker
 
 pytestmark = pytest.mark.slow
@@ -123,9 +125,10 @@ def test_merchant_api_and_checkout_work_end_to_end_on_the_cluster(cluster_app: F
 
 
 def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
-    """The spend's keys (mark, order, outbox, event, retries, leases, receipts, promotion) share
-    the link's slot, and the index step's keys (indexes, merchants, doorbell) share its part's
-    slot, for links carrying any shard up to 16,383."""
+    """The spend's keys (mark, order, outbox, event, retries, leases, receipts, promotion, order
+    number, payments due) and a payment transition's (its event too) share the link's slot,
+    and the index step's keys (indexes, merchants, doorbell) share its part's slot, for links
+    carrying any shard up to 16,383."""
     carried = [os.urandom(16) + shard.to_bytes(2, "big") for shard in (0, 15, 16, 999, 16383)]
     for rand in carried:
         shard = keys.shard_of(rand)
@@ -141,6 +144,10 @@ def test_every_key_of_one_step_lives_in_one_slot(node: redis.Redis) -> None:
             keys.receipt_lock(rand),
             keys.promotion_spent(rand),
             keys.promotion_fence(rand, "r1"),
+            keys.order_number(shard, "acme", "7KQ4-M2XH-9D"),
+            keys.payments_due(shard),
+            # A payment event's id carries its order's shard (payments/transitions.py).
+            keys.event(os.urandom(16) + shard.to_bytes(2, "big")),
         ]
         assert len({slot(node, key) for key in spend_keys}) == 1, spend_keys
         part = keys.part_of(shard)
@@ -318,3 +325,49 @@ def test_retention_pass_trims_every_shard_on_the_cluster(cluster_app: Flask) -> 
     retention.trim(store, retention_seconds=60, now_ms=base + 60_064)
     assert members() == 0, "each order's order and event index member is gone"
     assert all(store.zscore(keys.shard_merchants(p), "aging") is None for p in parts)
+
+
+def test_payment_transitions_run_on_the_cluster_in_every_shard(cluster_url: str) -> None:
+    """On the cluster, with links spread over 1,000 shards, manual orders are placed pending,
+    found by number, marked paid, refunded and canceled through the API, each change listed
+    as one event of its order; the payment window cancels what is left unpaid."""
+    app = make_app(None, redis_url=cluster_url, ledger_shards=1000, payment_window_seconds=1)
+    auth = {"Authorization": f"Bearer {add_merchant(app, 'payer')}"}
+    web = app.test_client()
+    manual = {"provider": "manual", "instructions": "Bank transfer, quote the order number."}
+    assert web.patch("/api/v1/account", json={"payment": manual}, headers=auth).status_code == 200
+    orders = []
+    for _ in range(6):
+        link = web.post("/api/v1/links", json=LINK, headers=auth).json
+        page = web.get(link_path(link["url"]))
+        form = {"csrf_token": csrf_of(page.text), "email": "e@example.com"}
+        assert web.post(link_path(link["url"]), data=form).status_code == 303
+        orders.append(web.get(f"/api/v1/links/{link['id']}", headers=auth).json["order_id"])
+    shards = {keys.shard_of(link_rand_of_order(o)) for o in orders}
+    assert any(not keys.holds_its_part(s) for s in shards)
+    paid, refunded, canceled, *unpaid = orders
+    for order_id in (paid, refunded):
+        number = web.get(f"/api/v1/orders/{order_id}", headers=auth).json["number"]
+        found = web.get("/api/v1/orders", query_string={"number": number}, headers=auth).json
+        assert [o["id"] for o in found["items"]] == [order_id]
+        assert web.post(f"/api/v1/orders/{order_id}/mark_paid", headers=auth).status_code == 200
+    assert (
+        web.post(f"/api/v1/orders/{refunded}/refund", headers=auth).json["payment"]["status"]
+        == "refunded"
+    )
+    assert web.post(f"/api/v1/orders/{canceled}/cancel", headers=auth).status_code == 200
+    time.sleep(1.1)
+    with app.app_context():
+        assert expire(services().payments, sorted(shards), int(time.time() * 1000)) == 3
+    events = web.get("/api/v1/events?limit=100", headers=auth).json["items"]
+    types = Counter((e["order_id"], e["type"]) for e in events)
+    assert types[(paid, "order.paid")] == 1
+    assert types[(refunded, "order.refunded")] == 1
+    assert types[(canceled, "order.canceled")] == 1
+    for order_id in unpaid:
+        assert types[(order_id, "order.canceled")] == 1
+        status = web.get(f"/api/v1/orders/{order_id}", headers=auth).json["payment"]
+        assert (status["status"], status["cancel_reason"]) == ("canceled", "expired")
+    assert types[(refunded, "order.paid")] == 1
+    # Six order.created, two order.paid, one order.refunded and four order.canceled.
+    assert sum(types.values()) == 13

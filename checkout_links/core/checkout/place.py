@@ -25,6 +25,7 @@ import msgspec
 
 from checkout_links.core.checkout import form
 from checkout_links.core.checkout.cart import CartState
+from checkout_links.core.config import Settings
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import StoreUnavailable, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale
@@ -35,8 +36,13 @@ from checkout_links.core.links.issue import Links
 from checkout_links.core.links.offers import chosen_lines
 from checkout_links.core.links.status import Gone, status_of
 from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.merchants.payment import provider_of
+from checkout_links.core.merchants.store import Merchants
 from checkout_links.core.orders.build import build_order
-from checkout_links.core.orders.sealed import seal
+from checkout_links.core.orders.numbers import number_for
+from checkout_links.core.orders.sealed import read_stored, seal
+from checkout_links.core.payments.state import initial_payment
+from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
 from checkout_links.core.records import Customer, Line
@@ -61,6 +67,12 @@ class Stores(Protocol):
 
     @property
     def promotions(self) -> Promotions: ...
+
+    @property
+    def merchants(self) -> Merchants: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,16 +148,42 @@ def place_order(stores: Stores, request: PlaceRequest) -> Placement:
     spend = _spend_request(stores, request)
     if isinstance(spend, Invalid):
         return spend
+    for attempt in range(1, MAX_NUMBER_ATTEMPTS + 1):
+        placement = _place(stores, request, spend)
+        if placement is not None:
+            return placement
+        # Another order of the merchant has this number: draw the next one.
+        spend = _renumbered(spend, attempt)
+    raise RuntimeError("no free order number found")  # pragma: no cover - 1 in 34e9 each
+
+
+#: Order numbers tried before giving up (each collides about once in 34 billion).
+MAX_NUMBER_ATTEMPTS = 8
+
+
+def _place(stores: Stores, request: PlaceRequest, spend: SpendRequest) -> Placement | None:
+    """One spend of ``spend``; ``None`` when its order number was taken."""
     cart = request.cart
     if cart is None or cart.promotion is None:
-        return _outcome(stores.ledger.spend(spend), spend)
+        result = stores.ledger.spend(spend)
+        return None if result.outcome == "number" else _outcome(result, spend)
     try:
         result = _spend_with_code(stores, spend, cart.promotion.code)
     except ValidationFailed as exc:  # used up since the page was shown
         return Invalid({}, replace(cart, errors=(*cart.errors, *(exc.errors or []))))
     if result.outcome == "void":
         return Lapsed({"promo_code": Message(RETRY)}, cart)
+    if result.outcome == "number":
+        return None
     return _outcome(result, spend)
+
+
+def _renumbered(spend: SpendRequest, attempt: int) -> SpendRequest:
+    """``spend`` with the order's number drawn again (its ``attempt``-th); the sealed
+    personal data stays as it is (sealed for the order id, not the number)."""
+    number = number_for(spend.link_rand, attempt)
+    stored = msgspec.structs.replace(read_stored(spend.order_json), number=number)
+    return msgspec.structs.replace(spend, number=number, order_json=dumps(stored))
 
 
 def place_orders(stores: Stores, requests: Iterable[PlaceRequest]) -> list[Placement]:
@@ -157,16 +195,24 @@ def place_orders(stores: Stores, requests: Iterable[PlaceRequest]) -> list[Place
     of its own per order.
     """
     prepared: list[SpendRequest | Invalid] = []
-    for request in requests:
+    requests_list = list(requests)
+    for request in requests_list:
         if request.cart is not None and request.cart.promotion is not None:
             raise ValueError("place_orders takes no promotion codes: use place_order")
         prepared.append(_spend_request(stores, request))
     spends = [spend for spend in prepared if isinstance(spend, SpendRequest)]
     results = iter(stores.ledger.spend_many(spends))
-    return [
-        spend if isinstance(spend, Invalid) else _outcome(next(results), spend)
-        for spend in prepared
-    ]
+    placements: list[Placement] = []
+    for request, spend in zip(requests_list, prepared, strict=True):
+        if isinstance(spend, Invalid):
+            placements.append(spend)
+            continue
+        result = next(results)
+        if result.outcome == "number":  # rare: placed again one by one, renumbered
+            placements.append(place_order(stores, request))
+        else:
+            placements.append(_outcome(result, spend))
+    return placements
 
 
 def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Invalid:
@@ -190,6 +236,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
     created_ms = request.created_ms
     if created_ms is None:
         created_ms = int(time.time() * 1000)
+    provider = provider_of(stores.merchants.get(payload.merchant_id))
+    number = number_for(payload.link_rand)
     order = build_order(
         order_id=order_id,
         link_id=stores.links.link_id_of(payload),
@@ -203,7 +251,11 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         created_ms=created_ms,
         priced=cart.priced if cart is not None else None,
         locale=locale.format if locale is not None else None,
+        number=number,
     )
+    window_ms = stores.settings.payment_window_seconds * 1000
+    payment = initial_payment(provider, order.total, order.currency, created_ms, window_ms)
+    order = msgspec.structs.replace(order, payment=payment)
     return SpendRequest(
         link_rand=payload.link_rand,
         link_expires_at=payload.expires_at,
@@ -215,6 +267,10 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         request_id=request.request_id,
         event_id=event_id_for(payload.link_rand),
         external_ref=payload.external_ref,
+        number=number,
+        payment_due_ms=created_ms + window_ms if payment.status == "pending" else None,
+        # A card payment's receipt goes when it is paid (the order.paid event).
+        mail=provider != "stripe" or payment.status == "paid",
     )
 
 

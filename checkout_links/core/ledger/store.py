@@ -81,6 +81,14 @@ class SpendRequest(msgspec.Struct, frozen=True, kw_only=True):
     external_ref: str | None = None
     #: A held promotion redemption the order uses (``promotions/codes.py``).
     reservation: Reservation | None = None
+    #: The order's number (``orders/numbers.py``), unique per merchant: the spend refuses
+    #: (``number``) when the merchant has it already.
+    number: str | None = None
+    #: For an order awaiting payment: when its payment window ends (ms).
+    payment_due_ms: int | None = None
+    #: Whether the ``order.created`` event emails the customer (not for card payments,
+    #: whose receipt goes when paid).
+    mail: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +98,11 @@ class SpendResult:
     ``placed``; ``taken`` (the mark found: spent or revoked); ``expired``
     (by the Redis server's clock; the mark says ``expired``, nothing is
     stored); ``void`` (its promotion reservation was settled meanwhile; the
-    link stays open).
+    link stays open); ``number`` (the merchant has an order with this number:
+    nothing is stored, spend again with another).
     """
 
-    outcome: Literal["placed", "taken", "expired", "void"]
+    outcome: Literal["placed", "taken", "expired", "void", "number"]
     mark: Mark
 
 
@@ -204,6 +213,8 @@ class Ledger:
             keys.order(link_rand),
             keys.outbox(shard),
             keys.event(link_rand),
+            keys.order_number(shard, spend.merchant_id, spend.number or ""),
+            keys.payments_due(shard),
         ]
         if reservation is not None:
             script_keys += reservation.spend_keys()
@@ -231,6 +242,9 @@ class Ledger:
             spend.created_ms + self.order_retention_ms,
             ref,
             shard,
+            spend.number or "",
+            "" if spend.payment_due_ms is None else spend.payment_due_ms,
+            "1" if spend.mail else "0",
         ]
         if reservation is not None:
             args.append(reservation.id)
@@ -246,6 +260,8 @@ class Ledger:
             return SpendResult("expired", Mark("expired"))
         if outcome == "void":
             return SpendResult("void", Mark("open"))
+        if outcome == "number":
+            return SpendResult("number", Mark("open"))
         return SpendResult("placed", Mark("spent", spend.order_id, spend.request_id))
 
     def revoke(self, link_rand: bytes, link_expires_at: int) -> Mark:

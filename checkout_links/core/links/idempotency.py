@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for ``POST /api/v1/links``.
+"""``Idempotency-Key`` for ``POST /api/v1/links`` and the order actions (``mark_paid``, ...).
 
 The first response for a key is stored for 24 h with a fingerprint of its
 body. A retry with the same key and the same body gets that response again,
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 
@@ -39,13 +40,11 @@ PURPOSE = "checkout-links/idempotency-record/v1"
 
 
 class StoredResponse(msgspec.Struct, frozen=True):
-    """The record, sealed before it is stored: the first body's fingerprint and its response."""
+    """The record of a link, sealed before it is stored: the first body's fingerprint and its
+    response (an order action's record has the same shape, with the order as response)."""
 
     body: str
     response: IssuedLink
-
-
-_decode_stored = msgspec.json.Decoder(StoredResponse).decode
 
 
 def _mismatch() -> ValidationFailed:
@@ -73,6 +72,16 @@ def fingerprint(body: bytes) -> str:
     return hashlib.sha256(_canonical(msgspec.json.decode(body))).hexdigest()
 
 
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+class _Sealed(msgspec.Struct, frozen=True):
+    """A record as opened, whatever answer it holds: read the fingerprint first."""
+
+    body: str
+    response: msgspec.Raw
+
+
 def run(
     client: Redis,
     keyring: KeyRing,
@@ -82,6 +91,26 @@ def run(
     issue: Callable[[], IssuedLink],
 ) -> tuple[IssuedLink, bool]:
     """Return ``(response, replayed)`` for an idempotent link creation."""
+    return run_action(client, keyring, merchant_id, key, "", body, issue, IssuedLink)
+
+
+def run_action(
+    client: Redis,
+    keyring: KeyRing,
+    merchant_id: str,
+    key: str,
+    scope: str,
+    body: bytes,
+    act: Callable[[], R],
+    answer: type[R],
+) -> tuple[R, bool]:
+    """Return ``(response, replayed)`` for an idempotent request: ``act()``'s answer the first
+    time, the stored one on a retry with the same key, ``scope`` and body.
+
+    ``scope`` names what was asked (``orders/<id>/refund``; ``""`` for a link), so one
+    key sent to two endpoints is the key reused with another request (422). An empty
+    ``body`` counts as ``{}``.
+    """
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
             INVALID,
@@ -93,16 +122,18 @@ def run(
         )
     record_key = keys.idempotency(merchant_id, hashlib.sha256(key.encode()).hexdigest())
     context = record_key.encode()
-    body_hash = fingerprint(body)
-    replay = _replay(keyring, context, client.get(record_key), body_hash)
+    body_hash = fingerprint(body or b"{}")
+    if scope:
+        body_hash = hashlib.sha256(f"{scope}\n{body_hash}".encode()).hexdigest()
+    replay = _replay(keyring, context, client.get(record_key), body_hash, answer)
     if replay is not None:
         return replay, True
-    response = issue()
-    record = keyring.encrypt(PURPOSE, dumps(StoredResponse(body_hash, response)), context)
+    response = act()
+    record = keyring.encrypt(PURPOSE, dumps({"body": body_hash, "response": response}), context)
     if client.set(record_key, record, nx=True, ex=TTL_SECONDS):
         return response, False
     # A concurrent first attempt stored its response first: answer with that one.
-    replay = _replay(keyring, context, client.get(record_key), body_hash)
+    replay = _replay(keyring, context, client.get(record_key), body_hash, answer)
     if replay is not None:
         return replay, True
     # The record expired in between (the 24 h edge): this attempt is the first.
@@ -111,13 +142,17 @@ def run(
 
 
 def _replay(
-    keyring: KeyRing, context: bytes, raw: bytes | str | None, body_hash: str
-) -> IssuedLink | None:
+    keyring: KeyRing,
+    context: bytes,
+    raw: bytes | str | None,
+    body_hash: str,
+    answer: type[R],
+) -> R | None:
     if raw is None:
         return None
     blob = raw.encode() if isinstance(raw, str) else raw
     try:
-        record = _decode_stored(keyring.decrypt(PURPOSE, blob, context))
+        record = _decode_sealed(keyring.decrypt(PURPOSE, blob, context))
     except InvalidToken as exc:
         # Sealed with a secret since removed from CHECKOUT_SECRET_KEYS: the
         # answer cannot be given again, and issuing another link could give
@@ -128,4 +163,7 @@ def _replay(
         ) from exc
     if record.body != body_hash:
         raise _mismatch()
-    return record.response
+    return msgspec.json.decode(record.response, type=answer)
+
+
+_decode_sealed = msgspec.json.Decoder(_Sealed).decode

@@ -18,6 +18,7 @@ import msgspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from checkout_links.core.i18n.locales import page_locale
+from checkout_links.core.merchants.payment import PaymentPatch, payment_view
 from checkout_links.core.primitives import text
 from checkout_links.core.records import Merchant, MerchantAccount
 from checkout_links.core.schemas import check_email, check_locale
@@ -151,6 +152,12 @@ class AccountPatch(BaseModel):
         description="The pages' language when neither link, customer nor browser decides.",
         examples=["de"],
     )
+    payment: PaymentPatch | None = Field(
+        None,
+        description="How orders are paid (docs/payments.md); null resets to provider none. "
+        "Stripe's secret_key and webhook_secret are write-only.",
+        examples=[{"provider": "manual", "instructions": "Pay by bank transfer within 14 days."}],
+    )
 
 
 def _settings(record: Merchant) -> MerchantAccount:
@@ -160,14 +167,20 @@ def _settings(record: Merchant) -> MerchantAccount:
 _EMPTY = MerchantAccount()
 
 
-def account_of(record: Merchant) -> dict[str, Any]:
-    """The public settings of a merchant, as ``GET /api/v1/account`` shows them."""
+def account_of(record: Merchant, base_url: str | None = None) -> dict[str, Any]:
+    """The public settings of a merchant, as ``GET /api/v1/account`` shows them.
+
+    With ``base_url`` (the service's public origin) they include the payment
+    settings, without secrets (:func:`~checkout_links.core.merchants.payment.payment_view`).
+    """
     settings = _settings(record)
     out: dict[str, Any] = {"merchant_id": record.id}
     for name in FIELDS:
         out[name] = getattr(settings, name)
     color = out["brand_color"]
     out["brand_text_color"] = text_on(color) if color else None
+    if base_url is not None:
+        out["payment"] = msgspec.to_builtins(payment_view(record, base_url))
     return out
 
 

@@ -19,8 +19,10 @@ from typing import Any
 import msgspec
 
 from checkout_links.core.crypto.encoding import text
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from checkout_links.core.merchants.account import AccountPatch, account_of, merged
+from checkout_links.core.merchants.payment import merged_payment
 from checkout_links.core.money import check_currency
 from checkout_links.core.primitives.clock import iso_seconds, now_iso
 from checkout_links.core.primitives.jsonutil import dumps
@@ -45,8 +47,19 @@ def new_webhook_secret() -> str:
 class Merchants:
     """Create merchants, issue and revoke keys, and authenticate requests."""
 
-    def __init__(self, client: Redis, cache_seconds: float) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        cache_seconds: float,
+        *,
+        keyring: KeyRing | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.client = client
+        #: Seals the payment secrets (``merchants/payment.py``); ``None``: they cannot be set.
+        self.keyring = keyring
+        #: The service's origin, for the Stripe webhook URL the account shows.
+        self.base_url = base_url
         self._keys: TTLCache[str, ApiKey | None] = TTLCache(cache_seconds, 10_000)
         self._merchants: TTLCache[str, Merchant | None] = TTLCache(cache_seconds, 10_000)
 
@@ -184,8 +197,12 @@ class Merchants:
     def update_account(self, merchant_id: str, patch: AccountPatch) -> dict[str, Any]:
         """Apply a JSON merge patch to the public settings; returns them as now stored."""
         record = merged(self.get(merchant_id), patch, patch.model_fields_set)
+        if "payment" in patch.model_fields_set:
+            if self.keyring is None:
+                raise RuntimeError("payment settings need the key ring")
+            record = merged_payment(record, patch.payment, patch.model_fields_set, self.keyring)
         self.save(record)
-        return account_of(record)
+        return account_of(record, self.base_url)
 
     def set_webhook_url(self, merchant_id: str, url: str | None) -> None:
         self.save(msgspec.structs.replace(self.get(merchant_id), webhook_url=url))

@@ -8,12 +8,21 @@ webhooks show of it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from checkout_links.core.links.issue import total_of
 from checkout_links.core.links.offers import discount_rows
 from checkout_links.core.links.token import LinkPayload
+from checkout_links.core.money import quantize
 from checkout_links.core.pricing import PricedCart
 from checkout_links.core.primitives.clock import iso_ms
-from checkout_links.core.records import Customer, Line, Order
+from checkout_links.core.records import Customer, Line, Order, Payment
+
+
+def no_payment(currency: str) -> Payment:
+    """The payment of an order of provider ``none``: nothing to pay through the service."""
+    zero = quantize(Decimal(0), currency)
+    return Payment(provider="none", status="not_required", amount_paid=zero, amount_refunded=zero)
 
 
 def build_order(
@@ -26,18 +35,24 @@ def build_order(
     created_ms: int,
     priced: PricedCart | None = None,
     locale: str | None = None,
+    number: str | None = None,
+    payment: Payment | None = None,
 ) -> Order:
     """The order record as stored.
 
     ``priced`` is the customer's choice as priced (links with cart choices);
     ``lines`` are then the chosen lines. Without it the cart is as issued.
     ``locale`` is the one the page spoke (kept for the receipt and the
-    confirmation); without it, the link's.
+    confirmation); without it, the link's. ``number`` and ``payment`` are the
+    order number (``orders/numbers.py``) and the initial payment
+    (``payments/state.py``); without a payment, provider ``none``'s.
     """
     total = priced.total if priced is not None else total_of(lines)
     return Order(
         id=order_id,
         link_id=link_id,
+        number=number,
+        payment=payment if payment is not None else no_payment(payload.currency),
         merchant_id=payload.merchant_id,
         created_at=iso_ms(created_ms),
         currency=payload.currency,

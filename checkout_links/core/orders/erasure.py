@@ -14,7 +14,8 @@ import logging
 
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.links.ids import link_rand_of_order
-from checkout_links.core.orders.queries import get_order
+from checkout_links.core.orders.queries import decode_order, get_order
+from checkout_links.core.orders.rewrite import rewrite
 from checkout_links.core.orders.sealed import erased
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
@@ -29,8 +30,12 @@ def erase_personal_data(client: Redis, keyring: KeyRing, merchant_id: str, order
     Idempotent; :class:`~checkout_links.core.errors.NotFound` for another merchant's
     order or none. The value keeps its expiry (the order's retention).
     """
-    order = get_order(client, keyring, merchant_id, order_id)
-    value = erased(order)
-    client.set(keys.order(link_rand_of_order(order_id)), value, keepttl=True, xx=True)
+    get_order(client, keyring, merchant_id, order_id)  # another merchant's: NotFound
+    # Compare-and-set (orders/rewrite.py): a payment change meanwhile is kept, not overwritten.
+    rewrite(
+        client,
+        keys.order(link_rand_of_order(order_id)),
+        lambda raw: erased(decode_order(keyring, raw)),
+    )
     log.info("order personal data erased", extra={"order_id": order_id, "merchant_id": merchant_id})
     return get_order(client, keyring, merchant_id, order_id)

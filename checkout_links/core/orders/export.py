@@ -32,8 +32,15 @@ CUSTOMER_FIELDS = (
 )
 ORDER_COLUMNS = (
     "order_id",
+    "order_number",
     "created_at",
     "status",
+    "payment_provider",
+    "payment_status",
+    "amount_paid",
+    "amount_refunded",
+    "payment_reference",
+    "paid_at",
     "link_id",
     "external_ref",
     "currency",
@@ -70,7 +77,17 @@ COLUMNS = ORDER_COLUMNS + LINE_COLUMNS
 #: does a formula behind white space or an invisible character, which a
 #: spreadsheet drops (text stored before the input rule refused them).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_NUMERIC = frozenset({"order_subtotal", "order_total", "quantity", "price", "amount"})
+_NUMERIC = frozenset(
+    {
+        "order_subtotal",
+        "order_total",
+        "amount_paid",
+        "amount_refunded",
+        "quantity",
+        "price",
+        "amount",
+    }
+)
 
 
 def ndjson_line(order: Order) -> bytes:
@@ -99,10 +116,18 @@ def order_rows(record: Order) -> list[list[str]]:
     # Fields a later record version adds (discounts, ...) are read with .get.
     order: dict[str, Any] = msgspec.to_builtins(record.public())
     customer = order.get("customer") or {}
+    payment = order.get("payment") or {}
     head = {
         "order_id": order["id"],
+        "order_number": order.get("number"),
         "created_at": order["created_at"],
         "status": order.get("status"),
+        "payment_provider": payment.get("provider"),
+        "payment_status": payment.get("status"),
+        "amount_paid": payment.get("amount_paid"),
+        "amount_refunded": payment.get("amount_refunded"),
+        "payment_reference": payment.get("reference"),
+        "paid_at": payment.get("paid_at"),
         "link_id": order.get("link_id"),
         "external_ref": order.get("external_ref"),
         "currency": order.get("currency"),

@@ -51,6 +51,14 @@ def queue_index(
         pipe.pexpireat(ref_key, keep_until_ms, gt=True)
 
 
+def queue_event(pipe: Any, *, shard: int, merchant_id: str, event_id: str, at_ms: int) -> None:
+    """Queue on ``pipe`` the index entries of a later event of an order (a payment's), which
+    the transition could not write itself (its part is in another slot)."""
+    part = keys.part_of(shard)
+    pipe.zadd(keys.event_index(part, merchant_id), {event_id: at_ms}, nx=True)
+    pipe.zadd(keys.shard_merchants(part), {merchant_id: at_ms}, gt=True)
+
+
 def queue_ring(pipe: Any, shard: int, when_ms: int = 0) -> None:
     """Queue a ring of ``shard``'s doorbell: it has work due at ``when_ms`` (0: now).
 

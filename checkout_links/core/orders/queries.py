@@ -16,16 +16,37 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
+
+import msgspec
 
 from checkout_links.core.crypto.encoding import text
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import FieldError, InvalidToken, NotFound, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.orders.build import no_payment
+from checkout_links.core.orders.numbers import parse_number
 from checkout_links.core.orders.sealed import unseal
 from checkout_links.core.records import Order
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
+
+AnOrder = TypeVar("AnOrder", bound=Order)
+
+
+def with_payment(order: AnOrder) -> AnOrder:
+    """``order``, or, stored before payments existed, with the payment of provider ``none``
+    (``not_required``), which it had."""
+    if order.payment is None:
+        return msgspec.structs.replace(order, payment=no_payment(order.currency))
+    return order
+
+
+def decode_order(keyring: KeyRing, raw: bytes | str) -> Order:
+    """An order from its Redis value: personal data opened (``orders/sealed.py``), payment
+    filled in (:func:`with_payment`)."""
+    return with_payment(unseal(keyring, raw))
 
 
 def load_order(client: Redis, keyring: KeyRing, order_id: str) -> Order:
@@ -38,7 +59,24 @@ def load_order(client: Redis, keyring: KeyRing, order_id: str) -> Order:
     raw = client.get(keys.order(link_rand))
     if raw is None:
         raise NotFound(f"No order {order_id!r}.")
-    return unseal(keyring, raw)
+    return decode_order(keyring, raw)
+
+
+def find_by_number(client: Redis, keyring: KeyRing, merchant_id: str, number: str) -> Order | None:
+    """The merchant's order with this number (written leniently, ``orders/numbers.py``), or
+    ``None``. Two reads: the number's key in the shard the number names, then the order."""
+    parsed = parse_number(number)
+    if parsed is None:
+        return None
+    canonical, shard = parsed
+    order_id = client.get(keys.order_number(shard, merchant_id, canonical))
+    if order_id is None:
+        return None
+    try:
+        order = load_order(client, keyring, text(order_id))
+    except NotFound:
+        return None
+    return order if order.merchant_id == merchant_id and order.number == canonical else None
 
 
 def get_order(client: Redis, keyring: KeyRing, merchant_id: str, order_id: str) -> Order:
@@ -202,7 +240,7 @@ def list_orders(
         pipe = client.pipeline(transaction=False)
         for oid in page:
             pipe.get(keys.order(link_rand_of_order(oid)))
-        orders = [unseal(keyring, raw) for raw in pipe.execute() if raw is not None]
+        orders = [decode_order(keyring, raw) for raw in pipe.execute() if raw is not None]
     if ref:
         # The ref index is keyed by a digest of the reference: check the real one.
         orders = [order for order in orders if order.external_ref == ref]

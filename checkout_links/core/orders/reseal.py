@@ -15,6 +15,7 @@ from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.orders.queries import merge_index_page
+from checkout_links.core.orders.rewrite import rewrite
 from checkout_links.core.orders.sealed import is_sealed_with_newest, seal, unseal
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import Redis
@@ -45,11 +46,12 @@ def reseal_orders(client: Redis, keyring: KeyRing, merchant_id: str, batch: int 
             if is_sealed_with_newest(keyring, raw):
                 continue
             try:
-                order = unseal(keyring, raw, strict=True)
+                unseal(keyring, raw, strict=True)
             except InvalidToken:
                 unopened += 1
                 continue
-            client.set(key, seal(keyring, order), keepttl=True, xx=True)
-            resealed += 1
+            # Compare-and-set (orders/rewrite.py): a payment change meanwhile is kept.
+            if rewrite(client, key, lambda now: seal(keyring, unseal(keyring, now, strict=True))):
+                resealed += 1
         if cursor is None:
             return Resealed(seen, resealed, unopened)

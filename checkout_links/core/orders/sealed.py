@@ -81,6 +81,15 @@ def seal(keyring: KeyRing, order: Order) -> bytes:
     return dumps(stored)
 
 
+def read_stored(raw: bytes | str) -> StoredOrder:
+    """The order a Redis value holds as stored: personal fields empty, ``sealed`` unopened.
+
+    For steps that change an order without its personal data (a payment's
+    transition, a renumbered spend): re-encoded, it keeps the sealed field as it was.
+    """
+    return _decode_stored(raw)
+
+
 def erased(order: Order) -> bytes:
     """The Redis value of ``order`` with every personal field erased (nothing sealed)."""
     return dumps(

@@ -83,10 +83,14 @@ class Doorbells:
         self.parts = parts
         return new
 
+    def shards(self) -> list[int]:
+        """The shards of this worker's doorbells."""
+        mine = set(self.parts)
+        return [s for s in range(self.shard_count) if keys.part_of(s) in mine]
+
     def census(self) -> list[int]:
         """Ring every shard of this worker's doorbells; returns them."""
-        mine = set(self.parts)
-        shards = [s for s in range(self.shard_count) if keys.part_of(s) in mine]
+        shards = self.shards()
         for start in range(0, len(shards), CENSUS_BATCH):
             indexing.ring(self.client, dict.fromkeys(shards[start : start + CENSUS_BATCH], 0))
         return shards

@@ -27,6 +27,7 @@ from checkout_links.core.records import (
     EventState,
     EventType,
     EventView,
+    Payment,
     Receipt,
     ReceiptView,
 )
@@ -108,12 +109,49 @@ def _receipt_view(receipt: Receipt) -> ReceiptView:
     )
 
 
+_decode_payment = msgspec.json.Decoder(Payment).decode
+
+
 def body(client: Redis, keyring: KeyRing, record: Event) -> bytes:
     """The JSON body sent for an event: the same bytes on every attempt (until the
-    customer's personal data is erased)."""
+    customer's personal data is erased).
+
+    ``data`` is the order with its payment as the event left it: a payment
+    event's snapshot (written with it, ``payments/transitions.py``); for
+    ``order.created``, the payment the order was placed with.
+    """
     order = load_order(client, keyring, record.order_id)
+    created_at = order.created_at
+    if record.type == "order.created":
+        payment = initial_of(order.payment)
+    else:
+        created_at = iso_ms(record.created_ms)
+        snapshot = client.hget(keys.event(link_rand_of_event(record.id)), "payment")
+        payment = _decode_payment(snapshot) if snapshot else order.payment
+    order = msgspec.structs.replace(order, payment=payment)
     return dumps(
-        EventBody(id=record.id, type=record.type, created_at=order.created_at, data=order.public())
+        EventBody(id=record.id, type=record.type, created_at=created_at, data=order.public())
+    )
+
+
+def initial_of(payment: Payment | None) -> Payment | None:
+    """The payment as it was when its order was placed (before any transition)."""
+    if payment is None or payment.status in ("not_required", "pending"):
+        return msgspec.structs.replace(payment, failed_attempts=()) if payment else None
+    zero = payment.amount_paid - payment.amount_paid
+    if payment.due_by is None:  # paid at placement: a total of zero
+        return msgspec.structs.replace(payment, amount_refunded=zero, refunds=())
+    return msgspec.structs.replace(
+        payment,
+        status="pending",
+        amount_paid=zero,
+        amount_refunded=zero,
+        reference=None,
+        paid_at=None,
+        canceled_at=None,
+        cancel_reason=None,
+        refunds=(),
+        failed_attempts=(),
     )
 
 

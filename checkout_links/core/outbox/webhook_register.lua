@@ -1,7 +1,8 @@
 -- Make read outbox entries due. KEYS: due, live, stream, receipts due, then one
 -- event hash per entry. ARGV: group, now_ms, receipts ('1' when SMTP is
--- configured), then (entry id, event id) pairs. NX keeps a schedule already
--- there; HSETNX schedules a receipt once, in the same step as the webhook, so
+-- configured), then (entry id, event id) pairs. An event whose 'mail' is
+-- '1' (order.created but of a card payment; order.paid of one) owes a
+-- receipt. NX keeps a schedule already there; HSETNX schedules a receipt once, in the same step as the webhook, so
 -- an order gets both or (until a sweep) neither.
 local n = 0
 for i = 4, #ARGV, 2 do
@@ -11,7 +12,13 @@ for i = 4, #ARGV, 2 do
     local state = redis.call('HGET', ev, 'state')
     if state ~= 'delivered' and state ~= 'dead' and state ~= 'skipped' then
       redis.call('ZADD', KEYS[1], 'NX', ARGV[2], id)
-      if ARGV[3] == '1' and redis.call('HGET', ev, 'type') == 'order.created'
+      -- 'mail' says whether the event emails the customer; events written
+      -- before it existed are order.created, which did.
+      local mail = redis.call('HGET', ev, 'mail')
+      if not mail then
+        mail = redis.call('HGET', ev, 'type') == 'order.created' and '1' or '0'
+      end
+      if ARGV[3] == '1' and mail == '1'
          and redis.call('HSETNX', ev, 'receipt_state', 'pending') == 1 then
         redis.call('ZADD', KEYS[4], ARGV[2], id)
       end

@@ -201,7 +201,16 @@ class Outbox:
             event_keys.append(keys.event(link_rand_of_event(event_id)))
             # Entries of the first 16 shards were indexed by their spend, and entries
             # written before the index step carry no creation time: nothing to repeat.
-            if "created_ms" in field and not keys.holds_its_part(shard):
+            if "order_ms" in field and not keys.holds_its_part(shard):
+                # A payment event: its order was indexed with its own order.created.
+                indexing.queue_event(
+                    index,
+                    shard=shard,
+                    merchant_id=field["merchant_id"],
+                    event_id=event_id,
+                    at_ms=int(field["created_ms"]),
+                )
+            elif "created_ms" in field and not keys.holds_its_part(shard):
                 created_ms = int(field["created_ms"])
                 indexing.queue_index(
                     index,

@@ -84,6 +84,21 @@ def order(link_rand: bytes) -> str:
     return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:o:{link_rand.hex()}"
 
 
+def stripe_attempts(link_rand: bytes) -> str:
+    """Hash of the PaymentIntents made for a link's order: ``pi:<attempt>`` → ``pi_...``."""
+    return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:spi:{link_rand.hex()}"
+
+
+def stripe_event(merchant_id: str, event_id: str) -> str:
+    """Marks a Stripe webhook event as handled (its id is Stripe's ``evt_...``)."""
+    return f"{PREFIX}:sev:{merchant_id}:{event_id}"
+
+
+def stripe_reconcile_turn() -> str:
+    """Held for a minute by the worker whose turn it is to reconcile card payments."""
+    return f"{PREFIX}:srec"
+
+
 def order_index(part: int, merchant_id: str) -> str:
     """Sorted set of one merchant's orders in one index part, scored by creation time (ms)."""
     return f"{PREFIX}:{shard_tag(part)}:ox:{merchant_id}"
@@ -257,3 +272,22 @@ def promotion_spent(link_rand: bytes) -> str:
 def promotion_fence(link_rand: bytes, reservation: str) -> str:
     """In the link's shard: present once ``reservation`` is void, so no spend may use it."""
     return f"{PREFIX}:{shard_tag(shard_of(link_rand))}:pf:{link_rand.hex()}:{reservation}"
+
+
+def order_number(shard: int, merchant_id: str, number: str) -> str:
+    """In the order's shard: the order id a merchant's order number names (``orders/numbers.py``).
+
+    Written by the spend with ``NX`` (numbers are unique per merchant) and the
+    order's retention as its TTL.
+    """
+    return f"{PREFIX}:{shard_tag(shard)}:n:{merchant_id}:{number}"
+
+
+def payments_due(shard: int) -> str:
+    """Sorted set of the shard's orders awaiting payment, scored by when their window ends (ms).
+
+    The spend adds an order placed with a provider that takes payment; the
+    transitions (``payments/transitions.py``) remove it once paid or canceled; the
+    worker cancels what is left past its score (``payments/window.py``).
+    """
+    return f"{PREFIX}:{shard_tag(shard)}:pdue"

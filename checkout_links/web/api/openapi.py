@@ -52,6 +52,8 @@ _NAMES: dict[type[msgspec.Struct], str] = {
     records.EventView: "Event",
     records.ReceiptView: "Receipt",
     records.AccountView: "Account",
+    records.PaymentSettingsView: "PaymentSettings",
+    records.StripeSettingsView: "StripeSettings",
     records.PromotionView: "Promotion",
 }
 #: The reference page: Redoc (web/static/redoc/, MIT licence) reading the document.

@@ -81,8 +81,19 @@ EXTERNAL_REF = query.text(
     msg="must be 1..128 characters",
     detail="external_ref must be 1..128 characters without control characters.",
 )
-#: ``GET /api/v1/orders``: paging plus the filters of ``orders.OrderFilter``.
-ORDER_FILTERS = (LIMIT, ORDER_CURSOR, CREATED_GTE, CREATED_LT, EXTERNAL_REF)
+NUMBER = query.text(
+    "number",
+    "Only the order with this number (the customer's reference; case, spaces and dashes "
+    "do not matter). The page then has that order or none; the other filters are ignored.",
+    example="7KQ4-M2XH-9D",
+    min_length=1,
+    max_length=32,
+    pattern=NO_CONTROLS_PATTERN,
+    msg="must be 1..32 characters",
+    detail="number must be 1..32 characters without control characters.",
+)
+#: ``GET /api/v1/orders``: paging plus the filters of ``orders.OrderFilter``, and ``number``.
+ORDER_FILTERS = (LIMIT, ORDER_CURSOR, CREATED_GTE, CREATED_LT, EXTERNAL_REF, NUMBER)
 
 EVENT_422 = {422: PAGE_422[422].removesuffix(".") + ", or state is not a delivery state."}
 EVENT_CURSOR = time_cursor("1764266400125.evt_0Yt2sRy8qmbhWRp61A")

@@ -154,7 +154,7 @@ def list_products() -> Any:
     responses={200: records.AccountView},
 )
 def get_account() -> Any:
-    return account_of(_merchant())
+    return account_of(_merchant(), services().settings.base_url)
 
 
 @bp.patch("/account")
@@ -314,6 +314,11 @@ def erase_personal_data(order_id: str) -> Any:
 )
 def list_orders() -> Any:
     q = parse_query(request.args, params.ORDER_FILTERS)
+    number = q[params.NUMBER]
+    if number is not None:
+        svc = services()
+        found = orders.find_by_number(svc.redis, svc.keyring, _merchant_id(), number)
+        return records.OrderPage(items=[found.public()] if found else [], next_cursor=None)
     window = orders.OrderFilter(q[params.CREATED_GTE], q[params.CREATED_LT], q[params.EXTERNAL_REF])
     svc = services()
     items, next_cursor = orders.list_orders(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from markupsafe import Markup
 
 from checkout_links import metrics
@@ -38,11 +38,13 @@ from checkout_links.core.merchants.account import (
     contrast,
     text_on,
 )
+from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, headers, pages
+from checkout_links.web.customer import cart_choices, cart_page, headers, pages, targets
+from checkout_links.web.customer import payment as card_payment
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
 
@@ -52,11 +54,6 @@ bp = Blueprint("checkout", __name__)
 CSRF_MAX_AGE = 24 * 3600
 #: How old a form may be and still prove "this order is mine" after it was placed.
 OWN_ORDER_MAX_AGE = 400 * 86400
-
-
-def _confirmations(svc: Services) -> URLSafeTimedSerializer:
-    keys = svc.keyring.mac_keys("checkout-links/confirmation/v1")
-    return URLSafeTimedSerializer(keys, salt="confirmation")
 
 
 def _payload(svc: Services, token: str) -> LinkPayload:
@@ -217,23 +214,29 @@ def cart(token: str) -> Response:
     payload = _payload(svc, token)
     page = _context(svc, payload)
     lines = _lines(svc, payload, page[0])
-    _check_open(svc, payload)
+    mark = svc.ledger.mark(payload.link_rand)
+    if (
+        mark.state == "spent"
+        and mark.order_id
+        and card_payment.unpaid_card_order(svc, mark.order_id)
+    ):
+        # The link's order waits for its card payment: back to its payment page, never a
+        # second order.
+        target = card_payment.pay_url(svc, mark.order_id, payload.return_url)
+        return Response(status=303, headers={"Location": target})
+    _check_open(svc, payload, mark)
     customer = payload.customer
     prefill = {n: getattr(customer, n) for n in customer_form.FIELD_NAMES} if customer else {}
     return _render_cart(svc, payload, lines, page, prefill, {})
 
 
 def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
-    if payload.return_url:
-        parts = urlsplit(payload.return_url)
-        # Append to the merchant's query as sent: it is not re-encoded, so
-        # blank values ("a=") and "%20" reach the merchant unchanged.
-        added = urlencode({"order_id": order_id})
-        query = f"{parts.query}&{added}" if parts.query else added
-        target = urlunsplit(parts._replace(query=query))
+    if card_payment.takes_card(svc, payload.merchant_id) and card_payment.unpaid_card_order(
+        svc, order_id
+    ):
+        target = card_payment.pay_url(svc, order_id, payload.return_url)
     else:
-        ref = _confirmations(svc).dumps(payload.link_rand.hex())
-        target = f"/done/{ref}"
+        target = targets.placed_target(svc, payload.link_rand, order_id, payload.return_url)
     return Response(status=303, headers={"Location": target})
 
 
@@ -330,7 +333,7 @@ def _request_id(svc: Services, payload: LinkPayload, token: str) -> str | None:
 def confirmation(ref: str) -> Response:
     svc = services()
     try:
-        link_hex = _confirmations(svc).loads(ref, max_age=7 * 86400)
+        link_hex = targets.confirmations(svc).loads(ref, max_age=7 * 86400)
         order_id = order_id_for(bytes.fromhex(link_hex))
     except (BadSignature, ValueError, TypeError):
         # Not chained: BadSignature holds the reference, which opens the order's page.
@@ -346,6 +349,10 @@ def confirmation(ref: str) -> Response:
         return format_money(amount, currency, babel)
 
     lines = order.lines
+    payment = order.payment
+    status = payment.status if payment is not None else "not_required"
+    pending_manual = payment is not None and payment.provider == "manual" and status == "pending"
+    instructions = instructions_of(svc.merchants.get(order.merchant_id)) if pending_manual else None
     html = pages.render(
         "done.html",
         locale,
@@ -354,10 +361,22 @@ def confirmation(ref: str) -> Response:
             t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
         ),
         total=money(order.total),
-        order_number=Markup("<strong>{}</strong>").format(order.id),
+        order_number=Markup("<strong>{}</strong>").format(order.number or order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),
         # The worker sends a receipt only when SMTP is configured: else no promise.
-        receipt_to=order.customer.email if svc.settings.smtp_url is not None else None,
+        # A card payment's receipt goes once paid (the payment page says so).
+        receipt_to=(
+            order.customer.email
+            if svc.settings.smtp_url is not None
+            and (payment is None or payment.provider != "stripe" or status == "paid")
+            else None
+        ),
+        instructions=instructions,
+        paid=payment is not None and payment.provider != "none" and status == "paid",
+        canceled=(payment.cancel_reason or "merchant")
+        if payment is not None and status == "canceled"
+        else None,
+        paid_by_card=card_payment.paid_by_card(order, money),
     )
     return Response(html, mimetype="text/html")
 

@@ -44,6 +44,14 @@ SUBJECT = N_("Your receipt from %(seller)s")
 HEADING = N_("Thank you for your order")
 # Translators: the receipt email's first sentence; %(seller)s is the shop's name.
 INTRO = N_("This is your receipt for the order you placed with %(seller)s.")
+# Translators: the subject of the order confirmation email of an order still to be paid
+# (not a receipt); %(seller)s is the shop's name.
+CONFIRMATION_SUBJECT = N_("Your order with %(seller)s")
+# Translators: the order confirmation email's first sentence; %(seller)s is the shop's name.
+CONFIRMATION_INTRO = N_("%(seller)s has your order. It is completed once your payment arrives.")
+HOW_TO_PAY = N_("How to pay")
+# Translators: a label on the receipt: the amount the customer paid.
+PAID = N_("Paid")
 ORDER_NUMBER = N_("Order number")
 ORDER_DATE = N_("Order date")
 # Translators: a label and its value on one line of the receipt, e.g. "Total: 19.99 EUR".
@@ -104,6 +112,7 @@ class _Facts:
     t: gettext.NullTranslations
     locale: PageLocale
     seller: Seller
+    #: The order number the customer reads (the id of orders from before numbers).
     order_id: str
     date: str
     rows: tuple[_Row, ...]
@@ -117,6 +126,11 @@ class _Facts:
     #: The address heading (delivery or billing) and the address's lines, or nothing.
     address_heading: str = ""
     address: tuple[str, ...] = ()
+    #: A manual order awaiting payment: the seller's instructions (the email is then an
+    #: order confirmation, not a receipt).
+    instructions: str | None = None
+    #: What was paid, formatted, once paid through the service; else ``None``.
+    paid: str | None = None
 
     def words(self, msgid: str, **params: str | int) -> str:
         text = self.t.gettext(msgid)
@@ -128,7 +142,7 @@ def locale_of(order: Order, seller: Seller) -> PageLocale:
     return negotiate(order.locale, order.customer.language or None, None, seller.default_locale)
 
 
-def _facts(order: Order, seller: Seller) -> _Facts:
+def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
     locale = locale_of(order, seller)
     t = catalog(locale.words)
 
@@ -173,11 +187,12 @@ def _facts(order: Order, seller: Seller) -> _Facts:
     ]
     ltr = sum(1 for value in (customer.email, customer.phone) if value)
     physical = any(line.delivery == "physical" for line in order.lines)
+    payment = order.payment
     return _Facts(
         t=t,
         locale=locale,
         seller=seller,
-        order_id=order.id,
+        order_id=order.number or order.id,
         date=format_moment(created, zone_of(customer.country, created), locale.babel),
         rows=tuple(rows),
         discounts=tuple(discounts),
@@ -186,6 +201,13 @@ def _facts(order: Order, seller: Seller) -> _Facts:
         ltr_details=ltr,
         address_heading=t.gettext(DELIVERY_ADDRESS if physical else BILLING_ADDRESS),
         address=address_lines(customer, locale.babel),
+        instructions=instructions,
+        paid=money(payment.amount_paid)
+        if payment is not None
+        and payment.provider != "none"
+        and payment.status != "pending"
+        and payment.paid_at is not None
+        else None,
     )
 
 
@@ -208,7 +230,8 @@ def _iso(text: str) -> str:
 
 def _text(f: _Facts) -> str:
     seller = _iso(f.seller.name)
-    out = [f.words(HEADING), "", f.words(INTRO, seller=seller), ""]
+    intro = CONFIRMATION_INTRO if f.instructions is not None else INTRO
+    out = [f.words(HEADING), "", f.words(intro, seller=seller), ""]
     out.append(f.words(LABELLED, name=f.words(ORDER_NUMBER), value=f.order_id))
     out += [f.words(LABELLED, name=f.words(ORDER_DATE), value=f.date), "", f.words(SUMMARY), ""]
     for row in f.rows:
@@ -222,6 +245,10 @@ def _text(f: _Facts) -> str:
         out += ["  " + amounts, ""]
     out += [f.words(LABELLED, name=_iso(label), value=amount) for label, amount in f.discounts]
     out += [f.words(LABELLED, name=f.words(TOTAL), value=f.total), ""]
+    if f.paid is not None:
+        out += [f.words(LABELLED, name=f.words(PAID), value=f.paid), ""]
+    if f.instructions is not None:
+        out += [f.words(HOW_TO_PAY), "", f.instructions, ""]
     if f.details or f.address:
         out.append(f.words(YOUR_DETAILS))
         out += ["  " + f.words(LABELLED, name=k, value=_iso(v)) for k, v in f.details]
@@ -303,6 +330,7 @@ def _details_html(f: _Facts, start: str) -> str:
 
 
 def _html(f: _Facts) -> str:
+    intro = CONFIRMATION_INTRO if f.instructions is not None else INTRO
     start, end = ("right", "left") if f.locale.rtl else ("left", "right")
     lang, direction = _e(f.locale.lang), "rtl" if f.locale.rtl else "ltr"
     seller = _i(f.seller.name)
@@ -346,6 +374,18 @@ def _html(f: _Facts) -> str:
         else f'<li><a href="{_e(target)}">{_e(label)}</a></li>'
         for label, target in _contact_lines(f)
     )
+    if f.paid is not None:
+        totals.append(
+            f'<tr><td style="padding:4px 0;text-align:{start};">{_e(f.words(PAID))}</td>'
+            f'<td style="padding:4px 0;text-align:{end};white-space:nowrap;">'
+            f"<bdi>{_e(f.paid)}</bdi></td></tr>"
+        )
+    how_to_pay = (
+        f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(HOW_TO_PAY))}</h2>'
+        f'<p dir="auto" style="margin:0;">{_e(f.instructions).replace(chr(10), "<br>")}</p>'
+        if f.instructions is not None
+        else ""
+    )
     reply = f"<p>{_sentence(f, REPLY, seller=seller)}</p>" if f.seller.support_email else ""
     contact_block = (
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_sentence(f, CONTACT, seller=seller)}'
@@ -362,7 +402,7 @@ def _html(f: _Facts) -> str:
         f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="color-scheme" content="light dark">'
         '<meta name="supported-color-schemes" content="light dark">'
-        f"<title>{_e(f.words(SUBJECT, seller=f.seller.name))}</title></head>"
+        f"<title>{_e(_subject(f))}</title></head>"
         f'<body dir="{direction}" style="margin:0;padding:0;">'
         f'<div lang="{lang}" dir="{direction}" '
         'style="max-width:600px;margin:0 auto;padding:24px 16px;'
@@ -370,20 +410,33 @@ def _html(f: _Facts) -> str:
         f'font-size:16px;line-height:1.5;text-align:{start};">'
         f"{_header(f, end)}"
         f'<h1 style="font-size:22px;margin:0 0 8px;">{_e(f.words(HEADING))}</h1>'
-        f"<p>{_sentence(f, INTRO, seller=seller)}</p>{facts}"
+        f"<p>{_sentence(f, intro, seller=seller)}</p>{facts}"
         f'<h2 style="font-size:16px;margin:24px 0 8px;">{_e(f.words(SUMMARY))}</h2>'
         f'<table role="presentation" style="width:100%;border-collapse:collapse;">'
-        f"{''.join(rows)}{''.join(totals)}</table>{_details_html(f, start)}{reply}{contact_block}"
+        f"{''.join(rows)}{''.join(totals)}</table>{how_to_pay}{_details_html(f, start)}"
+        f"{reply}{contact_block}"
         f'<p style="margin:24px 0 0;color:{_MUTED};font-size:14px;">'
         f"{_sentence(f, SOLD_BY, seller=seller)}</p></div></body></html>\n"
     )
 
 
-def receipt_content(order: Order, seller: Seller) -> ReceiptContent:
-    """The receipt of ``order`` sold by ``seller``: subject, text and HTML, in its locale."""
-    f = _facts(order, seller)
+def _subject(f: _Facts) -> str:
+    subject = CONFIRMATION_SUBJECT if f.instructions is not None else SUBJECT
+    return f.words(subject, seller=f.seller.name)
+
+
+def receipt_content(
+    order: Order, seller: Seller, instructions: str | None = None
+) -> ReceiptContent:
+    """The receipt of ``order`` sold by ``seller``: subject, text and HTML, in its locale.
+
+    With ``instructions`` (a ``manual`` order awaiting payment) it is the order
+    confirmation instead: another subject and intro, and the seller's
+    instructions under "How to pay".
+    """
+    f = _facts(order, seller, instructions)
     return ReceiptContent(
-        subject=f.words(SUBJECT, seller=seller.name),
+        subject=_subject(f),
         text=_text(f),
         html=_html(f),
         lang=f.locale.lang,

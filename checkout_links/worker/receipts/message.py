@@ -35,11 +35,18 @@ def ascii_address(address: str) -> str | None:
 
 
 def build_receipt(
-    order: Order, seller: Seller, *, event_id: str, mail_from: str, now: datetime | None = None
+    order: Order,
+    seller: Seller,
+    *,
+    event_id: str,
+    mail_from: str,
+    now: datetime | None = None,
+    instructions: str | None = None,
 ) -> EmailMessage:
     """The receipt email of ``order``: from ``mail_from`` under the seller's name, to the
-    customer, ``Reply-To`` the seller's support address when there is one."""
-    content = receipt_content(order, seller)
+    customer, ``Reply-To`` the seller's support address when there is one. With
+    ``instructions``, the order confirmation of a manual order awaiting payment."""
+    content = receipt_content(order, seller, instructions)
     to = ascii_address(order.customer.email)
     if to is None:
         raise ValueError("the customer's address cannot be written without SMTPUTF8")

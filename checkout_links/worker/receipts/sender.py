@@ -27,6 +27,7 @@ from prometheus_client import Counter
 
 from checkout_links.core.errors import NotFound, StoreUnavailable
 from checkout_links.core.merchants.account import seller_of
+from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.orders.queries import load_order
 from checkout_links.core.outbox.receipts import ReceiptOutbox
 from checkout_links.core.outbox.webhooks import retry_at
@@ -175,9 +176,21 @@ class ReceiptSender:
             # Stored before such mailboxes were refused at input (core/schemas.py:
             # check_email): writing to one needs SMTPUTF8 all the way, so it is not tried.
             return Sent("failed", "the customer's mailbox is not ASCII (needs SMTPUTF8): skipped")
+        payment = order.payment
+        # A manual order still awaiting payment gets its order confirmation, with the
+        # seller's instructions; every other order its receipt.
+        instructions = (
+            instructions_of(merchant)
+            if payment is not None and payment.provider == "manual" and payment.status == "pending"
+            else None
+        )
         try:
             message = build_receipt(
-                order, seller_of(merchant), event_id=event_id, mail_from=self.mail_from
+                order,
+                seller_of(merchant),
+                event_id=event_id,
+                mail_from=self.mail_from,
+                instructions=instructions,
             )
         except (ValueError, IndexError, email.errors.MessageError) as exc:
             return Sent("failed", f"cannot write the message ({type(exc).__name__})")

@@ -38,6 +38,10 @@ _MIRRORS: dict[str, Any] = {
     "Event": client.Event,
     "Promotion": client.Promotion,
     "Account": client.Account,
+    "Payment": client.Payment,
+    "Refund": client.Refund,
+    "PaymentSettings": client.PaymentSettings,
+    "StripeSettings": client.StripeSettings,
     **{page: client.Page[item] for page, item in _PAGE_ITEMS.items()},
 }
 _SCALARS: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "null": type(None)}

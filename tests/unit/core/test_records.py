@@ -11,10 +11,12 @@ import msgspec
 import pytest
 
 from checkout_links.core.catalog.products import Catalog
+from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import ConfigError
 from checkout_links.core.links import idempotency
 from checkout_links.core.links.choices import PromotionIn
 from checkout_links.core.links.ids import link_rand_of_order
+from checkout_links.core.orders.queries import decode_order
 from checkout_links.core.orders.sealed import StoredOrder
 from checkout_links.core.outbox import events
 from checkout_links.core.primitives.clock import iso_ms, iso_seconds
@@ -34,7 +36,7 @@ from checkout_links.core.records import Promotion as PromotionRecord
 from checkout_links.core.schemas import ProductIn
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import SECRET_A, add_merchant, csrf_of, link_path, make_app
 
 #: JSON as the records write it (one ``kind json`` a line): Redis values, and API and
 #: webhook bodies. A change here is a change of the stored format or of the contract.
@@ -65,6 +67,16 @@ def test_each_stored_record_and_body_is_written_back_byte_for_byte(kind: str) ->
     raw = _STORED[kind].encode()
     record = msgspec.json.decode(raw, type=_TYPES[kind])
     assert dumps(record) == raw
+
+
+def test_an_order_stored_before_payments_reads_as_provider_none() -> None:
+    """An order stored without number and payment reads with no number and a not_required
+    payment of provider none, in its currency's minor units."""
+    order = decode_order(KeyRing([SECRET_A]), _STORED["order_v0"])
+    assert order.number is None
+    assert order.payment is not None
+    assert (order.payment.provider, order.payment.status) == ("none", "not_required")
+    assert (str(order.payment.amount_paid), str(order.payment.amount_refunded)) == ("0.00", "0.00")
 
 
 def test_the_api_and_the_webhook_show_the_stored_order_without_its_merchant() -> None:

@@ -51,6 +51,7 @@ def test_the_account_starts_empty_and_takes_every_setting(
         "merchant_id": "acme",
         **BRAND,
         "brand_text_color": "#000000",
+        "payment": shown["payment"],  # tests/unit/core/payments/test_settings.py
     }
     assert shown["brand_color"] == "#ffd400"
 

@@ -15,15 +15,15 @@ from checkout_links.core.outbox import scripts as outbox
 #: Every script the package registers, with the SHA1 Redis knows it by (EVALSHA).
 #: A change to a ``.lua`` file changes its SHA here: make it on purpose.
 SCRIPTS = {
-    "checkout_links.core.ledger.scripts:SPEND": "1b2af223b2427dcee4c2a80764c332de8c0ed753",
-    "checkout_links.core.ledger.scripts:SPEND_INDEXED": "a1e3fe66f4f148557d3d0cd9e319e3c37506c71f",
-    "checkout_links.core.ledger.scripts:SPEND_PROMOTED": "1c73ddf3dc2b5d9718f28e55f37f792c8c127cff",
+    "checkout_links.core.ledger.scripts:SPEND": "cd378437caaa1889dfd8dba9f7dbc6cc4e87e5a8",
+    "checkout_links.core.ledger.scripts:SPEND_INDEXED": "bfb9b8ce52e8eff6f3be336a0acbc217c71b7200",
+    "checkout_links.core.ledger.scripts:SPEND_PROMOTED": "4efd32c427817bd22e65b30044d49c967f5dde64",
     "checkout_links.core.ledger.scripts:SPEND_PROMOTED_INDEXED": (
-        "0d8ed850f26ba58bbe857c9298c5a716e3de027e"
+        "6faccb594b7143f00a1e72c78691890da6481daa"
     ),
     "checkout_links.core.ledger.scripts:READ": "374ed74466f4f25f398d115325c942e14cc85aa0",
     "checkout_links.core.ledger.scripts:REVOKE": "28d7e6d91d967de7b2750e6f8bcdbd203221e545",
-    "checkout_links.core.outbox.scripts:REGISTER": "17bf81b506029ee4e9aac50122d61aeb81cb06f3",
+    "checkout_links.core.outbox.scripts:REGISTER": "a38649f91939c888fb9621a39f781867d89cd561",
     "checkout_links.core.outbox.scripts:LEASE": "ce4b6af9d088ee683275e7f2e00282a461d6d711",
     "checkout_links.core.outbox.scripts:RENEW": "0b7b02281cdf346a52252e14de437b11d86be347",
     "checkout_links.core.outbox.scripts:FINISH": "1f8d5ed26cb3e0cd92160f18d00ad4f896a9c153",
@@ -39,6 +39,8 @@ SCRIPTS = {
     "checkout_links.core.promotions.scripts:FINISH": "481c4b62a62f2760e67b1fda598309982a5b627a",
     "checkout_links.core.promotions.scripts:SETTLE": "fe836db4f92c59ba7efd21516f6883d5255d4c8b",
     "checkout_links.core.promotions.scripts:STALE": "8fb6e22f9ef70d9c67c15dc56ae3f25961c27feb",
+    "checkout_links.core.orders.rewrite:REPLACE": "4bbce03b802843c16a659b7a4bae826b926b1766",
+    "checkout_links.core.payments.transitions:STEP": "4727255203f0a80cf6c1a43888a8cedc3b58de2a",
 }
 
 #: The packages that hold ``.lua`` files (each listed in pyproject's package-data).
@@ -46,6 +48,7 @@ PACKAGES = [
     "checkout_links.core.ledger",
     "checkout_links.core.orders",
     "checkout_links.core.outbox",
+    "checkout_links.core.payments",
     "checkout_links.core.promotions",
 ]
 

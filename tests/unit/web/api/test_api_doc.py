@@ -21,6 +21,8 @@ from checkout_links.core.links.choices import (
     OptionalItemIn,
     PromotionIn,
 )
+from checkout_links.core.merchants.payment import PaymentPatch, StripePatch
+from checkout_links.core.payments.requests import MarkPaidIn, RefundIn
 from checkout_links.core.schemas import CustomerIn, LinkIn, LinkLineIn, ProductIn, SubscriptionIn
 from checkout_links.testing import make_app
 from checkout_links.testing.cli import command_paths
@@ -66,6 +68,14 @@ MODELS: list[type[BaseModel | msgspec.Struct]] = [
     records.ReceiptView,
     Problem,
     ProblemError,
+    records.Payment,
+    records.Refund,
+    records.PaymentSettingsView,
+    records.StripeSettingsView,
+    PaymentPatch,
+    StripePatch,
+    MarkPaidIn,
+    RefundIn,
 ]
 
 

@@ -52,8 +52,9 @@ def test_a_response_schema_has_its_records_fields_in_the_same_order(
 
 
 def test_the_account_answer_is_the_stored_settings_with_the_merchant_and_its_text_colour() -> None:
-    """Account adds only merchant_id and the computed brand_text_color to the stored settings."""
+    """Account adds only merchant_id, the computed brand_text_color and the payment settings
+    (stored beside them, shown without secrets) to the stored settings."""
     stored = list(records.MerchantAccount.__struct_fields__)
     shown = records.AccountView.__struct_fields__
     assert [f for f in shown if f in stored] == stored
-    assert set(shown) - set(stored) == {"merchant_id", "brand_text_color"}
+    assert set(shown) - set(stored) == {"merchant_id", "brand_text_color", "payment"}

@@ -368,7 +368,9 @@ def test_placing_the_order_redirects_to_a_confirmation_with_number_and_cart(
     assert done.status_code == 200
     assert_customer_headers(done)
     html = text_of(done)
-    assert f"<strong>{status['order_id']}</strong>" in html
+    order = client.get(f"/api/v1/orders/{status['order_id']}", headers=auth).get_json()
+    assert f"<strong>{order['number']}</strong>" in html
+    assert status["order_id"] not in html
     assert "Pro licence, 25 seats" in html
     assert "Support hours" in html
     assert "1.534,00\xa0€" in html
@@ -405,8 +407,9 @@ def test_a_replayed_form_gets_the_same_confirmation_and_another_form_a_409(
     replay = client.post(path, data=first)
     assert replay.status_code == 303
     order_id = status_of(client, auth, link)["order_id"]
+    number = client.get(f"/api/v1/orders/{order_id}", headers=auth).get_json()["number"]
     for response in (placed, replay):
-        assert f"<strong>{order_id}</strong>" in text_of(client.get(response.headers["Location"]))
+        assert f"<strong>{number}</strong>" in text_of(client.get(response.headers["Location"]))
     other = client.post(path, data=second)
     assert other.status_code == 409
     assert_customer_headers(other)

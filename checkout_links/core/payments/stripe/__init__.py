@@ -1,0 +1,1 @@
+"""Stripe: PaymentIntents through the official ``stripe`` package, amounts, webhook events."""
