@@ -7,6 +7,7 @@ dict (the PSP's state), which is all the reconciliation asks of a provider.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from checkout_links.core.payments.provider import (
     to_minor_units,
 )
 from checkout_links.core.payments.reconcile import reconcile
+from checkout_links.core.payments.window import PaymentWindow
 from checkout_links.core.records import Order, ProviderName
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.testing import add_merchant, make_app
@@ -81,6 +83,8 @@ def test_a_payment_nobody_reported_is_recorded_once(
     is not recorded; the other order stays pending."""
     client = redis.Redis.from_url(real_redis.url)
     app = make_app(client, redis_url=real_redis.url)
+    # Building the app registers the real Stripe provider; the PSP double takes its place.
+    providers.register("stripe", PspDouble)
     auth = {"Authorization": f"Bearer {add_merchant(app)}"}
     web = app.test_client()
     assert web.patch("/api/v1/account", json={"payment": STRIPE}, headers=auth).status_code == 200
@@ -116,4 +120,38 @@ def test_a_payment_nobody_reported_is_recorded_once(
     assert sorted(e["type"] for e in events if e["order_id"] == taken) == [
         "order.created",
         "order.paid",
+    ]
+
+
+def test_the_window_asks_the_psp_before_it_cancels(
+    real_redis: RedisServer, psp: dict[str, PaymentState]
+) -> None:
+    """When the payment window ends, an order the PSP says it was paid for is marked paid
+    (never canceled) and one the PSP knows nothing of is canceled, each with one event."""
+    client = redis.Redis.from_url(real_redis.url)
+    app = make_app(client, redis_url=real_redis.url, payment_window_seconds=1)
+    providers.register("stripe", PspDouble)
+    auth = {"Authorization": f"Bearer {add_merchant(app)}"}
+    web = app.test_client()
+    assert web.patch("/api/v1/account", json={"payment": STRIPE}, headers=auth).status_code == 200
+    taken, unpaid = (place_order(web, auth) for _ in range(2))
+    total = Decimal(web.get(f"/api/v1/orders/{taken}", headers=auth).get_json()["total"])
+    minor = to_minor_units(total, "EUR")
+    psp[taken] = PaymentState(status="paid", reference="pi_1", amount_minor=minor, currency="eur")
+    with app.app_context():
+        svc = services()
+        window = PaymentWindow(svc.payments, 1, merchants=svc.merchants, keyring=svc.keyring)
+        time.sleep(1.1)  # past both orders' window
+        assert window.tick(range(keys.DEFAULT_SHARDS)) == 1
+    statuses = {
+        o: web.get(f"/api/v1/orders/{o}", headers=auth).get_json()["payment"]["status"]
+        for o in (taken, unpaid)
+    }
+    assert statuses == {taken: "paid", unpaid: "canceled"}
+    events = web.get("/api/v1/events?limit=100", headers=auth).get_json()["items"]
+    assert sorted((e["order_id"] == taken, e["type"]) for e in events) == [
+        (False, "order.canceled"),
+        (False, "order.created"),
+        (True, "order.created"),
+        (True, "order.paid"),
     ]
