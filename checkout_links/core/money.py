@@ -14,6 +14,8 @@ from functools import lru_cache
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
+from checkout_links.core.primitives import digits
+
 #: The largest amount we accept for one unit price or one cart total.
 MAX_AMOUNT = Decimal("999999999999.999")
 
@@ -90,17 +92,20 @@ def _quantum(currency: str) -> Decimal:
 
 
 def format_money(amount: Decimal | str, currency: str, locale: str | None) -> str:
-    """Human formatting for a page, e.g. ``1.249,00 €`` for ``de``: exactly Babel's output."""
+    """Human formatting for a page, e.g. ``1.249,00 €`` for ``de``: exactly Babel's output,
+    in the digits of the locale's CLDR numbering system (Persian digits for ``fa``)."""
     amount = Decimal(amount)
-    formatter = _formatter(currency, locale or "en")
-    if formatter is not None:
-        return formatter(amount)
-    return _babel_format(amount, currency, locale or "en")
+    locale = locale or "en"
+    formatter = _formatter(currency, locale)
+    text = formatter(amount) if formatter is not None else _babel_format(amount, currency, locale)
+    return digits.native(text, locale)
 
 
 def _babel_format(amount: Decimal, currency: str, locale: str) -> str:
+    """Babel's formatting with the symbols of the numbering system :func:`digits.native` writes."""
+    system = "latn" if digits.numbering_system(locale) == "latn" else "default"
     try:
-        return str(format_currency(amount, currency, locale=locale))
+        return str(format_currency(amount, currency, locale=locale, numbering_system=system))
     except (ValueError, LookupError, UnknownLocaleError):
         return str(format_currency(amount, currency, locale="en"))
 

@@ -1,6 +1,6 @@
 """The gettext catalogs of customer-facing words, loaded once per process (no web framework).
 
-Catalogs live in ``web/translations/<locale>/LC_MESSAGES/messages.{po,mo}``;
+Catalogs live in ``translations/<locale>/LC_MESSAGES/messages.{po,mo}`` (next to this module);
 the ``.mo`` files are committed (``pybabel compile``, see docs/checkout.md) and
 a test checks they match the ``.po``, so a fresh ``pip install`` has them. The
 pages (``web/customer/i18n.py``) and the receipts (``receipts/``) read them through
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.support import Translations
 
-from checkout_links.core.i18n.locales import SUPPORTED
+from checkout_links.core.i18n.locales import PARENTS, SUPPORTED
 from checkout_links.core.i18n.translatable import Message
 
 DIRECTORY = Path(__file__).resolve().parent / "translations"
@@ -31,14 +31,39 @@ def babel_name(tag: str) -> str:
 def catalog(words: str) -> gettext.NullTranslations:
     """The compiled catalog of ``words`` (one of ``SUPPORTED``), read once per process.
 
-    English is the source language: its catalog is the identity. A catalog that
-    is missing on disk (a locale not yet translated) shows English words.
+    English is the source language: its catalog is the identity. A regional
+    catalog (``es-419``) holds only the words that differ from its parent's
+    (``locales.PARENTS``): gettext falls back to the parent for the others. A
+    catalog missing on disk shows its parent's words, or English.
     """
+    parent = PARENTS.get(words)
+    fallback = catalog(parent) if parent else gettext.NullTranslations()
     path = DIRECTORY / babel_name(words) / "LC_MESSAGES" / f"{DOMAIN}.mo"
     if words == "en" or not path.exists():
-        return gettext.NullTranslations()
+        return fallback
     with path.open("rb") as handle:
-        return Translations(handle, domain=DOMAIN)
+        translations = Translations(handle, domain=DOMAIN)
+    if parent is not None:
+        _drop_unwritten_plurals(translations)
+    translations.add_fallback(fallback)
+    return translations
+
+
+def _drop_unwritten_plurals(translations: Translations) -> None:
+    """Forget the plurals a regional catalog leaves to its parent.
+
+    ``pybabel compile`` writes an untranslated plural entry with the English
+    msgids as its forms (an untranslated singular it leaves out), which would
+    hide the parent's translation behind English.
+    """
+    entries = translations._catalog
+    english = {
+        key[0]
+        for key, text in entries.items()
+        if isinstance(key, tuple) and key[1] == 0 and text == key[0]
+    }
+    for key in [key for key in entries if isinstance(key, tuple) and key[0] in english]:
+        del entries[key]
 
 
 def load_all() -> None:

@@ -9,40 +9,90 @@ and cached: the cart page is the hot path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 
 #: The locales whose words ship, as BCP 47 tags (``zh-Hans``); ``en`` is the source.
+#: Stripe Checkout's 40 plus ar, he, fa and uk.
 SUPPORTED = (
     "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "nl",
-    "pt",
-    "pl",
-    "sv",
-    "da",
-    "fi",
-    "nb",
-    "cs",
-    "tr",
-    "ru",
-    "uk",
-    "ja",
-    "zh-Hans",
-    "ko",
+    "en-GB",
     "ar",
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "es",
+    "es-419",
+    "et",
+    "fa",
+    "fi",
+    "fil",
+    "fr",
+    "fr-CA",
     "he",
+    "hr",
+    "hu",
+    "id",
+    "it",
+    "ja",
+    "ko",
+    "lt",
+    "lv",
+    "ms",
+    "mt",
+    "nb",
+    "nl",
+    "pl",
+    "pt",
+    "pt-BR",
+    "ro",
+    "ru",
+    "sk",
+    "sl",
+    "sv",
+    "th",
+    "tr",
+    "uk",
+    "vi",
+    "zh-Hans",
+    "zh-HK",
+    "zh-TW",
 )
 _SUPPORTED = frozenset(SUPPORTED)
 #: Written right to left.
-RTL = frozenset({"ar", "he"})
-#: Languages CLDR lists under another code than the catalog's.
-_ALIASES = {"no": "nb", "nn": "nb", "iw": "he"}
+RTL = frozenset({"ar", "fa", "he"})
+#: A regional catalog's parent: the variant's catalog holds only the words that
+#: differ, and gettext falls back to the parent for the rest. ``pt`` is
+#: Portugal's Portuguese (Stripe's ``pt``), written as the differences from
+#: Brazil's, whose catalog is the complete one.
+PARENTS = {"en-GB": "en", "es-419": "es", "fr-CA": "fr", "pt": "pt-BR", "zh-HK": "zh-TW"}
+#: The CLDR locale of a catalog whose tag alone means another region in CLDR
+#: (CLDR's bare ``pt`` is Brazil's: its plural rule and number formats).
+CLDR = {"pt": "pt_PT"}
+#: Languages CLDR lists under another code than the catalog's (Babel itself
+#: already reads ``iw`` as ``he``, ``tl`` as ``fil`` and ``in`` as ``id``).
+_ALIASES = {"no": "nb", "nn": "nb", "iw": "he", "tl": "fil", "in": "id"}
+#: The catalog of a CLDR locale on a regional locale's parent chain
+#: (``es_MX`` -> ``es_419``, ``en_AU`` -> ``en_001``, ``pt_AO`` -> ``pt_PT``).
+_REGIONAL = {
+    "en_GB": "en-GB",
+    "en_001": "en-GB",
+    "es_419": "es-419",
+    "fr_CA": "fr-CA",
+    "pt_BR": "pt-BR",
+    "pt_PT": "pt",
+}
+
+
+def cldr_name(tag: str) -> str:
+    """The CLDR (Babel) locale of a catalog tag: ``zh-Hans`` -> ``zh_Hans``, ``pt`` -> ``pt_PT``."""
+    return CLDR.get(tag, tag.replace("-", "_"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +123,24 @@ def _parse(tag: str) -> Locale | None:
         return None
 
 
+def _chain(language: str, territory: str | None) -> list[str]:
+    """``language_territory`` and its CLDR parents up to the language (``es_MX``, ``es_419``)."""
+    if not territory:
+        return []
+    parents: Mapping[str, str] = get_global("parent_exceptions")
+    chain = [f"{language}_{territory}"]
+    while chain[-1] in parents and len(chain) < 5:
+        chain.append(parents[chain[-1]])
+    return chain
+
+
 @lru_cache(maxsize=1024)
 def words_for(tag: str) -> str | None:
-    """The shipped catalog for ``tag``: itself, its parent, or ``None``.
+    """The shipped catalog for ``tag``: itself, its regional or whole language, or ``None``.
 
-    ``pt-BR`` -> ``pt``, ``zh-CN`` -> ``zh-Hans`` (CLDR's likely script),
-    ``zh-TW`` -> ``None`` (Traditional Chinese ships no catalog).
+    ``es-MX`` -> ``es-419`` (CLDR's parent), ``pt-PT`` -> ``pt``, ``en-AU`` ->
+    ``en-GB`` (CLDR's international English), ``zh-CN`` -> ``zh-Hans`` and
+    ``zh-MO`` -> ``zh-HK`` (CLDR's likely script), ``sw`` -> ``None``.
     """
     locale = _parse(tag)
     if locale is None:
@@ -86,8 +148,25 @@ def words_for(tag: str) -> str | None:
     language = _ALIASES.get(locale.language, locale.language)
     if language == "zh":
         script = locale.script or ("Hant" if locale.territory in ("TW", "HK", "MO") else "Hans")
-        return "zh-Hans" if script == "Hans" else None
+        if script == "Hans":
+            return "zh-Hans"
+        return "zh-HK" if locale.territory in ("HK", "MO") else "zh-TW"
+    for name in _chain(language, locale.territory):
+        if name in _REGIONAL:
+            return _REGIONAL[name]
     return language if language in _SUPPORTED else None
+
+
+def _display(tag: str, locale: Locale) -> str:
+    """The BCP 47 spelling of ``locale``, with a script only when ``tag`` named one.
+
+    Babel adds the likely script (``zh-HK`` parses as ``zh_Hant_HK``); the page
+    names the locale as it was asked for.
+    """
+    asked = {part.lower() for part in tag.replace("_", "-").split("-")}
+    script = locale.script if locale.script and locale.script.lower() in asked else None
+    parts = (locale.language, script, locale.territory, locale.variant)
+    return "-".join(part for part in parts if part)
 
 
 @lru_cache(maxsize=1024)
@@ -106,12 +185,12 @@ def page_locale(tag: str, *, exact: bool = False) -> PageLocale | None:
         if exact:
             return None
         words = "en"
-    return PageLocale(
-        words=words,
-        format=str(locale).replace("_", "-"),
-        babel=str(locale),
-        territory=locale.territory or "",
-    )
+    shown = _display(tag, locale)
+    babel = CLDR[shown] if shown in CLDR else str(locale)
+    # A region such as es-419's "419" is not a country to guess the customer's from.
+    territory = locale.territory or ""
+    territory = territory if territory.isalpha() else ""
+    return PageLocale(words=words, format=shown, babel=babel, territory=territory)
 
 
 ENGLISH = PageLocale(words="en", format="en", babel="en", territory="")

@@ -18,6 +18,8 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import format_date, format_time
 
+from checkout_links.core.primitives import digits
+
 
 @lru_cache(maxsize=512)
 def _zones(country: str) -> tuple[ZoneInfo, ...]:
@@ -58,4 +60,5 @@ def format_moment(moment: datetime, zone: tzinfo, babel_locale: str) -> str:
     local = moment.astimezone(zone)
     date = format_date(local, "long", locale=locale)
     time = format_time(local, time_pattern, tzinfo=zone, locale=locale)
-    return joined.replace("{0}", time).replace("{1}", date)
+    # In the digits of the locale's CLDR numbering system (Persian for fa), as amounts are.
+    return digits.native(joined.replace("{0}", time).replace("{1}", date), babel_locale)

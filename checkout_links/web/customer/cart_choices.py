@@ -75,8 +75,11 @@ def rows(
     values: Mapping[str, str],
     errors: Mapping[str, str],
     t: gettext.NullTranslations,
+    *,
+    babel: str = "en",
 ) -> Markup:
-    """The cart's lines as the plain page shows them, a quantity field where it is adjustable.
+    """The cart's lines as the plain page shows them, a quantity field where it is adjustable
+    (counts in the digits of the ``babel`` locale, as on the plain page).
 
     A line an up-sell replaced says so; the chosen offers follow.
     """
@@ -97,17 +100,17 @@ def rows(
         amount = money(priced.amount if priced is not None else Decimal(0))
         price = money(line.price)
         if offered.bounds is None:
-            out.append(line_html(t, line, price, amount))
+            out.append(line_html(t, line, price, amount, babel=babel))
             continue
         value = values.get(name, str(state.choice.quantities[i]))
         low, high = offered.bounds.minimum, offered.bounds.maximum
         field = _quantity_field(name, value, low, high, price, errors, words)
-        out.append(line_html(t, line, price, amount, field, f"n-{name}"))
+        out.append(line_html(t, line, price, amount, field, f"n-{name}", babel=babel))
     for priced in state.priced.lines:
         if priced.optional:
             line = optional_lines[priced.index]
             shown = msgspec.structs.replace(line, quantity=priced.quantity)
-            out.append(line_html(t, shown, money(line.price), money(priced.amount)))
+            out.append(line_html(t, shown, money(line.price), money(priced.amount), babel=babel))
     # S704: names and texts went through escape(); the rest are numbers and our markup.
     return Markup("".join(out))  # noqa: S704
 

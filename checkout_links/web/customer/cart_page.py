@@ -28,6 +28,7 @@ from checkout_links.core.checkout.address import (
 from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.translatable import N_
+from checkout_links.core.primitives import digits
 from checkout_links.core.records import Line
 from checkout_links.web.customer.i18n import catalog
 
@@ -88,6 +89,8 @@ def line_html(
     amount: str,
     quantity: str | None = None,
     name_id: str = "",
+    *,
+    babel: str = "en",
 ) -> str:
     """One order line as HTML; ``quantity`` (HTML) replaces the "2 x price" text when given.
 
@@ -114,13 +117,13 @@ def line_html(
         count = line.subscription.interval_count
         forms = line_words.RENEWS.get(line.subscription.interval)
         if forms:
-            text = t.ngettext(forms[0], forms[1], count) % {"num": count}
+            text = digits.native(t.ngettext(forms[0], forms[1], count) % {"num": count}, babel)
             parts += ['<p class="subscription">', escape(text), "</p>\n"]
     if quantity is None:
         # The sentence is escaped first, then filled with escaped values: the
         # price is isolated (<bdi>) so that it reads whole in right-to-left text.
         quantity = _escaped(t, line_words.QTY_PRICE) % {
-            "quantity": int(line.quantity),
+            "quantity": digits.native(str(int(line.quantity)), babel),
             "price": f"<bdi>{escape(price)}</bdi>",
         }
         parts += ['<p class="qty">', quantity, "</p>\n"]
@@ -130,10 +133,13 @@ def line_html(
     return "".join(parts)
 
 
-def rows(t: gettext.NullTranslations, lines: Iterable[tuple[Line, str, str]]) -> Markup:
-    """The order's lines, from (line, formatted unit price, formatted amount)."""
+def rows(
+    t: gettext.NullTranslations, lines: Iterable[tuple[Line, str, str]], *, babel: str
+) -> Markup:
+    """The order's lines, from (line, formatted unit price, formatted amount); counts in
+    the digits of the ``babel`` locale (Persian for ``fa``), as its amounts are."""
     # S704: every text interpolated by line_html went through escape().
-    return Markup("".join([line_html(t, *row) for row in lines]))  # noqa: S704
+    return Markup("".join([line_html(t, *row, babel=babel) for row in lines]))  # noqa: S704
 
 
 def _input(

@@ -254,7 +254,9 @@ def _render(
         locale,
         seller,
         rows=cart_page.rows(
-            t, [(line, money(line.price), money(line.amount)) for line in order.lines]
+            t,
+            [(line, money(line.price), money(line.amount)) for line in order.lines],
+            babel=babel,
         ),
         total=money(order.total),
         discounts=cart_choices.discount_rows(order, money, t.gettext),

@@ -150,7 +150,7 @@ def _render_cart(
         state = state or cart_state(svc.promotions, payload, lines, extra_lines, None)
         texts = {**cart_choices.form_errors(state, t), **texts}
         words = t.gettext
-        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, t)
+        rows = cart_choices.rows(state, lines, extra_lines, money, values, texts, t, babel=babel)
         total = money(state.priced.total)
         choices = {
             "summary": cart_choices.summary(state, money, words),
@@ -166,7 +166,9 @@ def _render_cart(
             ),
         }
     else:
-        rows = cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines])
+        rows = cart_page.rows(
+            t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
+        )
     # One cached look-up for a merchant without tax rates; the tax for the
     # country the form shows (the one it sends) otherwise.
     taxed = taxed_cart(
@@ -382,7 +384,9 @@ def confirmation(ref: str) -> Response:
         "done.html",
         locale,
         seller,
-        rows=cart_page.rows(t, [(line, money(line.price), money(line.amount)) for line in lines]),
+        rows=cart_page.rows(
+            t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
+        ),
         total=money(order.total),
         order_number=Markup("<strong>{}</strong>").format(order.number or order.id),
         discounts=cart_choices.discount_rows(order, money, t.gettext),

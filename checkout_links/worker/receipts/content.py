@@ -37,6 +37,7 @@ from checkout_links.core.i18n.times import format_moment, zone_of
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.merchants.account import Seller
 from checkout_links.core.money import format_money
+from checkout_links.core.primitives import digits
 from checkout_links.core.records import Order
 from checkout_links.core.tax.words import REVERSE_CHARGE, TAX_ADDED, TAX_INCLUDED, percent_text
 
@@ -101,7 +102,8 @@ class _Row:
     name: str
     properties: tuple[tuple[str, str], ...]
     renews: str | None
-    quantity: int
+    #: The count in the locale's digits (Persian for fa), as the amounts are.
+    quantity: str
     price: str
     amount: str
 
@@ -161,12 +163,13 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
         if line.subscription and forms:
             count = line.subscription.interval_count
             renews = t.ngettext(forms[0], forms[1], count) % {"num": count}
+            renews = digits.native(renews, locale.babel)
         rows.append(
             _Row(
                 name=line.name,
                 properties=tuple(line.properties.items()),
                 renews=renews,
-                quantity=int(line.quantity),
+                quantity=digits.native(str(int(line.quantity)), locale.babel),
                 price=money(line.price),
                 amount=money(line.amount),
             )

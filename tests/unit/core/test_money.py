@@ -160,3 +160,31 @@ def test_fast_money_format_matches_babel(locale: str, currency: str) -> None:
         assert format_money(amount, currency, locale) == format_currency(
             amount, currency, locale=locale
         )
+
+
+# CLDR (common/main/fa.xml, ar.xml, ar_EG.xml, th.xml): fa's default numbering
+# system is arabext (digits U+06F0-U+06F9, decimal U+066B, group U+066C); since
+# CLDR 42 ar's is latn while ar-EG keeps arab (U+0660-U+0669, same separators);
+# th's is latn (Thai digits are only its "native" alternative).
+@pytest.mark.parametrize(
+    ("locale", "currency", "number"),
+    [
+        ("fa", "EUR", "\u06f1\u066c\u06f2\u06f3\u06f4\u066c\u06f5\u06f6\u06f7\u066b\u06f5\u06f0"),
+        ("fa", "JPY", "\u06f1\u066c\u06f2\u06f3\u06f4\u066c\u06f5\u06f6\u06f8"),
+        (
+            "ar_EG",
+            "EUR",
+            "\u0661\u066c\u0662\u0663\u0664\u066c\u0665\u0666\u0667\u066b\u0665\u0660",
+        ),
+        ("ar", "EUR", "1,234,567.50"),
+        ("th", "EUR", "1,234,567.50"),
+    ],
+)
+def test_amounts_use_the_digits_and_separators_of_the_locales_cldr_numbering_system(
+    locale: str, currency: str, number: str
+) -> None:
+    """Persian pages show Persian digits, Egyptian Arabic ones Arabic-Indic, ar and th 0-9."""
+    text = format_money(quantize(Decimal("1234567.50"), currency), currency, locale)
+    assert number in text
+    if number[0] != "1":
+        assert not any(c.isascii() and c.isdigit() for c in text), text

@@ -111,6 +111,21 @@ def test_the_openapi_document_shows_the_receipt_of_an_event() -> None:
     }
 
 
+def test_a_persian_receipt_writes_dates_counts_and_amounts_in_persian_digits() -> None:
+    """fa (CLDR: arabext): both parts show 2 x 49.90 and the order date with digits U+06F0-9."""
+    line = msgspec.structs.replace(ORDER.lines[0], quantity=2, amount=Decimal("99.80"))
+    order = msgspec.structs.replace(ORDER, locale="fa", lines=(line,), total=Decimal("99.80"))
+    merchant = Merchant(id="ruiz", name="Ruiz")
+    message = build_receipt(order, seller_of(merchant), event_id="evt_B", mail_from="r@x.example")
+    for kind in ("plain", "html"):
+        part = message.get_body((kind,))
+        assert part is not None
+        text = str(part.get_content())
+        assert "\u06f2 \u00d7" in text, kind
+        assert "\u06f9\u06f9\u066b\u06f8\u06f0" in text, f"{kind}: 99.80 as Persian writes it"
+        assert "\u06f2\u06f0\u06f2\u06f6" in text, f"{kind}: the year 2026"
+
+
 BRANDED = Merchant(
     id="ruiz",
     name="Ruiz",

@@ -52,7 +52,7 @@ def test_no_text_of_a_line_reaches_the_page_unescaped(
 ) -> None:
     """Name, description and properties appear only in escaped form, never as markup."""
     line = _line(name=name + "<b>", description=description + "&", properties=properties)
-    html = cart_page.rows(EN, [(line, "<1>", "<2>")])
+    html = cart_page.rows(EN, [(line, "<1>", "<2>")], babel="en")
     assert f'<p class="name" dir="auto">{markupsafe.escape(name + "<b>")}</p>' in html
     description_html = markupsafe.escape(description + "&")
     assert f'<p class="description" dir="auto">{description_html}</p>' in html
@@ -71,14 +71,14 @@ def test_a_subscription_line_says_how_often_it_renews() -> None:
     twice = _line(subscription=Subscription(interval="year", interval_count=2))
     eleven = _line(subscription=Subscription(interval="week", interval_count=11))
     rows = [(monthly, "1", "1"), (quarterly, "1", "1"), (twice, "1", "1"), (eleven, "1", "1")]
-    html = cart_page.rows(EN, rows)
+    html = cart_page.rows(EN, rows, babel="en")
     assert "Renews every month</p>" in html
     assert "Renews every 3 months</p>" in html
-    german = cart_page.rows(DE, rows)
+    german = cart_page.rows(DE, rows, babel="de")
     assert "Verlängert sich monatlich</p>" in german
     assert "Verlängert sich alle 3 Monate</p>" in german
     # Arabic has six plural forms: 2 is the dual, 3..10 "few", 11..99 "many".
-    arabic = cart_page.rows(AR, rows)
+    arabic = cart_page.rows(AR, rows, babel="ar")
     assert "يتجدد كل شهر</p>" in arabic
     assert "يتجدد كل 3 أشهر</p>" in arabic
     assert "يتجدد كل سنتين</p>" in arabic

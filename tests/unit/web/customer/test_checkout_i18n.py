@@ -131,11 +131,32 @@ def test_a_customer_sending_their_placed_form_again_is_shown_their_order(
 def test_every_shipped_locale_renders_the_cart_in_its_language_tag(
     client: FlaskClient, auth: dict[str, str]
 ) -> None:
-    """Each of the 21 locales opens with its lang attribute, and ar/he are right to left."""
+    """Each of the 44 locales opens with its lang attribute, and ar/fa/he are right to left."""
+    assert len(SUPPORTED) == 44
     for tag in SUPPORTED:
-        html = client.get(link_path(_issue(client, auth, locale=tag)["url"])).get_data(as_text=True)
-        direction = "rtl" if tag in ("ar", "he") else "ltr"
+        link = _issue(client, auth, locale=tag)
+        assert link["locale"] == tag
+        html = client.get(link_path(link["url"])).get_data(as_text=True)
+        direction = "rtl" if tag in ("ar", "fa", "he") else "ltr"
         assert f'<html lang="{tag}" dir="{direction}">' in html, tag
+
+
+def test_a_persian_cart_writes_counts_and_amounts_in_persian_digits(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """fa (CLDR: arabext): the quantity, the renewal count and the amounts use digits U+06F0-9."""
+    line = {"id": "pro-licence", "price": "12.50", "quantity": 2}
+    line["subscription"] = {"interval": "month", "interval_count": 3}
+    link = _issue(client, auth, locale="fa", products=[line])
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    quantity = re.search(r'<p class="qty">(.*?)</p>', html)
+    renews = re.search(r'<p class="subscription">(.*?)</p>', html)
+    assert quantity is not None
+    assert renews is not None
+    assert quantity.group(1).startswith("\u06f2 \u00d7"), quantity.group(1)
+    assert "\u06f1\u06f2\u066b\u06f5\u06f0" in quantity.group(1), "12.50 as Persian writes it"
+    assert "\u06f3" in renews.group(1)
+    assert not re.search(r"[0-9]", re.sub(r"<[^>]+>", "", quantity.group(1) + renews.group(1)))
 
 
 def test_the_sellers_and_customers_texts_are_isolated_for_direction(
@@ -235,3 +256,15 @@ def test_a_region_prefilled_by_any_of_its_names_is_selected(
         as_text=True
     )
     assert '<option value="CA" selected>California</option>' in html
+
+
+def test_a_persian_cart_with_choices_writes_its_counts_in_persian_digits(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """On the choices page too, a fixed line's "2 x price" uses Persian digits in fa."""
+    line = {"id": "pro-licence", "price": "12.50", "quantity": 2}
+    link = _issue(client, auth, locale="fa", products=[line], optional_items=[{"id": "kit"}])
+    html = client.get(link_path(link["url"])).get_data(as_text=True)
+    quantity = re.search(r'<p class="qty">(.*?)</p>', html)
+    assert quantity is not None
+    assert quantity.group(1).startswith("\u06f2 \u00d7"), quantity.group(1)
