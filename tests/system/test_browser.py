@@ -65,8 +65,8 @@ def test_a_customer_edits_the_prefilled_form_and_places_the_order(
 
     status = api.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()
     assert status["status"] == "completed"
-    assert number == status["order_id"]
-    order = api.get(f"/api/v1/orders/{number}", headers=auth).get_json()
+    order = api.get(f"/api/v1/orders/{status['order_id']}", headers=auth).get_json()
+    assert number == order["number"]  # the customer reads the order number, not the id
     assert order["customer"]["last_name"] == "Ruiz-Zabaleta"
     assert order["customer"]["first_name"] == "Ana"
     assert order["customer"]["email"] == "ana@example.com"
