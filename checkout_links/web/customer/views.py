@@ -41,6 +41,7 @@ from checkout_links.core.merchants.account import (
 from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
+from checkout_links.core.payments.state import payment_of
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
 from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages, targets
@@ -107,7 +108,16 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
     mark = mark or svc.ledger.mark(payload.link_rand)
     status = status_of(mark.state, payload.expires_at, time.time())
     if status != "open":
-        raise gone(status, payload.expires_at)
+        error = gone(status, payload.expires_at)
+        if status == "completed" and mark.order_id:
+            # The page names the order the link produced and where its payment stands.
+            try:
+                order = load_order(svc.redis, svc.keyring, mark.order_id)
+            except NotFound:
+                raise error from None
+            error.order_number = order.number or order.id
+            error.payment_status = payment_of(order).status
+        raise error
 
 
 def _lines(svc: Services, payload: LinkPayload, page: PageLocale) -> tuple[Line, ...]:
