@@ -1,7 +1,7 @@
 """A copy of Redis reveals no customer: after orders are placed (form and API-prefilled
-customer, additional_data, a separate delivery address), no Redis value and no line of the AOF holds their personal
-data, while the API and the webhook body show it as before; erasing it leaves the order's
-lines and amounts (real redis-server with AOF always)."""
+customer, additional_data, a separate delivery address), no Redis value and no line of
+the AOF holds their personal data, while the API and the webhook body show it as before;
+erasing it leaves the order's lines and amounts (real redis-server with AOF always)."""
 
 from __future__ import annotations
 
@@ -175,8 +175,8 @@ def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
     shop: tuple[Flask, FlaskClient, dict[str, str]],
 ) -> None:
     """DELETE .../personal_data answers the order with an empty customer, no
-    additional_data and an empty delivery address, again on a second call; the order and its webhook body stay so, and
-    another merchant's order is 404."""
+    additional_data and an empty delivery address, again on a second call; the order and
+    its webhook body stay so, and another merchant's order is 404."""
     app, web, auth = shop
     order_id = _place(web, auth, PREFILLED, DELIVERY)
     before = web.get(f"/api/v1/orders/{order_id}", headers=auth).get_json()
