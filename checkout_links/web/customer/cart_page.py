@@ -277,6 +277,8 @@ def _country_html(
     aria = f' aria-invalid="true" aria-describedby="e-{name}"' if error else ""
     err = f'<p class="error" id="e-{name}">{escape(error)}</p>\n' if error else ""
     ac = "shipping country" if name != "country" else "country"
+    # The delivery country's own class: a page may hold both buttons.
+    update = "update" if name == "country" else "update-delivery"
     return (
         f'<div class="field country{" invalid" if error else ""}">'
         f'<label for="f-{name}">{label}{star}</label>\n'
@@ -284,7 +286,7 @@ def _country_html(
         f'<div class="country-row"><select id="f-{name}" name="{name}" autocomplete="{ac}"'
         f"{aria}>"
         f"{country_options(words, babel_locale, value)}</select>\n"
-        f'<button type="submit" name="action" value="update" class="secondary update">'
+        f'<button type="submit" name="action" value="update" class="secondary {update}">'
         f"{escape(t.gettext(_UPDATE))}</button></div>\n</div>\n"
     )
 
