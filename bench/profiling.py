@@ -91,6 +91,21 @@ def _environs(
 
 EXPECTED = {"issue": 201, "cart": 200, "order": 303}
 
+#: ``--payment``: the merchant's payment settings (``PATCH /api/v1/account``). The
+#: Stripe keys are never used: placing an order only records that it awaits payment.
+PAYMENT: dict[str, dict[str, Any]] = {
+    "none": {"provider": "none"},
+    "manual": {"provider": "manual", "instructions": "Pay by bank transfer within 14 days."},
+    "stripe": {
+        "provider": "stripe",
+        "stripe": {
+            "publishable_key": "pk_test_bench",
+            "secret_key": "sk_test_bench",
+            "webhook_secret": "whsec_bench",
+        },
+    },
+}
+
 
 def cpu_per_request(app: Flask, environs: list[Environ], expected: int) -> float:
     """CPU µs per request (process time, so other load on the machine counts less)."""
@@ -137,11 +152,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=2000, help="requests per scenario")
     p.add_argument("--scenarios", default="issue,cart,order")
     p.add_argument("--lines", type=int, default=70, help="lines of the call tree to print")
+    p.add_argument(
+        "--payment",
+        choices=sorted(PAYMENT),
+        default="none",
+        help="the merchant's payment provider (orders: stripe places, then sends to /pay/)",
+    )
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="checkout-profile-"))
     server = stack.start_redis(work / "redis")
     try:
         app, api_key = seed(server.url, secrets.token_urlsafe(32), "http://127.0.0.1:8000")
+        if args.payment != "none":
+            answer = app.test_client().patch(
+                "/api/v1/account",
+                json={"payment": PAYMENT[args.payment]},
+                headers={"Authorization": f"Bearer {api_key}"},
+            )
+            if answer.status_code != 200:
+                raise RuntimeError(f"payment settings refused: {answer.get_data(as_text=True)}")
         minter = Minter(app)
         os.environ["CHECKOUT_REDIS_URL"] = server.url
         floor: Flask = importlib.import_module("bench.floor").app

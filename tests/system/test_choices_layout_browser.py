@@ -132,7 +132,8 @@ def test_a_change_is_priced_in_place_keeping_focus_scroll_and_the_open_summary(
         sync_api.expect(total).to_have_text("€399.80")
         sync_api.expect(page.locator("#f-opt_0")).to_be_checked()
         sync_api.expect(page.locator("#f-opt_0")).to_be_focused()
-        sync_api.expect(page.locator("button.primary")).to_contain_text("€399.80")
+        # The amount the click commits to is said above the button (German law wording).
+        sync_api.expect(page.locator("#commit")).to_contain_text("€399.80")
         assert page.evaluate("window.notReloaded === true")
         assert len(posts) == 2, "one request per change"
         assert problems == []
