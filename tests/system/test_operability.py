@@ -164,7 +164,7 @@ def test_business_counters_move_with_issuing_placing_and_refusing(
     assert [r.status_code for r in tabs(client, spent, 2)] == [303, 409]
     page = client.get(link_path(revoked["url"]))
     client.post(f"/api/v1/links/{revoked['id']}/revoke", headers=auth)
-    form = {"csrf_token": csrf_of(page.text), "email": EMAIL}
+    form = {"csrf_token": csrf_of(page.text), "email": EMAIL, **BERLIN}
     assert client.post(link_path(revoked["url"]), data=form).status_code == 410
     after = metrics(client)
 
