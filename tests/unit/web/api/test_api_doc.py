@@ -73,7 +73,6 @@ MODELS: list[type[BaseModel | msgspec.Struct]] = [
     records.LegalIdentity,
     records.ConsentSettings,
     records.Consent,
-    records.DeliveryAddress,
     TaxRateIn,
     Problem,
     ProblemError,
