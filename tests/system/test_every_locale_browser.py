@@ -59,7 +59,9 @@ CHOICES = {
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Storefront]:
-    with storefront() as served:
+    # 44 locales post their forms from one address within minutes: the per-client
+    # limits are not what this test checks (tests/system/test_rate_limit_auth.py does).
+    with storefront(rate_limits_enabled=False) as served:
         yield served
 
 
