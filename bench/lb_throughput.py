@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing import BERLIN, add_merchant, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.realapp import balanced, csrf_of, http_client, issue_link, path_of
 from checkout_links.testing.servers import RedisServer
@@ -61,7 +61,7 @@ def run_orders(url: str, api_key: str, orders: int, concurrency: int, max_second
             page = web.get(path)
             if page.status_code != 200:
                 return page.status_code
-            form = {"csrf_token": csrf_of(page.text), "email": "bench@example.com"}
+            form = {"csrf_token": csrf_of(page.text), "email": "bench@example.com", **BERLIN}
             return web.post(path, data=form).status_code
 
         started = time.perf_counter()

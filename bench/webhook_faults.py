@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import redis
 from flask.testing import FlaskClient
 
-from checkout_links.testing import SECRET_A, add_merchant, make_app
+from checkout_links.testing import BERLIN, SECRET_A, add_merchant, make_app
 from checkout_links.testing.realapp import csrf_of
 from checkout_links.testing.servers import ProcessServer, RedisServer, free_port
 from checkout_links.testing.webhook_receiver import Receiver
@@ -41,6 +41,7 @@ def place_order(client: FlaskClient, auth: dict[str, str]) -> str:
     link = client.post("/api/v1/links", json={"products": [{"id": "kit"}]}, headers=auth)
     path = urlsplit(link.get_json()["url"]).path
     form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True)), "email": "a@b.co"}
+    form |= BERLIN  # the kit is physical
     client.post(path, data=form)
     status = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
     return str(status["order_id"])

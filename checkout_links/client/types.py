@@ -174,6 +174,19 @@ class Consent(TypedDict):
     terms_url: str
 
 
+class DeliveryAddress(TypedDict):
+    """Where an order's physical items go (every field a string, maybe empty)."""
+
+    first_name: str
+    last_name: str
+    company: str
+    country: str
+    region: str
+    city: str
+    postal_code: str
+    address: str
+
+
 class TaxRow(TypedDict):
     """One tax of an order: its lines' tax at one rate."""
 
@@ -230,6 +243,8 @@ class Order(TypedDict):
     reverse_charge: bool
     #: The terms the customer accepted, when the seller asked; else ``None``.
     consent: Consent | None
+    #: ``None`` when no line of the order is physical.
+    delivery_address: DeliveryAddress | None
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]

@@ -134,6 +134,9 @@ class LinkGone(CheckoutError):
         self.reason = reason
         #: When the link expired (Unix time), for the page that says so.
         self.expires_at = expires_at
+        #: A completed link's order: its number and payment status, for the page that says so.
+        self.order_number: str | None = None
+        self.payment_status: str | None = None
 
 
 class BadRequest(CheckoutError):

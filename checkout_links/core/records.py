@@ -467,6 +467,22 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True):
     language: Annotated[str, about("Preferred language.", "de")] = ""
 
 
+class DeliveryAddress(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an order's physical items go: the billing address, or the one the customer gave.
+
+    All strings, maybe empty (a field the country's address has no place for is).
+    """
+
+    first_name: Annotated[str, about("Recipient's first name.", "Ana")] = ""
+    last_name: Annotated[str, about("Recipient's last name.", "Ruiz")] = ""
+    company: Annotated[str, about("Company.", "Ruiz GmbH")] = ""
+    country: Annotated[str, about("ISO 3166-1 alpha-2 country.", "DE")] = ""
+    region: Annotated[str, about("Region or state.", "")] = ""
+    city: Annotated[str, about("City.", "Hamburg")] = ""
+    postal_code: Annotated[str, about("Postal code.", "20095")] = ""
+    address: Annotated[str, about("Street address.", "Mönckebergstr. 7")] = ""
+
+
 class Promotion(msgspec.Struct, frozen=True, kw_only=True):
     """A promotion code's terms as stored (the ``doc`` of its definition hash).
 
@@ -696,6 +712,23 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     ] = False
     consent: Annotated[
         Consent | None, about("What the customer agreed to; null when nothing was asked.", None)
+    ] = None
+    delivery_address: Annotated[
+        DeliveryAddress | None,
+        about(
+            "Where the physical items go (the billing address when the customer kept "
+            '"same as billing"); null when no line is physical.',
+            {
+                "first_name": "Ana",
+                "last_name": "Ruiz",
+                "company": "",
+                "country": "DE",
+                "region": "",
+                "city": "Hamburg",
+                "postal_code": "20095",
+                "address": "Mönckebergstr. 7",
+            },
+        ),
     ] = None
 
 

@@ -54,6 +54,10 @@ CATALOG: dict[str, dict[str, Any]] = {
 }
 
 
+#: A billing address in Berlin: an order of the physical "kit" needs one (form fields).
+BERLIN = {"country": "DE", "address": "Invalidenstr. 1", "postal_code": "10115", "city": "Berlin"}
+
+
 #: The tests' CHECKOUT_METRICS_TOKEN, and the header that scrapes with it.
 METRICS_TOKEN = "m" * 40
 METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from checkout_links.testing import csrf_of, link_path
+from checkout_links.testing import BERLIN, csrf_of, link_path
 from checkout_links.testing.localstripe import LocalStripe
 
 GOOD_CARD = "4242424242424242"
@@ -94,7 +94,7 @@ class CardShop:
         assert link.status_code == 201, _text(link)
         path = link_path(_json(link)["url"])
         form = {"csrf_token": csrf_of(_text(self.client.get(path))), "email": "ana@example.com"}
-        placed = self.client.post(path, data=form)
+        placed = self.client.post(path, data={**form, **BERLIN})
         assert placed.status_code == 303, _text(placed)
         target = placed.headers["Location"]
         assert "/pay/" in target, target

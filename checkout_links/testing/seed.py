@@ -20,6 +20,7 @@ from checkout_links.core.links.token import CartLine, LinkPayload
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
 from checkout_links.core.storage.redis_keys import new_link_rand
+from checkout_links.testing import BERLIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,8 @@ def seed_orders(
                 PlaceRequest(
                     payload=payload,
                     lines=tuple(_line(n) for n in range(n_lines)),
-                    customer={"email": f"buyer{i}@example.com", "last_name": "Ruiz"},
+                    # The kit is physical: a billing address, delivered there.
+                    customer={"email": f"buyer{i}@example.com", "last_name": "Ruiz", **BERLIN},
                     request_id=os.urandom(8).hex(),
                     created_ms=created,
                 )

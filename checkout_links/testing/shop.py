@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.testing import csrf_of, link_path
+from checkout_links.testing import BERLIN, csrf_of, link_path
 from checkout_links.web.extensions import services
 from checkout_links.worker.deliverer import Worker
 
@@ -27,7 +27,7 @@ def place_order(client: FlaskClient, auth: dict[str, str]) -> str:
     path = link_path(link.get_json()["url"])
     page = client.get(path)
     form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
-    assert client.post(path, data=form).status_code == 303
+    assert client.post(path, data={**form, **BERLIN}).status_code == 303
     status = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
     assert status["status"] == "completed"
     return str(status["order_id"])

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from checkout_links.core.records import MerchantAccount
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.servers import HOST, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -109,7 +109,8 @@ class Storefront:
                 },
                 {"id": "kit", "quantity": 2},
             ],
-            "customer": {"email": "ana@example.com", "first_name": "Ana", "country": "DE"},
+            # The kit is physical: its order needs the billing address, prefilled here.
+            "customer": {"email": "ana@example.com", "first_name": "Ana", **BERLIN},
             "locale": locale,
             **extra,
         }
@@ -128,7 +129,7 @@ class Storefront:
         path = link_path(link["url"])
         client = self.api
         form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True))}
-        form |= {"email": "ana@example.com", "first_name": "Ana", "last_name": "Ruiz"}
+        form |= {"email": "ana@example.com", "first_name": "Ana", "last_name": "Ruiz", **BERLIN}
         placed = client.post(path, data=form)
         assert placed.status_code == 303, placed.get_data(as_text=True)
         return self.origin + placed.headers["Location"]
@@ -151,7 +152,9 @@ class Storefront:
         path = link_path(link["url"])
         client = self.api
         form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True))}
-        assert client.post(path, data={**form, "email": "a@example.com"}).status_code == 303
+        assert (
+            client.post(path, data={**form, "email": "a@example.com", **BERLIN}).status_code == 303
+        )
 
     @contextmanager
     def outage(self) -> Iterator[None]:

@@ -16,11 +16,12 @@ from flask.testing import FlaskClient
 
 from checkout_links.core.links.ids import link_rand_of_order, order_id_for
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.servers import RedisServer
 from checkout_links.web.extensions import services
 
-CUSTOMER = {"email": "ana@example.com", "last_name": "Ruiz", "country": "DE"}
+# With a billing address: the kit is physical.
+CUSTOMER = {"email": "ana@example.com", "last_name": "Ruiz", **BERLIN}
 
 
 def redis_app(server: RedisServer) -> Flask:

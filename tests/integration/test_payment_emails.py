@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from checkout_links.testing import csrf_of, link_path
+from checkout_links.testing import BERLIN, csrf_of, link_path
 from checkout_links.testing.smtp_server import SmtpServer
 from checkout_links.web.extensions import services
 from tests.integration.test_receipts import CUSTOMER, Shop, _parts, _shop
@@ -55,7 +55,7 @@ def test_a_manual_order_gets_an_order_confirmation_with_the_instructions(
     ).get_json()
     path = link_path(link["url"])
     csrf = csrf_of(shop.client.get(path).get_data(as_text=True))
-    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER})
+    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER, **BERLIN})
     page = shop.client.get(placed.headers["Location"]).get_data(as_text=True)
     order_id = shop.client.get(f"/api/v1/links/{link['id']}", headers=shop.auth).get_json()[
         "order_id"

@@ -20,7 +20,7 @@ from checkout_links.core.orders.sealed import erased
 from checkout_links.core.payments.transitions import OrderPayments
 from checkout_links.core.payments.window import expire
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app, problem_body
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app, problem_body
 from checkout_links.testing.servers import RedisServer
 from checkout_links.testing.shop import place_order
 from checkout_links.web.extensions import services
@@ -93,7 +93,9 @@ def test_an_order_number_taken_by_another_order_draws_the_next_one(
     store = real_redis.client()
     store.set(keys.order_number(shard, "acme", number_for(rand)), "ord_someone_else")
     page = web.get(link_path(link["url"])).get_data(as_text=True)
-    placed = web.post(link_path(link["url"]), data={"csrf_token": csrf_of(page), "email": "a@b.de"})
+    placed = web.post(
+        link_path(link["url"]), data={"csrf_token": csrf_of(page), "email": "a@b.de", **BERLIN}
+    )
     assert placed.status_code == 303
     order_id = web.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()["order_id"]
     assert _order(web, auth, order_id)["number"] == number_for(rand, 1)

@@ -1,7 +1,7 @@
 """A copy of Redis reveals no customer: after orders are placed (form and API-prefilled
-customer, additional_data), no Redis value and no line of the AOF holds their personal
-data, while the API and the webhook body show it as before; erasing it leaves the order's
-lines and amounts (real redis-server with AOF always)."""
+customer, additional_data, a separate delivery address), no Redis value and no line of
+the AOF holds their personal data, while the API and the webhook body show it as before;
+erasing it leaves the order's lines and amounts (real redis-server with AOF always)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ TYPED = {
     "region": "Z",
     "country": "ES",
 }
+#: A delivery address other than the billing one (the kit is physical).
+DELIVERY = {
+    "delivery_same_as_billing": "no",
+    "delivery_first_name": "Zebulon",
+    "delivery_last_name": "Oyelaran",
+    "delivery_country": "ES",
+    "delivery_address": "Paseo Yzquierdo 42",
+    "delivery_postal_code": "28001",
+    "delivery_city": "Madrid",
+    "delivery_region": "M",
+}
 ADDITIONAL = {"crm_contact": "hubspot-contact-99173"}
 SECRETS = [
     "bartholomew",
@@ -56,6 +67,9 @@ SECRETS = [
     "Zarathustra",
     "Ximénez",
     "hubspot-contact-99173",
+    "Zebulon",
+    "Oyelaran",
+    "Yzquierdo",
 ]
 
 
@@ -126,11 +140,14 @@ def test_no_redis_value_and_no_aof_line_holds_a_customer(
     API and the webhook body still show in full."""
     app, web, auth = shop
     first = _place(web, auth, PREFILLED, {})
-    second = _place(web, auth, {"email": TYPED["email"]}, TYPED)
+    second = _place(web, auth, {"email": TYPED["email"]}, {**TYPED, **DELIVERY})
     shown = web.get(f"/api/v1/orders/{first}", headers=auth).get_json()
     assert shown["customer"]["last_name"] == PREFILLED["last_name"]
     assert shown["customer"]["tax_id"] == PREFILLED["tax_id"]
     assert shown["additional_data"] == ADDITIONAL
+    assert shown["delivery_address"]["city"] == PREFILLED["city"], "same as billing"
+    delivered = web.get(f"/api/v1/orders/{second}", headers=auth).get_json()["delivery_address"]
+    assert (delivered["last_name"], delivered["address"]) == ("Oyelaran", "Paseo Yzquierdo 42")
     listed = web.get("/api/v1/orders", headers=auth).get_json()["items"]
     assert {o["customer"]["email"] for o in listed} == {PREFILLED["email"], TYPED["email"]}
     with app.app_context():
@@ -139,6 +156,7 @@ def test_no_redis_value_and_no_aof_line_holds_a_customer(
         assert record is not None
         body = events.body(svc.redis, svc.keyring, record)
     assert json.loads(body)["data"]["customer"]["address"] == TYPED["address"]
+    assert json.loads(body)["data"]["delivery_address"]["first_name"] == "Zebulon"
 
     client = redis.Redis.from_url(server.url)
     values = list(_every_value(client))
@@ -156,17 +174,19 @@ def test_no_redis_value_and_no_aof_line_holds_a_customer(
 def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
     shop: tuple[Flask, FlaskClient, dict[str, str]],
 ) -> None:
-    """DELETE .../personal_data answers the order with an empty customer and no
-    additional_data, again on a second call; the order and its webhook body stay so, and
-    another merchant's order is 404."""
+    """DELETE .../personal_data answers the order with an empty customer, no
+    additional_data and an empty delivery address, again on a second call; the order and
+    its webhook body stay so, and another merchant's order is 404."""
     app, web, auth = shop
-    order_id = _place(web, auth, PREFILLED, {})
+    order_id = _place(web, auth, PREFILLED, DELIVERY)
     before = web.get(f"/api/v1/orders/{order_id}", headers=auth).get_json()
     answer = web.delete(f"/api/v1/orders/{order_id}/personal_data", headers=auth)
     assert answer.status_code == 200
     after = answer.get_json()
     assert set(after["customer"].values()) == {""}
     assert after["additional_data"] == {}
+    assert before["delivery_address"]["first_name"] == "Zebulon"
+    assert set(after["delivery_address"].values()) == {""}
     kept = ("id", "link_id", "created_at", "currency", "total", "lines", "external_ref")
     assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     assert web.get(f"/api/v1/orders/{order_id}", headers=auth).get_json() == after
@@ -178,6 +198,7 @@ def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
         assert record is not None
         body = events.body(svc.redis, svc.keyring, record).decode()
     assert "Bartholomew" not in body
+    assert "Zebulon" not in body
     assert set(json.loads(body)["data"]["customer"].values()) == {""}
     other = {"Authorization": f"Bearer {add_merchant(app, 'other')}"}
     assert web.delete(f"/api/v1/orders/{order_id}/personal_data", headers=other).status_code == 404

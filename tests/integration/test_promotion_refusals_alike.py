@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from checkout_links.core.pricing import UNUSABLE_CODE
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 
 CODES: dict[str, dict[str, Any]] = {
     "SOON": {"percent": "10", "starts_at": "2099-01-01T00:00:00Z"},
@@ -45,6 +45,7 @@ def _place(app: Flask, auth: dict[str, str], code: str) -> tuple[int, str]:
     form = {
         "csrf_token": csrf_of(web.get(path).get_data(as_text=True)),
         "email": "ana@example.com",
+        **BERLIN,
         "promo_code": code,
     }
     answer = web.post(path, data=form)

@@ -23,7 +23,7 @@ from checkout_links.core.orders.queries import load_order
 from checkout_links.core.orders.sealed import seal
 from checkout_links.core.records import MerchantAccount
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.shop import pump
 from checkout_links.testing.smtp_server import SmtpServer
 from checkout_links.web.extensions import services
@@ -46,7 +46,7 @@ class Shop:
         link = self.client.post("/api/v1/links", json=body, headers=self.auth).get_json()
         path = link_path(link["url"])
         form = {"csrf_token": csrf_of(self.client.get(path).get_data(as_text=True))}
-        assert self.client.post(path, data={**form, "email": CUSTOMER}).status_code == 303
+        assert self.client.post(path, data={**form, "email": CUSTOMER, **BERLIN}).status_code == 303
         status = self.client.get(f"/api/v1/links/{link['id']}", headers=self.auth).get_json()
         return str(status["order_id"])
 

@@ -20,7 +20,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.shop import pump
 from checkout_links.testing.smtp_server import SmtpServer, make_ca
 from checkout_links.testing.webhook_receiver import Receiver
@@ -67,6 +67,7 @@ class Shop:
             "email": CUSTOMER,
             "first_name": FIRST,
             "last_name": LAST,
+            **BERLIN,
         }
         placed = self.client.post(path, data=form)
         assert placed.status_code == 303
@@ -353,7 +354,7 @@ def test_without_smtp_nothing_is_sent_no_receipt_is_owed_and_the_page_promises_n
     ).get_json()
     path = link_path(link["url"])
     csrf = csrf_of(shop.client.get(path).get_data(as_text=True))
-    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER})
+    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER, **BERLIN})
     done = shop.client.get(placed.headers["Location"]).get_data(as_text=True)
     assert "Thank you, your order is placed" in done
     assert CUSTOMER not in done
@@ -391,7 +392,7 @@ def test_with_smtp_the_confirmation_page_says_a_receipt_is_on_its_way(
     ).get_json()
     path = link_path(link["url"])
     csrf = csrf_of(shop.client.get(path).get_data(as_text=True))
-    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER})
+    placed = shop.client.post(path, data={"csrf_token": csrf, "email": CUSTOMER, **BERLIN})
     done = shop.client.get(placed.headers["Location"]).get_data(as_text=True)
     # The address is the customer's text: isolated for direction.
     assert f'<bdi class="text">{CUSTOMER}</bdi>' in done

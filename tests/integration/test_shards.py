@@ -25,7 +25,7 @@ from checkout_links.core.links.ids import (
 )
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import SECRET_A, add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, SECRET_A, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.servers import RedisServer
 from checkout_links.worker.deliverer import Worker
 
@@ -101,7 +101,7 @@ def place(app: Flask, auth: dict[str, str], n: int) -> list[str]:
     for _ in range(n):
         link = web.post("/api/v1/links", json=LINK, headers=auth).get_json()
         page = web.get(link_path(link["url"]))
-        form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com"}
+        form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com", **BERLIN}
         assert web.post(link_path(link["url"]), data=form).status_code == 303
         status = web.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()
         order_ids.append(status["order_id"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from checkout_links.testing import add_merchant
+from checkout_links.testing import BERLIN, add_merchant
 from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,8 @@ LINK: dict[str, Any] = {
         {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
     ],
     "allow_promotion_codes": True,
+    # The optional kit is physical: the order needs the billing address (prefilled).
+    "customer": BERLIN,
 }
 PHONE = {"width": 375, "height": 740}
 

@@ -158,9 +158,15 @@ def test_without_javascript_the_update_button_recomputes_the_tax(
     try:
         page.goto(_link(app, auth, "en"))
         page.locator("#f-country").select_option("DE")
-        page.get_by_role("button", name="Update the form for this country").click()
+        # The billing address's button (the kit's delivery address has one of its own).
+        billing = page.get_by_role("group", name="Billing address")
+        billing.get_by_role("button", name="Update the form for this country").click()
         assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"
         assert page.locator("dl.total dd").inner_text() == "€1,444.57"
+        # The kits are physical: the billing address, where they are delivered.
+        page.locator("#f-address").fill("Invalidenstr. 1")
+        page.locator("#f-postal_code").fill("10115")
+        page.locator("#f-city").fill("Berlin")
         page.get_by_role("button", name=re.compile("Place order")).click()
         page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
         assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"

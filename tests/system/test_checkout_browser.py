@@ -95,6 +95,7 @@ def _open(
     if state == "cart-errors":
         page.fill("#f-email", "ana@")
         page.fill("#f-city", "Berlin")
+        page.fill("#f-address", "")  # the storefront prefills it: the street left out
         page.fill("#f-postal_code", "12")
         page.locator("button.primary").click()
         page.wait_for_selector("#error-summary")

@@ -19,7 +19,7 @@ from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.payments.window import expire
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.realapp import (
     gunicorn_app,
@@ -34,6 +34,7 @@ from checkout_links.worker.deliverer import Worker
 
 pytestmark = pytest.mark.slow
 
+#: The kit is physical: the order needs a billing address (delivered there).
 LINK = {"products": [{"id": "kit", "quantity": 2}], "customer": {"email": "ana@example.com"}}
 
 
@@ -107,7 +108,8 @@ def test_merchant_api_and_checkout_work_end_to_end_on_the_cluster(cluster_app: F
     page = web.get(link_path(link["url"]))
     assert page.status_code == 200
     placed = web.post(
-        link_path(link["url"]), data={"csrf_token": csrf_of(page.text), "email": "e@example.com"}
+        link_path(link["url"]),
+        data={"csrf_token": csrf_of(page.text), "email": "e@example.com", **BERLIN},
     )
     assert placed.status_code == 303
     status = web.get(f"/api/v1/links/{link['id']}", headers=auth).json
@@ -276,7 +278,7 @@ def test_worker_delivers_every_order_event_from_the_cluster(
     for n in range(20):
         link = web.post("/api/v1/links", json=LINK, headers=auth).json
         page = web.get(link_path(link["url"]))
-        form = {"csrf_token": csrf_of(page.text), "email": f"buyer{n}@example.com"}
+        form = {"csrf_token": csrf_of(page.text), "email": f"buyer{n}@example.com", **BERLIN}
         assert web.post(link_path(link["url"]), data=form).status_code == 303
         order_ids.add(web.get(f"/api/v1/links/{link['id']}", headers=auth).json["order_id"])
     shards = {keys.shard_of(link_rand_of_order(order_id)) for order_id in order_ids}
@@ -340,7 +342,7 @@ def test_payment_transitions_run_on_the_cluster_in_every_shard(cluster_url: str)
     for _ in range(6):
         link = web.post("/api/v1/links", json=LINK, headers=auth).json
         page = web.get(link_path(link["url"]))
-        form = {"csrf_token": csrf_of(page.text), "email": "e@example.com"}
+        form = {"csrf_token": csrf_of(page.text), "email": "e@example.com", **BERLIN}
         assert web.post(link_path(link["url"]), data=form).status_code == 303
         orders.append(web.get(f"/api/v1/links/{link['id']}", headers=auth).json["order_id"])
     shards = {keys.shard_of(link_rand_of_order(o)) for o in orders}

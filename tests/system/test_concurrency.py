@@ -23,7 +23,7 @@ from flask import Flask
 
 from checkout_links.core.links.ids import order_id_for
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, link_path, make_app
 from checkout_links.testing.realapp import kill_workers
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 from checkout_links.web.extensions import services
@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "concurrency-test-secret-" + "k" * 24
 ROUNDS = 20
 POSTS_PER_ROUND = 50
-FORM = {"email": "ana@example.com", "last_name": "Ruiz", "country": "DE"}
+#: With a billing address: the kit is physical.
+FORM = {"email": "ana@example.com", "last_name": "Ruiz", **BERLIN}
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 #: Filled by the tests and printed at the end, for the report on the run.

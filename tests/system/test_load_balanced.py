@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from checkout_links.core.config import Settings
-from checkout_links.testing import add_merchant, make_app
+from checkout_links.testing import BERLIN, add_merchant, make_app
 from checkout_links.testing.realapp import (
     balanced,
     http_client,
@@ -146,7 +146,9 @@ def test_the_longest_link_opens_and_places_through_nginx_and_gunicorn(stack: Sta
         assert page.text.count('<li class="line"') == 100  # every line is on the page
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token
-        placed = web.post(path, data={"csrf_token": token.group(1), "email": "big@example.com"})
+        placed = web.post(
+            path, data={"csrf_token": token.group(1), "email": "big@example.com", **BERLIN}
+        )
     assert placed.status_code == 303
 
 

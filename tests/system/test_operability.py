@@ -23,6 +23,7 @@ from redis.retry import Retry
 from checkout_links.core.storage import connection as store
 from checkout_links.logs import JsonFormatter
 from checkout_links.testing import (
+    BERLIN,
     METRICS_AUTH,
     add_merchant,
     csrf_of,
@@ -64,7 +65,10 @@ def issue(web: FlaskClient, auth: dict[str, str], body: dict[str, Any] = LINK) -
 def tabs(web: FlaskClient, link: dict[str, Any], count: int) -> list[Any]:
     """Open the cart page in ``count`` tabs and send each tab's form, one after the other."""
     pages = [web.get(link_path(link["url"])) for _ in range(count)]
-    forms = [{"csrf_token": csrf_of(p.text), "email": EMAIL, "first_name": FIRST} for p in pages]
+    forms = [
+        {"csrf_token": csrf_of(p.text), "email": EMAIL, "first_name": FIRST, **BERLIN}
+        for p in pages
+    ]
     return [web.post(link_path(link["url"]), data=form) for form in forms]
 
 
@@ -160,7 +164,7 @@ def test_business_counters_move_with_issuing_placing_and_refusing(
     assert [r.status_code for r in tabs(client, spent, 2)] == [303, 409]
     page = client.get(link_path(revoked["url"]))
     client.post(f"/api/v1/links/{revoked['id']}/revoke", headers=auth)
-    form = {"csrf_token": csrf_of(page.text), "email": EMAIL}
+    form = {"csrf_token": csrf_of(page.text), "email": EMAIL, **BERLIN}
     assert client.post(link_path(revoked["url"]), data=form).status_code == 410
     after = metrics(client)
 
@@ -317,7 +321,11 @@ def test_gunicorn_logs_hold_no_token_query_or_personal_data(
         path = path_of(link["url"])
         token = path.removeprefix("/c/")
         forms = [
-            {"csrf_token": csrf_of(web.get(path + "?utm_source=mail-7781").text), "email": EMAIL}
+            {
+                "csrf_token": csrf_of(web.get(path + "?utm_source=mail-7781").text),
+                "email": EMAIL,
+                **BERLIN,
+            }
             for _ in range(2)
         ]
         placed = web.post(path, data=forms[0], headers={"X-Request-ID": "abc-123"})

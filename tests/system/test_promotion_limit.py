@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, link_path, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.realapp import csrf_of, gunicorn_app, kill_workers
 from checkout_links.testing.servers import HOST, RedisServer
@@ -133,6 +133,7 @@ def test_two_hundred_concurrent_orders_redeem_a_code_limited_to_fifty_exactly_fi
             {
                 "csrf_token": page_csrf(ports[i % 2], path),
                 "email": f"c{i}@example.com",
+                **BERLIN,  # the kit is physical
                 "promo_code": CODE.lower(),
                 "action": "place",
             }

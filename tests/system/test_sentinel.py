@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.sentinel import RedisSentinelSetup
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def place(web: FlaskClient, api_key: str) -> tuple[int, int, int, str | None]:
     page = web.get(link_path(issued.json["url"]))
     if page.status_code != 200:
         return 201, page.status_code, 0, None
-    form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com"}
+    form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com", **BERLIN}
     placed = web.post(link_path(issued.json["url"]), data=form)
     if placed.status_code != 303:
         return 201, 200, placed.status_code, None

@@ -14,7 +14,7 @@ from flask import Flask
 from checkout_links.core.links.ids import link_rand_of_order
 from checkout_links.core.services import Services
 from checkout_links.core.storage import redis_keys as keys
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.testing.cluster import RedisCluster
 from checkout_links.testing.webhook_receiver import Receiver
 from checkout_links.worker.deliverer import Worker
@@ -56,7 +56,7 @@ def redeem(app: Flask, url: str) -> int:
     page = web.get(link_path(url))
     if page.status_code != 200:
         return page.status_code
-    form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com"}
+    form = {"csrf_token": csrf_of(page.text), "email": "ana@example.com", **BERLIN}
     return web.post(link_path(url), data=form).status_code
 
 

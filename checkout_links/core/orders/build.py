@@ -16,7 +16,14 @@ from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.money import quantize
 from checkout_links.core.pricing import PricedCart
 from checkout_links.core.primitives.clock import iso_ms
-from checkout_links.core.records import Consent, Customer, Line, Order, Payment
+from checkout_links.core.records import (
+    Consent,
+    Customer,
+    DeliveryAddress,
+    Line,
+    Order,
+    Payment,
+)
 
 
 def no_payment(currency: str) -> Payment:
@@ -38,6 +45,7 @@ def build_order(
     number: str | None = None,
     payment: Payment | None = None,
     consent: Consent | None = None,
+    delivery_address: DeliveryAddress | None = None,
 ) -> Order:
     """The order record as stored.
 
@@ -47,7 +55,8 @@ def build_order(
     confirmation); without it, the link's. ``number`` and ``payment`` are the
     order number (``orders/numbers.py``) and the initial payment
     (``payments/state.py``); without a payment, provider ``none``'s. ``consent``
-    is what the customer accepted, when the seller asked. ``priced.total`` is what
+    is what the customer accepted, when the seller asked; ``delivery_address`` where
+    the physical lines go (``None``: none is physical). ``priced.total`` is what
     the customer pays (tax included when it is added to the prices): the order's
     ``total``, which a payment charges.
     """
@@ -75,4 +84,5 @@ def build_order(
         prices_include_tax=priced.prices_include_tax if priced is not None else False,
         reverse_charge=priced.reverse_charge if priced is not None else False,
         consent=consent,
+        delivery_address=delivery_address,
     )

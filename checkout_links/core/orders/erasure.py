@@ -1,7 +1,9 @@
 """Erasing a customer's personal data from an order (``DELETE /api/v1/orders/{id}/personal_data``).
 
 The order keeps its id, link, lines, amounts and times; its customer and
-``additional_data`` become empty, in the stored value (sealed or not) and so in
+``additional_data`` become empty, and so does every field of its ``delivery_address``
+(which stays an object: the order did have physical lines), in the stored value
+(sealed or not) and so in
 everything built from it: the API, the webhook body of every delivery still to
 come, exports. The order's event record holds no personal data (ids and
 delivery state only). A receipt not yet sent is not sent: it has no address

@@ -34,6 +34,17 @@ CUSTOMER_FIELDS = (
     "tax_id",
     "language",
 )
+#: The delivery address's fields (records.DeliveryAddress), in the form's order.
+DELIVERY_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "address",
+)
 ORDER_COLUMNS = (
     "order_id",
     "order_number",
@@ -57,6 +68,8 @@ ORDER_COLUMNS = (
     "reverse_charge",
     "locale",
     *(f"customer_{name}" for name in CUSTOMER_FIELDS),
+    # Where the physical lines go; empty cells when none is physical.
+    *(f"delivery_{name}" for name in DELIVERY_FIELDS),
     "additional_data",
 )
 LINE_COLUMNS = (
@@ -132,6 +145,7 @@ def order_rows(record: Order) -> list[list[str]]:
     # Fields a later record version adds (discounts, ...) are read with .get.
     order: dict[str, Any] = msgspec.to_builtins(record.public())
     customer = order.get("customer") or {}
+    delivery = order.get("delivery_address") or {}
     payment = order.get("payment") or {}
     head = {
         "order_id": order["id"],
@@ -157,6 +171,7 @@ def order_rows(record: Order) -> list[list[str]]:
         "locale": order.get("locale"),
         "additional_data": order.get("additional_data"),
         **{f"customer_{name}": customer.get(name) for name in CUSTOMER_FIELDS},
+        **{f"delivery_{name}": delivery.get(name) for name in DELIVERY_FIELDS},
     }
     order_cells = [_cell(column, head[column]) for column in ORDER_COLUMNS]
     lines = order.get("lines") or [{}]  # an order is never lost for want of a line

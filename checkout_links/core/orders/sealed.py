@@ -1,8 +1,9 @@
 """The customer's personal data in a stored order, encrypted at rest.
 
 An order is written to Redis with its personal fields (:data:`PERSONAL`: the
-customer's name, email, phone, addresses, tax id and language, and the link's
-``additional_data``) taken out and sealed into one field, ``sealed``: AES-256-GCM-SIV
+customer's name, email, phone, addresses, tax id and language, the link's
+``additional_data`` and the ``delivery_address``) taken out and sealed into one
+field, ``sealed``: AES-256-GCM-SIV
 under a key derived for :data:`PURPOSE` from the newest of
 ``CHECKOUT_SECRET_KEYS`` (``core/crypto/keyring.py``), with the order id as
 associated data, so a sealed field copied into another order does not open.
@@ -33,14 +34,14 @@ import msgspec
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Customer, Order
+from checkout_links.core.records import Customer, DeliveryAddress, Order
 
 log = logging.getLogger(__name__)
 
 #: The key ring purpose of the sealed field.
 PURPOSE = "checkout-links/order-personal-data/v1"
 #: The order's fields that hold personal data.
-PERSONAL = ("customer", "additional_data")
+PERSONAL = ("customer", "additional_data", "delivery_address")
 
 
 class Personal(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +49,7 @@ class Personal(msgspec.Struct, frozen=True, kw_only=True):
 
     customer: Customer = Customer()
     additional_data: dict[str, str] = {}
+    delivery_address: DeliveryAddress | None = None
 
 
 class StoredOrder(Order, frozen=True, kw_only=True):
@@ -60,6 +62,7 @@ class StoredOrder(Order, frozen=True, kw_only=True):
 _decode_stored = msgspec.json.Decoder(StoredOrder).decode
 _decode_personal = msgspec.json.Decoder(Personal).decode
 _EMPTY = Personal()
+_NOWHERE = DeliveryAddress()
 
 
 def _context(order_id: str) -> bytes:
@@ -70,12 +73,28 @@ def _fields(order: Order) -> dict[str, Any]:
     return {f: getattr(order, f) for f in order.__struct_fields__}
 
 
+def _without_personal(order: Order) -> dict[str, Any]:
+    """``order``'s fields with the personal ones emptied (a delivery address stays
+    an empty one, so that the stored value still says the order has one)."""
+    address = order.delivery_address
+    return {
+        **_fields(order),
+        "customer": _EMPTY.customer,
+        "additional_data": {},
+        "delivery_address": None if address is None else _NOWHERE,
+    }
+
+
 def seal(keyring: KeyRing, order: Order) -> bytes:
     """The Redis value of ``order``: its personal fields sealed, the rest as it is."""
-    personal = Personal(customer=order.customer, additional_data=order.additional_data)
+    personal = Personal(
+        customer=order.customer,
+        additional_data=order.additional_data,
+        delivery_address=order.delivery_address,
+    )
     blob = keyring.encrypt(PURPOSE, dumps(personal), _context(order.id))
     stored = StoredOrder(
-        **{**_fields(order), "customer": _EMPTY.customer, "additional_data": {}},
+        **_without_personal(order),
         sealed=base64.urlsafe_b64encode(blob).rstrip(b"=").decode(),
     )
     return dumps(stored)
@@ -92,9 +111,7 @@ def read_stored(raw: bytes | str) -> StoredOrder:
 
 def erased(order: Order) -> bytes:
     """The Redis value of ``order`` with every personal field erased (nothing sealed)."""
-    return dumps(
-        StoredOrder(**{**_fields(order), "customer": _EMPTY.customer, "additional_data": {}})
-    )
+    return dumps(StoredOrder(**_without_personal(order)))
 
 
 def unseal(keyring: KeyRing, raw: bytes | str, *, strict: bool = False) -> Order:
@@ -110,6 +127,9 @@ def unseal(keyring: KeyRing, raw: bytes | str, *, strict: bool = False) -> Order
         personal = _open(keyring, stored.id, sealed, strict=strict)
         fields["customer"] = personal.customer
         fields["additional_data"] = personal.additional_data
+        if stored.delivery_address is not None:
+            # Opened with a key no longer configured: the order still has an (empty) address.
+            fields["delivery_address"] = personal.delivery_address or _NOWHERE
     return Order(**fields)
 
 
@@ -131,6 +151,10 @@ def is_sealed_with_newest(keyring: KeyRing, raw: bytes | str) -> bool:
     personal data (erased); an order stored before sealing needs one."""
     stored = _decode_stored(raw)
     if stored.sealed is None:
-        return stored.customer == _EMPTY.customer and not stored.additional_data
+        return (
+            stored.customer == _EMPTY.customer
+            and not stored.additional_data
+            and stored.delivery_address in (None, _NOWHERE)
+        )
     blob = base64.urlsafe_b64decode(stored.sealed + "=" * (-len(stored.sealed) % 4))
     return keyring.sealed_with_newest(PURPOSE, blob, _context(stored.id))

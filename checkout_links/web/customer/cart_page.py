@@ -25,7 +25,7 @@ from checkout_links.core.checkout.address import (
     rules,
     sort_key,
 )
-from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY
+from checkout_links.core.checkout.form import FIELD_NAMES, MISSING_COUNTRY, SAME_AS_BILLING
 from checkout_links.core.i18n import line_words
 from checkout_links.core.i18n.translatable import N_
 from checkout_links.core.primitives import digits
@@ -49,6 +49,12 @@ _DELIVERY_LEGEND = N_("Delivery address")
 _BILLING_LEGEND = N_("Billing address")
 _COUNTRY_LABEL = N_("Country")
 _ADDRESS_HINT = N_("If you enter an address, fill in every field marked with *.")
+# Translators: above the billing address of an order with items that are shipped.
+_ADDRESS_REQUIRED_HINT = N_("Fill in every field of your address marked with *.")
+# Translators: the checkbox (ticked at first) that ships the order to the billing address.
+_SAME_AS_BILLING = N_("Deliver to my billing address")
+# Translators: above the fields of a separate delivery address.
+_DELIVERY_HINT = N_("To deliver somewhere else, untick the box above and enter that address.")
 _UPDATE = N_("Update the form for this country")
 # Translators: the label of the checkbox accepting the seller's terms; %(seller)s is the shop.
 _CONSENT = N_("I agree to the terms of service of %(seller)s")
@@ -178,9 +184,42 @@ def country_options(words: str, babel_locale: str, selected: str) -> str:
 Part = tuple[str, str]
 
 
+def _address_parts(
+    t: gettext.NullTranslations, spec: CountryRules, out: list[Part], prefix: str = ""
+) -> None:
+    """The name and address fields of ``spec``'s country; ``prefix`` names the delivery's."""
+
+    def field(name: str, label: str, kind: str, ac: str, mode: str, required: bool) -> None:
+        # The delivery's autocomplete tokens say "shipping" (browsers fill it apart).
+        ac = f"shipping {ac}" if prefix else ac
+        name = prefix + name
+        out.append((name, _input(name, t.gettext(label), kind, ac, mode, required)))
+
+    for name, label, kind, ac, mode in _NAMES:
+        field(name, label, kind, ac, mode, False)
+    lines: dict[int, list[str]] = {}
+    for f in spec.fields:
+        lines.setdefault(f.line, []).append(f.name)
+    for f in spec.fields:
+        if len(lines[f.line]) > 1 and lines[f.line][0] == f.name:
+            out.append(("", '<div class="row">\n'))
+        if f.choices:
+            # A list: drawn per value by _select_html.
+            out.append((f"{prefix}{f.name}:select", ""))
+        else:
+            field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
+        if len(lines[f.line]) > 1 and lines[f.line][-1] == f.name:
+            out.append(("", "</div>\n"))
+
+
 @lru_cache(maxsize=2048)
-def _layout(words: str, country: str, delivery: bool) -> tuple[Part, ...]:
-    """The form's parts for one (words, country, delivery): built once, then reused."""
+def _layout(words: str, country: str, delivery: str | None) -> tuple[Part, ...]:
+    """The form's parts for one (words, country, delivery country): built once, then reused.
+
+    ``delivery`` is the delivery address's country (``""``: none chosen) when a chosen
+    line is physical (the billing address is then required), else ``None`` (no
+    delivery address asked).
+    """
     t = catalog(words)
     spec: CountryRules = rules(country)
     out: list[Part] = []
@@ -191,28 +230,36 @@ def _layout(words: str, country: str, delivery: bool) -> tuple[Part, ...]:
     out.append(("", f"<fieldset>\n<legend>{escape(t.gettext(_CONTACT_LEGEND))}</legend>\n"))
     for name, label, kind, ac, mode in _CONTACT:
         field(name, label, kind, ac, mode, name == "email")
-    legend = _DELIVERY_LEGEND if delivery else _BILLING_LEGEND
-    out.append(("", f'</fieldset>\n<fieldset id="address">\n<legend>{escape(t.gettext(legend))}'))
-    out.append(("", "</legend>\n"))
+    legend = escape(t.gettext(_BILLING_LEGEND))
+    out.append(("", f'</fieldset>\n<fieldset id="address">\n<legend>{legend}</legend>\n'))
     out.append(("country", ""))
-    out.append(("", f'<p class="hint">{escape(t.gettext(_ADDRESS_HINT))}</p>\n'))
-    for name, label, kind, ac, mode in _NAMES:
-        field(name, label, kind, ac, mode, False)
-    lines: dict[int, list[str]] = {}
-    for f in spec.fields:
-        lines.setdefault(f.line, []).append(f.name)
-    for f in spec.fields:
-        if len(lines[f.line]) > 1 and lines[f.line][0] == f.name:
-            out.append(("", '<div class="row">\n'))
-        if f.choices:
-            out.append((f"{f.name}:select", ""))  # a list: drawn per value by _select_html
-        else:
-            field(f.name, f.label, "text", f.autocomplete, f.inputmode, f.required)
-        if len(lines[f.line]) > 1 and lines[f.line][-1] == f.name:
-            out.append(("", "</div>\n"))
+    hint = _ADDRESS_HINT if delivery is None else _ADDRESS_REQUIRED_HINT
+    out.append(("", f'<p class="hint">{escape(t.gettext(hint))}</p>\n'))
+    _address_parts(t, spec, out)
     field("tax_id", spec.tax_label, "text", "off", "text", False)
     out.append(("", "</fieldset>\n"))
+    if delivery is not None:
+        legend = escape(t.gettext(_DELIVERY_LEGEND))
+        out.append(("", f'<fieldset id="delivery">\n<legend>{legend}</legend>\n'))
+        out.append((f"{SAME_AS_BILLING}:check", ""))
+        out.append(("", '<div id="delivery-fields">\n'))
+        out.append(("", f'<p class="hint">{escape(t.gettext(_DELIVERY_HINT))}</p>\n'))
+        out.append(("delivery_country", ""))
+        _address_parts(t, rules(delivery), out, "delivery_")
+        out.append(("", "</div>\n</fieldset>\n"))
     return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _same_as_billing(t: gettext.NullTranslations, checked: bool) -> str:
+    """The box that delivers to the billing address; the hidden "no" is sent when unticked."""
+    label = escape(t.gettext(_SAME_AS_BILLING))
+    return (
+        f'<div class="field check"><input type="hidden" name="{SAME_AS_BILLING}" value="no">'
+        f'<input type="checkbox" id="f-{SAME_AS_BILLING}" name="{SAME_AS_BILLING}" value="yes"'
+        f' aria-controls="delivery-fields"{" checked" if checked else ""}>'
+        f'<label for="f-{SAME_AS_BILLING}">{label}</label></div>\n'
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -223,31 +270,42 @@ def _country_html(
     value: str,
     error: str | None,
     required: bool,
+    name: str = "country",
 ) -> str:
     label = escape(t.gettext(_COUNTRY_LABEL))
     star = ' <span class="req" aria-hidden="true">*</span>' if required else ""
-    aria = ' aria-invalid="true" aria-describedby="e-country"' if error else ""
-    err = f'<p class="error" id="e-country">{escape(error)}</p>\n' if error else ""
+    aria = f' aria-invalid="true" aria-describedby="e-{name}"' if error else ""
+    err = f'<p class="error" id="e-{name}">{escape(error)}</p>\n' if error else ""
+    ac = "shipping country" if name != "country" else "country"
+    # The delivery country's own class: a page may hold both buttons.
+    update = "update" if name == "country" else "update-delivery"
     return (
         f'<div class="field country{" invalid" if error else ""}">'
-        f'<label for="f-country">{label}{star}</label>\n'
+        f'<label for="f-{name}">{label}{star}</label>\n'
         f"{err}"
-        f'<div class="country-row"><select id="f-country" name="country" autocomplete="country"'
+        f'<div class="country-row"><select id="f-{name}" name="{name}" autocomplete="{ac}"'
         f"{aria}>"
         f"{country_options(words, babel_locale, value)}</select>\n"
-        f'<button type="submit" name="action" value="update" class="secondary update">'
+        f'<button type="submit" name="action" value="update" class="secondary {update}">'
         f"{escape(t.gettext(_UPDATE))}</button></div>\n</div>\n"
     )
 
 
 @lru_cache(maxsize=4096)
 def _select_html(
-    words: str, babel_locale: str, country: str, name: str, value: str, error: str | None
+    words: str,
+    babel_locale: str,
+    country: str,
+    name: str,
+    value: str,
+    error: str | None,
+    prefix: str = "",
 ) -> str:
     """A listed address field (the Emirates' emirate, a US state): a select, sorted by name.
 
     Names in the country's own script when the page speaks its language (Arabic
-    names of the emirates on an Arabic page), else in Latin letters.
+    names of the emirates on an Arabic page), else in Latin letters. ``prefix``
+    names the delivery address's field.
     """
     t = catalog(words)
     spec = rules(country).field(name)
@@ -260,6 +318,8 @@ def _select_html(
     chosen = spec.choice(value) if value else None
     star = ' <span class="req" aria-hidden="true">*</span>' if spec.required else ""
     aria = f' aria-invalid="true" aria-describedby="e-{name}"' if error else ""
+    ac = f"shipping {spec.autocomplete}" if prefix else spec.autocomplete
+    name = prefix + name
     err = f'<p class="error" id="e-{name}">{escape(error)}</p>\n' if error else ""
     options = ['<option value=""></option>'] + [
         f'<option value="{escape(v)}"{" selected" if chosen and chosen.value == v else ""}>'
@@ -269,7 +329,7 @@ def _select_html(
     return (
         f'<div class="field{" invalid" if error else ""}">'
         f'<label for="f-{name}">{escape(t.gettext(spec.label))}{star}</label>\n{err}'
-        f'<select id="f-{name}" name="{name}" autocomplete="{spec.autocomplete}"{aria}>'
+        f'<select id="f-{name}" name="{name}" autocomplete="{ac}"{aria}>'
         f"{''.join(options)}</select>\n</div>\n"
     )
 
@@ -278,11 +338,15 @@ def fields(
     words: str,
     babel_locale: str,
     country: str,
-    delivery: bool,
+    delivery: str | None,
     values: Mapping[str, str],
     errors: Mapping[str, str],
 ) -> Markup:
-    """The form's fieldsets, pre-filled with ``values``, each field with its error if any."""
+    """The form's fieldsets, pre-filled with ``values``, each field with its error if any.
+
+    ``delivery``: the delivery address's country when a chosen line is physical
+    (``""``: none chosen), else ``None``.
+    """
     t = catalog(words)
     parts: list[str] = []
     for name, head in _layout(words, country, delivery):
@@ -294,10 +358,20 @@ def fields(
                 _country_html(t, babel_locale, words, country, errors.get("country"), True)
             )
             continue
+        if name == "delivery_country":
+            error, where = errors.get(name), delivery or ""
+            parts.append(_country_html(t, babel_locale, words, where, error, True, name))
+            continue
+        if name.endswith(":check"):
+            parts.append(_same_as_billing(t, values.get(SAME_AS_BILLING, "yes") != "no"))
+            continue
         if name.endswith(":select"):
             name = name.removesuffix(":select")
+            prefix = "delivery_" if name.startswith("delivery_") else ""
             value, error = values.get(name, ""), errors.get(name)
-            parts.append(_select_html(words, babel_locale, country, name, value, error))
+            where = (delivery or "") if prefix else country
+            base = name.removeprefix(prefix)
+            parts.append(_select_html(words, babel_locale, where, base, value, error, prefix))
             continue
         value = escape(values.get(name, ""))
         error = errors.get(name)
@@ -315,15 +389,17 @@ def fields(
 
 
 @lru_cache(maxsize=2048)
-def _order(words: str, country: str, delivery: bool) -> tuple[str, ...]:
+def _order(words: str, country: str, delivery: str | None) -> tuple[str, ...]:
     """The field names in the order the form shows them."""
     return tuple(
-        name.removesuffix(":select") for name, _ in _layout(words, country, delivery) if name
+        name.removesuffix(":select").removesuffix(":check")
+        for name, _ in _layout(words, country, delivery)
+        if name
     )
 
 
 def error_list(
-    words: str, country: str, delivery: bool, errors: Mapping[str, str]
+    words: str, country: str, delivery: str | None, errors: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """The error summary's (field, text) pairs, in the form's order; ``form`` first."""
     if not errors:

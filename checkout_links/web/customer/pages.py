@@ -22,7 +22,7 @@ from checkout_links.core.merchants.account import Seller, seller_of
 from checkout_links.core.records import Merchant
 from checkout_links.core.services import Services
 from checkout_links.web.customer.i18n import catalog, isolate
-from checkout_links.web.customer.state_pages import STATES, kind_of
+from checkout_links.web.customer.state_pages import PAYMENT_SENTENCES, STATES, kind_of
 
 _SELLERS: dict[str, tuple[Merchant, Seller]] = {}
 
@@ -134,6 +134,10 @@ def error_page(exc: CheckoutError) -> str:
         ]
     # A link that still works (too many attempts, the store away): back to its order page.
     back = request.path if state.back and request.path.startswith("/c/") else None
+    # A spent link: the order it produced, and where that order's payment stands.
+    number = getattr(exc, "order_number", None)
+    status = getattr(exc, "payment_status", None)
+    payment = t.gettext(PAYMENT_SENTENCES[status]) if status in PAYMENT_SENTENCES else None
     return render(
         "error.html",
         locale,
@@ -141,7 +145,8 @@ def error_page(exc: CheckoutError) -> str:
         kind=kind,
         heading=t.gettext(state.heading),
         sentences=sentences,
-        order_number=None,
+        order_number=Markup("<strong>{}</strong>").format(number) if number else None,
+        payment=payment,
         back_url=back,
     )
 

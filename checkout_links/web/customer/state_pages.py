@@ -77,6 +77,17 @@ STATES = {
 }
 
 
+#: What the page of a spent link says of its order's payment, by payment status.
+PAYMENT_SENTENCES = {
+    "not_required": N_("The seller arranges the payment with you directly."),
+    "pending": N_("The payment for this order has not been received yet."),
+    "paid": N_("The payment for this order was received."),
+    "partially_refunded": N_("The payment for this order was received and partly refunded."),
+    "refunded": N_("The payment for this order was refunded."),
+    "canceled": N_("This order was canceled."),
+}
+
+
 def kind_of(status: int, reason: str | None) -> str:
     """Which state page answers an error of ``status`` (and a 410's ``reason``)."""
     if status == 404:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from checkout_links import metrics
 from checkout_links.core.checkout import form as customer_form
 from checkout_links.core.checkout import place
+from checkout_links.core.checkout.address import address_lines
 from checkout_links.core.checkout.cart import CartState, cart_state, taxed_cart
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
 from checkout_links.core.errors import CheckoutError, Conflict, InvalidToken, NotFound
@@ -29,6 +30,7 @@ from checkout_links.core.i18n.translatable import Message
 from checkout_links.core.ledger.store import Mark
 from checkout_links.core.links.ids import order_id_for
 from checkout_links.core.links.issue import total_of
+from checkout_links.core.links.offers import chosen_lines
 from checkout_links.core.links.status import gone, status_of
 from checkout_links.core.links.token import LinkPayload
 from checkout_links.core.merchants.account import (
@@ -41,6 +43,7 @@ from checkout_links.core.merchants.account import (
 from checkout_links.core.merchants.payment import instructions_of
 from checkout_links.core.money import format_money
 from checkout_links.core.orders.queries import load_order
+from checkout_links.core.payments.state import payment_of
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
 from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages, targets
@@ -107,7 +110,16 @@ def _check_open(svc: Services, payload: LinkPayload, mark: Mark | None = None) -
     mark = mark or svc.ledger.mark(payload.link_rand)
     status = status_of(mark.state, payload.expires_at, time.time())
     if status != "open":
-        raise gone(status, payload.expires_at)
+        error = gone(status, payload.expires_at)
+        if status == "completed" and mark.order_id:
+            # The page names the order the link produced and where its payment stands.
+            try:
+                order = load_order(svc.redis, svc.keyring, mark.order_id)
+            except NotFound:
+                raise error from None
+            error.order_number = order.number or order.id
+            error.payment_status = payment_of(order).status
+        raise error
 
 
 def _lines(svc: Services, payload: LinkPayload, page: PageLocale) -> tuple[Line, ...]:
@@ -138,7 +150,6 @@ def _render_cart(
     if country not in customer_form.countries():
         accept = request.headers.get("Accept-Language")
         country = (browser_country(accept) if accept else "") or locale.territory
-    delivery = any(line.delivery == "physical" for line in lines)
     texts = {name: translate(t, message) for name, message in errors.items()}
     total = money(total_of(lines))
     # Amounts are formatted here rather than called from the template: a call
@@ -169,6 +180,14 @@ def _render_cart(
         rows = cart_page.rows(
             t, [(line, money(line.price), money(line.amount)) for line in lines], babel=babel
         )
+    # The lines chosen now (an up-sell or an optional item may be physical) say whether
+    # the form asks where to deliver.
+    chosen = lines if state is None else chosen_lines(state.priced, lines, extra_lines)
+    delivery = any(line.delivery == "physical" for line in chosen)
+    delivery_country: str | None = None
+    if delivery:
+        code = values.get("delivery_country", "")
+        delivery_country = code if code in customer_form.countries() else country
     # One cached look-up for a merchant without tax rates; the tax for the
     # country the form shows (the one it sends) otherwise.
     taxed = taxed_cart(
@@ -183,7 +202,7 @@ def _render_cart(
     if taxed is not None:
         total = money(taxed.total)
         tax = cart_tax.rows(taxed, money, t, babel)
-    form = cart_page.fields(locale.words, babel, country, delivery, values, texts)
+    form = cart_page.fields(locale.words, babel, country, delivery_country, values, texts)
     consent = Markup("")
     if seller.terms_required:
         checked = values.get("accept_terms") == "yes"
@@ -200,7 +219,7 @@ def _render_cart(
             tax=tax,
             fields=form,
             consent=consent,
-            errors=cart_page.error_list(locale.words, country, delivery, texts),
+            errors=cart_page.error_list(locale.words, country, delivery_country, texts),
             csrf_token=csrf_token,
             **choices,
         )
@@ -290,7 +309,14 @@ def place_order(token: str) -> Response:
     page = _context(svc, payload)
     lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
-    values = {name: form.get(name, "").strip() for name in customer_form.FIELD_NAMES}
+    values = {
+        name: form.get(name, "").strip()
+        for name in (*customer_form.FIELD_NAMES, *customer_form.DELIVERY_NAMES)
+    }
+    # A hidden "no" before the box: "no" alone is unticked; nothing sent (a page that
+    # showed no delivery address) keeps the default, the billing address.
+    same = form.getlist(customer_form.SAME_AS_BILLING)
+    values[customer_form.SAME_AS_BILLING] = "no" if same == ["no"] else "yes"
     values["accept_terms"] = form.get("accept_terms", "")
     csrf = form.get("csrf_token", "")
     state: CartState | None = None
@@ -405,6 +431,12 @@ def confirmation(ref: str) -> Response:
         if payment is not None and status == "canceled"
         else None,
         paid_by_card=card_payment.paid_by_card(order, money),
+        # Where the physical items go, as its country writes an address.
+        delivery=(
+            address_lines(order.delivery_address, babel)
+            if order.delivery_address is not None
+            else ()
+        ),
     )
     return Response(html, mimetype="text/html")
 

@@ -1,7 +1,8 @@
 /* The checkout page's progressive enhancement. The page works without it:
    this only collapses the summary on phones, moves focus to the error
-   summary, takes out a seller's image that fails to load, redraws the address
-   fields at once when the country changes, and the tax and totals when the
+   summary, takes out a seller's image that fails to load, hides the delivery
+   address while "Deliver to my billing address" is ticked, redraws the address
+   fields at once when a country changes, and the tax and totals when the
    country, region or VAT number changes (without JavaScript the "update"
    button does both with a round trip). */
 (function () {
@@ -61,6 +62,18 @@
       (target.matches("input, select") ? target : target.querySelector("summary") || target).focus();
     });
 
+    // The delivery fields hide while "Deliver to my billing address" is ticked (without
+    // JavaScript they stay, with a hint that they count only when it is not).
+    function deliveryFits() {
+      var same = document.getElementById("f-delivery_same_as_billing");
+      var fields = document.getElementById("delivery-fields");
+      if (same && fields) fields.hidden = same.checked;
+    }
+    deliveryFits();
+    document.addEventListener("change", function (event) {
+      if (event.target.id === "f-delivery_same_as_billing") deliveryFits();
+    });
+
     var form = document.getElementById("checkout-form");
     if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams) return;
     // The country, region and VAT number decide the tax: the server re-computes it.
@@ -69,7 +82,8 @@
     var FIGURES = ["#tax", ".summary-total", ".total dd", "#commit"];
     form.addEventListener("change", function (event) {
       var id = event.target.id;
-      if (!TAXED[id] || (id !== "f-country" && !document.getElementById("tax"))) return;
+      var redraw = id === "f-country" ? "address" : id === "f-delivery_country" ? "delivery" : null;
+      if (!redraw && (!TAXED[id] || !document.getElementById("tax"))) return;
       var data = new URLSearchParams(new FormData(form));
       data.set("action", "update");
       // Not form.action: the buttons named "action" shadow that property.
@@ -83,12 +97,14 @@
         return response.text();
       }).then(function (html) {
         var page = new DOMParser().parseFromString(html, "text/html");
-        if (id === "f-country") {
-          var fresh = page.getElementById("address");
-          var old = document.getElementById("address");
+        if (redraw) {
+          // That country's address fields (the billing or the delivery address's).
+          var fresh = page.getElementById(redraw);
+          var old = document.getElementById(redraw);
           if (!fresh || !old) throw new Error("no address fields");
           old.replaceWith(document.importNode(fresh, true));
-          var country = document.getElementById("f-country");
+          deliveryFits();
+          var country = document.getElementById(id);
           if (country) country.focus();
         }
         // Contents only: the elements (and the focus, the scroll) stay where they are.

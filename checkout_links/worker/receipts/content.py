@@ -133,6 +133,9 @@ class _Facts:
     #: The address heading (delivery or billing) and the address's lines, or nothing.
     address_heading: str = ""
     address: tuple[str, ...] = ()
+    #: Where the physical items go (the "Delivery address" heading and its lines), or nothing.
+    delivery_heading: str = ""
+    delivery: tuple[str, ...] = ()
     #: A manual order awaiting payment: the seller's instructions (the email is then an
     #: order confirmation, not a receipt).
     instructions: str | None = None
@@ -203,6 +206,7 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
     ]
     ltr = sum(1 for value in (customer.email, customer.phone) if value)
     physical = any(line.delivery == "physical" for line in order.lines)
+    where = order.delivery_address
     payment = order.payment
     return _Facts(
         t=t,
@@ -217,8 +221,13 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
         reverse_charge=t.gettext(REVERSE_CHARGE) if order.reverse_charge else None,
         details=tuple(details),
         ltr_details=ltr,
-        address_heading=t.gettext(DELIVERY_ADDRESS if physical else BILLING_ADDRESS),
+        # An order from before delivery addresses: its one address is where it goes.
+        address_heading=t.gettext(
+            DELIVERY_ADDRESS if physical and where is None else BILLING_ADDRESS
+        ),
         address=address_lines(customer, locale.babel),
+        delivery_heading=t.gettext(DELIVERY_ADDRESS),
+        delivery=address_lines(where, locale.babel) if where is not None else (),
         instructions=instructions,
         paid=money(payment.amount_paid)
         if payment is not None
@@ -277,6 +286,10 @@ def _text(f: _Facts) -> str:
     if f.address:
         out.append(f.address_heading)
         out += ["  " + _iso(line) for line in f.address]
+        out.append("")
+    if f.delivery:
+        out.append(f.delivery_heading)
+        out += ["  " + _iso(line) for line in f.delivery]
         out.append("")
     if f.seller.support_email:
         out += [f.words(REPLY, seller=seller), ""]
@@ -343,7 +356,7 @@ def _header(f: _Facts, end: str) -> str:
 
 
 def _details_html(f: _Facts, start: str) -> str:
-    if not (f.details or f.address):
+    if not (f.details or f.address or f.delivery):
         return ""
     heading = 'style="font-size:16px;margin:24px 0 8px;"'
     out = [f"<h2 {heading}>{_e(f.words(YOUR_DETAILS))}</h2>"]
@@ -360,6 +373,10 @@ def _details_html(f: _Facts, start: str) -> str:
     if f.address:
         out.append(f"<h2 {heading}>{_e(f.address_heading)}</h2>")
         lines = "<br>".join(_i(line) for line in f.address)
+        out.append(f'<address style="font-style:normal;text-align:{start};">{lines}</address>')
+    if f.delivery:
+        out.append(f"<h2 {heading}>{_e(f.delivery_heading)}</h2>")
+        lines = "<br>".join(_i(line) for line in f.delivery)
         out.append(f'<address style="font-style:normal;text-align:{start};">{lines}</address>')
     return "".join(out)
 

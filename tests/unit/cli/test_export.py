@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from checkout_links.cli.main import cli
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.web.extensions import services
 
 
@@ -38,7 +38,7 @@ def _order_with_discounts(app: Flask, key: str) -> str:
     assert link.status_code == 201, link.get_json()
     path = link_path(link.get_json()["url"])
     form = {"csrf_token": csrf_of(client.get(path).get_data(as_text=True)), "email": "a@ex.com"}
-    assert client.post(path, data=form).status_code == 303
+    assert client.post(path, data={**form, **BERLIN}).status_code == 303
     status = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
     return str(status["order_id"])
 

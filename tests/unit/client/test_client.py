@@ -30,7 +30,7 @@ from checkout_links.client import (
     WebhookVerificationError,
     verify_webhook,
 )
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.web.extensions import services
 from checkout_links.worker.webhook_request import deliver, signature_header
 
@@ -67,7 +67,7 @@ def place_order(client: FlaskClient, url: str, email: str = "ana@example.com") -
     """Buy through the customer's pages: the cart page, then its form."""
     page = client.get(link_path(url))
     assert page.status_code == 200
-    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": email}
+    form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": email, **BERLIN}
     assert client.post(link_path(url), data=form).status_code == 303
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout_links.client import CheckoutLinksClient, ConflictError
-from checkout_links.testing import csrf_of, link_path
+from checkout_links.testing import BERLIN, csrf_of, link_path
 
 BASE = "http://localhost"
 
@@ -27,7 +27,7 @@ def api(app: Flask, api_key: str, client: FlaskClient) -> Iterator[CheckoutLinks
 def _placed(api: CheckoutLinksClient, client: FlaskClient) -> str:
     link = api.create_link([{"id": "kit", "quantity": 2}])
     page = client.get(link_path(link["url"])).get_data(as_text=True)
-    form = {"csrf_token": csrf_of(page), "email": "ana@example.com"}
+    form = {"csrf_token": csrf_of(page), "email": "ana@example.com", **BERLIN}
     assert client.post(link_path(link["url"]), data=form).status_code == 303
     order_id = api.get_link(link["id"])["order_id"]
     assert order_id is not None

@@ -47,6 +47,7 @@ _MIRRORS: dict[str, Any] = {
     "LegalIdentity": client.LegalIdentity,
     "ConsentSettings": client.ConsentSettings,
     "Consent": client.Consent,
+    "DeliveryAddress": client.DeliveryAddress,
     "TaxRow": client.TaxRow,
     "TaxRate": client.TaxRate,
     **{page: client.Page[item] for page, item in _PAGE_ITEMS.items()},

@@ -36,7 +36,7 @@ from checkout_links.core.records import Promotion as PromotionRecord
 from checkout_links.core.schemas import ProductIn
 from checkout_links.core.storage import redis_keys as keys
 from checkout_links.core.storage.connection import parse_hosts, parse_sentinel_url
-from checkout_links.testing import SECRET_A, add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, SECRET_A, add_merchant, csrf_of, link_path, make_app
 
 #: JSON as the records write it (one ``kind json`` a line): Redis values, and API and
 #: webhook bodies. A change here is a change of the stored format or of the contract.
@@ -111,7 +111,7 @@ def test_an_order_placed_through_the_page_is_stored_in_the_pinned_shape() -> Non
     link = client.post("/api/v1/links", json=body, headers=auth).get_json()
     page = client.get(link_path(link["url"]))
     form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
-    assert client.post(link_path(link["url"]), data=form).status_code == 303
+    assert client.post(link_path(link["url"]), data={**form, **BERLIN}).status_code == 303
     order_id = client.get("/api/v1/orders", headers=auth).get_json()["items"][0]["id"]
     raw = redis.get(keys.order(link_rand_of_order(order_id)))
     assert raw is not None

@@ -12,6 +12,7 @@ import msgspec
 from checkout_links.core.merchants.account import contrast, seller_of
 from checkout_links.core.records import (
     Customer,
+    DeliveryAddress,
     LegalIdentity,
     Line,
     Merchant,
@@ -191,6 +192,28 @@ def test_the_receipt_gives_the_customers_details_address_and_local_time() -> Non
         assert "2:00 م" in part  # 13:00 UTC is 14:00 in Berlin
         assert "توقيت وسط أوروبا الرسمي" in part  # Central European Standard Time
     assert '<span dir="ltr">+493012345678</span>' in html
+
+
+def test_a_separate_delivery_address_follows_the_billing_address() -> None:
+    """An order with its own delivery address: the billing address under its heading, then
+    the delivery address under "Delivery address", in both parts."""
+    elsewhere = msgspec.structs.replace(
+        DELIVERED,
+        locale="en",
+        delivery_address=DeliveryAddress(
+            first_name="Bea",
+            last_name="Ruiz",
+            country="DE",
+            address="Mönckebergstr. 7",
+            postal_code="20095",
+            city="Hamburg",
+        ),
+    )
+    text, html = _parts(elsewhere, BRANDED)
+    for part in (re.sub(r"[\u2068\u2069]", "", text), re.sub(r"<[^>]+>|[\u2068\u2069]", "", html)):
+        billing, delivery = part.index("Billing address"), part.index("Delivery address")
+        assert billing < part.index("10115 BERLIN") < delivery
+        assert delivery < part.index("Bea Ruiz") < part.index("20095 HAMBURG")
 
 
 def test_the_sellers_and_customers_texts_are_isolated_for_direction() -> None:

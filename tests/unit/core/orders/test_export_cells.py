@@ -54,3 +54,19 @@ def test_ordinary_text_is_left_as_it_is() -> None:
     """Text without a formula start, invisible characters or not, is written unchanged."""
     order = msgspec.structs.replace(_stored_order(), external_ref="ORD-1 \u200dok")
     assert {row["external_ref"] for row in _rows(order)} == {"ORD-1 \u200dok"}
+
+
+def test_the_delivery_address_has_its_own_columns_empty_when_nothing_is_physical() -> None:
+    """Each delivery_* column holds its field on every line; an order without one leaves them
+    empty, and a formula in one is neutralised like the customer's."""
+    order = _stored_order()
+    assert order.delivery_address is not None
+    rows = _rows(order)
+    assert {(r["delivery_city"], r["delivery_postal_code"]) for r in rows} == {
+        (order.delivery_address.city, order.delivery_address.postal_code)
+    }
+    bare = msgspec.structs.replace(order, delivery_address=None)
+    assert {r["delivery_city"] for r in _rows(bare)} == {""}
+    address = msgspec.structs.replace(order.delivery_address, company="=1+1")
+    sly = msgspec.structs.replace(order, delivery_address=address)
+    assert {r["delivery_company"] for r in _rows(sly)} == {"'=1+1"}

@@ -73,6 +73,7 @@ MODELS: list[type[BaseModel | msgspec.Struct]] = [
     records.LegalIdentity,
     records.ConsentSettings,
     records.Consent,
+    records.DeliveryAddress,
     TaxRateIn,
     Problem,
     ProblemError,

@@ -19,7 +19,14 @@ from werkzeug.test import TestResponse
 
 from checkout_links.core.config import MAX_REQUEST_LINE
 from checkout_links.core.storage.redis_keys import new_link_rand
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app, problem_body
+from checkout_links.testing import (
+    BERLIN,
+    add_merchant,
+    csrf_of,
+    link_path,
+    make_app,
+    problem_body,
+)
 from checkout_links.web.extensions import services
 
 LINKS = "/api/v1/links"
@@ -693,7 +700,11 @@ def test_completed_link_cannot_be_revoked(client: FlaskClient, auth: dict[str, s
     page = client.get(link_path(link["url"]))
     placed = client.post(
         link_path(link["url"]),
-        data={"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"},
+        data={
+            "csrf_token": csrf_of(page.get_data(as_text=True)),
+            "email": "ana@example.com",
+            **BERLIN,
+        },
     )
     assert placed.status_code == 303
     status = _status(client, auth, link["id"]).get_json()

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout_links.core import records
-from checkout_links.testing import add_merchant, csrf_of, link_path, make_app
+from checkout_links.testing import BERLIN, add_merchant, csrf_of, link_path, make_app
 from checkout_links.web.api.openapi import build
 from checkout_links.web.api.operations import Reply, encoder_for, operation
 from checkout_links.web.api.views import bp as api_bp
@@ -132,7 +132,7 @@ def _sample_answers(app: Flask) -> dict[str, tuple[type[msgspec.Struct], bytes]]
     link = issued.get_json()
     page = client.get(link_path(link["url"]))
     form = {"csrf_token": csrf_of(page.get_data(as_text=True)), "email": "ana@example.com"}
-    assert client.post(link_path(link["url"]), data=form).status_code == 303
+    assert client.post(link_path(link["url"]), data={**form, **BERLIN}).status_code == 303
 
     def get(path: str) -> bytes:
         return client.get(path, headers=auth).data

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from checkout_links.testing import csrf_of, link_path
+from checkout_links.testing import BERLIN, csrf_of, link_path
 
 LINK: dict[str, Any] = {
     "products": [
@@ -28,7 +28,8 @@ LINK: dict[str, Any] = {
     "discount": {"percent": "10", "label": "Launch offer"},
     "allow_promotion_codes": True,
 }
-CUSTOMER = {"email": "ana@example.com"}
+# With a billing address: a kit (an optional item here) is physical and needs one.
+CUSTOMER = {"email": "ana@example.com", **BERLIN}
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_a_subscription_line_says_how_often_it_renews() -> None:
 def test_fields_carry_values_and_mark_only_the_invalid_ones() -> None:
     """A field with an error is flagged and described by it; the others are not."""
     html = cart_page.fields(
-        "en", "en", "DE", False, {"email": 'a"b', "city": "Köln"}, {"email": "Enter <an> email"}
+        "en", "en", "DE", None, {"email": 'a"b', "city": "Köln"}, {"email": "Enter <an> email"}
     )
     assert (
         'name="email" type="email" autocomplete="email" inputmode="email" spellcheck="false"'
@@ -107,16 +107,16 @@ def test_fields_carry_values_and_mark_only_the_invalid_ones() -> None:
 
 def test_the_address_fields_follow_the_country() -> None:
     """Germany: postal code then city, no region; US: city, state, ZIP code; Japan: prefecture."""
-    germany = cart_page.fields("en", "en", "DE", False, {}, {})
+    germany = cart_page.fields("en", "en", "DE", None, {}, {})
     assert 'id="f-region"' not in germany
     assert germany.index('id="f-postal_code"') < germany.index('id="f-city"')
     assert "VAT number" in germany
-    usa = cart_page.fields("en", "en_US", "US", False, {}, {})
+    usa = cart_page.fields("en", "en_US", "US", None, {}, {})
     assert usa.index('id="f-city"') < usa.index('id="f-region"') < usa.index('id="f-postal_code"')
     assert ">State <span" in usa
     assert ">ZIP code <span" in usa
     assert "Tax ID" in usa
-    japan = cart_page.fields("de", "de", "JP", False, {}, {})
+    japan = cart_page.fields("de", "de", "JP", None, {}, {})
     assert ">Präfektur <span" in japan
     # The select lists the chosen country first, named in the page's language.
     assert '<option value="JP" selected>Japan</option>' in japan
