@@ -273,10 +273,17 @@ def cart(token: str) -> Response:
     return _render_cart(svc, payload, lines, page, prefill, {})
 
 
-def _placed(svc: Services, payload: LinkPayload, order_id: str) -> Response:
-    if card_payment.takes_card(svc, payload.merchant_id) and card_payment.unpaid_card_order(
-        svc, order_id
-    ):
+def _placed(
+    svc: Services, payload: LinkPayload, order_id: str, awaits_card: bool | None = None
+) -> Response:
+    """Where the customer goes once ``order_id`` is placed: its payment page while it
+    waits for a card payment, else the confirmation. ``awaits_card``: known by the
+    placing itself (a fresh order); ``None``: read from the stored order."""
+    if awaits_card is None:
+        awaits_card = card_payment.takes_card(
+            svc, payload.merchant_id
+        ) and card_payment.unpaid_card_order(svc, order_id)
+    if awaits_card:
         target = card_payment.pay_url(svc, order_id, payload.return_url)
     else:
         target = targets.placed_target(svc, payload.link_rand, order_id, payload.return_url)
@@ -356,9 +363,9 @@ def place_order(token: str) -> Response:
         ),
     )
     match outcome:
-        case Placed(order_id):
+        case Placed(order_id, awaits_card):
             metrics.ORDERS_PLACED.inc()
-            return _placed(svc, payload, order_id)
+            return _placed(svc, payload, order_id, awaits_card)
         case AlreadyPlaced(order_id):
             return _placed(svc, payload, order_id)
         case Invalid(errors, cart):
