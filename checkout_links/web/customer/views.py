@@ -316,28 +316,31 @@ def place_order(token: str) -> Response:
     page = _context(svc, payload)
     lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
+    # A plain dict of the first values: MultiDict.get raises and catches a KeyError for
+    # each of the two dozen names a form does not send.
+    sent = form.to_dict()
     values = {
-        name: form.get(name, "").strip()
+        name: sent.get(name, "").strip()
         for name in (*customer_form.FIELD_NAMES, *customer_form.DELIVERY_NAMES)
     }
     # A hidden "no" before the box: "no" alone is unticked; nothing sent (a page that
     # showed no delivery address) keeps the default, the billing address.
     same = form.getlist(customer_form.SAME_AS_BILLING)
     values[customer_form.SAME_AS_BILLING] = "no" if same == ["no"] else "yes"
-    values["accept_terms"] = form.get("accept_terms", "")
-    csrf = form.get("csrf_token", "")
+    values["accept_terms"] = sent.get("accept_terms", "")
+    csrf = sent.get("csrf_token", "")
     state: CartState | None = None
     extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
         extra_lines = svc.links.optional_lines_of(payload, page[0])
         state = cart_state(svc.promotions, payload, lines, extra_lines, form)
-        if state.errors or form.get("action", "place") != "place":
+        if state.errors or sent.get("action", "place") != "place":
             # Update and apply place nothing; a choice the offer does not allow is a 422.
             return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
                 svc, payload, lines, page, values, {}, 422 if state.errors else 200, state
             )
-    if form.get("action") == "update":
+    if sent.get("action") == "update":
         # The country changed (no JavaScript): the same form with that country's fields.
         return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
             svc, payload, lines, page, values, {}
