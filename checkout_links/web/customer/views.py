@@ -209,7 +209,7 @@ def _render_cart(
         error = texts.get("accept_terms")
         consent = cart_page.consent(t, seller.name, seller.terms_required, checked, error)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
-    if texts or choices:
+    if texts:
         html = pages.render(
             "cart.html",
             locale,
@@ -224,7 +224,8 @@ def _render_cart(
             **choices,
         )
     else:
-        # The common page: a cached frame of the template with these parts.
+        # The common page: a cached frame of the template with these parts (a link with
+        # choices has a frame of its own, with their summary and controls).
         html = pages.render_framed(
             "cart.html",
             locale,
@@ -235,6 +236,7 @@ def _render_cart(
             fields=form,
             consent=consent,
             csrf_token=csrf_token,
+            **choices,
         )
     response = Response(html, status=status, mimetype="text/html")
     extra = ""
