@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -117,9 +118,13 @@ def test_a_missing_required_field_is_a_422_at_the_field_and_the_link_stays_open(
     assert again.status_code == 303, "the refused link was still open"
 
 
-def test_the_update_action_keeps_the_answers(client: FlaskClient, auth: dict[str, str]) -> None:
-    """Changing the country without JavaScript re-renders the form with every answer kept."""
-    path = _link(client, auth, custom_fields=FIELDS)
+@pytest.mark.parametrize("choices", [{}, {"allow_promotion_codes": True}], ids=["plain", "choices"])
+def test_the_update_action_keeps_the_answers(
+    client: FlaskClient, auth: dict[str, str], choices: dict[str, Any]
+) -> None:
+    """Changing the country without JavaScript (or a choice, on a link with cart choices)
+    re-renders the form with every answer kept and places nothing."""
+    path = _link(client, auth, custom_fields=FIELDS, **choices)
     answers = {"cf_holder": "Ana <Ruiz>", "cf_seats": "3", "cf_region": "us-east"}
     data = {**_form(client, path), **answers, "country": "FR", "action": "update"}
     page = client.post(path, data=data).get_data(as_text=True)
