@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from checkout_links.core.errors import FieldError
 from checkout_links.core.i18n.locales import PageLocale, canonical_tag, text_tags
@@ -118,6 +118,16 @@ class FieldOptionIn(Strict):
 
 class CustomFieldIn(Strict):
     """A question the checkout form asks; the order holds the answer under ``key``."""
+
+    # A dropdown needs its options, and only a dropdown has any: stated for the readers of
+    # the document (field_errors() says it with a pointer).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "dropdown"}}, "required": ["type"]},
+            "then": {"required": ["options"], "properties": {"options": {"type": "array"}}},
+            "else": {"properties": {"options": {"type": "null"}}},
+        }
+    )
 
     key: Annotated[str, StringConstraints(pattern=KEY_PATTERN)] = Field(
         description="Names the answer in the order's custom_fields; the form field is cf_<key>.",
