@@ -112,6 +112,9 @@ class Placed(msgspec.Struct, frozen=True):
     """The order was placed: the link is spent, the order and its event are stored."""
 
     order_id: str
+    #: The order waits for its card payment (Stripe): the customer goes to its payment
+    #: page. Known here, so the view need not read the order back.
+    awaits_card: bool = False
 
 
 class AlreadyPlaced(msgspec.Struct, frozen=True):
@@ -322,7 +325,9 @@ def cart_lines(cart: CartState, request: PlaceRequest) -> tuple[Line, ...]:
 
 def _outcome(result: SpendResult, spend: SpendRequest) -> Placed | AlreadyPlaced | Refused:
     if result.outcome == "placed":
-        return Placed(spend.order_id)
+        # Only a card payment holds back the receipt of an order that is still due.
+        awaits_card = not spend.mail and spend.payment_due_ms is not None
+        return Placed(spend.order_id, awaits_card=awaits_card)
     mark = result.mark
     if mark.state == "spent" and mark.request_id == spend.request_id and mark.order_id:
         # Our own earlier attempt placed the order and its answer was lost: the same order.
