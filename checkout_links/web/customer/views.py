@@ -19,8 +19,8 @@ from itsdangerous import BadSignature
 from markupsafe import Markup
 
 from checkout_links import metrics
+from checkout_links.core.checkout import custom_fields, place
 from checkout_links.core.checkout import form as customer_form
-from checkout_links.core.checkout import place
 from checkout_links.core.checkout.address import address_lines
 from checkout_links.core.checkout.cart import CartState, cart_state, taxed_cart
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
@@ -46,7 +46,15 @@ from checkout_links.core.orders.queries import load_order
 from checkout_links.core.payments.state import payment_of
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages, targets
+from checkout_links.web.customer import (
+    cart_choices,
+    cart_custom_fields,
+    cart_page,
+    cart_tax,
+    headers,
+    pages,
+    targets,
+)
 from checkout_links.web.customer import payment as card_payment
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
@@ -203,6 +211,9 @@ def _render_cart(
         total = money(taxed.total)
         tax = cart_tax.rows(taxed, money, t, babel)
     form = cart_page.fields(locale.words, babel, country, delivery_country, values, texts)
+    if payload.custom_fields:
+        # The seller's questions after the addresses (nothing to do for a link without).
+        form += cart_custom_fields.fieldset(t, locale, payload.custom_fields, values, texts)
     consent = Markup("")
     if seller.terms_required:
         checked = values.get("accept_terms") == "yes"
@@ -330,6 +341,11 @@ def place_order(token: str) -> Response:
     same = form.getlist(customer_form.SAME_AS_BILLING)
     values[customer_form.SAME_AS_BILLING] = "no" if same == ["no"] else "yes"
     values["accept_terms"] = sent.get("accept_terms", "")
+    if payload.custom_fields:
+        values.update(
+            (name, sent.get(name, "").strip())
+            for name in custom_fields.form_names(payload.custom_fields)
+        )
     csrf = sent.get("csrf_token", "")
     state: CartState | None = None
     extra_lines: tuple[Line, ...] = ()
@@ -449,6 +465,8 @@ def confirmation(ref: str) -> Response:
             if order.delivery_address is not None
             else ()
         ),
+        # The answers to the seller's questions, as the customer read them.
+        answers=order.custom_field_rows,
     )
     return Response(html, mimetype="text/html")
 
