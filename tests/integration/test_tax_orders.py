@@ -5,7 +5,8 @@ Orders are placed through the app's cart form; the API, the webhook (a real rece
 export all show the same tax figures. This is the closing scenario of issue 21's tax point:
 a French consumer pays French VAT on top; a French business with a valid VAT number pays
 none, and everything it reads says the reverse charge applies. Both accept the seller's
-terms (recorded on the order) and read its legal identity in their email.
+terms (recorded on the order) and read its legal identity in their email. A third order,
+of a physical item, is refused without an address and then delivered to the one given.
 """
 
 from __future__ import annotations
