@@ -131,23 +131,23 @@ class _Typed(BaseHTTPRequestHandler):
         return
 
 
-def test_only_the_static_files_are_compressed(tmp_path: Path) -> None:
-    """Through nginx a stylesheet is sent gzip-compressed, a page never is (BREACH: a page
-    holds a CSRF token beside what a customer typed), and both keep the HSTS header."""
+def test_pages_and_static_files_go_compressed(tmp_path: Path) -> None:
+    """Through nginx a stylesheet and a page are sent gzip-compressed to a client that takes
+    gzip (and plain to one that does not), each with the HSTS header."""
     server = ThreadingHTTPServer((HOST, 0), _Typed)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with nginx_server(tmp_path, [f"{HOST}:{server.server_address[1]}"]) as nginx:
             nginx.wait_port()
             with httpx.Client(base_url=nginx.url, trust_env=False, timeout=5.0) as web:
-                headers = {"Accept-Encoding": "gzip"}
-                css = web.get("/static/checkout.css?v=0123456789abcdef", headers=headers)
-                page = web.get("/c/sometoken", headers=headers)
+                gzip = {"Accept-Encoding": "gzip"}
+                css = web.get("/static/checkout.css?v=0123456789abcdef", headers=gzip)
+                page = web.get("/c/sometoken", headers=gzip)
+                plain = web.get("/c/sometoken", headers={"Accept-Encoding": "identity"})
     finally:
         server.shutdown()
         server.server_close()
-    assert (css.status_code, page.status_code) == (200, 200)
-    assert css.headers.get("Content-Encoding") == "gzip"
-    assert css.text == "a { color: red }\n" * 256  # httpx decompressed it
-    assert "Content-Encoding" not in page.headers
+    assert [a.status_code for a in (css, page, plain)] == [200, 200, 200]
+    assert [a.headers.get("Content-Encoding") for a in (css, page, plain)] == ["gzip", "gzip", None]
+    assert css.text == page.text == plain.text == "a { color: red }\n" * 256  # decompressed
     assert [a.headers.get("Strict-Transport-Security") for a in (css, page)] == [HSTS, HSTS]
