@@ -16,11 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from checkout_links.testing.browser import chromium
 from checkout_links.testing.card_shop import DECLINED_CARD, CardShop
 from checkout_links.testing.localstripe import LocalStripe
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, storefront
+from checkout_links.testing.storefront import storefront
 
 OUT = Path(__file__).resolve().parent / "img"
 
@@ -29,9 +30,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, LocalStripe(Path(tmp)) as stripe:
         settings = {"stripe_api_base": stripe.url, "stripe_js_url": stripe.js_url}
-        with storefront(**settings) as shop, sync_playwright() as playwright:
+        with storefront(**settings) as shop, chromium() as browser:
             CardShop(shop.api, shop.auth, stripe).connect()
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for locale in ("en", "ar"):
                 for width in (320, 1280):
                     for state in ("payment", "declined"):
@@ -56,7 +56,6 @@ def main() -> None:
                         page.screenshot(path=str(path), full_page=True, animations="disabled")
                         context.close()
                         print(path.relative_to(OUT.parent.parent))
-            browser.close()
 
 
 if __name__ == "__main__":

@@ -156,6 +156,17 @@ class Storefront:
             client.post(path, data={**form, "email": "a@example.com", **BERLIN}).status_code == 303
         )
 
+    def set_logo(self, url: str) -> None:
+        """Point the seller's logo at ``url`` directly, past the API's https rule."""
+        from checkout_links.web.extensions import services
+
+        with self.app.app_context():
+            merchants = services().merchants
+            record = merchants.get("acme")
+            assert isinstance(record.account, MerchantAccount)
+            account = msgspec.structs.replace(record.account, logo_url=url)
+            merchants.save(msgspec.structs.replace(record, account=account))
+
     @contextmanager
     def outage(self) -> Iterator[None]:
         """The store unreachable while inside (every page then answers 503)."""
@@ -190,15 +201,7 @@ def storefront(**settings: Any) -> Iterator[Storefront]:
     # seller's are https): set here directly, past the API's https rule.
     answer = client.patch("/api/v1/account", json=SELLER, headers=auth)
     assert answer.status_code == 200, answer.get_json()
-    with app.app_context():
-        from checkout_links.web.extensions import services
-
-        merchants = services().merchants
-        record = merchants.get("acme")
-        assert isinstance(record.account, MerchantAccount)
-        logo = f"{origin}/test-images/logo.svg"
-        account = msgspec.structs.replace(record.account, logo_url=logo)
-        merchants.save(msgspec.structs.replace(record, account=account))
+    shop.set_logo(f"{origin}/test-images/logo.svg")
     # Return-URL rules apply to images: http is allowed for a loopback host.
     kit = {"name": "Setup kit, EU plug", "price": "49.90", "currency": "EUR"}
     kit |= {"delivery": "physical", "image_url": f"{origin}/test-images/kit.svg"}
