@@ -70,6 +70,17 @@ def open_page(
     return page, problems
 
 
+def send_bad_cart(page: Page) -> None:
+    """Send a storefront cart with a bad email, no street and a short postcode (the
+    storefront prefills the address); wait for the error summary."""
+    page.fill("#f-email", "ana@")
+    page.fill("#f-city", "Berlin")
+    page.fill("#f-address", "")
+    page.fill("#f-postal_code", "12")
+    page.locator("button.primary").click()
+    page.wait_for_selector("#error-summary")
+
+
 def axe_violations(page: Page, exclude: Sequence[str] = ()) -> list[tuple[str, list[Any]]]:
     """axe-core's violations of :data:`AXE_TAGS` on the page as shown: (rule, first 3 targets).
 

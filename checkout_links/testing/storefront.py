@@ -57,6 +57,23 @@ PRODUCT_SVG = (
     '<rect x="18" y="36" width="12" height="3" fill="#1b2a6b"/></svg>'
 )
 
+#: The smallest cart with choices: a licence of adjustable quantity, the kit and an upgrade
+#: on offer, codes allowed (the browser tests' own links).
+OFFERS: dict[str, Any] = {
+    "products": [
+        {
+            "id": "pro-licence",
+            "price": "100.00",
+            "quantity": 2,
+            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
+        }
+    ],
+    "optional_items": [
+        {"id": "kit"},
+        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
+    ],
+    "allow_promotion_codes": True,
+}
 #: A cart with choices: an adjustable line, a fixed one, an add-on, an upgrade, codes allowed.
 CHOICES: dict[str, Any] = {
     "products": [

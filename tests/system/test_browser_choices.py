@@ -10,28 +10,14 @@ from flask import Flask
 
 from checkout_links.testing import BERLIN, add_merchant
 from checkout_links.testing.browser import PageFactory, scroll_width
+from checkout_links.testing.storefront import OFFERS
 
 pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-LINK: dict[str, Any] = {
-    "products": [
-        {
-            "id": "pro-licence",
-            "price": "100.00",
-            "quantity": 2,
-            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
-        }
-    ],
-    "optional_items": [
-        {"id": "kit"},
-        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
-    ],
-    "allow_promotion_codes": True,
-    # The optional kit is physical: the order needs the billing address (prefilled).
-    "customer": BERLIN,
-}
+# The optional kit is physical: the order needs the billing address (prefilled).
+LINK: dict[str, Any] = {**OFFERS, "customer": BERLIN}
 PHONE = {"width": 375, "height": 740}
 
 

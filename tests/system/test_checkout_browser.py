@@ -19,6 +19,7 @@ from checkout_links.testing.browser import (
     assert_axe_clean,
     overflowing,
     scroll_width,
+    send_bad_cart,
 )
 from checkout_links.testing.storefront import WIDTHS, Storefront, storefront
 
@@ -69,12 +70,7 @@ def _open(
     else:
         page.goto(url)
     if state == "cart-errors":
-        page.fill("#f-email", "ana@")
-        page.fill("#f-city", "Berlin")
-        page.fill("#f-address", "")  # the storefront prefills it: the street left out
-        page.fill("#f-postal_code", "12")
-        page.locator("button.primary").click()
-        page.wait_for_selector("#error-summary")
+        send_bad_cart(page)
     return page, problems
 
 

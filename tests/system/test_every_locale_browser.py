@@ -21,8 +21,9 @@ from checkout_links.testing.browser import (
     axe_violations,
     keep_screenshot,
     scroll_width,
+    send_bad_cart,
 )
-from checkout_links.testing.storefront import Storefront, storefront
+from checkout_links.testing.storefront import OFFERS, Storefront, storefront
 
 pytestmark = pytest.mark.browser
 
@@ -38,21 +39,6 @@ STATES = (
     "503",
 )
 SHOT_LOCALES = ("ar", "fa", "th", "ja", "el")
-CHOICES = {
-    "products": [
-        {
-            "id": "pro-licence",
-            "price": "100.00",
-            "quantity": 2,
-            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
-        }
-    ],
-    "optional_items": [
-        {"id": "kit"},
-        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
-    ],
-    "allow_promotion_codes": True,
-}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +61,7 @@ def _url(shop: Storefront, expired: dict[str, str], tag: str, state: str) -> str
     if state in ("cart", "cart-errors", "503"):
         return str(shop.issue(tag)["url"])
     if state == "cart-choices":
-        return str(shop.issue(tag, **CHOICES)["url"])
+        return str(shop.issue(tag, **OFFERS)["url"])
     if state == "confirmation":
         return shop.confirmation_url(tag)
     if state == "404":
@@ -92,12 +78,7 @@ def _show(page: Any, shop: Storefront, state: str, url: str) -> None:
         return
     page.goto(url)
     if state == "cart-errors":
-        page.fill("#f-email", "ana@")
-        page.fill("#f-city", "Berlin")
-        page.fill("#f-address", "")  # the storefront prefills it: the street left out
-        page.fill("#f-postal_code", "12")
-        page.locator("button.primary").click()
-        page.wait_for_selector("#error-summary")
+        send_bad_cart(page)
 
 
 @pytest.mark.parametrize("tag", SUPPORTED)
