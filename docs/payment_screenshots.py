@@ -4,7 +4,7 @@ Starts localstripe (a fake Stripe with its mock Stripe.js, so the card field is 
 double's plain inputs, not Stripe's iframe) and the storefront of
 checkout_links/testing/storefront.py, opens the payment page and its decline state at
 320 and 1280 px in English and Arabic, and writes
-``docs/img/payment-<state>-<locale>-<width>.png``.
+``docs/img/payment-<state>-<locale>-<width>.png``, squeezed as by docs/screenshots.py.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from checkout_links.testing.browser import chromium
 from checkout_links.testing.card_shop import DECLINED_CARD, CardShop
 from checkout_links.testing.localstripe import LocalStripe
 from checkout_links.testing.storefront import storefront
+from docs.screenshots import squeeze
 
 OUT = Path(__file__).resolve().parent / "img"
 
@@ -55,7 +56,7 @@ def main() -> None:
                         path = OUT / f"payment-{state}-{locale}-{width}.png"
                         page.screenshot(path=str(path), full_page=True, animations="disabled")
                         context.close()
-                        print(path.relative_to(OUT.parent.parent))
+                        squeeze(path)
 
 
 if __name__ == "__main__":

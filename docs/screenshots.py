@@ -34,7 +34,8 @@ CHOICE_WIDTHS = (320, 390, 1280)
 CHOICE_LOCALES = ("en", "ar", "ja")
 
 
-def _squeeze(path: Path) -> None:
+def squeeze(path: Path) -> None:
+    """Squeeze ``path`` with pngquant where it is installed, and print its size."""
     squeeze = shutil.which("pngquant")
     if squeeze:
         args = ["--force", "--skip-if-larger", "--ext", ".png", "64", str(path)]
@@ -60,7 +61,7 @@ def choices(shop: Storefront, browser: Browser) -> None:
             path = OUT / f"choices-{locale}-{width}.png"
             page.screenshot(path=str(path), full_page=True, animations="disabled")
             context.close()
-            _squeeze(path)
+            squeeze(path)
 
 
 def main() -> None:
@@ -92,7 +93,7 @@ def main() -> None:
                     path = OUT / f"checkout-{state}-{locale}-{device}.png"
                     page.screenshot(path=str(path), full_page=True, animations="disabled")
                     context.close()
-                    _squeeze(path)
+                    squeeze(path)
 
 
 if __name__ == "__main__":
