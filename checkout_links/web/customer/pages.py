@@ -70,22 +70,29 @@ def render(name: str, locale: PageLocale, page_seller: Seller | None, **context:
 
 #: Marks where a cached page frame takes the per-request parts (not changed by escaping).
 _SLOT = re.compile("\x01(\\w+)\x01")
-_FRAMES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+Frame = tuple[tuple[str, ...], tuple[str, ...]]
+_FRAMES: dict[tuple[Any, ...], tuple[Seller | None, Frame]] = {}
 
 
 def _frame(
     name: str, locale: PageLocale, page_seller: Seller | None, slots: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The page rendered once with markers in its slots, cut into literals and slot names."""
-    key = (name, locale, page_seller, request.script_root, slots)
-    frame = _FRAMES.get(key)
-    if frame is None:
-        markers = {slot: Markup(f"\x01{slot}\x01") for slot in slots}  # noqa: S704
-        parts = _SLOT.split(render(name, locale, page_seller, **markers))
-        frame = (tuple(parts[0::2]), tuple(parts[1::2]))
-        if len(_FRAMES) > 10_000:
-            _FRAMES.clear()
-        _FRAMES[key] = frame
+) -> Frame:
+    """The page rendered once with markers in its slots, cut into literals and slot names.
+
+    Keyed by the seller's identity (:func:`seller` hands out one object per merchant
+    record): hashing its dozen fields on every page cost more than the look-up.
+    The entry keeps its seller, so the id cannot be reused while the entry lives.
+    """
+    key = (name, locale, id(page_seller), request.script_root, slots)
+    hit = _FRAMES.get(key)
+    if hit is not None and hit[0] is page_seller:
+        return hit[1]
+    markers = {slot: Markup(f"\x01{slot}\x01") for slot in slots}  # noqa: S704
+    parts = _SLOT.split(render(name, locale, page_seller, **markers))
+    frame = (tuple(parts[0::2]), tuple(parts[1::2]))
+    if len(_FRAMES) > 10_000:
+        _FRAMES.clear()
+    _FRAMES[key] = (page_seller, frame)
     return frame
 
 

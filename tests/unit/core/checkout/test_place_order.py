@@ -165,3 +165,42 @@ def test_place_orders_places_each_as_place_order_does_and_keeps_their_order(
     assert "email" in outcomes[1].errors
     assert outcomes[2] == Placed(order_id_for(links[2].link_rand))
     assert svc.ledger.mark(links[1].link_rand).state == "open"
+
+
+@pytest.mark.parametrize(
+    ("payment", "awaits"),
+    [
+        ({"provider": "none"}, False),
+        ({"provider": "manual", "instructions": "Pay by bank transfer."}, False),
+        (
+            {
+                "provider": "stripe",
+                "stripe": {
+                    "publishable_key": "pk_test_51Pub",
+                    "secret_key": "sk_test_51SecretValue",
+                    "webhook_secret": "whsec_SigningValue123",
+                },
+            },
+            True,
+        ),
+    ],
+)
+def test_a_placed_order_says_whether_it_waits_for_a_card_payment(
+    app: Flask, payment: dict[str, Any], awaits: bool
+) -> None:
+    """``Placed.awaits_card`` is true exactly when the stored order waits for a Stripe
+    payment, so the view can send the customer on without reading the order back."""
+    api_key = add_merchant(app)
+    answer = app.test_client().patch(
+        "/api/v1/account",
+        json={"payment": payment},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    services: Services = app.extensions["checkout"]
+    outcome = place_order(services, request_for(services, issue(services)))
+    assert isinstance(outcome, Placed)
+    stored = load_order(services.redis, services.keyring, outcome.order_id).payment
+    assert stored is not None
+    assert outcome.awaits_card is awaits
+    assert (stored.provider == "stripe" and stored.status == "pending") is awaits
