@@ -4,7 +4,7 @@ Starts localstripe (a fake Stripe with its mock Stripe.js, so the card field is 
 double's plain inputs, not Stripe's iframe) and the storefront of
 checkout_links/testing/storefront.py, opens the payment page and its decline state at
 320 and 1280 px in English and Arabic, and writes
-``docs/img/payment-<state>-<locale>-<width>.png``.
+``docs/img/payment-<state>-<locale>-<width>.png``, squeezed as by docs/screenshots.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from checkout_links.testing.browser import chromium
 from checkout_links.testing.card_shop import DECLINED_CARD, CardShop
 from checkout_links.testing.localstripe import LocalStripe
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, storefront
+from checkout_links.testing.storefront import storefront
+from docs.screenshots import squeeze
 
 OUT = Path(__file__).resolve().parent / "img"
 
@@ -29,9 +31,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, LocalStripe(Path(tmp)) as stripe:
         settings = {"stripe_api_base": stripe.url, "stripe_js_url": stripe.js_url}
-        with storefront(**settings) as shop, sync_playwright() as playwright:
+        with storefront(**settings) as shop, chromium() as browser:
             CardShop(shop.api, shop.auth, stripe).connect()
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for locale in ("en", "ar"):
                 for width in (320, 1280):
                     for state in ("payment", "declined"):
@@ -55,8 +56,7 @@ def main() -> None:
                         path = OUT / f"payment-{state}-{locale}-{width}.png"
                         page.screenshot(path=str(path), full_page=True, animations="disabled")
                         context.close()
-                        print(path.relative_to(OUT.parent.parent))
-            browser.close()
+                        squeeze(path)
 
 
 if __name__ == "__main__":

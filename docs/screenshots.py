@@ -16,12 +16,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import sync_playwright
+from checkout_links.testing.browser import chromium
+from checkout_links.testing.storefront import CODE, Storefront, storefront
 
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, CODE, Storefront, storefront
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 OUT = Path(__file__).resolve().parent / "img"
 WIDTHS = {"phone": 390, "desktop": 1280}
@@ -31,7 +34,8 @@ CHOICE_WIDTHS = (320, 390, 1280)
 CHOICE_LOCALES = ("en", "ar", "ja")
 
 
-def _squeeze(path: Path) -> None:
+def squeeze(path: Path) -> None:
+    """Squeeze ``path`` with pngquant where it is installed, and print its size."""
     squeeze = shutil.which("pngquant")
     if squeeze:
         args = ["--force", "--skip-if-larger", "--ext", ".png", "64", str(path)]
@@ -39,11 +43,11 @@ def _squeeze(path: Path) -> None:
     print(path.relative_to(OUT.parent.parent), path.stat().st_size)
 
 
-def choices(shop: Storefront, browser: object) -> None:
+def choices(shop: Storefront, browser: Browser) -> None:
     """The cart with choices after the customer took the upgrade and applied a code."""
     for locale in CHOICE_LOCALES:
         for width in CHOICE_WIDTHS:
-            context = browser.new_context(  # type: ignore[attr-defined]
+            context = browser.new_context(
                 viewport={"width": width, "height": 844 if width < 600 else 900}, locale=locale
             )
             page = context.new_page()
@@ -57,16 +61,14 @@ def choices(shop: Storefront, browser: object) -> None:
             path = OUT / f"choices-{locale}-{width}.png"
             page.screenshot(path=str(path), full_page=True, animations="disabled")
             context.close()
-            _squeeze(path)
+            squeeze(path)
 
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    with storefront() as shop, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with storefront() as shop, chromium() as browser:
         choices(shop, browser)
         if sys.argv[1:] == ["choices"]:
-            browser.close()
             return
         for locale in LOCALES:
             urls = {
@@ -91,8 +93,7 @@ def main() -> None:
                     path = OUT / f"checkout-{state}-{locale}-{device}.png"
                     page.screenshot(path=str(path), full_page=True, animations="disabled")
                     context.close()
-                    _squeeze(path)
-        browser.close()
+                    squeeze(path)
 
 
 if __name__ == "__main__":

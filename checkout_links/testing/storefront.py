@@ -57,6 +57,23 @@ PRODUCT_SVG = (
     '<rect x="18" y="36" width="12" height="3" fill="#1b2a6b"/></svg>'
 )
 
+#: The smallest cart with choices: a licence of adjustable quantity, the kit and an upgrade
+#: on offer, codes allowed (the browser tests' own links).
+OFFERS: dict[str, Any] = {
+    "products": [
+        {
+            "id": "pro-licence",
+            "price": "100.00",
+            "quantity": 2,
+            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
+        }
+    ],
+    "optional_items": [
+        {"id": "kit"},
+        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
+    ],
+    "allow_promotion_codes": True,
+}
 #: A cart with choices: an adjustable line, a fixed one, an add-on, an upgrade, codes allowed.
 CHOICES: dict[str, Any] = {
     "products": [
@@ -156,6 +173,17 @@ class Storefront:
             client.post(path, data={**form, "email": "a@example.com", **BERLIN}).status_code == 303
         )
 
+    def set_logo(self, url: str) -> None:
+        """Point the seller's logo at ``url`` directly, past the API's https rule."""
+        from checkout_links.web.extensions import services
+
+        with self.app.app_context():
+            merchants = services().merchants
+            record = merchants.get("acme")
+            assert isinstance(record.account, MerchantAccount)
+            account = msgspec.structs.replace(record.account, logo_url=url)
+            merchants.save(msgspec.structs.replace(record, account=account))
+
     @contextmanager
     def outage(self) -> Iterator[None]:
         """The store unreachable while inside (every page then answers 503)."""
@@ -190,15 +218,7 @@ def storefront(**settings: Any) -> Iterator[Storefront]:
     # seller's are https): set here directly, past the API's https rule.
     answer = client.patch("/api/v1/account", json=SELLER, headers=auth)
     assert answer.status_code == 200, answer.get_json()
-    with app.app_context():
-        from checkout_links.web.extensions import services
-
-        merchants = services().merchants
-        record = merchants.get("acme")
-        assert isinstance(record.account, MerchantAccount)
-        logo = f"{origin}/test-images/logo.svg"
-        account = msgspec.structs.replace(record.account, logo_url=logo)
-        merchants.save(msgspec.structs.replace(record, account=account))
+    shop.set_logo(f"{origin}/test-images/logo.svg")
     # Return-URL rules apply to images: http is allowed for a loopback host.
     kit = {"name": "Setup kit, EU plug", "price": "49.90", "currency": "EUR"}
     kit |= {"delivery": "physical", "image_url": f"{origin}/test-images/kit.svg"}

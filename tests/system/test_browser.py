@@ -10,16 +10,13 @@ import pytest
 from flask import Flask
 
 from checkout_links.testing import add_merchant
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS
+from checkout_links.testing.browser import PageFactory
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
-
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
 def test_a_customer_edits_the_prefilled_form_and_places_the_order(
-    served_app: tuple[Flask, str], tmp_path: Path
+    new_page: PageFactory, served_app: tuple[Flask, str], tmp_path: Path
 ) -> None:
     """Chromium opens a link, sees the pre-fill, edits a field and lands on the confirmation."""
     app, origin = served_app
@@ -32,36 +29,23 @@ def test_a_customer_edits_the_prefilled_form_and_places_the_order(
     }
     link: dict[str, Any] = api.post("/api/v1/links", json=body, headers=auth).get_json()
     assert link["url"].startswith(origin + "/c/")
-    problems: list[str] = []
+    # CSP violations and failed sub-resources show up as console errors.
+    page, problems = new_page(1280, 720)
+    response = page.goto(link["url"])
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("#f-email").input_value() == "ana@example.com"
+    assert page.locator("#f-last_name").input_value() == "Ruiz"
+    assert "1.249,00" in page.locator("dl.total dd").inner_text()
+    shot = tmp_path / "cart.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            # The browser's own favicon probe is not part of the page; answer it here
-            # so that every console error left is the page's own.
-            page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-            # CSP violations and failed sub-resources show up as console errors.
-            page.on(
-                "console", lambda msg: problems.append(msg.text) if msg.type == "error" else None
-            )
-            response = page.goto(link["url"])
-            assert response is not None
-            assert response.status == 200
-            assert page.locator("#f-email").input_value() == "ana@example.com"
-            assert page.locator("#f-last_name").input_value() == "Ruiz"
-            assert "1.249,00" in page.locator("dl.total dd").inner_text()
-            shot = tmp_path / "cart.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-            page.locator("#f-last_name").fill("Ruiz-Zabaleta")
-            page.get_by_role("button", name=re.compile("bestellen")).click()
-            page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
-            number = page.locator(".order-number strong").inner_text()
-            assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
-        finally:
-            browser.close()
+    page.locator("#f-last_name").fill("Ruiz-Zabaleta")
+    page.get_by_role("button", name=re.compile("bestellen")).click()
+    page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
+    number = page.locator(".order-number strong").inner_text()
+    assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
 
     status = api.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()
     assert status["status"] == "completed"

@@ -9,26 +9,22 @@ axe-core; without JavaScript the fields show with their hint. The PNGs go to
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 
 from checkout_links.testing import add_merchant
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS
+from checkout_links.testing.browser import (
+    PageFactory,
+    assert_axe_clean,
+    keep_screenshot,
+    scroll_width,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BILLING = {
     "email": "ana@example.com",
     "first_name": "Ana",
@@ -40,16 +36,6 @@ BILLING = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def _link(app: Flask, locale: str) -> str:
     auth = {"Authorization": f"Bearer {add_merchant(app)}"}
     body = {"products": [{"id": "kit"}], "customer": BILLING, "locale": locale}
@@ -57,81 +43,57 @@ def _link(app: Flask, locale: str) -> str:
     return str(answer.get_json()["url"])
 
 
-def _axe(page: Any) -> list[Any]:
-    results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    return [
-        (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-    ]
-
-
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("width", [320, 1280])
 def test_the_delivery_address_hides_shows_errs_and_confirms_accessibly(
-    browser: Any, served_app: tuple[Flask, str], locale: str, width: int
+    new_page: PageFactory, served_app: tuple[Flask, str], locale: str, width: int
 ) -> None:
     """Ticked (fields hidden), unticked (shown), missing city (error), confirmation showing
     the address: axe-clean and nothing sideways in each state."""
     app, origin = served_app
-    shots = os.environ.get("CHECKOUT_SCREENSHOTS")
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page, problems = new_page(width, 900)
     fields = page.locator("#delivery-fields")
-    try:
-        page.goto(_link(app, locale))
-        for state in ("ticked", "unticked", "error", "confirmation"):
-            if state == "ticked":
-                assert page.locator("#f-delivery_same_as_billing").is_checked()
-                sync_api.expect(fields).to_be_hidden()
-            elif state == "unticked":
-                page.locator("#f-delivery_same_as_billing").uncheck()
-                sync_api.expect(fields).to_be_visible()
-                page.locator("#f-delivery_first_name").fill("Bea")
-                page.locator("#f-delivery_last_name").fill("Ruiz")
-                page.locator("#f-delivery_address").fill("Mönckebergstr. 7")
-                page.locator("#f-delivery_postal_code").fill("20095")
-            elif state == "error":
-                page.locator("button.primary").click()
-                sync_api.expect(page.locator("#e-delivery_city")).to_be_visible()
-                assert not page.locator("#f-delivery_same_as_billing").is_checked()
-            else:
-                page.locator("#f-delivery_city").fill("Hamburg")
-                page.locator("button.primary").click()
-                page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
-                address = page.locator("section.delivery address")
-                sync_api.expect(address).to_contain_text("20095 HAMBURG")
-            assert _axe(page) == [], state
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, state
-            if shots:
-                page.screenshot(
-                    path=f"{shots}/delivery-{state}-{locale}-{width}.png", full_page=True
-                )
-        # The error state is a 422 page by design; Chromium logs that status, nothing else.
-        assert [p for p in problems if "status of 422" not in p] == []
-    finally:
-        context.close()
+    page.goto(_link(app, locale))
+    for state in ("ticked", "unticked", "error", "confirmation"):
+        if state == "ticked":
+            assert page.locator("#f-delivery_same_as_billing").is_checked()
+            sync_api.expect(fields).to_be_hidden()
+        elif state == "unticked":
+            page.locator("#f-delivery_same_as_billing").uncheck()
+            sync_api.expect(fields).to_be_visible()
+            page.locator("#f-delivery_first_name").fill("Bea")
+            page.locator("#f-delivery_last_name").fill("Ruiz")
+            page.locator("#f-delivery_address").fill("Mönckebergstr. 7")
+            page.locator("#f-delivery_postal_code").fill("20095")
+        elif state == "error":
+            page.locator("button.primary").click()
+            sync_api.expect(page.locator("#e-delivery_city")).to_be_visible()
+            assert not page.locator("#f-delivery_same_as_billing").is_checked()
+        else:
+            page.locator("#f-delivery_city").fill("Hamburg")
+            page.locator("button.primary").click()
+            page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
+            address = page.locator("section.delivery address")
+            sync_api.expect(address).to_contain_text("20095 HAMBURG")
+        assert_axe_clean(page, state)
+        assert scroll_width(page) <= width, state
+        keep_screenshot(page, f"delivery-{state}-{locale}-{width}")
+    # The error state is a 422 page by design; Chromium logs that status, nothing else.
+    assert [p for p in problems if "status of 422" not in p] == []
 
 
 def test_without_javascript_the_delivery_fields_show_with_their_hint(
-    browser: Any, served_app: tuple[Flask, str]
+    new_page: PageFactory, served_app: tuple[Flask, str]
 ) -> None:
     """No script: the box ticked and the fields visible under the hint that explains them."""
     app, _ = served_app
-    context = browser.new_context(viewport={"width": 320, "height": 900}, java_script_enabled=False)
-    page = context.new_page()
-    try:
-        page.goto(_link(app, "en"))
-        assert page.locator("#f-delivery_same_as_billing").is_checked()
-        assert page.locator("#f-delivery_city").is_visible()
-        hint = page.locator("#delivery-fields .hint")
-        sync_api.expect(hint).to_have_text(
-            "To deliver somewhere else, untick the box above and enter that address."
-        )
-        # axe runs as a script, so not here: the markup is the unticked state's, checked above.
-        shots = os.environ.get("CHECKOUT_SCREENSHOTS")
-        if shots:
-            page.screenshot(path=f"{shots}/delivery-nojs-en-320.png", full_page=True)
-    finally:
-        context.close()
+    page, _ = new_page(320, 900, java_script_enabled=False)
+    page.goto(_link(app, "en"))
+    assert page.locator("#f-delivery_same_as_billing").is_checked()
+    assert page.locator("#f-delivery_city").is_visible()
+    hint = page.locator("#delivery-fields .hint")
+    sync_api.expect(hint).to_have_text(
+        "To deliver somewhere else, untick the box above and enter that address."
+    )
+    # axe runs as a script, so not here: the markup is the unticked state's, checked above.
+    keep_screenshot(page, "delivery-nojs-en-320")

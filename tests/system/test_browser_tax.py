@@ -9,26 +9,22 @@ through the form's update button.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 
 from checkout_links.testing import add_merchant
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS
+from checkout_links.testing.browser import (
+    PageFactory,
+    assert_axe_clean,
+    keep_screenshot,
+    scroll_width,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FR_VAT = "FR40303265045"
 
 
@@ -59,116 +55,80 @@ def _link(app: Flask, auth: dict[str, str], locale: str, **customer: str) -> str
     return str(answer.get_json()["url"])
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _page(browser: Any, width: int, javascript: bool = True) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900}, java_script_enabled=javascript
-    )
-    page = context.new_page()
-    problems: list[str] = []
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    return context, page, problems
-
-
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("width", [320, 1280])
 @pytest.mark.parametrize("buyer", ["consumer", "business"])
 def test_the_tax_rows_are_accessible_and_fit_at_every_width(
-    browser: Any, served_app: tuple[Flask, str], locale: str, width: int, buyer: str
+    new_page: PageFactory, served_app: tuple[Flask, str], locale: str, width: int, buyer: str
 ) -> None:
     """axe-core finds no WCAG 2.2 AA violation; the tax part shows and nothing scrolls sideways."""
     app, _ = served_app
     auth = _shop(app)
     extra = {"tax_id": FR_VAT, "company": "Dupont SARL"} if buyer == "business" else {}
-    context, page, problems = _page(browser, width)
-    try:
-        page.goto(_link(app, auth, locale, **extra))
-        if not page.evaluate("document.getElementById('summary').open"):
-            page.locator("#summary > summary").click()  # folded on a phone
-        tax = page.locator("#tax")
-        if buyer == "business":
-            assert tax.locator(".reverse-charge").is_visible()
-        else:
-            assert tax.locator("dt").count() == 1
-            # 1249.00 + 2 x 49.90 less 10 %: 1124.10 and 89.82; 20 % of each, rounded: 242.78.
-            assert "242.78" in tax.locator("dd").inner_text()
-        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        violations = [
-            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-        ]
-        assert violations == [], violations
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
-        shots = os.environ.get("CHECKOUT_SCREENSHOTS")
-        if shots:
-            page.screenshot(path=f"{shots}/tax-{buyer}-{locale}-{width}.png", full_page=True)
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = new_page(width, 900)
+    page.goto(_link(app, auth, locale, **extra))
+    if not page.evaluate("document.getElementById('summary').open"):
+        page.locator("#summary > summary").click()  # folded on a phone
+    tax = page.locator("#tax")
+    if buyer == "business":
+        assert tax.locator(".reverse-charge").is_visible()
+    else:
+        assert tax.locator("dt").count() == 1
+        # 1249.00 + 2 x 49.90 less 10 %: 1124.10 and 89.82; 20 % of each, rounded: 242.78.
+        assert "242.78" in tax.locator("dd").inner_text()
+    assert_axe_clean(page)
+    assert scroll_width(page) <= width
+    keep_screenshot(page, f"tax-{buyer}-{locale}-{width}")
+    assert problems == []
 
 
 def test_with_javascript_a_new_country_or_vat_number_redraws_the_tax_in_place(
-    browser: Any, served_app: tuple[Flask, str]
+    new_page: PageFactory, served_app: tuple[Flask, str]
 ) -> None:
     """Germany shows MwSt. with the focus still on the country; a VAT id: reverse charge."""
     app, _ = served_app
     auth = _shop(app)
-    context, page, problems = _page(browser, 1280)
-    try:
-        page.goto(_link(app, auth, "en"))
-        # 1249.00 + 2 x 49.90 = 1348.80, less 10 % = 1213.92; TVA 20 % of each line after it.
-        assert page.locator("#tax dt").inner_text() == "plus TVA 20%"
-        assert page.locator("dl.total dd").inner_text() == "€1,456.70"
-        url = page.url
-        page.locator("#f-country").select_option("DE")
-        sync_api.expect(page.locator("#tax dt")).to_have_text("plus MwSt. 19%")
-        sync_api.expect(page.locator("dl.total dd")).to_have_text("€1,444.57")
-        sync_api.expect(page.locator("#commit")).to_contain_text("€1,444.57")
-        sync_api.expect(page.locator("#f-country")).to_be_focused()
-        assert page.url == url  # no navigation: the figures were redrawn in place
-        page.locator("#f-country").select_option("FR")
-        sync_api.expect(page.locator("#tax dt")).to_have_text("plus TVA 20%")
-        page.locator("#f-tax_id").fill(FR_VAT)
-        page.locator("#f-tax_id").press("Tab")
-        sync_api.expect(page.locator("#tax .reverse-charge")).to_be_visible()
-        sync_api.expect(page.locator("dl.total dd")).to_have_text("€1,213.92")
-        sync_api.expect(page.locator("#f-tax_id")).not_to_be_focused()
-        assert page.locator("#f-tax_id").input_value() == FR_VAT
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = new_page(1280, 900)
+    page.goto(_link(app, auth, "en"))
+    # 1249.00 + 2 x 49.90 = 1348.80, less 10 % = 1213.92; TVA 20 % of each line after it.
+    assert page.locator("#tax dt").inner_text() == "plus TVA 20%"
+    assert page.locator("dl.total dd").inner_text() == "€1,456.70"
+    url = page.url
+    page.locator("#f-country").select_option("DE")
+    sync_api.expect(page.locator("#tax dt")).to_have_text("plus MwSt. 19%")
+    sync_api.expect(page.locator("dl.total dd")).to_have_text("€1,444.57")
+    sync_api.expect(page.locator("#commit")).to_contain_text("€1,444.57")
+    sync_api.expect(page.locator("#f-country")).to_be_focused()
+    assert page.url == url  # no navigation: the figures were redrawn in place
+    page.locator("#f-country").select_option("FR")
+    sync_api.expect(page.locator("#tax dt")).to_have_text("plus TVA 20%")
+    page.locator("#f-tax_id").fill(FR_VAT)
+    page.locator("#f-tax_id").press("Tab")
+    sync_api.expect(page.locator("#tax .reverse-charge")).to_be_visible()
+    sync_api.expect(page.locator("dl.total dd")).to_have_text("€1,213.92")
+    sync_api.expect(page.locator("#f-tax_id")).not_to_be_focused()
+    assert page.locator("#f-tax_id").input_value() == FR_VAT
+    assert problems == []
 
 
 def test_without_javascript_the_update_button_recomputes_the_tax(
-    browser: Any, served_app: tuple[Flask, str]
+    new_page: PageFactory, served_app: tuple[Flask, str]
 ) -> None:
     """With JavaScript off, choosing Germany and pressing Update shows MwSt. and its total."""
     app, origin = served_app
     auth = _shop(app)
-    context, page, _ = _page(browser, 320, javascript=False)
-    try:
-        page.goto(_link(app, auth, "en"))
-        page.locator("#f-country").select_option("DE")
-        # The billing address's button (the kit's delivery address has one of its own).
-        billing = page.get_by_role("group", name="Billing address")
-        billing.get_by_role("button", name="Update the form for this country").click()
-        assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"
-        assert page.locator("dl.total dd").inner_text() == "€1,444.57"
-        # The kits are physical: the billing address, where they are delivered.
-        page.locator("#f-address").fill("Invalidenstr. 1")
-        page.locator("#f-postal_code").fill("10115")
-        page.locator("#f-city").fill("Berlin")
-        page.get_by_role("button", name=re.compile("Place order")).click()
-        page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
-        assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"
-    finally:
-        context.close()
+    page, _ = new_page(320, 900, java_script_enabled=False)
+    page.goto(_link(app, auth, "en"))
+    page.locator("#f-country").select_option("DE")
+    # The billing address's button (the kit's delivery address has one of its own).
+    billing = page.get_by_role("group", name="Billing address")
+    billing.get_by_role("button", name="Update the form for this country").click()
+    assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"
+    assert page.locator("dl.total dd").inner_text() == "€1,444.57"
+    # The kits are physical: the billing address, where they are delivered.
+    page.locator("#f-address").fill("Invalidenstr. 1")
+    page.locator("#f-postal_code").fill("10115")
+    page.locator("#f-city").fill("Berlin")
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    page.wait_for_url(re.compile(re.escape(origin) + r"/done/"))
+    assert page.locator("#tax dt").inner_text() == "plus MwSt. 19%"

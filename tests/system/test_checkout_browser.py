@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from checkout_links.testing.storefront import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WIDTHS,
-    Storefront,
-    storefront,
+from checkout_links.testing.browser import (
+    PageFactory,
+    assert_axe_clean,
+    overflowing,
+    scroll_width,
+    send_bad_cart,
 )
+from checkout_links.testing.storefront import WIDTHS, Storefront, storefront
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 LOCALES = ("en", "de", "ar")
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Storefront]:
-    with storefront() as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -68,38 +47,31 @@ def states(shop: Storefront) -> dict[str, dict[str, str]]:
 
 
 def _open(
-    browser: Any, shop: Storefront, locale: str, state: str, url: str, width: int, **kw: Any
-) -> tuple[Any, Any, list[str]]:
-    """A page at ``width`` showing ``state``; returns (context, page, console errors)."""
-    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale, **kw)
-    page = context.new_page()
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        # A page answered 404/410/422/503 on purpose is logged as a failed load too.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
+    new_page: PageFactory,
+    shop: Storefront,
+    locale: str,
+    state: str,
+    url: str,
+    width: int,
+    **kw: Any,
+) -> tuple[Any, list[str]]:
+    """A page at ``width`` showing ``state``; returns (page, console errors)."""
+    # A page answered 404/410/422/503 on purpose is logged as a failed load too.
+    page, problems = new_page(width, 800, locale=locale, ignore=("Failed to load resource",), **kw)
 
     def failed(response: Any) -> None:
         if response.status >= 400 and response.request.resource_type != "document":
             problems.append(f"{response.status} {response.url}")
 
-    page.on("console", console)
     page.on("response", failed)
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     if state == "503":
         with shop.outage():
             page.goto(url)
     else:
         page.goto(url)
     if state == "cart-errors":
-        page.fill("#f-email", "ana@")
-        page.fill("#f-city", "Berlin")
-        page.fill("#f-address", "")  # the storefront prefills it: the street left out
-        page.fill("#f-postal_code", "12")
-        page.locator("button.primary").click()
-        page.wait_for_selector("#error-summary")
-    return context, page, problems
+        send_bad_cart(page)
+    return page, problems
 
 
 def _expected_status(state: str) -> int:
@@ -122,7 +94,7 @@ AXE_STATES = [
 @pytest.mark.parametrize("width", [320, 1280])
 @pytest.mark.parametrize("state", AXE_STATES)
 def test_axe_finds_no_wcag_violation_on_any_page_state(
-    browser: Any,
+    new_page: PageFactory,
     shop: Storefront,
     states: dict[str, dict[str, str]],
     state: str,
@@ -133,24 +105,17 @@ def test_axe_finds_no_wcag_violation_on_any_page_state(
     url = states[locale]["cart" if state == "cart-errors" else state]
     if state == "cart-errors":
         url = str(shop.issue(locale)["url"])
-    context, page, problems = _open(browser, shop, locale, state, url, width)
-    try:
-        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        violations = [
-            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-        ]
-        assert violations == [], violations
-        assert problems == [], "no CSP violation or failed resource"
-        html_lang = page.get_attribute("html", "lang")
-        assert html_lang == locale if state != "404" else html_lang in (locale, "en")
-    finally:
-        context.close()
+    page, problems = _open(new_page, shop, locale, state, url, width)
+    assert_axe_clean(page)
+    assert problems == [], "no CSP violation or failed resource"
+    html_lang = page.get_attribute("html", "lang")
+    assert html_lang == locale if state != "404" else html_lang in (locale, "en")
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("state", ["cart", "cart-errors", "confirmation", "410-revoked"])
 def test_no_page_scrolls_sideways_at_any_width(
-    browser: Any, shop: Storefront, state: str, locale: str
+    new_page: PageFactory, shop: Storefront, state: str, locale: str
 ) -> None:
     """At 320..1440 px, left to right and right to left, nothing is wider than the window."""
     if state == "confirmation":
@@ -161,21 +126,13 @@ def test_no_page_scrolls_sideways_at_any_width(
         url = str(shop.issue(locale)["url"])
     for width in WIDTHS:
         target = str(shop.issue(locale)["url"]) if state == "cart-errors" else url
-        context, page, _ = _open(browser, shop, locale, state, target, width)
-        try:
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            assert scroll <= width, f"{state} {locale} at {width}px is {scroll}px wide"
-            # Nothing sticks out of the window either (a clipped total would not widen the page).
-            overflow = page.evaluate(
-                """(w) => [...document.querySelectorAll('body *')].filter(e => {
-                    const r = e.getBoundingClientRect();
-                    return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5);
-                }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
-                width,
-            )
-            assert overflow == [], (state, locale, width, overflow)
-        finally:
-            context.close()
+        page, _ = _open(new_page, shop, locale, state, target, width)
+        scroll = scroll_width(page)
+        assert scroll <= width, f"{state} {locale} at {width}px is {scroll}px wide"
+        # Nothing sticks out of the window either (a clipped total would not widen the page).
+        overflow = overflowing(page, width)
+        assert overflow == [], (state, locale, width, overflow)
+        page.context.close()
 
 
 def _box(page: Any, selector: str) -> dict[str, float]:
@@ -184,62 +141,52 @@ def _box(page: Any, selector: str) -> dict[str, float]:
 
 
 def test_two_columns_on_a_desktop_and_the_total_first_on_a_phone(
-    browser: Any, shop: Storefront
+    new_page: PageFactory, shop: Storefront
 ) -> None:
     """From 960 px the summary sits beside the form; on a phone it comes first, total in view."""
     url = str(shop.issue("en")["url"])
-    context, page, _ = _open(browser, shop, "en", "cart", url, 1280)
-    try:
-        summary, form = _box(page, "section.summary"), _box(page, "section.details")
-        assert summary["x"] + summary["width"] <= form["x"], "side by side, summary first (LTR)"
-        assert abs(summary["y"] - form["y"]) < 2
-    finally:
-        context.close()
-    context, page, _ = _open(browser, shop, "ar", "cart", str(shop.issue("ar")["url"]), 1280)
-    try:
-        summary, form = _box(page, "section.summary"), _box(page, "section.details")
-        assert form["x"] + form["width"] <= summary["x"], "mirrored in Arabic: summary on the right"
-    finally:
-        context.close()
-    context, page, _ = _open(browser, shop, "en", "cart", str(shop.issue("en")["url"]), 375)
-    try:
-        summary, form = _box(page, "section.summary"), _box(page, "section.details")
-        assert summary["y"] + summary["height"] <= form["y"], "the summary comes first"
-        assert page.locator("#summary").get_attribute("open") is None, "collapsed on a phone"
-        total = page.locator("#summary .summary-total")
-        assert total.is_visible()
-        assert "1,348.80" in total.inner_text()
-        assert _box(page, "#summary .summary-total")["y"] < 800, "the total is in the first screen"
-        page.locator("#summary > summary").click()
-        assert page.locator(".lines").is_visible()
-        thumb = page.locator("img.thumb")
-        assert thumb.count() == 1
-        assert thumb.evaluate("img => img.naturalWidth > 0"), "the product image loads"
-    finally:
-        context.close()
+    page, _ = _open(new_page, shop, "en", "cart", url, 1280)
+    summary, form = _box(page, "section.summary"), _box(page, "section.details")
+    assert summary["x"] + summary["width"] <= form["x"], "side by side, summary first (LTR)"
+    assert abs(summary["y"] - form["y"]) < 2
+    page, _ = _open(new_page, shop, "ar", "cart", str(shop.issue("ar")["url"]), 1280)
+    summary, form = _box(page, "section.summary"), _box(page, "section.details")
+    assert form["x"] + form["width"] <= summary["x"], "mirrored in Arabic: summary on the right"
+    page, _ = _open(new_page, shop, "en", "cart", str(shop.issue("en")["url"]), 375)
+    summary, form = _box(page, "section.summary"), _box(page, "section.details")
+    assert summary["y"] + summary["height"] <= form["y"], "the summary comes first"
+    assert page.locator("#summary").get_attribute("open") is None, "collapsed on a phone"
+    total = page.locator("#summary .summary-total")
+    assert total.is_visible()
+    assert "1,348.80" in total.inner_text()
+    assert _box(page, "#summary .summary-total")["y"] < 800, "the total is in the first screen"
+    page.locator("#summary > summary").click()
+    assert page.locator(".lines").is_visible()
+    thumb = page.locator("img.thumb")
+    assert thumb.count() == 1
+    assert thumb.evaluate("img => img.naturalWidth > 0"), "the product image loads"
 
 
-def test_a_customer_places_an_order_with_the_keyboard_alone(browser: Any, shop: Storefront) -> None:
+def test_a_customer_places_an_order_with_the_keyboard_alone(
+    new_page: PageFactory, shop: Storefront
+) -> None:
     """Tab to each field, type, and press Enter: the order is placed without a pointer."""
     link = shop.issue("de")
-    context, page, problems = _open(browser, shop, "de", "cart", str(link["url"]), 375)
-    try:
-        order: list[str] = []
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
-            order.append(focused)
-            if focused == "f-last_name":
-                break
-        assert order.index("f-email") < order.index("f-phone") < order.index("f-country")
-        assert "f-first_name" in order
-        page.keyboard.type("Ruiz")
-        page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"/done/"))
-        assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = _open(new_page, shop, "de", "cart", str(link["url"]), 375)
+    order: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
+        order.append(focused)
+        if focused == "f-last_name":
+            break
+    assert order.index("f-email") < order.index("f-phone") < order.index("f-country")
+    assert "f-first_name" in order
+    page.keyboard.type("Ruiz")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/done/"))
+    assert page.locator("h1").inner_text() == "Danke, Ihre Bestellung ist aufgegeben"
+    assert problems == []
     status = shop.api.get(f"/api/v1/links/{link['id']}", headers=shop.auth).get_json()
     assert status["status"] == "completed"
     order_json = shop.api.get(f"/api/v1/orders/{status['order_id']}", headers=shop.auth)
@@ -247,104 +194,75 @@ def test_a_customer_places_an_order_with_the_keyboard_alone(browser: Any, shop: 
 
 
 def test_the_error_summary_takes_focus_and_links_to_each_field(
-    browser: Any, shop: Storefront
+    new_page: PageFactory, shop: Storefront
 ) -> None:
     """After a bad form the summary has focus; its links go to fields described by their errors."""
     url = str(shop.issue("en")["url"])
-    context, page, _ = _open(browser, shop, "en", "cart-errors", url, 1280)
-    try:
-        # Browsers apply autofocus (and the script's focus()) after the load,
-        # not before the first evaluate: wait for it rather than race it. (Not
-        # wait_for_function: its polling evals a string, which the page's CSP
-        # refuses whenever the first check comes too early.)
-        sync_api.expect(page.locator("#error-summary")).to_be_focused(timeout=10_000)
-        links = page.locator("#error-summary a")
-        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-        assert hrefs == ["#f-email", "#f-address", "#f-postal_code"]
-        for href in hrefs:
-            field = page.locator(str(href))
-            assert field.get_attribute("aria-invalid") == "true"
-            described = field.get_attribute("aria-describedby")
-            assert page.locator(f"#{described}").inner_text().startswith("Enter ")
-        links.nth(2).click()
-        sync_api.expect(page.locator("#f-postal_code")).to_be_focused(timeout=10_000)
-    finally:
-        context.close()
+    page, _ = _open(new_page, shop, "en", "cart-errors", url, 1280)
+    # Browsers apply autofocus (and the script's focus()) after the load,
+    # not before the first evaluate: wait for it rather than race it. (Not
+    # wait_for_function: its polling evals a string, which the page's CSP
+    # refuses whenever the first check comes too early.)
+    sync_api.expect(page.locator("#error-summary")).to_be_focused(timeout=10_000)
+    links = page.locator("#error-summary a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == ["#f-email", "#f-address", "#f-postal_code"]
+    for href in hrefs:
+        field = page.locator(str(href))
+        assert field.get_attribute("aria-invalid") == "true"
+        described = field.get_attribute("aria-describedby")
+        assert page.locator(f"#{described}").inner_text().startswith("Enter ")
+    links.nth(2).click()
+    sync_api.expect(page.locator("#f-postal_code")).to_be_focused(timeout=10_000)
 
 
 @pytest.mark.parametrize("javascript", [True, False])
 def test_changing_the_country_shows_that_countrys_fields(
-    browser: Any, shop: Storefront, javascript: bool
+    new_page: PageFactory, shop: Storefront, javascript: bool
 ) -> None:
     """With JavaScript the fields change at once; without it, the update button redraws them."""
     url = str(shop.issue("en")["url"])
-    context, page, problems = _open(
-        browser, shop, "en", "cart", url, 1024, java_script_enabled=javascript
-    )
-    try:
-        assert page.locator("#f-region").count() == 0
-        page.fill("#f-city", "Austin")
-        page.select_option("#f-country", "US")
-        if javascript:
-            assert not page.locator("button.update").is_visible(), "no button needed"
-        else:
-            page.locator("button.update").click()
-            page.wait_for_load_state()
-        page.wait_for_selector("#f-region")
-        assert "State" in page.locator("label[for=f-region]").inner_text()
-        assert "ZIP code" in page.locator("label[for=f-postal_code]").inner_text()
-        assert page.input_value("#f-city") == "Austin"
-        assert page.input_value("#f-email") == "ana@example.com"
-        assert problems == []
-    finally:
-        context.close()
-
-
-def _set_logo(shop: Storefront, url: str) -> None:
-    """Point the test seller's logo at ``url`` (past the API's https rule, as the storefront)."""
-    import msgspec
-
-    from checkout_links.core.records import MerchantAccount
-    from checkout_links.web.extensions import services
-
-    with shop.app.app_context():
-        merchants = services().merchants
-        record = merchants.get("acme")
-        assert isinstance(record.account, MerchantAccount)
-        account = msgspec.structs.replace(record.account, logo_url=url)
-        merchants.save(msgspec.structs.replace(record, account=account))
+    page, problems = _open(new_page, shop, "en", "cart", url, 1024, java_script_enabled=javascript)
+    assert page.locator("#f-region").count() == 0
+    page.fill("#f-city", "Austin")
+    page.select_option("#f-country", "US")
+    if javascript:
+        assert not page.locator("button.update").is_visible(), "no button needed"
+    else:
+        page.locator("button.update").click()
+        page.wait_for_load_state()
+    page.wait_for_selector("#f-region")
+    assert "State" in page.locator("label[for=f-region]").inner_text()
+    assert "ZIP code" in page.locator("label[for=f-postal_code]").inner_text()
+    assert page.input_value("#f-city") == "Austin"
+    assert page.input_value("#f-email") == "ana@example.com"
+    assert problems == []
 
 
 def test_a_logo_that_fails_to_load_leaves_the_sellers_name_and_no_broken_image(
-    browser: Any, shop: Storefront
+    new_page: PageFactory, shop: Storefront
 ) -> None:
     """A logo address that answers 404 is taken out; the name stays; a good logo stays shown."""
     good = f"{shop.origin}/test-images/logo.svg"
     try:
-        _set_logo(shop, f"{shop.origin}/test-images-gone/logo.png")
+        shop.set_logo(f"{shop.origin}/test-images-gone/logo.png")
         url = str(shop.issue("en")["url"])
-        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
-        page = context.new_page()
-        try:
-            page.goto(url)
-            page.wait_for_load_state("load")
-            sync_api.expect(page.locator("img.logo")).to_have_count(0)
-            sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
-        finally:
-            context.close()
-    finally:
-        _set_logo(shop, good)
-    context = browser.new_context(viewport={"width": 390, "height": 800}, locale="en")
-    page = context.new_page()
-    try:
-        page.goto(str(shop.issue("en")["url"]))
+        page, _ = new_page(390, 800, locale="en")
+        page.goto(url)
         page.wait_for_load_state("load")
-        sync_api.expect(page.locator("img.logo")).to_be_visible()
+        sync_api.expect(page.locator("img.logo")).to_have_count(0)
+        sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
     finally:
-        context.close()
+        shop.set_logo(good)
+    page, _ = new_page(390, 800, locale="en")
+    page.goto(str(shop.issue("en")["url"]))
+    page.wait_for_load_state("load")
+    sync_api.expect(page.locator("img.logo")).to_be_visible()
 
 
-def test_a_long_cart_on_a_phone_gives_its_words_the_width(browser: Any, shop: Storefront) -> None:
+def test_a_long_cart_on_a_phone_gives_its_words_the_width(
+    new_page: PageFactory, shop: Storefront
+) -> None:
     """At 320 px a line's texts span the card beside the thumbnail (not a column beside the
     amount), and the amount sits on the line's "2 x price" row, in both directions."""
     line = {
@@ -356,125 +274,72 @@ def test_a_long_cart_on_a_phone_gives_its_words_the_width(browser: Any, shop: St
     }
     for locale in ("en", "ar"):
         url = str(shop.issue(locale, products=[line] * 10)["url"])
-        context, page, _ = _open(browser, shop, locale, "cart", url, 320)
-        try:
-            if not page.evaluate("document.getElementById('summary').open"):
-                page.locator("#summary > summary").click()
-            card = _box(page, "ul.lines")
-            for n in range(10):
-                item = page.locator("li.line").nth(n)
-                description = item.locator(".description").bounding_box()
-                qty, amount = (
-                    item.locator(".qty").bounding_box(),
-                    item.locator(".amount").bounding_box(),
-                )
-                assert description["width"] >= 0.7 * card["width"], (locale, description, card)
-                middle = qty["y"] + qty["height"] / 2
-                assert amount["y"] <= middle <= amount["y"] + amount["height"], (qty, amount)
-            assert _overflowing_elements(page, 320) == []
-        finally:
-            context.close()
-
-
-def _overflowing_elements(page: Any, width: int) -> list[str]:
-    found: list[str] = page.evaluate(
-        """(w) => [...document.querySelectorAll('body *')].filter(e => {
-            const r = e.getBoundingClientRect();
-            return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5);
-        }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
-        width,
-    )
-    return found
+        page, _ = _open(new_page, shop, locale, "cart", url, 320)
+        if not page.evaluate("document.getElementById('summary').open"):
+            page.locator("#summary > summary").click()
+        card = _box(page, "ul.lines")
+        for n in range(10):
+            item = page.locator("li.line").nth(n)
+            description = item.locator(".description").bounding_box()
+            qty, amount = (
+                item.locator(".qty").bounding_box(),
+                item.locator(".amount").bounding_box(),
+            )
+            assert description["width"] >= 0.7 * card["width"], (locale, description, card)
+            middle = qty["y"] + qty["height"] / 2
+            assert amount["y"] <= middle <= amount["y"] + amount["height"], (qty, amount)
+        assert overflowing(page, 320) == []
 
 
 @pytest.fixture(scope="module")
 def limited() -> Iterator[tuple[str, str]]:
     """An app with a checkout limit of one order attempt a minute: (cart URL en, cart URL ar)."""
-    import threading
-
-    import fakeredis
-    from werkzeug.serving import make_server
-
-    from checkout_links.testing import add_merchant, make_app
-    from checkout_links.testing.servers import HOST, free_port
-    from checkout_links.testing.storefront import SELLER
-
-    port = free_port()
-    origin = f"http://{HOST}:{port}"
-    app = make_app(
-        fakeredis.FakeRedis(server=fakeredis.FakeServer()),
-        base_url=origin,
-        rate_limits_enabled=True,
-        rate_limit_checkout="1/minute",
-    )
-    auth = {"Authorization": f"Bearer {add_merchant(app)}"}
-    api = app.test_client()
-    assert api.patch("/api/v1/account", json=SELLER, headers=auth).status_code == 200
-    urls = tuple(
-        api.post(
-            "/api/v1/links", json={"products": [{"id": "kit"}], "locale": loc}, headers=auth
-        ).get_json()["url"]
-        for loc in ("en", "ar")
-    )
-    server = make_server(HOST, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with storefront(rate_limits_enabled=True, rate_limit_checkout="1/minute") as served:
+        urls = tuple(
+            served.api.post(
+                "/api/v1/links",
+                json={"products": [{"id": "kit"}], "locale": loc},
+                headers=served.auth,
+            ).get_json()["url"]
+            for loc in ("en", "ar")
+        )
         yield urls[0], urls[1]
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("width", [320, 1280])
 def test_the_too_many_attempts_page_is_the_sellers_with_a_way_back_and_passes_axe(
-    browser: Any, limited: tuple[str, str], locale: str, width: int
+    new_page: PageFactory, limited: tuple[str, str], locale: str, width: int
 ) -> None:
     """The 429 page of a link: the seller's bar and contact, "back to your order", 0 violations."""
     url = limited[0] if locale == "en" else limited[1]
-    context = browser.new_context(viewport={"width": width, "height": 800}, locale=locale)
-    page = context.new_page()
-    try:
-        page.goto(url)
-        for _ in range(2):  # the first may still be allowed (a 422: no email)
-            if page.locator("button.primary").count() == 0:
-                break
-            page.locator("button.primary").click()
-            page.wait_for_load_state("load")
-        sync_api.expect(page.locator(".state-rate_limited")).to_have_count(1)
-        sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
-        back = page.locator("a.button-link")
-        sync_api.expect(back).to_have_count(1)
-        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        violations = [
-            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-        ]
-        assert violations == [], violations
-        assert _overflowing_elements(page, width) == []
-        back.click()
-        sync_api.expect(page.locator("#checkout-form")).to_have_count(1)
-    finally:
-        context.close()
+    page, _ = new_page(width, 800, locale=locale)
+    page.goto(url)
+    for _ in range(2):  # the first may still be allowed (a 422: no email)
+        if page.locator("button.primary").count() == 0:
+            break
+        page.locator("button.primary").click()
+        page.wait_for_load_state("load")
+    sync_api.expect(page.locator(".state-rate_limited")).to_have_count(1)
+    sync_api.expect(page.locator(".seller-name")).to_have_text("Ruiz Software GmbH")
+    back = page.locator("a.button-link")
+    sync_api.expect(back).to_have_count(1)
+    assert_axe_clean(page)
+    assert overflowing(page, width) == []
+    back.click()
+    sync_api.expect(page.locator("#checkout-form")).to_have_count(1)
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("width", [320, 1280])
 def test_the_emirates_form_with_its_list_of_emirates_passes_axe(
-    browser: Any, shop: Storefront, locale: str, width: int
+    new_page: PageFactory, shop: Storefront, locale: str, width: int
 ) -> None:
     """A customer in the Emirates: the emirate is a labelled select; 0 violations, no overflow."""
     customer = {"email": "ana@example.com", "country": "AE", "region": "Dubai"}
     url = str(shop.issue(locale, customer=customer)["url"])
-    context, page, problems = _open(browser, shop, locale, "cart", url, width)
-    try:
-        sync_api.expect(page.locator("select#f-region")).to_have_value("Dubai")
-        results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        violations = [
-            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-        ]
-        assert violations == [], violations
-        assert _overflowing_elements(page, width) == []
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = _open(new_page, shop, locale, "cart", url, width)
+    sync_api.expect(page.locator("select#f-region")).to_have_value("Dubai")
+    assert_axe_clean(page)
+    assert overflowing(page, width) == []
+    assert problems == []

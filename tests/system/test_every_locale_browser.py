@@ -9,25 +9,24 @@ cart in ar, fa, th, ja and el at both widths, to look at.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from checkout_links.core.i18n.locales import RTL, SUPPORTED, words_for
-from checkout_links.testing.storefront import CHROMIUM, CHROMIUM_ARGS, Storefront, storefront
+from checkout_links.testing.browser import (
+    PageFactory,
+    axe_violations,
+    keep_screenshot,
+    scroll_width,
+    send_bad_cart,
+)
+from checkout_links.testing.storefront import OFFERS, Storefront, storefront
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
-sync_api = pytest.importorskip("playwright.sync_api")
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+pytestmark = pytest.mark.browser
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 STATES = (
     "cart",
     "cart-choices",
@@ -40,21 +39,6 @@ STATES = (
     "503",
 )
 SHOT_LOCALES = ("ar", "fa", "th", "ja", "el")
-CHOICES = {
-    "products": [
-        {
-            "id": "pro-licence",
-            "price": "100.00",
-            "quantity": 2,
-            "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10},
-        }
-    ],
-    "optional_items": [
-        {"id": "kit"},
-        {"id": "pro-licence", "name": "Enterprise licence", "price": "300.00", "replaces": 0},
-    ],
-    "allow_promotion_codes": True,
-}
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +47,6 @@ def shop() -> Iterator[Storefront]:
     # limits are not what this test checks (tests/system/test_rate_limit_auth.py does).
     with storefront(rate_limits_enabled=False) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +61,7 @@ def _url(shop: Storefront, expired: dict[str, str], tag: str, state: str) -> str
     if state in ("cart", "cart-errors", "503"):
         return str(shop.issue(tag)["url"])
     if state == "cart-choices":
-        return str(shop.issue(tag, **CHOICES)["url"])
+        return str(shop.issue(tag, **OFFERS)["url"])
     if state == "confirmation":
         return shop.confirmation_url(tag)
     if state == "404":
@@ -104,49 +78,31 @@ def _show(page: Any, shop: Storefront, state: str, url: str) -> None:
         return
     page.goto(url)
     if state == "cart-errors":
-        page.fill("#f-email", "ana@")
-        page.fill("#f-city", "Berlin")
-        page.fill("#f-address", "")  # the storefront prefills it: the street left out
-        page.fill("#f-postal_code", "12")
-        page.locator("button.primary").click()
-        page.wait_for_selector("#error-summary")
-
-
-def _violations(page: Any) -> list[tuple[str, list[Any]]]:
-    results = axe_sync.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    found = results.response["violations"]
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+        send_bad_cart(page)
 
 
 @pytest.mark.parametrize("tag", SUPPORTED)
 def test_every_page_state_is_accessible_and_fits_a_phone_in_every_locale(
-    browser: Any, shop: Storefront, expired: dict[str, str], tag: str
+    new_page: PageFactory, shop: Storefront, expired: dict[str, str], tag: str
 ) -> None:
     """axe finds 0 violations at 1280 and 320 px, nothing scrolls sideways, lang and dir fit."""
     found: dict[str, Any] = {}
-    shots = os.environ.get("CHECKOUT_SCREENSHOTS")
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=tag)
-    page = context.new_page()
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    try:
-        for state in STATES:
-            page.set_viewport_size({"width": 1280, "height": 800})
-            _show(page, shop, state, _url(shop, expired, tag, state))
-            lang, direction = page.get_attribute("html", "lang"), page.get_attribute("html", "dir")
-            if (words_for(lang or "") if state == "404" else lang) != tag:
-                found[f"{state} lang"] = lang
-            if direction != ("rtl" if tag in RTL else "ltr"):
-                found[f"{state} dir"] = direction
-            for width in (1280, 320):
-                page.set_viewport_size({"width": width, "height": 800})
-                if violations := _violations(page):
-                    found[f"{state} {width}px axe"] = violations
-                scroll = page.evaluate("document.documentElement.scrollWidth")
-                if scroll > width:
-                    found[f"{state} {width}px width"] = scroll
-                if shots and tag in SHOT_LOCALES and state in ("cart", "cart-choices"):
-                    path = Path(shots) / f"{state}-{tag}-{width}.png"
-                    page.screenshot(path=str(path), full_page=True)
-    finally:
-        context.close()
+    page, _ = new_page(1280, 800, locale=tag)
+    for state in STATES:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        _show(page, shop, state, _url(shop, expired, tag, state))
+        lang, direction = page.get_attribute("html", "lang"), page.get_attribute("html", "dir")
+        if (words_for(lang or "") if state == "404" else lang) != tag:
+            found[f"{state} lang"] = lang
+        if direction != ("rtl" if tag in RTL else "ltr"):
+            found[f"{state} dir"] = direction
+        for width in (1280, 320):
+            page.set_viewport_size({"width": width, "height": 800})
+            if violations := axe_violations(page):
+                found[f"{state} {width}px axe"] = violations
+            scroll = scroll_width(page)
+            if scroll > width:
+                found[f"{state} {width}px width"] = scroll
+            if tag in SHOT_LOCALES and state in ("cart", "cart-choices"):
+                keep_screenshot(page, f"{state}-{tag}-{width}")
     assert found == {}, found

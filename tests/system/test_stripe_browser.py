@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from checkout_links.testing.browser import PageFactory, assert_axe_clean, scroll_width
 from checkout_links.testing.card_shop import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -22,23 +23,12 @@ from checkout_links.testing.card_shop import (
     CardShop,
 )
 from checkout_links.testing.localstripe import LocalStripe
-from checkout_links.testing.storefront import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WIDTHS,
-    Storefront,
-    storefront,
-)
+from checkout_links.testing.storefront import WIDTHS, Storefront, storefront
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
-axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 expect = sync_api.expect
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 #: Stripe's own field (an iframe at Stripe; the double's bare inputs here) is not ours to check.
 STRIPE_FIELD = "#card-element"
 
@@ -50,34 +40,12 @@ def shop(localstripe: LocalStripe) -> Iterator[Storefront]:
         yield served
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def _open(
-    browser: Any, url: str, locale: str = "en", width: int = 1280, **kw: Any
-) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, **kw)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    new_page: PageFactory, url: str, locale: str = "en", width: int = 1280, **kw: Any
+) -> tuple[Any, list[str]]:
+    page, problems = new_page(width, 900, locale=locale, ignore=("Failed to load resource",), **kw)
     page.goto(url)
-    return context, page, problems
+    return page, problems
 
 
 def _to_payment_page(page: Any) -> None:
@@ -94,96 +62,79 @@ def _type_card(page: Any, number: str) -> None:
     field.locator("input[placeholder=cvc]").fill("123")
 
 
-def test_a_customer_pays_by_card(browser: Any, shop: Storefront) -> None:
+def test_a_customer_pays_by_card(new_page: PageFactory, shop: Storefront) -> None:
     """Cart → payment page → card → the confirmation, which says what was paid."""
-    context, page, problems = _open(browser, str(shop.issue("en")["url"]))
-    try:
-        _to_payment_page(page)
-        expect(page.locator("#pay-button")).to_contain_text("€")
-        _type_card(page, GOOD_CARD)
-        page.locator("#pay-button").click()
-        expect(page).to_have_url(re.compile(r"/done/"))
-        expect(page.locator("main")).to_contain_text("Paid")
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = _open(new_page, str(shop.issue("en")["url"]))
+    _to_payment_page(page)
+    expect(page.locator("#pay-button")).to_contain_text("€")
+    _type_card(page, GOOD_CARD)
+    page.locator("#pay-button").click()
+    expect(page).to_have_url(re.compile(r"/done/"))
+    expect(page.locator("main")).to_contain_text("Paid")
+    assert problems == []
 
 
-def test_a_decline_then_another_card(browser: Any, shop: Storefront) -> None:
+def test_a_decline_then_another_card(new_page: PageFactory, shop: Storefront) -> None:
     """A declined card brings the page back with the message in focus; another card pays."""
-    context, page, problems = _open(browser, str(shop.issue("en")["url"]))
-    try:
-        _to_payment_page(page)
-        _type_card(page, DECLINED_CARD)
-        page.locator("#pay-button").click()
-        expect(page).to_have_url(re.compile(r"problem=declined"))
-        expect(page.locator("#error-summary")).to_contain_text("declined")
-        expect(page.locator("#error-summary")).to_be_focused()
-        _type_card(page, GOOD_CARD)
-        page.locator("#pay-button").click()
-        expect(page).to_have_url(re.compile(r"/done/"))
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = _open(new_page, str(shop.issue("en")["url"]))
+    _to_payment_page(page)
+    _type_card(page, DECLINED_CARD)
+    page.locator("#pay-button").click()
+    expect(page).to_have_url(re.compile(r"problem=declined"))
+    expect(page.locator("#error-summary")).to_contain_text("declined")
+    expect(page.locator("#error-summary")).to_be_focused()
+    _type_card(page, GOOD_CARD)
+    page.locator("#pay-button").click()
+    expect(page).to_have_url(re.compile(r"/done/"))
+    assert problems == []
 
 
-def test_three_d_secure_in_the_banks_dialog(browser: Any, shop: Storefront) -> None:
+def test_three_d_secure_in_the_banks_dialog(new_page: PageFactory, shop: Storefront) -> None:
     """A 3-D Secure card: the bank's dialog opens; completing it ends on the confirmation."""
-    context, page, problems = _open(browser, str(shop.issue("en")["url"]))
-    try:
-        _to_payment_page(page)
-        _type_card(page, THREE_D_SECURE_CARD)
-        page.locator("#pay-button").click()
-        complete = page.get_by_role("button", name="Complete authentication")
-        expect(complete).to_be_focused()
-        page.keyboard.press("Enter")
-        expect(page).to_have_url(re.compile(r"/done/"))
-        assert problems == []
-    finally:
-        context.close()
+    page, problems = _open(new_page, str(shop.issue("en")["url"]))
+    _to_payment_page(page)
+    _type_card(page, THREE_D_SECURE_CARD)
+    page.locator("#pay-button").click()
+    complete = page.get_by_role("button", name="Complete authentication")
+    expect(complete).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/done/"))
+    assert problems == []
 
 
-def test_keyboard_only(browser: Any, shop: Storefront) -> None:
+def test_keyboard_only(new_page: PageFactory, shop: Storefront) -> None:
     """Tab into the card field, type, Tab to Pay, Enter: paid, without a mouse."""
-    context, page, _ = _open(browser, str(shop.issue("en")["url"]))
-    try:
-        _to_payment_page(page)
-        number = page.locator(f"{STRIPE_FIELD} input[placeholder=number]")
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            if number.evaluate("e => e === document.activeElement"):
-                break
-        expect(number).to_be_focused()
-        page.keyboard.type(GOOD_CARD)  # the field moves focus on by itself, as Stripe's does
-        page.keyboard.type("12")
-        page.keyboard.type("34")
-        page.keyboard.type("123")
-        for _ in range(10):
-            page.keyboard.press("Tab")
-            if page.locator("#pay-button").evaluate("e => e === document.activeElement"):
-                break
-        expect(page.locator("#pay-button")).to_be_focused()
-        page.keyboard.press("Enter")
-        expect(page).to_have_url(re.compile(r"/done/"))
-    finally:
-        context.close()
+    page, _ = _open(new_page, str(shop.issue("en")["url"]))
+    _to_payment_page(page)
+    number = page.locator(f"{STRIPE_FIELD} input[placeholder=number]")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if number.evaluate("e => e === document.activeElement"):
+            break
+    expect(number).to_be_focused()
+    page.keyboard.type(GOOD_CARD)  # the field moves focus on by itself, as Stripe's does
+    page.keyboard.type("12")
+    page.keyboard.type("34")
+    page.keyboard.type("123")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.locator("#pay-button").evaluate("e => e === document.activeElement"):
+            break
+    expect(page.locator("#pay-button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/done/"))
 
 
 def test_without_javascript_the_page_says_card_payment_needs_it(
-    browser: Any, shop: Storefront
+    new_page: PageFactory, shop: Storefront
 ) -> None:
     """With JavaScript off the payment page explains (translated) and shows no dead form."""
-    context, page, _ = _open(
-        browser, str(shop.issue("de")["url"]), locale="de", java_script_enabled=False
-    )
-    try:
-        page.locator("button.primary").click()
-        expect(page).to_have_url(re.compile(r"/pay/"))
-        expect(page.locator("body")).to_contain_text("JavaScript")
-        expect(page.locator("#pay-form")).to_be_hidden()
-        assert page.get_attribute("html", "lang") == "de"
-    finally:
-        context.close()
+    page, _ = _open(new_page, str(shop.issue("de")["url"]), locale="de", java_script_enabled=False)
+    page.locator("button.primary").click()
+    expect(page).to_have_url(re.compile(r"/pay/"))
+    expect(page.locator("body")).to_contain_text("JavaScript")
+    expect(page.locator("#pay-form")).to_be_hidden()
+    assert page.get_attribute("html", "lang") == "de"
 
 
 def test_only_the_payment_page_allows_stripe(shop: Storefront, localstripe: LocalStripe) -> None:
@@ -205,44 +156,32 @@ def test_only_the_payment_page_allows_stripe(shop: Storefront, localstripe: Loca
     assert "unsafe-eval" not in csp
 
 
-def _payment_url(browser: Any, shop: Storefront, locale: str, declined: bool) -> str:
-    context, page, _ = _open(browser, str(shop.issue(locale)["url"]), locale=locale)
-    try:
-        _to_payment_page(page)
-        if declined:
-            _type_card(page, DECLINED_CARD)
-            page.locator("#pay-button").click()
-            expect(page).to_have_url(re.compile(r"problem=declined"))
-        return str(page.url)
-    finally:
-        context.close()
+def _payment_url(new_page: PageFactory, shop: Storefront, locale: str, declined: bool) -> str:
+    page, _ = _open(new_page, str(shop.issue(locale)["url"]), locale=locale)
+    _to_payment_page(page)
+    if declined:
+        _type_card(page, DECLINED_CARD)
+        page.locator("#pay-button").click()
+        expect(page).to_have_url(re.compile(r"problem=declined"))
+    url = str(page.url)
+    page.context.close()
+    return url
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("state", ["payment", "declined"])
 def test_axe_and_layout_of_the_payment_page(
-    browser: Any, shop: Storefront, locale: str, state: str, tmp_path: Path
+    new_page: PageFactory, shop: Storefront, locale: str, state: str, tmp_path: Path
 ) -> None:
     """0 axe violations at 320 and 1280 px; nothing wider than the window from 320 to 1440."""
-    url = _payment_url(browser, shop, locale, state == "declined")
+    url = _payment_url(new_page, shop, locale, state == "declined")
     for width in WIDTHS:
-        context, page, problems = _open(browser, url, locale=locale, width=width)
-        try:
-            expect(page.locator("#card-element input").first).to_be_visible()
-            if width in (320, 1280):
-                results = axe_sync.Axe().run(
-                    page,
-                    context={"exclude": [[STRIPE_FIELD]]},
-                    options={"runOnly": {"type": "tag", "values": AXE_TAGS}},
-                )
-                violations = [
-                    (v["id"], [n["target"] for n in v["nodes"]][:3])
-                    for v in results.response["violations"]
-                ]
-                assert violations == [], (width, violations)
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            assert scroll <= width, f"{state} {locale} at {width}px is {scroll}px wide"
-            assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
-            assert problems == []
-        finally:
-            context.close()
+        page, problems = _open(new_page, url, locale=locale, width=width)
+        expect(page.locator("#card-element input").first).to_be_visible()
+        if width in (320, 1280):
+            assert_axe_clean(page, width, exclude=[STRIPE_FIELD])
+        scroll = scroll_width(page)
+        assert scroll <= width, f"{state} {locale} at {width}px is {scroll}px wide"
+        assert page.get_attribute("html", "dir") == ("rtl" if locale == "ar" else "ltr")
+        assert problems == []
+        page.context.close()
