@@ -164,3 +164,29 @@ def test_a_refused_choice_drawn_in_place_is_summarised_and_linked_to_its_field(
     sync_api.expect(page.locator("#f-qty_0")).to_be_focused()
     assert page.evaluate("window.notReloaded === true")
     assert problems == []
+
+
+#: For each product name in the summary: how far its text stands from the page's reading
+#: side of its own box (0: it starts where the page's lines start), in CSS pixels.
+_GAP_FROM_READING_SIDE = """(rtl) => [...document.querySelectorAll('#summary p.name')].map(p => {
+  const range = document.createRange();
+  range.selectNodeContents(p);
+  const text = range.getBoundingClientRect(), box = p.getBoundingClientRect();
+  return Math.round(rtl ? box.right - text.right : text.left - box.left);
+})"""
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_latin_product_names_start_on_the_pages_reading_side(
+    new_page: PageFactory, shop: Storefront, locale: str, width: int
+) -> None:
+    """A seller's English name (the replaced line's too) keeps its own direction but lines up
+    with the page: at the right edge of its box on an Arabic page, at the left on English."""
+    page, problems = _page(new_page, locale, width)
+    page.goto(_url(shop, locale))
+    _state(page, "chosen")
+    gaps = page.evaluate(_GAP_FROM_READING_SIDE, locale == "ar")
+    assert len(gaps) >= 3
+    assert all(abs(gap) <= 1 for gap in gaps), gaps
+    assert problems == []
