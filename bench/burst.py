@@ -80,6 +80,7 @@ def side_summary(
         "phases": [asdict(p) for p in result.phases],
         "errors": sum(p.wrong(expected) for p in result.phases),
         "connections": result.connections,
+        "max_connections": result.max_connections,
         "generator_cpu_us": result.cpu_s / sent * 1e6 if sent else 0.0,
         "generator_core_share": result.cpu_s / result.wall_s if result.wall_s else 0.0,
         "app_cpu_us": app_cpu_s / sent * 1e6 if sent else 0.0,
@@ -135,11 +136,12 @@ def side_lines(key: str, side: str, d: dict[str, Any]) -> list[str]:
     errors = f", {d['errors']} ERRORS" if d["errors"] else ""
     capped = sum(p.get("capped", 0) for p in d["phases"])
     if capped:
-        errors += f", {capped} requests waited for one of {d['connections']} connections"
+        most = d.get("max_connections", "all")
+        errors += f", {capped} requests waited for a connection ({most} busy)"
     lag = max(p["lag_p99_ms"] for p in d["phases"])
     return [
         f"{key:<6}{side:<8}" + " | ".join(parts) + errors,
-        f"{'':<14}generator: lag p99 up to {lag:.1f} ms, {d['connections']} connections, "
+        f"{'':<14}generator: lag p99 up to {lag:.1f} ms, {d['connections']} connections opened, "
         f"{d['generator_cpu_us']:.0f} µs CPU per request; app CPU "
         f"{d['app_cpu_us']:.0f} µs/req; other load {d['other_load']:.0%}",
     ]
@@ -186,7 +188,8 @@ def doc_section(burst: dict[str, Any], table: Any) -> list[str]:
         f"Each scenario gets {steady_s:g} s of a steady rate, a burst of "
         f"{burst['factor']} times that rate for {burst_s:g} s, and {steady_s:g} s of the steady "
         "rate again, from an open-loop generator (`bench/openloop.py`): every request has "
-        "a send time fixed before the run, goes out then whatever the server is doing, and "
+        "a send time fixed before the run, goes out then whatever the server is doing (on up "
+        "to 512 connections from 16 loopback addresses), and "
         "its latency runs **from that time** to the answer's last byte, so a server that "
         "falls behind is charged for the queue it builds. Every request uses a fresh link "
         "(a cart page nobody opened before; an order with its own link and form token).",
@@ -209,7 +212,7 @@ def doc_section(burst: dict[str, Any], table: Any) -> list[str]:
     )
     gen = [
         f"{s['key']} {side}: {d['generator_cpu_us']:.0f} µs of CPU per request, "
-        f"{d['connections']} connections, lag p99 up to "
+        f"{d['connections']} connections opened, lag p99 up to "
         f"{max(p['lag_p99_ms'] for p in d['phases']):.1f} ms"
         for s in burst["scenarios"]
         for side, d in s["sides"].items()

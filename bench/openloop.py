@@ -32,6 +32,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+#: Source addresses the connections take in turn (all loopback on Linux): customers
+#: come from many addresses, and the gevent worker caps connections per address
+#: (GUNICORN_CLIENT_CONNECTIONS, 100 per worker), which a burst from one would hit.
+SOURCES = tuple(f"127.0.0.{n}" for n in range(16, 32))
 #: Idle keep-alive connections are retired after this long: gunicorn closes them after
 #: ``keepalive`` (5 s), and a request written just as the server closes would fail.
 IDLE_RETIRE_S = 2.0
@@ -142,6 +146,7 @@ class PhaseResult:
 class Result:
     phases: list[PhaseResult]
     connections: int  # connections opened
+    max_connections: int  # the most open at once allowed
     cpu_s: float  # this generator's CPU over the run
     wall_s: float
 
@@ -223,6 +228,8 @@ def run(
         nonlocal opened, finished
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if host.startswith("127."):
+            sock.bind((SOURCES[opened % len(SOURCES)], 0))
         sock.setblocking(False)
         code = sock.connect_ex((host, port))
         if code not in (0, errno.EINPROGRESS):
@@ -329,7 +336,7 @@ def run(
     results = _summarise(phases, plan, latency, sent_at, status, failure)
     for (_, phase), held in zip(plan, capped, strict=True):
         results[phase].capped += held
-    return Result(results, opened, cpu, wall)
+    return Result(results, opened, max_connections, cpu, wall)
 
 
 def _summarise(
