@@ -184,7 +184,9 @@ def doc_section(burst: dict[str, Any], table: Any) -> list[str]:
     out = [
         "## Burst latency",
         "",
-        f"Served by **{burst['server']}**, the same processes as the throughput rounds. "
+        f"Served by **{burst['server']}**, the same processes as the throughput rounds "
+        "(`deploy/gunicorn.conf.py` defaults to gthread, which compose runs behind nginx; the "
+        "image, Kubernetes and `checkout-links serve` run gevent: see *Servers*). "
         f"Each scenario gets {steady_s:g} s of a steady rate, a burst of "
         f"{burst['factor']} times that rate for {burst_s:g} s, and {steady_s:g} s of the steady "
         "rate again, from an open-loop generator (`bench/openloop.py`): every request has "
