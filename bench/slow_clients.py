@@ -3,8 +3,8 @@
 For each way of serving the app, on loopback over one real redis-server, and
 each attack:
 
-* ``body``: 64 uploads that send their headers and 10 bytes of a
-  100,000-byte body and then stall;
+* ``body``: 64 uploads (``--stalled``) that send their headers and 10 bytes
+  of a 100,000-byte body and then stall;
 * ``headers`` (slowloris): 256 connections that send a request's head one
   byte every half second and never finish it;
 
@@ -260,13 +260,19 @@ SETUPS: dict[str, tuple[str, Setup]] = {
     ),
 }
 ATTACKS = {
-    "body": f"{STALLED} stalled uploads",
+    "body": "{stalled} stalled uploads",
     "headers": f"slowloris: {TRICKLERS} heads, a byte per {TRICKLE_S:g} s",
 }
 
 
 def measure(
-    name: str, attacks: list[str], directory: Path, redis_url: str, api_key: str, wrk_s: int
+    name: str,
+    attacks: list[str],
+    directory: Path,
+    redis_url: str,
+    api_key: str,
+    wrk_s: int,
+    stalled: int = STALLED,
 ) -> list[str]:
     """One Markdown row per attack on setup ``name``, then one of its cart-page req/s."""
     label, setup = SETUPS[name]
@@ -282,13 +288,14 @@ def measure(
         port = int(url.rsplit(":", 1)[1])
         for attack in attacks:
             loris = Slowloris(port)
-            hold = stalled_uploads(port, path) if attack == "body" else loris
+            hold = stalled_uploads(port, path, stalled) if attack == "body" else loris
             with hold:
                 time.sleep(0.5 if attack == "body" else 3 * TRICKLE_S)
                 health = [probe(url + "/healthz") for _ in range(PROBES)]
                 pages = [probe(url + path) for _ in range(PROBES)]
             cut = f"{loris.cut}/{TRICKLERS}" if attack == "headers" else "-"
-            rows.append(f"| {label} | {ATTACKS[attack]} | {cell(health)} | {cell(pages)} | {cut} |")
+            what = ATTACKS[attack].format(stalled=stalled)
+            rows.append(f"| {label} | {what} | {cell(health)} | {cell(pages)} | {cut} |")
             time.sleep(1)
         cpu_before = sum(session_cpu_seconds(pid) for pid in leaders)
         rps, count = wrk_run(url + path, wrk_s)
@@ -311,6 +318,13 @@ def main() -> None:
     p.add_argument("--setups", default=",".join(SETUPS), help=", ".join(SETUPS))
     p.add_argument("--attacks", default=",".join(ATTACKS), help=", ".join(ATTACKS))
     p.add_argument("--wrk-seconds", type=int, default=8)
+    p.add_argument(
+        "--stalled",
+        type=int,
+        default=STALLED,
+        help=f"stalled uploads of the body attack ({STALLED}; more than a server's threads "
+        "shows whether more threads only move the threshold)",
+    )
     args = p.parse_args()
     attacks = args.attacks.split(",")
     if set(attacks) - set(ATTACKS) or set(args.setups.split(",")) - set(SETUPS):
@@ -323,7 +337,7 @@ def main() -> None:
             rows = [
                 row
                 for n in args.setups.split(",")
-                for row in measure(n, attacks, directory, url, api_key, wrk_s)
+                for row in measure(n, attacks, directory, url, api_key, wrk_s, args.stalled)
             ]
     print(
         "| Server | attack | /healthz under 1 s | cart page under 1 s "
