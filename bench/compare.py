@@ -135,7 +135,10 @@ def servers(runs: list[dict[str, Any]], table: Table) -> list[str]:
         "worker processes (Granian: as many workers, and as many blocking threads per "
         "worker as a gthread worker has threads). The runs: "
         + "; ".join(f"{n}: {_described(by_server[n])}" for n in order)
-        + ". Safety against slow clients is measured apart, in *Slow clients* below.",
+        + ". Compare servers by the service's req/s and latency; its ratio is to the floor "
+        "under the same server, and a leaner server speeds the floor up more than the "
+        "service (its share of a floor request is larger). Safety against slow clients is "
+        "measured apart, in *Slow clients* below.",
         "",
     ]
     out += table(
