@@ -15,13 +15,14 @@ import base64
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import redis
 from flask import Flask
 
 from bench.workload import LINK_REQUEST, MERCHANT_ID, order_form
-from checkout_links.core.schemas import LinkIn
+from checkout_links.core.links.choices import LinkChoicesIn
 from checkout_links.core.services import Services
 from checkout_links.core.storage.redis_keys import new_link_rand
 from checkout_links.testing import add_merchant, make_app
@@ -41,15 +42,18 @@ def seed(redis_url: str, secret: str, base_url: str) -> tuple[Flask, str]:
 class Minter:
     """Makes ``<path>\\t<form body>`` lines, one per order, for ``lua/order.lua``."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, request: dict[str, Any] | None = None) -> None:
+        """``request``: the link request the links copy (the benchmark cart by default)."""
         with app.app_context():
             svc = services()
             merchant = svc.merchants.get(MERCHANT_ID)
-            issued = svc.links.issue(merchant, LinkIn.model_validate(LINK_REQUEST))
+            body = LinkChoicesIn.model_validate(request or LINK_REQUEST)
+            issued = svc.links.issue(merchant, body)
             token = issued.url.rsplit("/", 1)[1]
             self._template = svc.codec.decode(token)
             self._codec = svc.codec
             self._csrf_for = form_token_maker(svc)
+        self.request = request or LINK_REQUEST
         self.token_chars = len(token)
         self.csrf_chars = len(self._csrf_for(self._template.link_rand))
 

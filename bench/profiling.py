@@ -34,7 +34,7 @@ from werkzeug.test import EnvironBuilder
 
 from bench import stack
 from bench.mint import Minter, seed
-from bench.workload import LINK_REQUEST
+from bench.workload import LINK_REQUESTS
 
 Environ = dict[str, Any]
 
@@ -59,7 +59,7 @@ def _environs(
     minter: Minter, api_key: str, scenario: str, n: int, floor: bool = False
 ) -> list[Environ]:
     if scenario == "issue":
-        data = json.dumps(LINK_REQUEST).encode()
+        data = json.dumps(minter.request).encode()
         headers = [("Authorization", f"Bearer {api_key}")]
         return [
             EnvironBuilder(
@@ -105,6 +105,14 @@ PAYMENT: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+#: ``--link tax``: the merchant's tax rates and settings (a German shop, prices net).
+TAX_RATES = {
+    "de-mwst": {"country": "DE", "percent": "19", "display_name": "MwSt."},
+    "fr-tva": {"country": "FR", "percent": "20", "display_name": "TVA"},
+}
+TAX_SETTINGS = {"prices_include_tax": False, "origin_country": "DE", "reverse_charge": True}
 
 
 def cpu_per_request(app: Flask, environs: list[Environ], expected: int) -> float:
@@ -158,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         default="none",
         help="the merchant's payment provider (orders: stripe places, then sends to /pay/)",
     )
+    p.add_argument(
+        "--link",
+        choices=sorted(LINK_REQUESTS),
+        default="plain",
+        help="the link: the benchmark cart, with cart choices, or for a merchant with tax rates",
+    )
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="checkout-profile-"))
     server = stack.start_redis(work / "redis")
@@ -171,7 +185,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             if answer.status_code != 200:
                 raise RuntimeError(f"payment settings refused: {answer.get_data(as_text=True)}")
-        minter = Minter(app)
+        auth = {"Authorization": f"Bearer {api_key}"}
+        if args.link == "tax":
+            client = app.test_client()
+            for rate_id, rate in TAX_RATES.items():
+                answer = client.put(f"/api/v1/tax_rates/{rate_id}", json=rate, headers=auth)
+                if answer.status_code != 201:
+                    raise RuntimeError(f"tax rate refused: {answer.get_data(as_text=True)}")
+            answer = client.patch("/api/v1/account", json={"tax": TAX_SETTINGS}, headers=auth)
+            if answer.status_code != 200:
+                raise RuntimeError(f"tax settings refused: {answer.get_data(as_text=True)}")
+        minter = Minter(app, LINK_REQUESTS[args.link])
         os.environ["CHECKOUT_REDIS_URL"] = server.url
         floor: Flask = importlib.import_module("bench.floor").app
         apps = {"service": app, "floor": floor}

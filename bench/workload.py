@@ -69,6 +69,32 @@ LINK_REQUEST: dict[str, Any] = {
 }
 
 
+def _with_choices(request: dict[str, Any]) -> dict[str, Any]:
+    """``request`` with cart choices: a quantity the customer sets, an optional item, an
+    up-sell, a cart discount and the promotion-code field."""
+    products = [dict(line) for line in request["products"]]
+    products[1]["adjustable_quantity"] = {"enabled": True, "minimum": 1, "maximum": 50}
+    return {
+        **request,
+        "products": products,
+        "optional_items": [
+            {"id": "kit", "name": "Spare kit", "quantity": 1},
+            {"id": "support", "quantity": 20, "replaces": 1},
+        ],
+        "discount": {"percent": "10", "label": "Bundle"},
+        "allow_promotion_codes": True,
+    }
+
+
+#: ``bench/profiling.py --link``: the benchmark cart as it is, or with the features a
+#: link can add (``tax`` is the same link for a merchant with tax rates; see profiling.py).
+LINK_REQUESTS: dict[str, dict[str, Any]] = {
+    "plain": LINK_REQUEST,
+    "choices": _with_choices(LINK_REQUEST),
+    "tax": LINK_REQUEST,
+}
+
+
 def order_form(csrf_token: str) -> str:
     """The urlencoded ``POST /c/<token>`` body for one CSRF token."""
     return urlencode([("csrf_token", csrf_token), *((f, CUSTOMER[f]) for f in FIELD_NAMES)])

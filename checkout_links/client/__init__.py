@@ -308,8 +308,9 @@ class CheckoutLinksClient:
         return self._order_action(order_id, "cancel", {}, idempotency_key)
 
     def erase_personal_data(self, order_id: str) -> Order:
-        """Erase the customer's details and ``additional_data`` of an order for good (a
-        customer's erasure request); returns the order as it is now. Idempotent."""
+        """Erase the customer's details, ``additional_data``, delivery address and custom
+        field answers of an order for good (a customer's erasure request); returns the
+        order as it is now. Idempotent."""
         return cast(Order, self._call("DELETE", f"orders/{_seg(order_id)}/personal_data"))
 
     def list_orders(

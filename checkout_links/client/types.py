@@ -245,6 +245,8 @@ class Order(TypedDict):
     consent: Consent | None
     #: ``None`` when no line of the order is physical.
     delivery_address: DeliveryAddress | None
+    #: The answers to the link's custom fields by key (``""``: an optional one left empty).
+    custom_fields: dict[str, str]
 
 
 EventState = Literal["pending", "retrying", "delivered", "dead", "skipped"]

@@ -406,6 +406,17 @@ class Consent(msgspec.Struct, frozen=True, kw_only=True):
     terms_url: Annotated[str, about("The terms they accepted.", "https://ruiz.example/terms")]
 
 
+class CustomFieldRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One answer to a custom field as the customer read it (stored, never shown by the API).
+
+    For the confirmation page and the receipt: the field's label in the order's
+    locale and the answer's text (a dropdown's option label, a number as typed).
+    """
+
+    label: str
+    text: str
+
+
 class TaxRow(msgspec.Struct, frozen=True, kw_only=True):
     """One tax of an order: the sum of its lines' tax at one rate.
 
@@ -730,17 +741,30 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
             },
         ),
     ] = None
+    custom_fields: Annotated[
+        dict[str, str],
+        about(
+            "The customer's answers to the link's custom fields by key, in the link's order "
+            '("" for an optional one left empty; a number as a plain decimal such as "2.5", '
+            "a dropdown's option value); {} when the link has none.",
+            {"licence_holder": "Ana Ruiz", "seats": "25", "region": "eu-west"},
+        ),
+    ] = {}
 
 
 class Order(OrderView, frozen=True, kw_only=True):
     """An order as stored in its link's shard: the public order, then its merchant."""
 
     merchant_id: str
+    #: The answers as the customer read them (labels in the order's locale), for the
+    #: confirmation page and the receipt; empty optional answers left out.
+    custom_field_rows: tuple[CustomFieldRow, ...] = ()
 
     def public(self) -> OrderView:
-        """The order without the internal ``merchant_id``."""
+        """The order without the internal ``merchant_id`` and ``custom_field_rows``."""
         fields = msgspec.structs.asdict(self)
         del fields["merchant_id"]
+        del fields["custom_field_rows"]
         return OrderView(**fields)
 
 

@@ -9,6 +9,7 @@ from flask import Flask
 
 from checkout_links.core.config import Settings, load_settings
 from checkout_links.web import (
+    assets,
     bodies,
     extensions,
     pretty,
@@ -38,6 +39,10 @@ class App(Flask):
         super().__init__(*args, **kwargs)
         self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
 
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """A year for a static file asked for by its current version (web/assets.py)."""
+        return assets.max_age(filename)
+
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         synced = self._synced.get(func)
         if synced is None:
@@ -62,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     i18n.init_app(app)
+    assets.init_app(app)
     request_ids.init_app(app)
     # Before the rate limiter's hook: a refused body is not processed, nor counted.
     bodies.init_app(app, settings.max_body_bytes)

@@ -27,8 +27,10 @@ def _indent_for_curl(response: Response) -> Response:
     mimetype = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
     if mimetype not in _JSON or response.is_streamed:
         return response
-    response.vary.add("User-Agent")
-    if not (request.user_agent.string or "").startswith("curl/"):
+    # The header by hand: ``response.vary`` parses it into a set and writes it back.
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, User-Agent" if vary else "User-Agent"
+    if not request.headers.get("User-Agent", "").startswith("curl/"):
         return response
     try:
         indented = msgspec.json.format(response.get_data(), indent=2)

@@ -1,7 +1,8 @@
 """A copy of Redis reveals no customer: after orders are placed (form and API-prefilled
-customer, additional_data, a separate delivery address), no Redis value and no line of
-the AOF holds their personal data, while the API and the webhook body show it as before;
-erasing it leaves the order's lines and amounts (real redis-server with AOF always)."""
+customer, additional_data, a separate delivery address, answers to custom fields), no
+Redis value and no line of the AOF holds their personal data, while the API and the
+webhook body show it as before; erasing it leaves the order's lines and amounts (real
+redis-server with AOF always)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ DELIVERY = {
     "delivery_region": "M",
 }
 ADDITIONAL = {"crm_contact": "hubspot-contact-99173"}
+#: The link's questions and the customer's answers (the dropdown's label is shown, so kept).
+QUESTIONS = [
+    {"key": "holder", "label": "Licence holder", "type": "text"},
+    {
+        "key": "site",
+        "label": "Site",
+        "type": "dropdown",
+        "options": [{"value": "site-7", "label": "Quarry Wharfdale"}],
+    },
+]
+ANSWERS = {"cf_holder": "Quillon Vexmoor", "cf_site": "site-7"}
 SECRETS = [
     "bartholomew",
     "Bartholomew",
@@ -70,6 +82,9 @@ SECRETS = [
     "Zebulon",
     "Oyelaran",
     "Yzquierdo",
+    "Quillon",
+    "Vexmoor",
+    "Wharfdale",
 ]
 
 
@@ -100,10 +115,16 @@ def _place(
         "customer": prefilled,
         "additional_data": ADDITIONAL,
         "external_ref": "quote-1",
+        "custom_fields": QUESTIONS,
     }
     link = web.post("/api/v1/links", json=body, headers=auth).get_json()
     path = link_path(link["url"])
-    form = {"csrf_token": csrf_of(web.get(path).get_data(as_text=True)), **prefilled, **typed}
+    form = {
+        "csrf_token": csrf_of(web.get(path).get_data(as_text=True)),
+        **prefilled,
+        **ANSWERS,
+        **typed,
+    }
     placed = web.post(path, data=form)
     assert placed.status_code == 303, placed.get_data(as_text=True)[-3000:]
     status = web.get(f"/api/v1/links/{link['id']}", headers=auth).get_json()
@@ -145,6 +166,7 @@ def test_no_redis_value_and_no_aof_line_holds_a_customer(
     assert shown["customer"]["last_name"] == PREFILLED["last_name"]
     assert shown["customer"]["tax_id"] == PREFILLED["tax_id"]
     assert shown["additional_data"] == ADDITIONAL
+    assert shown["custom_fields"] == {"holder": "Quillon Vexmoor", "site": "site-7"}
     assert shown["delivery_address"]["city"] == PREFILLED["city"], "same as billing"
     delivered = web.get(f"/api/v1/orders/{second}", headers=auth).get_json()["delivery_address"]
     assert (delivered["last_name"], delivered["address"]) == ("Oyelaran", "Paseo Yzquierdo 42")
@@ -157,6 +179,7 @@ def test_no_redis_value_and_no_aof_line_holds_a_customer(
         body = events.body(svc.redis, svc.keyring, record)
     assert json.loads(body)["data"]["customer"]["address"] == TYPED["address"]
     assert json.loads(body)["data"]["delivery_address"]["first_name"] == "Zebulon"
+    assert json.loads(body)["data"]["custom_fields"]["holder"] == "Quillon Vexmoor"
 
     client = redis.Redis.from_url(server.url)
     values = list(_every_value(client))
@@ -175,7 +198,8 @@ def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
     shop: tuple[Flask, FlaskClient, dict[str, str]],
 ) -> None:
     """DELETE .../personal_data answers the order with an empty customer, no
-    additional_data and an empty delivery address, again on a second call; the order and
+    additional_data, an empty delivery address and no custom field answers, again on a
+    second call; the order and
     its webhook body stay so, and another merchant's order is 404."""
     app, web, auth = shop
     order_id = _place(web, auth, PREFILLED, DELIVERY)
@@ -187,6 +211,8 @@ def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
     assert after["additional_data"] == {}
     assert before["delivery_address"]["first_name"] == "Zebulon"
     assert set(after["delivery_address"].values()) == {""}
+    assert before["custom_fields"]["holder"] == "Quillon Vexmoor"
+    assert after["custom_fields"] == {}
     kept = ("id", "link_id", "created_at", "currency", "total", "lines", "external_ref")
     assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     assert web.get(f"/api/v1/orders/{order_id}", headers=auth).get_json() == after
@@ -199,6 +225,7 @@ def test_erasing_an_orders_personal_data_keeps_its_lines_and_amounts(
         body = events.body(svc.redis, svc.keyring, record).decode()
     assert "Bartholomew" not in body
     assert "Zebulon" not in body
+    assert "Quillon" not in body
     assert set(json.loads(body)["data"]["customer"].values()) == {""}
     other = {"Authorization": f"Bearer {add_merchant(app, 'other')}"}
     assert web.delete(f"/api/v1/orders/{order_id}/personal_data", headers=other).status_code == 404

@@ -54,8 +54,11 @@ class Shop:
     client: FlaskClient
     auth: dict[str, str]
 
-    def place(self, cart: dict[str, Any] | None = None) -> str:
-        """Issue a link for ``cart`` and check it out as the customer; returns the order id."""
+    def place(
+        self, cart: dict[str, Any] | None = None, answers: dict[str, str] | None = None
+    ) -> str:
+        """Issue a link for ``cart`` and check it out as the customer (with ``answers`` to its
+        custom fields); returns the order id."""
         link = self.client.post(
             "/api/v1/links", json=cart or {"products": [{"id": "kit"}]}, headers=self.auth
         )
@@ -68,6 +71,7 @@ class Shop:
             "first_name": FIRST,
             "last_name": LAST,
             **BERLIN,
+            **(answers or {}),
         }
         placed = self.client.post(path, data=form)
         assert placed.status_code == 303
@@ -192,6 +196,40 @@ def test_a_placed_order_gets_one_german_receipt_with_its_lines_discount_and_tota
     assert receipt["last_error"] is None
     assert receipt["last_attempt_at"] is not None
     assert receipt["next_attempt_at"] is None
+
+
+def test_the_answers_to_custom_fields_are_in_both_parts_labelled_in_the_orders_locale(
+    shop: Shop, smtp: SmtpServer
+) -> None:
+    """A German order's receipt lists, under "Weitere Angaben", each answered field as
+    "label: answer" with the German labels and the answers as the customer read them (the
+    dropdown's option label, the number as typed), isolated for direction."""
+    fields = [
+        {"key": "holder", "label": {"en": "Licence holder", "de": "Lizenzinhaber"}, "type": "text"},
+        {"key": "seats", "label": {"en": "Seats", "de": "Plätze"}, "type": "numeric"},
+        {
+            "key": "region",
+            "label": {"en": "Data region", "de": "Datenregion"},
+            "type": "dropdown",
+            "options": [{"value": "eu-west", "label": {"en": "Europe", "de": "Europa"}}],
+        },
+    ]
+    cart = {"locale": "de", "products": [{"id": "support"}], "custom_fields": fields}
+    answers = {"cf_holder": "Zoë Quennell", "cf_seats": "2,5", "cf_region": "eu-west"}
+    order_id = shop.place(cart, answers)
+    shop.pump(lambda: shop.state(order_id) == "sent")
+    text, html = _parts(smtp.received[0].message)
+    text = text.replace("\r\n", "\n")
+    assert "Weitere Angaben\n" in text
+    for label, answer in (
+        ("Lizenzinhaber", "Zoë Quennell"),
+        ("Plätze", "2,5"),
+        ("Datenregion", "Europa"),
+    ):
+        assert f"  \u2068{label}\u2069: \u2068{answer}\u2069\n" in text
+        assert f'<span dir="auto">{label}</span>: <span dir="auto">{answer}</span>' in html
+    assert ">Weitere Angaben</h2>" in html
+    assert "eu-west" not in text + html
 
 
 def test_an_arabic_receipt_is_right_to_left_and_formats_money_as_the_cart_page(

@@ -5,7 +5,8 @@ Orders are placed through the app's cart form; the API, the webhook (a real rece
 export all show the same tax figures. This is the closing scenario of issue 21's tax point:
 a French consumer pays French VAT on top; a French business with a valid VAT number pays
 none, and everything it reads says the reverse charge applies. Both accept the seller's
-terms (recorded on the order) and read its legal identity in their email.
+terms (recorded on the order) and read its legal identity in their email. A third order,
+of a physical item, is refused without an address and then delivered to the one given.
 """
 
 from __future__ import annotations
@@ -181,3 +182,93 @@ def test_a_german_shop_sells_to_a_french_consumer_and_a_french_business(
         ("TVA", "20", "89.64"),
         ("TVA", "20", "51.30"),
     ]
+
+
+#: An order number as the customer reads it: Crockford's base 32, grouped by dashes.
+NUMBER = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2}")
+PARIS = {"country": "FR", "address": "12 rue de Rivoli", "postal_code": "75001", "city": "Paris"}
+KIT_CART = {
+    "currency": "EUR",
+    "locale": "fr",
+    "products": [{"id": "pro-licence", "price": "249.00"}, {"id": "kit", "quantity": 2}],
+    "custom_fields": [
+        {
+            "key": "licence_holder",
+            "label": {"en": "Licence holder", "fr": "Titulaire de la licence"},
+            "type": "text",
+        }
+    ],
+}
+
+
+def test_a_german_shop_ships_a_physical_item_only_to_an_address(
+    shop: tuple[Flask, dict[str, str]], smtp: SmtpServer, receiver: Receiver
+) -> None:
+    """A cart with a physical item is refused without an address (the link stays open), then
+    placed with one: delivered to the billing address, French VAT added, the custom field,
+    the terms and a readable number on the order, its confirmation page and its email."""
+    app, auth = shop
+    client = app.test_client()
+    link = client.post("/api/v1/links", json=KIT_CART, headers=auth)
+    assert link.status_code == 201, link.get_json()
+    path = link_path(link.get_json()["url"])
+    base = {
+        "csrf_token": csrf_of(client.get(path).get_data(as_text=True)),
+        "accept_terms": "yes",
+        "email": "marc@example.fr",
+        "first_name": "Marc",
+        "last_name": "Petit",
+        "cf_licence_holder": "Marc Petit",
+    }
+
+    refused = client.post(path, data={**base, "country": "FR"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    for field in ("address", "postal_code", "city"):
+        assert f'id="e-{field}"' in page
+    state = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
+    assert (state["status"], state.get("order_id")) == ("open", None)
+
+    placed = client.post(path, data={**base, **PARIS})
+    assert placed.status_code == 303
+    state = client.get(f"/api/v1/links/{link.get_json()['id']}", headers=auth).get_json()
+    order = client.get(f"/api/v1/orders/{state['order_id']}", headers=auth).get_json()
+    assert order["delivery_address"] == {
+        "first_name": "Marc",
+        "last_name": "Petit",
+        "company": "",
+        "country": "FR",
+        "region": "",
+        "city": "Paris",
+        "postal_code": "75001",
+        "address": "12 rue de Rivoli",
+    }
+    assert order["custom_fields"] == {"licence_holder": "Marc Petit"}
+    # 249.00 + 2 x 49.90 = 348.80; TVA 20 % = 69.76.
+    assert (order["subtotal"], order["tax_total"], order["total"]) == ("348.80", "69.76", "418.56")
+    assert order["consent"]["terms_url"] == "https://ruiz.example/agb"
+    assert NUMBER.fullmatch(order["number"]), order["number"]
+    found = client.get(f"/api/v1/orders?number={order['number'].lower()}", headers=auth)
+    assert [o["id"] for o in found.get_json()["items"]] == [order["id"]]
+
+    # The confirmation page: the number, the answer, where it goes and who sells.
+    done = client.get(placed.headers["Location"]).get_data(as_text=True)
+    assert order["number"] in done
+    assert order["id"] not in done
+    assert "Titulaire de la licence" in done
+    assert "Marc Petit" in done
+    assert "12 rue de Rivoli" in done
+    assert "Ruiz Software GmbH" in done
+    assert "Invalidenstr. 1" in done
+
+    # The email: the same number, the delivery address and the seller's legal identity.
+    pump(app, lambda: len(smtp.received) >= 1)
+    message = smtp.received[0].message
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = re.sub("[\u2068\u2069]", "", str(body.get_content()))
+    assert order["number"] in text
+    assert order["id"] not in text
+    assert "12 rue de Rivoli" in text
+    assert "Titulaire de la licence" in text
+    assert text.replace("\r\n", "\n").rstrip().endswith("GmbH\nInvalidenstr. 1\n10115 Berlin")

@@ -113,3 +113,41 @@ def test_one_client_with_thousands_of_stalled_uploads_is_capped_per_address(
         finally:
             for sock in socks:
                 sock.close()
+
+
+class _Typed(BaseHTTPRequestHandler):
+    """4 KiB of the type the path names: a stylesheet under /static/, else a page."""
+
+    def do_GET(self) -> None:
+        kind = "text/css" if self.path.startswith("/static/") else "text/html; charset=utf-8"
+        body = b"a { color: red }\n" * 256
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_pages_and_static_files_go_compressed(tmp_path: Path) -> None:
+    """Through nginx a stylesheet and a page are sent gzip-compressed to a client that takes
+    gzip (and plain to one that does not), each with the HSTS header."""
+    server = ThreadingHTTPServer((HOST, 0), _Typed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with nginx_server(tmp_path, [f"{HOST}:{server.server_address[1]}"]) as nginx:
+            nginx.wait_port()
+            with httpx.Client(base_url=nginx.url, trust_env=False, timeout=5.0) as web:
+                gzip = {"Accept-Encoding": "gzip"}
+                css = web.get("/static/checkout.css?v=0123456789abcdef", headers=gzip)
+                page = web.get("/c/sometoken", headers=gzip)
+                plain = web.get("/c/sometoken", headers={"Accept-Encoding": "identity"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a.status_code for a in (css, page, plain)] == [200, 200, 200]
+    assert [a.headers.get("Content-Encoding") for a in (css, page, plain)] == ["gzip", "gzip", None]
+    assert css.text == page.text == plain.text == "a { color: red }\n" * 256  # decompressed
+    assert [a.headers.get("Strict-Transport-Security") for a in (css, page)] == [HSTS, HSTS]

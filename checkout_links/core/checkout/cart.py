@@ -116,6 +116,15 @@ def offer_changes(state: CartState) -> tuple[Decimal | None, ...]:
     when either cart would not be allowed.
     """
     changes: list[Decimal | None] = []
+    # Pricing is the choices page's dearest step: each distinct cart is priced once,
+    # and the cart as chosen is priced already (an unticked item's "without" is it).
+    totals: dict[tuple[int, ...], Decimal | None] = {state.choice.optional: state.priced.total}
+
+    def total_with(optional: tuple[int, ...]) -> Decimal | None:
+        if optional not in totals:
+            totals[optional] = _total_with(state, optional)
+        return totals[optional]
+
     for j, item in enumerate(state.offer.optional):
         if item.bounds is not None:
             changes.append(None)
@@ -129,7 +138,7 @@ def offer_changes(state: CartState) -> tuple[Decimal | None, ...]:
             for k, other in enumerate(state.offer.optional):
                 if k != j and other.replaces == item.replaces:
                     taken[k] = 0
-        low, high = _total_with(state, tuple(without)), _total_with(state, tuple(taken))
+        low, high = total_with(tuple(without)), total_with(tuple(taken))
         changes.append(None if low is None or high is None else high - low)
     return tuple(changes)
 

@@ -95,7 +95,8 @@ MISSING_CONSENT = N_("Agree to the terms of service to place your order")
 STALE_FORM = N_("This form has expired or did not come from this page. Please send it again.")
 
 
-def _too_long(limit: int) -> Message:
+def too_long(limit: int) -> Message:
+    """The error of a text longer than ``limit`` characters."""
     return Nn_(
         "Enter no more than %(num)d character", "Enter no more than %(num)d characters", limit
     )
@@ -109,7 +110,7 @@ def _check_lengths(
         if not is_clean(text):
             errors[prefix + name] = Message(CONTROL)
         elif len(text) > _MAX[name]:
-            errors[prefix + name] = _too_long(_MAX[name])
+            errors[prefix + name] = too_long(_MAX[name])
 
 
 def _check_address(

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import msgspec
 
-from checkout_links.core.checkout import form
+from checkout_links.core.checkout import custom_fields, form
 from checkout_links.core.checkout.cart import CartState, taxed_cart
 from checkout_links.core.config import Settings
 from checkout_links.core.crypto.keyring import KeyRing
@@ -46,7 +46,7 @@ from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.primitives.jsonutil import dumps
 from checkout_links.core.promotions.codes import Promotions, Reservation
 from checkout_links.core.promotions.record import RETRY
-from checkout_links.core.records import Consent, Customer, DeliveryAddress, Line
+from checkout_links.core.records import Consent, Customer, CustomFieldRow, DeliveryAddress, Line
 from checkout_links.core.tax.rates import TaxRates
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ class PlaceRequest(msgspec.Struct, frozen=True, kw_only=True):
     #: The link's lines as issued (:meth:`Links.lines_of`).
     lines: tuple[Line, ...]
     #: The form's stripped texts: those named in :data:`form.FIELD_NAMES` are the
-    #: customer's details; others are ignored.
+    #: customer's details, ``cf_<key>`` the answers to the link's custom fields;
+    #: others are ignored.
     customer: Mapping[str, str]
     #: The form's nonce: the same attempt sent again carries it and gets the same order.
     request_id: str
@@ -244,6 +245,13 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
         where, wrong = form.validate_delivery(values, clean)
         errors.update(wrong)
         delivery = DeliveryAddress(**where)
+    answers: dict[str, str] = {}
+    rows: tuple[CustomFieldRow, ...] = ()
+    if request.payload.custom_fields:
+        answers, rows, wrong = custom_fields.check(
+            request.payload.custom_fields, values, request.locale
+        )
+        errors.update(wrong)
     if request.terms_url is not None and not request.terms_accepted:
         errors["accept_terms"] = Message(form.MISSING_CONSENT)
     if errors:
@@ -286,6 +294,8 @@ def _spend_request(stores: Stores, request: PlaceRequest) -> SpendRequest | Inva
             else None
         ),
         delivery_address=delivery,
+        custom_fields=answers,
+        custom_field_rows=rows,
     )
     window_ms = stores.settings.payment_window_seconds * 1000
     payment = initial_payment(provider, order.total, order.currency, created_ms, window_ms)

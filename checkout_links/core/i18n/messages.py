@@ -40,6 +40,8 @@ _PATTERNS = {
     ),
     # Promotion codes (core/links/choices.py: CODE_PATTERN); any case is accepted.
     r"^[A-Z0-9_-]{3,40}$": "Use 3 to 40 characters: letters, digits, '_' or '-'.",
+    # A custom field's key (core/links/custom_fields.py).
+    r"^[a-z0-9_]{1,40}$": "Use 1 to 40 characters: lower-case letters, digits or '_'.",
     text.PATTERN: text.MESSAGE,
     text.MULTILINE_PATTERN: text.MULTILINE_MESSAGE,
     PERCENT_PATTERN: 'Write the percent as a decimal string from 0 to 100, such as "19" or "7.25".',

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from checkout_links.core.errors import FieldError
+from checkout_links.core.links.custom_fields import CustomFieldsIn
 from checkout_links.core.money import parse_amount
 from checkout_links.core.pricing import MAX_OPTIONAL_ITEMS, MAX_QUANTITY, Bounds, Discount
 
@@ -136,7 +137,7 @@ class OptionalItemIn(LineChoicesIn):
 
 
 class LinkChoicesIn(LinkIn):
-    """Body of ``POST /api/v1/links`` with the cart-choice fields."""
+    """Body of ``POST /api/v1/links`` with the cart-choice fields and the custom fields."""
 
     products: list[LineChoicesIn] = Field(  # type: ignore[assignment]
         min_length=1,
@@ -153,6 +154,12 @@ class LinkChoicesIn(LinkIn):
     discount: DiscountIn | None = Field(None, description="Off the whole cart.", examples=[None])
     allow_promotion_codes: bool = Field(
         False, description="true: the page has a promotion-code field.", examples=[True]
+    )
+    # core/links/custom_fields.py: the rules, the token's form, the labels per locale.
+    custom_fields: CustomFieldsIn | None = Field(
+        None,
+        description="Up to 3 questions on the checkout form, answered in the order.",
+        examples=[[{"key": "po_number", "label": "PO number", "type": "text", "optional": True}]],
     )
 
 

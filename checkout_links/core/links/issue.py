@@ -20,7 +20,7 @@ from checkout_links.core.config import Settings
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.locales import PageLocale, issued_locale, text_tags
 from checkout_links.core.i18n.messages import INVALID
-from checkout_links.core.links import offers
+from checkout_links.core.links import custom_fields, offers
 from checkout_links.core.links.choices import LinkChoicesIn
 from checkout_links.core.links.ids import LinkIds
 from checkout_links.core.links.token import CartLine, LinkPayload, TokenCodec
@@ -255,9 +255,12 @@ class Links:
             if product is not None and not errors:
                 extra_lines.append(merge(cart_line, product, currency))
         choices = None
+        questions = choice_req.custom_fields if choice_req is not None else None
         if choice_req is not None:
             choices, choice_errors = offers.build_choices(choice_req, currency, extra_cart)
             errors.extend(choice_errors)
+        if questions:
+            errors.extend(custom_fields.field_errors(questions))
         if errors:
             raise ValidationFailed(INVALID, errors=errors)
         total = total_of(lines)
@@ -280,6 +283,7 @@ class Links:
             return_url=req.return_url,
             locale=req.locale,
             choices=choices,
+            custom_fields=custom_fields.token_fields(questions),
         )
         priced = None
         if choices is not None:

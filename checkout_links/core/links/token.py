@@ -115,6 +115,29 @@ class Choices(msgspec.Struct, array_like=True, frozen=True):
     promotion_codes: bool = False
 
 
+#: A seller's text: one for every page, or per locale (CLDR tags, ``core/links/custom_fields.py``).
+Label = str | dict[str, str]
+
+
+class FieldOption(msgspec.Struct, array_like=True, frozen=True):
+    """One choice of a dropdown: the value the order records, the label the customer reads."""
+
+    value: str
+    label: Label
+
+
+class CustomField(msgspec.Struct, array_like=True, omit_defaults=True, frozen=True):
+    """A question the checkout form asks (``cf_<key>``); the order holds the answer."""
+
+    key: str
+    label: Label
+    #: ``text``, ``numeric`` or ``dropdown``.
+    type: str = "text"
+    optional: bool = False
+    #: A dropdown's choices, in the seller's order.
+    options: list[FieldOption] | None = None
+
+
 class LinkPayload(msgspec.Struct, array_like=True, omit_defaults=True, frozen=True):
     """Everything a link carries.
 
@@ -134,6 +157,8 @@ class LinkPayload(msgspec.Struct, array_like=True, omit_defaults=True, frozen=Tr
     return_url: str | None = None
     locale: str | None = None
     choices: Choices | None = None
+    #: The seller's questions (0..3); ``None`` for a link without.
+    custom_fields: list[CustomField] | None = None
 
 
 _ENCODER = msgspec.msgpack.Encoder()

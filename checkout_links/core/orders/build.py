@@ -19,6 +19,7 @@ from checkout_links.core.primitives.clock import iso_ms
 from checkout_links.core.records import (
     Consent,
     Customer,
+    CustomFieldRow,
     DeliveryAddress,
     Line,
     Order,
@@ -46,6 +47,8 @@ def build_order(
     payment: Payment | None = None,
     consent: Consent | None = None,
     delivery_address: DeliveryAddress | None = None,
+    custom_fields: dict[str, str] | None = None,
+    custom_field_rows: tuple[CustomFieldRow, ...] = (),
 ) -> Order:
     """The order record as stored.
 
@@ -56,7 +59,9 @@ def build_order(
     order number (``orders/numbers.py``) and the initial payment
     (``payments/state.py``); without a payment, provider ``none``'s. ``consent``
     is what the customer accepted, when the seller asked; ``delivery_address`` where
-    the physical lines go (``None``: none is physical). ``priced.total`` is what
+    the physical lines go (``None``: none is physical); ``custom_fields`` the
+    answers to the link's custom fields by key and ``custom_field_rows`` them as
+    the customer read them (``checkout/custom_fields.py``). ``priced.total`` is what
     the customer pays (tax included when it is added to the prices): the order's
     ``total``, which a payment charges.
     """
@@ -85,4 +90,6 @@ def build_order(
         reverse_charge=priced.reverse_charge if priced is not None else False,
         consent=consent,
         delivery_address=delivery_address,
+        custom_fields=custom_fields or {},
+        custom_field_rows=custom_field_rows,
     )

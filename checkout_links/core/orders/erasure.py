@@ -1,7 +1,8 @@
 """Erasing a customer's personal data from an order (``DELETE /api/v1/orders/{id}/personal_data``).
 
-The order keeps its id, link, lines, amounts and times; its customer and
-``additional_data`` become empty, and so does every field of its ``delivery_address``
+The order keeps its id, link, lines, amounts and times; its customer,
+``additional_data`` and ``custom_fields`` (the answers) become empty, and so does
+every field of its ``delivery_address``
 (which stays an object: the order did have physical lines), in the stored value
 (sealed or not) and so in
 everything built from it: the API, the webhook body of every delivery still to

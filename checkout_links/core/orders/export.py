@@ -71,6 +71,8 @@ ORDER_COLUMNS = (
     # Where the physical lines go; empty cells when none is physical.
     *(f"delivery_{name}" for name in DELIVERY_FIELDS),
     "additional_data",
+    # The answers to the link's custom fields, one JSON object (empty cell when none).
+    "custom_fields",
 )
 LINE_COLUMNS = (
     "line_number",
@@ -170,6 +172,7 @@ def order_rows(record: Order) -> list[list[str]]:
         "reverse_charge": order.get("reverse_charge"),
         "locale": order.get("locale"),
         "additional_data": order.get("additional_data"),
+        "custom_fields": order.get("custom_fields"),
         **{f"customer_{name}": customer.get(name) for name in CUSTOMER_FIELDS},
         **{f"delivery_{name}": delivery.get(name) for name in DELIVERY_FIELDS},
     }

@@ -2,7 +2,8 @@
 
 An order is written to Redis with its personal fields (:data:`PERSONAL`: the
 customer's name, email, phone, addresses, tax id and language, the link's
-``additional_data`` and the ``delivery_address``) taken out and sealed into one
+``additional_data``, the ``delivery_address`` and the answers to the custom fields,
+``custom_fields`` with their ``custom_field_rows``) taken out and sealed into one
 field, ``sealed``: AES-256-GCM-SIV
 under a key derived for :data:`PURPOSE` from the newest of
 ``CHECKOUT_SECRET_KEYS`` (``core/crypto/keyring.py``), with the order id as
@@ -34,14 +35,20 @@ import msgspec
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import InvalidToken
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Customer, DeliveryAddress, Order
+from checkout_links.core.records import Customer, CustomFieldRow, DeliveryAddress, Order
 
 log = logging.getLogger(__name__)
 
 #: The key ring purpose of the sealed field.
 PURPOSE = "checkout-links/order-personal-data/v1"
 #: The order's fields that hold personal data.
-PERSONAL = ("customer", "additional_data", "delivery_address")
+PERSONAL = (
+    "customer",
+    "additional_data",
+    "delivery_address",
+    "custom_fields",
+    "custom_field_rows",
+)
 
 
 class Personal(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +57,8 @@ class Personal(msgspec.Struct, frozen=True, kw_only=True):
     customer: Customer = Customer()
     additional_data: dict[str, str] = {}
     delivery_address: DeliveryAddress | None = None
+    custom_fields: dict[str, str] = {}
+    custom_field_rows: tuple[CustomFieldRow, ...] = ()
 
 
 class StoredOrder(Order, frozen=True, kw_only=True):
@@ -82,6 +91,8 @@ def _without_personal(order: Order) -> dict[str, Any]:
         "customer": _EMPTY.customer,
         "additional_data": {},
         "delivery_address": None if address is None else _NOWHERE,
+        "custom_fields": {},
+        "custom_field_rows": (),
     }
 
 
@@ -91,6 +102,8 @@ def seal(keyring: KeyRing, order: Order) -> bytes:
         customer=order.customer,
         additional_data=order.additional_data,
         delivery_address=order.delivery_address,
+        custom_fields=order.custom_fields,
+        custom_field_rows=order.custom_field_rows,
     )
     blob = keyring.encrypt(PURPOSE, dumps(personal), _context(order.id))
     stored = StoredOrder(
@@ -127,6 +140,8 @@ def unseal(keyring: KeyRing, raw: bytes | str, *, strict: bool = False) -> Order
         personal = _open(keyring, stored.id, sealed, strict=strict)
         fields["customer"] = personal.customer
         fields["additional_data"] = personal.additional_data
+        fields["custom_fields"] = personal.custom_fields
+        fields["custom_field_rows"] = personal.custom_field_rows
         if stored.delivery_address is not None:
             # Opened with a key no longer configured: the order still has an (empty) address.
             fields["delivery_address"] = personal.delivery_address or _NOWHERE
@@ -154,6 +169,7 @@ def is_sealed_with_newest(keyring: KeyRing, raw: bytes | str) -> bool:
         return (
             stored.customer == _EMPTY.customer
             and not stored.additional_data
+            and not stored.custom_fields
             and stored.delivery_address in (None, _NOWHERE)
         )
     blob = base64.urlsafe_b64decode(stored.sealed + "=" * (-len(stored.sealed) % 4))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
+# Kept for the last few seconds: an order writes the same second several times
+# (created_at, the consent's time, the event), and a busy instance many orders a second.
+@lru_cache(maxsize=64)
 def _seconds(seconds: int) -> str:
     moment = datetime.fromtimestamp(seconds, UTC)
     # %Y does not pad years before 1000 ("296-05-22"), which is not RFC 3339.

@@ -8,6 +8,7 @@ writes a percentage (``19 %``, ``%19``).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_percent
 
@@ -24,6 +25,9 @@ REVERSE_CHARGE = N_(
 )
 
 
+# A merchant has a few rates and a page a few dozen locales: Babel's pattern is
+# parsed again on every call (a tax row cost more than its page's lines).
+@lru_cache(maxsize=4096)
 def percent_text(percent: str, babel_locale: str) -> str:
     """``percent`` (``"19"``, ``"7.25"``) written as ``babel_locale`` writes a percentage."""
     value = Decimal(percent) / 100

@@ -26,29 +26,18 @@ from checkout_links.core.payments.requests import MarkPaidIn, RefundIn
 from checkout_links.core.records import Order, OrderView
 from checkout_links.web.api import parameters as params
 from checkout_links.web.api import views as merchant_api
-from checkout_links.web.api.operations import Param, Reply, operation
+from checkout_links.web.api.operations import Reply, operation
 from checkout_links.web.extensions import services
 
 bp = Blueprint("order_actions", __name__, url_prefix="/api/v1/orders")
 # The merchant API's authentication, not a copy of it: one place decides who calls.
 bp.before_request(merchant_api._authenticate)
 
-IDEMPOTENCY_KEY = Param(
-    "Idempotency-Key",
-    "header",
-    "Any unique string, 1..255 characters: a retry with the same key and body gets the "
-    "same answer (with Idempotent-Replayed: true) and changes nothing more.",
-    {"type": "string", "minLength": 1, "maxLength": 255},
-    example="refund-2026-118-1",
+IDEMPOTENCY_KEY = params.idempotency_key(
+    "gets the same answer (with Idempotent-Replayed: true) and changes nothing more",
+    "refund-2026-118-1",
 )
-_REPLAYED = {
-    200: {
-        "Idempotent-Replayed": {
-            "description": "true when the answer replays an earlier one",
-            "schema": {"type": "string", "enum": ["true"]},
-        }
-    }
-}
+_REPLAYED = params.replayed(200)
 _ERRORS = {
     **params.BODY_ERRORS,
     404: "No such order of this merchant.",

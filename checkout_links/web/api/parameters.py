@@ -6,6 +6,8 @@ views check the request against exactly what the document states.
 
 from __future__ import annotations
 
+from typing import Any
+
 from checkout_links.core.outbox.events import STATES
 from checkout_links.core.primitives.text import PATTERN as NO_CONTROLS_PATTERN
 from checkout_links.core.schemas import PRODUCT_ID_PATTERN
@@ -105,3 +107,26 @@ TYPE = query.text(
 )
 #: ``GET /api/v1/events``: paging plus the delivery-state and type filters.
 EVENT_FILTERS = (LIMIT, EVENT_CURSOR, STATE, TYPE)
+
+
+def idempotency_key(retry: str, example: str) -> Param:
+    """The ``Idempotency-Key`` header; ``retry`` says what a retry with the same key gets."""
+    return Param(
+        "Idempotency-Key",
+        "header",
+        f"Any unique string, 1..255 characters: a retry with the same key and body {retry}.",
+        {"type": "string", "minLength": 1, "maxLength": 255},
+        example=example,
+    )
+
+
+def replayed(status: int) -> dict[int, dict[str, Any]]:
+    """The ``Idempotent-Replayed`` header of an idempotent operation's ``status`` answer."""
+    return {
+        status: {
+            "Idempotent-Replayed": {
+                "description": "true when the answer replays an earlier one",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        }
+    }

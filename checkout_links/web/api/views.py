@@ -36,7 +36,7 @@ from checkout_links.core.outbox import events
 from checkout_links.core.records import Merchant
 from checkout_links.core.schemas import PRODUCT_ID, ProductIn
 from checkout_links.web.api import parameters as params
-from checkout_links.web.api.operations import Param, Reply, operation
+from checkout_links.web.api.operations import Reply, operation
 from checkout_links.web.api.query import parse_query
 from checkout_links.web.extensions import services
 
@@ -191,23 +191,11 @@ def patch_account() -> Any:
         "an Idempotency-Key reused with another body.",
     },
     params=(
-        Param(
-            "Idempotency-Key",
-            "header",
-            "Any unique string, 1..255 characters: a retry with the same key and body "
-            "gets the same link (with Idempotent-Replayed: true).",
-            {"type": "string", "minLength": 1, "maxLength": 255},
-            example="quote-2026-118",
+        params.idempotency_key(
+            "gets the same link (with Idempotent-Replayed: true)", "quote-2026-118"
         ),
     ),
-    response_headers={
-        201: {
-            "Idempotent-Replayed": {
-                "description": "true when the answer replays an earlier one",
-                "schema": {"type": "string", "enum": ["true"]},
-            }
-        }
-    },
+    response_headers=params.replayed(201),
 )
 def create_link() -> Reply:
     req, raw = parse_body(LinkChoicesIn)

@@ -1,5 +1,5 @@
-"""Security headers of every customer page (everything outside ``/api/``), and the one
-header every API answer gets: ``Cache-Control: no-store``."""
+"""Security headers of every customer page (everything outside ``/api/`` and ``/static/``),
+and the one header every API answer gets: ``Cache-Control: no-store``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ _PAGE_HEADERS = [
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
 ]
+_NOSNIFF = ("X-Content-Type-Options", "nosniff")
 _DEFAULTCSP = ("Content-Security-Policy", CSP.format(extra=""))
 #: API answers carry customers' personal data (orders, events, links with their
 #: customer, exports) and merchants' secrets: no cache on the way may keep one.
@@ -43,7 +44,19 @@ class CustomerHeaders:
         self.app = app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith("/api/"):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/static/"):
+            # The pages' own files hold no token and no personal data: browsers keep
+            # them (web/assets.py says how long); only the type sniffing is refused.
+
+            def start_static(
+                status: str, headers: list[tuple[str, str]], exc_info: Any = None
+            ) -> Any:
+                headers.append(_NOSNIFF)
+                return start_response(status, headers, exc_info)
+
+            return self.app(environ, start_static)
+        if path.startswith("/api/"):
 
             def start_api(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 if not any(name.lower() == "cache-control" for name, _ in headers):

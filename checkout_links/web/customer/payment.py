@@ -158,6 +158,18 @@ def _done(svc: Services, order: Order, return_url: str | None) -> Response:
     return Response(status=303, headers={"Location": target})
 
 
+def _unpaid(svc: Services, ref: str) -> tuple[Order, str | None] | Response:
+    """The order of ``ref`` waiting for its card payment, with the link's return URL;
+    for a paid one, the answer that sends the customer on. 404 when nothing is due."""
+    order, return_url = _order(svc, ref)
+    payment = payment_of(order)
+    if payment.status in PAID:
+        return _done(svc, order, return_url)
+    if payment.provider != "stripe" or payment.status != "pending":
+        raise NotFound("This order has nothing to pay.")
+    return order, return_url
+
+
 def _again(ref: str, problem: str) -> Response:
     return Response(
         status=303, headers={"Location": f"{request.script_root}/pay/{ref}?problem={problem}"}
@@ -167,12 +179,10 @@ def _again(ref: str, problem: str) -> Response:
 @bp.get("/pay/<ref>")
 def page(ref: str) -> Response:
     svc = services()
-    order, return_url = _order(svc, ref)
-    payment = payment_of(order)
-    if payment.status in PAID:
-        return _done(svc, order, return_url)
-    if payment.provider != "stripe" or payment.status != "pending":
-        raise NotFound("This order has nothing to pay.")
+    found = _unpaid(svc, ref)
+    if isinstance(found, Response):
+        return found
+    order, return_url = found
     stripe = provider(svc, order)
     problem = request.args.get("problem")
     client_secret = None
@@ -196,12 +206,10 @@ def page(ref: str) -> Response:
 @bp.post("/pay/<ref>")
 def pay(ref: str) -> Response:
     svc = services()
-    order, return_url = _order(svc, ref)
-    payment = payment_of(order)
-    if payment.status in PAID:
-        return _done(svc, order, return_url)
-    if payment.provider != "stripe" or payment.status != "pending":
-        raise NotFound("This order has nothing to pay.")
+    found = _unpaid(svc, ref)
+    if isinstance(found, Response):
+        return found
+    order, return_url = found
     link_rand = link_rand_of_order(order.id)
     csrf = request.form.get("csrf_token", "")
     if svc.form_tokens.check(csrf, link_rand, int(time.time()), CSRF_MAX_AGE) is None:

@@ -19,8 +19,8 @@ from itsdangerous import BadSignature
 from markupsafe import Markup
 
 from checkout_links import metrics
+from checkout_links.core.checkout import custom_fields, place
 from checkout_links.core.checkout import form as customer_form
-from checkout_links.core.checkout import place
 from checkout_links.core.checkout.address import address_lines
 from checkout_links.core.checkout.cart import CartState, cart_state, taxed_cart
 from checkout_links.core.checkout.place import AlreadyPlaced, Invalid, Lapsed, Placed, Refused
@@ -46,7 +46,15 @@ from checkout_links.core.orders.queries import load_order
 from checkout_links.core.payments.state import payment_of
 from checkout_links.core.records import Line
 from checkout_links.core.services import Services
-from checkout_links.web.customer import cart_choices, cart_page, cart_tax, headers, pages, targets
+from checkout_links.web.customer import (
+    cart_choices,
+    cart_custom_fields,
+    cart_page,
+    cart_tax,
+    headers,
+    pages,
+    targets,
+)
 from checkout_links.web.customer import payment as card_payment
 from checkout_links.web.customer.i18n import catalog, translate
 from checkout_links.web.extensions import services
@@ -203,13 +211,16 @@ def _render_cart(
         total = money(taxed.total)
         tax = cart_tax.rows(taxed, money, t, babel)
     form = cart_page.fields(locale.words, babel, country, delivery_country, values, texts)
+    if payload.custom_fields:
+        # The seller's questions after the addresses (nothing to do for a link without).
+        form += cart_custom_fields.fieldset(t, locale, payload.custom_fields, values, texts)
     consent = Markup("")
     if seller.terms_required:
         checked = values.get("accept_terms") == "yes"
         error = texts.get("accept_terms")
         consent = cart_page.consent(t, seller.name, seller.terms_required, checked, error)
     csrf_token = svc.form_tokens.make(payload.link_rand, int(time.time()))
-    if texts or choices:
+    if texts:
         html = pages.render(
             "cart.html",
             locale,
@@ -224,7 +235,8 @@ def _render_cart(
             **choices,
         )
     else:
-        # The common page: a cached frame of the template with these parts.
+        # The common page: a cached frame of the template with these parts (a link with
+        # choices has a frame of its own, with their summary and controls).
         html = pages.render_framed(
             "cart.html",
             locale,
@@ -235,6 +247,7 @@ def _render_cart(
             fields=form,
             consent=consent,
             csrf_token=csrf_token,
+            **choices,
         )
     response = Response(html, status=status, mimetype="text/html")
     extra = ""
@@ -316,28 +329,36 @@ def place_order(token: str) -> Response:
     page = _context(svc, payload)
     lines = _lines(svc, payload, page[0])
     form = request.form  # once: each request.form goes through Flask's context proxy
+    # A plain dict of the first values: MultiDict.get raises and catches a KeyError for
+    # each of the two dozen names a form does not send.
+    sent = form.to_dict()
     values = {
-        name: form.get(name, "").strip()
+        name: sent.get(name, "").strip()
         for name in (*customer_form.FIELD_NAMES, *customer_form.DELIVERY_NAMES)
     }
     # A hidden "no" before the box: "no" alone is unticked; nothing sent (a page that
     # showed no delivery address) keeps the default, the billing address.
     same = form.getlist(customer_form.SAME_AS_BILLING)
     values[customer_form.SAME_AS_BILLING] = "no" if same == ["no"] else "yes"
-    values["accept_terms"] = form.get("accept_terms", "")
-    csrf = form.get("csrf_token", "")
+    values["accept_terms"] = sent.get("accept_terms", "")
+    if payload.custom_fields:
+        values.update(
+            (name, sent.get(name, "").strip())
+            for name in custom_fields.form_names(payload.custom_fields)
+        )
+    csrf = sent.get("csrf_token", "")
     state: CartState | None = None
     extra_lines: tuple[Line, ...] = ()
     if payload.choices is not None:
         values.update((k, v) for k, v in form.items() if k.startswith(("qty_", "opt_")))
         extra_lines = svc.links.optional_lines_of(payload, page[0])
         state = cart_state(svc.promotions, payload, lines, extra_lines, form)
-        if state.errors or form.get("action", "place") != "place":
+        if state.errors or sent.get("action", "place") != "place":
             # Update and apply place nothing; a choice the offer does not allow is a 422.
             return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
                 svc, payload, lines, page, values, {}, 422 if state.errors else 200, state
             )
-    if form.get("action") == "update":
+    if sent.get("action") == "update":
         # The country changed (no JavaScript): the same form with that country's fields.
         return _own_order_or_refuse(svc, payload, csrf) or _render_cart(
             svc, payload, lines, page, values, {}
@@ -444,6 +465,8 @@ def confirmation(ref: str) -> Response:
             if order.delivery_address is not None
             else ()
         ),
+        # The answers to the seller's questions, as the customer read them.
+        answers=order.custom_field_rows,
     )
     return Response(html, mimetype="text/html")
 

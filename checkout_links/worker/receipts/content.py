@@ -80,6 +80,8 @@ EMAIL_ADDRESS = N_("Email address")
 PHONE_NUMBER = N_("Phone number")
 COMPANY = N_("Company")
 VAT_ID = N_("VAT ID: %(vat_id)s")
+# The heading of the answers to the seller's questions (a link's custom fields), as on the pages.
+ANSWERS = N_("Additional information")
 
 #: Secondary text: 4.5:1 or more on white and on black, so on light and dark clients.
 _MUTED = "#767676"
@@ -136,6 +138,8 @@ class _Facts:
     #: Where the physical items go (the "Delivery address" heading and its lines), or nothing.
     delivery_heading: str = ""
     delivery: tuple[str, ...] = ()
+    #: (label, answer) of each custom field answered, as the customer read them.
+    answers: tuple[tuple[str, str], ...] = ()
     #: A manual order awaiting payment: the seller's instructions (the email is then an
     #: order confirmation, not a receipt).
     instructions: str | None = None
@@ -228,6 +232,7 @@ def _facts(order: Order, seller: Seller, instructions: str | None) -> _Facts:
         address=address_lines(customer, locale.babel),
         delivery_heading=t.gettext(DELIVERY_ADDRESS),
         delivery=address_lines(where, locale.babel) if where is not None else (),
+        answers=tuple((row.label, row.text) for row in order.custom_field_rows),
         instructions=instructions,
         paid=money(payment.amount_paid)
         if payment is not None
@@ -290,6 +295,10 @@ def _text(f: _Facts) -> str:
     if f.delivery:
         out.append(f.delivery_heading)
         out += ["  " + _iso(line) for line in f.delivery]
+        out.append("")
+    if f.answers:
+        out.append(f.words(ANSWERS))
+        out += ["  " + f.words(LABELLED, name=_iso(k), value=_iso(v)) for k, v in f.answers]
         out.append("")
     if f.seller.support_email:
         out += [f.words(REPLY, seller=seller), ""]
@@ -356,10 +365,12 @@ def _header(f: _Facts, end: str) -> str:
 
 
 def _details_html(f: _Facts, start: str) -> str:
-    if not (f.details or f.address or f.delivery):
+    if not (f.details or f.address or f.delivery or f.answers):
         return ""
     heading = 'style="font-size:16px;margin:24px 0 8px;"'
-    out = [f"<h2 {heading}>{_e(f.words(YOUR_DETAILS))}</h2>"]
+    out = []
+    if f.details or f.address or f.delivery:
+        out.append(f"<h2 {heading}>{_e(f.words(YOUR_DETAILS))}</h2>")
     if f.details:
         # Email and phone read left to right in every language (dir="auto" would leave a
         # phone number, which has no letter, in the page's direction: "+49" at its end).
@@ -378,6 +389,12 @@ def _details_html(f: _Facts, start: str) -> str:
         out.append(f"<h2 {heading}>{_e(f.delivery_heading)}</h2>")
         lines = "<br>".join(_i(line) for line in f.delivery)
         out.append(f'<address style="font-style:normal;text-align:{start};">{lines}</address>')
+    if f.answers:
+        out.append(f"<h2 {heading}>{_e(f.words(ANSWERS))}</h2>")
+        items = "<br>".join(
+            _sentence(f, LABELLED, name=_i(label), value=_i(value)) for label, value in f.answers
+        )
+        out.append(f'<p style="margin:0;">{items}</p>')
     return "".join(out)
 
 

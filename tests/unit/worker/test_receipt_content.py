@@ -12,6 +12,7 @@ import msgspec
 from checkout_links.core.merchants.account import contrast, seller_of
 from checkout_links.core.records import (
     Customer,
+    CustomFieldRow,
     DeliveryAddress,
     LegalIdentity,
     Line,
@@ -255,3 +256,31 @@ def test_the_receipt_shows_the_legal_identity_and_each_tax() -> None:
     )
     block = '<span dir="auto" style="display:block;">'
     assert f"{block}10115 Berlin</span>{block}VAT ID: DE136695976</span>" in content.html
+
+
+def test_answers_to_custom_fields_have_their_own_heading_without_an_empty_details_one() -> None:
+    """An order with no contact details and no address, but answers to custom fields: both
+    parts list them under "Additional information" as "label: answer", each text isolated
+    (the option's label, never its value); neither part has an empty "Your details"."""
+    order = msgspec.structs.replace(
+        ORDER,
+        customer=Customer(),
+        locale="en",
+        custom_fields={"holder": "Ana Ruiz", "region": "eu-west"},
+        custom_field_rows=(
+            CustomFieldRow(label="Licence holder", text="Ana Ruiz"),
+            CustomFieldRow(label="Data region", text="Europe"),
+        ),
+    )
+    content = receipt_content(order, seller_of(Merchant(id="ruiz", name="Ruiz")))
+    assert (
+        "Additional information\n  \u2068Licence holder\u2069: \u2068Ana Ruiz\u2069\n"
+        "  \u2068Data region\u2069: \u2068Europe\u2069\n"
+    ) in content.text
+    assert (
+        '>Additional information</h2><p style="margin:0;"><span dir="auto">Licence holder</span>: '
+        '<span dir="auto">Ana Ruiz</span><br><span dir="auto">Data region</span>: '
+        '<span dir="auto">Europe</span></p>'
+    ) in content.html
+    assert "Your details" not in content.html + content.text
+    assert "eu-west" not in content.html + content.text

@@ -63,13 +63,13 @@ def test_a_token_issued_before_cart_choices_still_decodes() -> None:
     assert decoded.choices is None
 
 
-def test_a_link_without_choices_carries_one_byte_more_than_before() -> None:
-    """Links that use no choices pay a single msgpack nil for the new field, nothing else."""
+def test_a_link_without_choices_or_custom_fields_carries_two_bytes_more_than_before() -> None:
+    """Links that use neither choices nor custom fields pay one msgpack nil per new field."""
     new = msgspec.msgpack.encode(PAYLOAD)
     old = bytes.fromhex(OLD_PLAINTEXT)
-    assert len(new) == len(old) + 1
-    assert new[1:-1] == old[1:]
-    assert new[-1:] == b"\xc0"
+    assert len(new) == len(old) + 2
+    assert new[1:-2] == old[1:]
+    assert new[-2:] == b"\xc0\xc0"
 
 
 def test_choices_survive_a_round_trip() -> None:

@@ -11,7 +11,7 @@ import pytest
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.orders.sealed import erased, is_sealed_with_newest, seal, unseal
 from checkout_links.core.primitives.jsonutil import dumps
-from checkout_links.core.records import Customer, Order
+from checkout_links.core.records import Customer, CustomFieldRow, Order
 
 _STORED = Path(__file__).parents[1] / "data" / "stored.txt"
 OLD, NEW = "o" * 40, "n" * 40
@@ -35,6 +35,8 @@ SECRETS = [
     "Floriańska",
     "PL5260250274",
     "crm-secret-7731",
+    "Zofia-licence-4411",
+    "Kraków-Nord",
 ]
 
 
@@ -42,7 +44,14 @@ def _order() -> Order:
     line = next(x for x in _STORED.read_text("utf-8").splitlines() if x.startswith("order "))
     order = msgspec.json.decode(line.split(" ", 1)[1], type=Order)
     return msgspec.structs.replace(
-        order, customer=CUSTOMER, additional_data={"crm": "crm-secret-7731"}
+        order,
+        customer=CUSTOMER,
+        additional_data={"crm": "crm-secret-7731"},
+        custom_fields={"licence_holder": "Zofia-licence-4411", "site": "krk-n"},
+        custom_field_rows=(
+            CustomFieldRow(label="Licence holder", text="Zofia-licence-4411"),
+            CustomFieldRow(label="Site", text="Kraków-Nord"),
+        ),
     )
 
 
@@ -52,8 +61,9 @@ def _readable(raw: bytes) -> list[str]:
 
 
 def test_the_stored_value_holds_no_personal_data_and_opens_to_the_same_order() -> None:
-    """No name, email, phone, address, tax id or additional_data value is readable in the
-    value; opening it gives the order back, field for field."""
+    """No name, email, phone, address, tax id, additional_data value or custom field answer
+    (its value or the option label shown) is readable in the value; opening it gives the
+    order back, field for field."""
     order = _order()
     assert _readable(dumps(order))  # the plain record would show them
     raw = seal(KeyRing([NEW]), order)
@@ -108,5 +118,6 @@ def test_an_erased_order_keeps_its_lines_and_amounts_only() -> None:
     opened = unseal(KeyRing([NEW]), raw)
     assert opened.customer == Customer()
     assert opened.additional_data == {}
+    assert (opened.custom_fields, opened.custom_field_rows) == ({}, ())
     assert (opened.id, opened.lines, opened.total) == (order.id, order.lines, order.total)
     assert is_sealed_with_newest(KeyRing([NEW]), raw)

@@ -140,11 +140,18 @@ def test_the_cached_frame_renders_exactly_what_the_template_renders() -> None:
         "fields": markupsafe.Markup("<input>"),
         "csrf_token": "abc_-123",
     }
+    # A link with cart choices has its summary and controls in the frame too.
+    choices = {
+        "summary": markupsafe.Markup('<dl class="discounts"></dl>'),
+        "choices": markupsafe.Markup('<input name="promo_code">'),
+    }
     for tag in ("de", "ar", "en"):
         locale = negotiate(tag, None, None, None)
-        with app.test_request_context("/c/x"):
-            direct = pages.render("cart.html", locale, seller, **parts)
-            framed = pages.render_framed("cart.html", locale, seller, **parts)
-            again = pages.render_framed("cart.html", locale, seller, **parts)
-        assert framed == direct == again
-        assert "Ruiz &amp; Söhne &lt;GmbH&gt;" in framed
+        for page in (parts, {**parts, **choices}):
+            with app.test_request_context("/c/x"):
+                direct = pages.render("cart.html", locale, seller, **page)
+                framed = pages.render_framed("cart.html", locale, seller, **page)
+                again = pages.render_framed("cart.html", locale, seller, **page)
+            assert framed == direct == again
+            assert "Ruiz &amp; Söhne &lt;GmbH&gt;" in framed
+            assert ("choices.js" in framed) is ("choices" in page)
