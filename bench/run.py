@@ -286,7 +286,9 @@ class Bench:
         threads = self.args.threads
         # Never below the guess: a short warm-up (--quick) measures a rate still climbing.
         rate = max(self.order_rate.get(side, 0.0), _ORDER_RATE_GUESS)
-        per_thread = math.ceil(rate * duration * _LINK_MARGIN / threads) + 50
+        # --quick's 1 s warm-up underestimates the rate the rounds reach: a wider margin.
+        margin = 2 * _LINK_MARGIN if self.args.quick else _LINK_MARGIN
+        per_thread = math.ceil(rate * duration * margin / threads) + 50
         prefix = self.work / "orders" / f"{side}-{tag}"
         prefix.parent.mkdir(exist_ok=True)
         make = self.minter.service_lines if side == "service" else self.minter.floor_lines
