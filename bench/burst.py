@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from bench import openloop
+from bench import http1, openloop
 
 #: The burst is this many times the steady rate.
 FACTOR = 10
@@ -63,11 +63,11 @@ def rate_for(key: str, given: dict[str, float], measured_rps: float, fraction: f
 def requests_for(key: str, host: str, port: int, lines: list[str]) -> list[bytes]:
     """One request per ``<path>\\t<form>`` line (bench/mint.py): its page, or its order."""
     if key == "cart":
-        return [openloop.get_request(host, port, line.split("\t", 1)[0]) for line in lines]
+        return [http1.get_request(host, port, line.split("\t", 1)[0]) for line in lines]
     out = []
     for line in lines:
         path, form = line.split("\t", 1)
-        out.append(openloop.post_form_request(host, port, path, form))
+        out.append(http1.post_form_request(host, port, path, form))
     return out
 
 
@@ -230,7 +230,7 @@ def doc_section(burst: dict[str, Any], table: Any) -> list[str]:
         "Redis (AOF `always`) and the server. What it is not: a network figure (no TLS, "
         "no proxy, no round trip over a real network), a measure of the most the server "
         "can take (the throughput tables above are), nor a percentile over many runs: "
-        "it is one run, and the p99 of a 30 s burst rests on its slowest 1%.",
+        "it is one run, and the p99 of a burst rests on its slowest 1%.",
         "",
     ]
     return out

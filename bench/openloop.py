@@ -11,11 +11,8 @@ answer, so time spent queued behind a slow server, or behind this generator,
 counts. The generator's own lag (intended → actually written) is reported
 apart, so a starved generator shows as such rather than as a slow server.
 
-One thread, one ``selectors`` loop, request bytes built before the run. The
-response reader is a few lines of HTTP/1.1 framing (status, Content-Length,
-chunked, close): it runs in the same two CPUs as the server under test, and
-h11 cost about three times as much CPU per response (~45 µs against ~15 µs,
-measured with ``python -m bench.openloop URL`` against nginx on this machine).
+One thread, one ``selectors`` loop, request bytes built before the run; the
+responses are framed by :mod:`bench.http1`.
 
     python -m bench.openloop http://127.0.0.1:8080/ --rate 2000 --seconds 10
 """
@@ -31,6 +28,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from bench.http1 import get_request, response_length
 
 #: Source addresses the connections take in turn (all loopback on Linux): customers
 #: come from many addresses, and the gevent worker caps connections per address
@@ -78,41 +77,6 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return 0.0
     rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n * q / 100), at least 1
     return sorted_values[min(len(sorted_values), int(rank)) - 1]
-
-
-def response_length(buf: bytes | bytearray) -> tuple[int, int, bool] | None:
-    """Parse the head of an HTTP/1.1 response in ``buf``.
-
-    Returns (status, total length of the response in bytes, whether the server
-    keeps the connection), or None while the response is incomplete. A response
-    without a length ends when the server closes: its length is -1.
-    """
-    head_end = buf.find(b"\r\n\r\n")
-    if head_end < 0:
-        return None
-    head = bytes(buf[:head_end]).decode("latin-1").lower().split("\r\n")
-    status = int(head[0].split(" ", 2)[1])
-    headers = dict(line.split(":", 1) for line in head[1:] if ":" in line)
-    keep = headers.get("connection", "").strip() != "close"
-    body = head_end + 4
-    if "content-length" in headers:
-        total = body + int(headers["content-length"])
-        return (status, total, keep) if len(buf) >= total else None
-    if headers.get("transfer-encoding", "").strip() == "chunked":
-        pos = body
-        while True:
-            line_end = buf.find(b"\r\n", pos)
-            if line_end < 0:
-                return None
-            size = int(bytes(buf[pos:line_end]).split(b";")[0], 16)
-            pos = line_end + 2 + size + 2  # chunk data and its CRLF (no trailers sent)
-            if len(buf) < pos:
-                return None
-            if size == 0:
-                return status, pos, keep
-    if status in (204, 304) or 100 <= status < 200:
-        return status, body, keep
-    return status, -1, False
 
 
 @dataclass
@@ -376,19 +340,6 @@ def _summarise(
         span = max(times) - min(times) if len(times) > 1 else 0.0
         res.sent_rate = (len(times) - 1) / span if span else 0.0
     return out
-
-
-def get_request(host: str, port: int, path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-
-
-def post_form_request(host: str, port: int, path: str, form: str) -> bytes:
-    body = form.encode()
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench import openloop
+from bench import http1, openloop
 from bench.openloop import Phase
 
 
@@ -52,9 +52,9 @@ def test_every_scheduled_request_is_sent_once_and_answered_in_its_phase(server: 
     phases = [Phase("slow", 0.4, 50.0), Phase("fast", 0.4, 200.0)]
     count = len(openloop.schedule(phases))
     requests = [
-        openloop.get_request("127.0.0.1", server, "/ok")
+        http1.get_request("127.0.0.1", server, "/ok")
         if i % 2
-        else openloop.post_form_request("127.0.0.1", server, "/c/x", "a=1")
+        else http1.post_form_request("127.0.0.1", server, "/c/x", "a=1")
         for i in range(count)
     ]
     result = openloop.run("127.0.0.1", server, requests, phases)
@@ -66,7 +66,7 @@ def test_every_scheduled_request_is_sent_once_and_answered_in_its_phase(server: 
 def test_a_server_that_closes_each_connection_gets_a_new_one_per_request(server: int) -> None:
     """Connection: close is honoured: no request is written to a closed connection."""
     phases = [Phase("only", 0.3, 50.0)]
-    requests = [openloop.get_request("127.0.0.1", server, "/ok?close")] * 15
+    requests = [http1.get_request("127.0.0.1", server, "/ok?close")] * 15
     result = openloop.run("127.0.0.1", server, requests, phases)
     (phase,) = result.phases
     assert (phase.answered, phase.errors, result.connections) == (15, {}, 15)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import openloop
+from bench import http1, openloop
 from bench.openloop import Phase
 
 
@@ -38,28 +38,28 @@ def test_percentile_is_the_nearest_rank() -> None:
 def test_a_response_with_content_length_is_complete_only_with_its_whole_body() -> None:
     """The reader waits for Content-Length bytes after the head, then gives the status."""
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
-    assert openloop.response_length(head + b"abc") is None
-    assert openloop.response_length(head + b"abcde") == (200, len(head) + 5, True)
+    assert http1.response_length(head + b"abc") is None
+    assert http1.response_length(head + b"abcde") == (200, len(head) + 5, True)
 
 
 def test_a_chunked_response_ends_at_its_zero_chunk() -> None:
     """Chunked bodies are complete once the zero-size chunk and its CRLF have arrived."""
     head = b"HTTP/1.1 303 See Other\r\nTransfer-Encoding: chunked\r\n\r\n"
     body = b"3\r\nabc\r\n0\r\n\r\n"
-    assert openloop.response_length(head + body[:-2]) is None
-    assert openloop.response_length(head + body) == (303, len(head) + len(body), True)
+    assert http1.response_length(head + body[:-2]) is None
+    assert http1.response_length(head + body) == (303, len(head) + len(body), True)
 
 
 def test_connection_close_and_a_body_without_length_are_recognised() -> None:
     """A server's Connection: close is reported, and a body without a length ends at close (-1)."""
     closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    assert openloop.response_length(closing) == (200, len(closing), False)
-    assert openloop.response_length(b"HTTP/1.1 200 OK\r\n\r\nabc") == (200, -1, False)
+    assert http1.response_length(closing) == (200, len(closing), False)
+    assert http1.response_length(b"HTTP/1.1 200 OK\r\n\r\nabc") == (200, -1, False)
 
 
 def test_a_form_post_carries_its_length_and_type() -> None:
     """The order request is a complete HTTP/1.1 POST with the form's byte length."""
-    raw = openloop.post_form_request("127.0.0.1", 8000, "/c/tok", "a=%C3%A9&b=2")
+    raw = http1.post_form_request("127.0.0.1", 8000, "/c/tok", "a=%C3%A9&b=2")
     head, body = raw.split(b"\r\n\r\n", 1)
     assert head.startswith(b"POST /c/tok HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
     assert b"Content-Length: 12" in head
