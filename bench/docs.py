@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import report
+from bench import burst, compare, report
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -42,15 +42,21 @@ def _machine(data: dict[str, Any]) -> list[str]:
         ],
     )
     g = data["gunicorn"]
+    server = compare.server_of(data)
+    how = (
+        f"`python -m granian` ({m.get('granian') or '?'}; `bench/stack.py`)"
+        if server == "granian"
+        else "`gunicorn -c deploy/gunicorn.conf.py`"
+    )
     out += [
         "",
-        "Both sides run `gunicorn -c deploy/gunicorn.conf.py` with these settings "
+        f"Both sides run {how} with these settings "
         "(the service `wsgi:app`, the floor `bench.floor:app`"
         + ("; this run through `bench/split_cpu.conf.py`" if data.get("split_cpu") else "")
         + "):",
         "",
     ]
-    out += _table(["gunicorn setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in g.items()])
+    out += _table([f"{server} setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in g.items()])
     env = ", ".join(f"`{k}={v}`" for k, v in data["env"].items() if not k.startswith("BENCH_"))
     out += [
         "",
@@ -443,8 +449,12 @@ def _capacity(data: dict[str, Any]) -> list[str]:
     return out
 
 
-def render(data: dict[str, Any]) -> str:
-    """The whole document."""
+def render(
+    data: dict[str, Any],
+    baseline: dict[str, Any] | None = None,
+    others: list[dict[str, Any]] | None = None,
+) -> str:
+    """The whole document: ``data``, against ``baseline`` and runs under ``others`` servers."""
     out = [
         "# Performance",
         "",
@@ -458,7 +468,13 @@ def render(data: dict[str, Any]) -> str:
         "order placement at least 0.75.",
         "",
     ]
+    if baseline is not None:
+        out += compare.before_after(baseline, data, _table)
     out += _results(data)
+    if data.get("burst"):
+        out += burst.doc_section(data["burst"], _table)
+    if others:
+        out += compare.servers([data, *others], _table)
     out += _budget(data)
     out += _machine(data)
     out.append("")

@@ -6,10 +6,10 @@ import os
 import platform
 import runpy
 import subprocess
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from bench.stack import GUNICORN_CONF, REPO
+from bench.stack import GRANIAN_ACCESS_FORMAT, GUNICORN_CONF, REPO, process_layout
 
 _GUNICORN_KEYS = (
     "worker_class",
@@ -55,6 +55,13 @@ def _memory_gib() -> float:
     return 0.0
 
 
+def _version_or_none(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
 def describe() -> dict[str, Any]:
     """nproc, CPU model, memory, kernel and the versions of everything in the path."""
     return {
@@ -65,6 +72,7 @@ def describe() -> dict[str, Any]:
         "python": platform.python_version(),
         "flask": version("flask"),
         "gunicorn": version("gunicorn"),
+        "granian": _version_or_none("granian"),
         "redis_py": version("redis"),
         "redis_server": _first_line(["redis-server", "--version"]),
         "wrk": _first_line(["wrk", "-v"]),
@@ -76,10 +84,33 @@ def describe() -> dict[str, Any]:
 def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
     """The settings ``deploy/gunicorn.conf.py`` resolves to under ``env`` (both sides')."""
     saved = dict(os.environ)
-    os.environ.update(env)
+    # The config monkey-patches this process for gevent: read it as gthread, then say gevent.
+    gevent = env.get("GUNICORN_WORKER_CLASS") == "gevent"
+    os.environ.update({k: v for k, v in env.items() if k != "GUNICORN_WORKER_CLASS"})
     try:
         conf = runpy.run_path(str(GUNICORN_CONF))
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return {key: conf[key] for key in _GUNICORN_KEYS if key in conf}
+    settings = {key: conf[key] for key in _GUNICORN_KEYS if key in conf}
+    if gevent:
+        from checkout_links.serving.gevent_worker import WORKER_CLASS
+
+        settings["worker_class"] = WORKER_CLASS
+        settings.pop("threads", None)
+    return settings
+
+
+def server_settings(kind: str, env: dict[str, str]) -> dict[str, Any]:
+    """What serves both sides under ``bench/run.py --server kind``: its settings as run."""
+    if kind != "granian":
+        return gunicorn_settings({**env, "GUNICORN_WORKER_CLASS": kind})
+    workers, threads = process_layout(env)
+    return {
+        "server": f"granian {version('granian')}",
+        "interface": "wsgi",
+        "http": "1",
+        "workers": workers,
+        "blocking_threads": threads,
+        "access_log_fmt": GRANIAN_ACCESS_FORMAT,
+    }

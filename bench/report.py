@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import machine, stack
+from bench import burst, machine, stack
 from bench.results import SIDES, ScenarioResult
 
 DOCS = stack.REPO / "docs" / "performance.md"
@@ -85,7 +85,8 @@ def collect(bench: Any, args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": info,
-        "gunicorn": machine.gunicorn_settings(bench.env_shown),
+        "server": args.server,
+        "gunicorn": machine.server_settings(args.server, bench.env_shown),
         "env": bench.env_shown,
         "options": {
             k: getattr(args, k) for k in ("rounds", "duration", "warmup", "connections", "threads")
@@ -98,6 +99,7 @@ def collect(bench: Any, args: argparse.Namespace) -> dict[str, Any]:
         "redis_benchmark": [asdict(row) for row in bench.extra.get("redis_benchmark", [])],
         "order_json_bytes": bench.extra.get("order_json_bytes", 0),
         "split_cpu": bench.extra.get("split_cpu", {}),
+        "burst": bench.extra.get("burst"),
     }
     data["capacity"] = capacity(data)
     return data
@@ -193,6 +195,8 @@ def console(data: dict[str, Any]) -> str:
             out.append(f"    errors: service {sv['error_text']}; floor {fl['error_text']}")
         calls = ", ".join(f"{k} {v:.2f}" for k, v in sv["redis_calls"].items() if v >= 0.01)
         out.append(f"    Redis commands per service request: {calls or 'none'}")
+    if data.get("burst"):
+        out += burst.console(data["burst"])
     if data.get("split_cpu"):
         out.append("\n== App CPU per request: inside the WSGI app / the rest (gunicorn)")
         for s in data["scenarios"]:
@@ -247,10 +251,17 @@ def console(data: dict[str, Any]) -> str:
 KEPT_MARK = "<!-- Below: kept when bench/run.py regenerates this file. -->"
 
 
-def write_docs(data: dict[str, Any], path: Path = DOCS) -> Path:
+def write_docs(
+    data: dict[str, Any],
+    path: Path = DOCS,
+    baseline: dict[str, Any] | None = None,
+    others: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Rewrite ``path`` from ``data``, with a before/after table against ``baseline`` and
+    the runs under other servers (``--json`` files), keeping what follows :data:`KEPT_MARK`."""
     from bench.docs import render
 
     old = path.read_text() if path.exists() else ""
     kept = old[old.index(KEPT_MARK) :] if KEPT_MARK in old else ""
-    path.write_text(render(data) + ("\n" + kept if kept else ""))
+    path.write_text(render(data, baseline, others or []) + ("\n" + kept if kept else ""))
     return path

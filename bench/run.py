@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ if __package__ in (None, ""):
 
 import redis
 
-from bench import codec, machine, redisbench, report, stack, wrk
+from bench import burst, codec, machine, openloop, redisbench, report, stack, wrk
 from bench.mint import Minter, seed
 from bench.results import SCENARIOS, SIDES, Round, Scenario, ScenarioResult
 from bench.workload import LINK_REQUEST
@@ -54,6 +55,62 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--gunicorn-workers", type=int, help="GUNICORN_WORKERS (default: config's)")
     p.add_argument("--gunicorn-threads", type=int, help="GUNICORN_THREADS (default: config's)")
+    p.add_argument(
+        "--server",
+        choices=stack.SERVERS,
+        default="gthread",
+        help="what serves both sides (default gthread, deploy/gunicorn.conf.py's default); "
+        "Granian gets the same workers, and the threads as blocking threads",
+    )
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="also measure p50/p99 under a burst of 10x a steady rate (open loop)",
+    )
+    p.add_argument(
+        "--burst-only",
+        action="store_true",
+        help="only the burst: no throughput rounds (give --burst-rate for every scenario "
+        "but the cart page)",
+    )
+    p.add_argument(
+        "--burst-rate",
+        default="",
+        metavar="SCENARIO=RATE,...",
+        help="req/s during the burst, per scenario (e.g. cart=1000,order=300); default: "
+        f"cart={burst.TARGET_RATE:g} (the target), others {burst.DEFAULT_FRACTION:g} of the "
+        "service's req/s measured in this run",
+    )
+    p.add_argument(
+        "--burst-fraction",
+        type=float,
+        default=burst.DEFAULT_FRACTION,
+        help="burst rate as a share of the service's measured req/s, where no rate is given",
+    )
+    p.add_argument("--burst-seconds", type=float, default=30, help="length of the burst (30)")
+    p.add_argument(
+        "--burst-steady-seconds",
+        type=float,
+        default=10,
+        help="steady load before and after the burst (10 each)",
+    )
+    p.add_argument(
+        "--burst-scenarios", default="cart,order", help="scenarios measured under the burst"
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="a --json file of an earlier run: --write-docs adds a before/after table",
+    )
+    p.add_argument(
+        "--compare",
+        type=Path,
+        nargs="*",
+        default=[],
+        metavar="JSON",
+        help="--json files of runs under other --server values: --write-docs adds them to "
+        "the servers table",
+    )
     p.add_argument("--scenarios", default="issue,cart,order", help="comma-separated subset")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 short rounds, little else")
     p.add_argument("--write-docs", action="store_true", help="regenerate docs/performance.md")
@@ -68,6 +125,25 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.warmup = 2, 3.0, 1.0
+        args.burst_seconds, args.burst_steady_seconds = 5.0, 2.0
+    if args.burst_only:
+        args.burst = True
+    for path in [args.baseline, *args.compare]:
+        if path is not None and not path.is_file():
+            p.error(f"{path}: no such file (a --json file of an earlier run)")
+    if args.split_cpu and args.server == "granian":
+        p.error("--split-cpu needs gunicorn (its config hook); not with --server granian")
+    try:
+        args.burst_rates = burst.parse_rates(args.burst_rate)
+    except ValueError as exc:
+        p.error(str(exc))
+    unknown = set(args.burst_scenarios.split(",")) - set(burst.EXPECTED_STATUS)
+    if unknown:
+        p.error(f"--burst-scenarios: {', '.join(sorted(unknown))}: not cart or order")
+    if args.burst_only:
+        for key in args.burst_scenarios.split(","):
+            if key != burst.TARGET_SCENARIO and key not in args.burst_rates:
+                p.error(f"--burst-only measures no throughput: give --burst-rate {key}=RATE")
     return args
 
 
@@ -104,7 +180,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
         self.args, self.work = args, work
         self.secret = secrets.token_urlsafe(32)
-        self.sides: dict[str, stack.Gunicorn] = {}
+        self.sides: dict[str, stack.AppServer] = {}
         self.redis: Any = None
         self.client: redis.Redis | None = None
         self.cart_path: dict[str, str] = {}
@@ -147,8 +223,8 @@ class Bench:
         app, self.api_key = seed(self.redis.url, self.secret, f"http://127.0.0.1:{port}")
         self.minter = Minter(app)
         env = self._env("service", port)
-        self.sides["service"] = stack.start_gunicorn(
-            "service", "wsgi:app", self.work / "service", env, port, self._conf
+        self.sides["service"] = stack.start_server(
+            self.args.server, "service", "wsgi:app", self.work / "service", env, port, self._conf
         )
         self.env_shown = {k: v for k, v in env.items() if k != "CHECKOUT_SECRET_KEYS"}
         self._probe_service()
@@ -157,8 +233,8 @@ class Bench:
         env["BENCH_FLOOR_LINK_BYTES"] = str(self.sizes["service"]["issue"])
         env["BENCH_FLOOR_PAGE_BYTES"] = str(self.sizes["service"]["cart"])
         env["BENCH_FLOOR_LOCATION"] = self.location
-        self.sides["floor"] = stack.start_gunicorn(
-            "floor", "bench.floor:app", self.work / "floor", env, port, self._conf
+        self.sides["floor"] = stack.start_server(
+            self.args.server, "floor", "bench.floor:app", self.work / "floor", env, port, self._conf
         )
         self._probe_floor()
 
@@ -208,8 +284,11 @@ class Bench:
     def _order_files(self, side: str, tag: str, duration: float) -> str:
         """Per-thread link files for one order round; returns the prefix order.lua reads."""
         threads = self.args.threads
-        rate = self.order_rate.get(side, _ORDER_RATE_GUESS)
-        per_thread = math.ceil(rate * duration * _LINK_MARGIN / threads) + 50
+        # Never below the guess: a short warm-up (--quick) measures a rate still climbing.
+        rate = max(self.order_rate.get(side, 0.0), _ORDER_RATE_GUESS)
+        # --quick's 1 s warm-up underestimates the rate the rounds reach: a wider margin.
+        margin = 2 * _LINK_MARGIN if self.args.quick else _LINK_MARGIN
+        per_thread = math.ceil(rate * duration * margin / threads) + 50
         prefix = self.work / "orders" / f"{side}-{tag}"
         prefix.parent.mkdir(exist_ok=True)
         make = self.minter.service_lines if side == "service" else self.minter.floor_lines
@@ -229,8 +308,8 @@ class Bench:
         else:
             args = [self._order_files(side, tag, duration)]
         assert self.client is not None
-        gunicorn = self.sides[side]
-        cpu0, r0 = gunicorn.cpu_seconds(), stack.redis_sample(self.client)
+        server = self.sides[side]
+        cpu0, r0 = server.cpu_seconds(), stack.redis_sample(self.client)
         busy0, children0 = stack.machine_busy_seconds(), _children_cpu()
         result = wrk.run(
             url,
@@ -241,7 +320,7 @@ class Bench:
             duration=duration,
         )
         busy1, children1 = stack.machine_busy_seconds(), _children_cpu()
-        cpu1, r1 = gunicorn.cpu_seconds(), stack.redis_sample(self.client)
+        cpu1, r1 = server.cpu_seconds(), stack.redis_sample(self.client)
         app_cpu, redis_cpu, wrk_cpu = cpu1 - cpu0, r1.cpu_s - r0.cpu_s, children1 - children0
         if scenario.key == "order":
             sent = sum(result.used_per_thread) / result.duration_s
@@ -297,8 +376,10 @@ class Bench:
         self.start()
         wanted = {s.strip() for s in self.args.scenarios.split(",")}
         for scenario in SCENARIOS:
-            if scenario.key in wanted:
+            if scenario.key in wanted and not self.args.burst_only:
                 self.results[scenario.key] = self.scenario(scenario)
+        if self.args.burst:
+            self.extra["burst"] = self.bursts()
         if self.args.split_cpu:
             self.extra["split_cpu"] = self._split_cpu()
         _log("\n== Token codec (in-process, checkout_links.core.links.token)")
@@ -312,14 +393,85 @@ class Bench:
             )
         return self.finish()
 
+    # --- burst latency ------------------------------------------------------------------
+    def bursts(self) -> dict[str, Any]:
+        """Each of ``--burst-scenarios`` under a burst, on both sides (bench/burst.py)."""
+        out = []
+        for key in (k.strip() for k in self.args.burst_scenarios.split(",") if k.strip()):
+            measured = self.results.get(key)
+            rps = measured.rps("service") if measured else 0.0
+            rate = burst.rate_for(key, self.args.burst_rates, rps, self.args.burst_fraction)
+            phases = openloop.burst_phases(
+                rate, burst.FACTOR, self.args.burst_seconds, self.args.burst_steady_seconds
+            )
+            title = next(s.title for s in SCENARIOS if s.key == key)
+            _log(
+                f"\n== Burst: {title}: {rate / burst.FACTOR:g}/s for "
+                f"{self.args.burst_steady_seconds:g} s, {rate:g}/s for "
+                f"{self.args.burst_seconds:g} s, {rate / burst.FACTOR:g}/s for "
+                f"{self.args.burst_steady_seconds:g} s"
+            )
+            sides = {side: self._burst_side(key, side, phases) for side in SIDES}
+            out.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "rate": rate,
+                    "steady_rate": rate / burst.FACTOR,
+                    "expected_status": burst.EXPECTED_STATUS[key],
+                    "phases": [asdict(p) for p in phases],
+                    "sides": sides,
+                }
+            )
+        return {
+            "server": self.args.server,
+            "factor": burst.FACTOR,
+            "scenarios": out,
+            "target": burst.verdict(out),
+        }
+
+    def _burst_side(self, key: str, side: str, phases: list[openloop.Phase]) -> dict[str, Any]:
+        count = len(openloop.schedule(phases))
+        started = time.monotonic()
+        make = self.minter.service_lines if side == "service" else self.minter.floor_lines
+        lines = make(count)
+        server = self.sides[side]
+        host, port = server.url.removeprefix("http://").split(":")
+        requests = burst.requests_for(key, host, int(port), lines)
+        del lines
+        _log(f"    ({count} fresh links for {side} in {time.monotonic() - started:.1f} s)")
+        assert self.client is not None
+        cpu0, r0, busy0 = (
+            server.cpu_seconds(),
+            stack.redis_sample(self.client),
+            stack.machine_busy_seconds(),
+        )
+        result = openloop.run(host, int(port), requests, phases)
+        cpu1, r1, busy1 = (
+            server.cpu_seconds(),
+            stack.redis_sample(self.client),
+            stack.machine_busy_seconds(),
+        )
+        app, redis_cpu = cpu1 - cpu0, r1.cpu_s - r0.cpu_s
+        other = max(0.0, busy1 - busy0 - app - redis_cpu - result.cpu_s)
+        summary = burst.side_summary(
+            result,
+            burst.EXPECTED_STATUS[key],
+            app,
+            other / result.wall_s / self.machine["nproc"] if result.wall_s else 0.0,
+        )
+        for line in burst.side_lines(key, side, summary):
+            _log("  " + line)
+        return summary
+
     def _split_cpu(self) -> dict[str, dict[str, float]]:
         """Stop both sides (their workers write their tallies) and sum the tallies.
 
         Returns µs of app CPU per request by scenario and side. Recycled
         workers wrote theirs when they exited; warm-ups and probes count too.
         """
-        for side in self.sides.values():
-            side.server.stop(timeout=40)
+        for server in self.sides.values():
+            server.server.stop(timeout=40)
         out: dict[str, dict[str, float]] = {}
         for side in SIDES:
             totals: dict[str, list[float]] = {}
@@ -341,9 +493,13 @@ class Bench:
         if self.args.json:
             self.args.json.write_text(json.dumps(data, indent=2, default=str))
         if self.args.write_docs:
-            path = report.write_docs(data)
+            baseline = json.loads(self.args.baseline.read_text()) if self.args.baseline else None
+            others = [json.loads(path.read_text()) for path in self.args.compare]
+            path = report.write_docs(data, baseline=baseline, others=others)
             _log(f"wrote {path}")
         invalid = [r.scenario.key for r in self.results.values() if not r.valid]
+        bursts = (data.get("burst") or {}).get("scenarios", [])
+        invalid += [f"{s['key']} burst" for s in bursts if s["sides"]["service"]["errors"]]
         if invalid:
             _log(f"NOT A RESULT: errors in {', '.join(invalid)} (see the rounds above)")
             return 1

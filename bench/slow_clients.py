@@ -1,13 +1,27 @@
-"""Slow clients side by side: ``python bench/slow_clients.py [--setups a,b] [--wrk-seconds 8]``.
+"""Slow clients side by side: ``python bench/slow_clients.py [--setups ...] [--attacks ...]``.
 
-For each way of serving the app, on loopback over one real redis-server:
-open 64 uploads that send their headers and 10 bytes of a 100,000-byte body
-and then stall; while they hang, time ``/healthz`` and a cart page (5 probes
-each, fresh connections, 5 s timeout); then let them go and measure the cart
-page's req/s with ``wrk`` for a short run. Prints a Markdown table (the one
-in docs/performance.md, "Slow clients").
+For each way of serving the app, on loopback over one real redis-server, and
+each attack:
 
-Bounded: every server is stopped at the end, the stalled sockets are closed
+* ``body``: 64 uploads (``--stalled``) that send their headers and 10 bytes
+  of a 100,000-byte body and then stall;
+* ``headers`` (slowloris): 256 connections that send a request's head one
+  byte every half second and never finish it;
+
+while the attack runs, time ``/healthz`` and a cart page (5 probes each, fresh
+connections, 5 s timeout); then stop it and measure the cart page's req/s with
+``wrk`` for a short run. The attackers connect from 127.0.0.2, the probes from
+127.0.0.1: a server's cap per client address (gevent's
+``GUNICORN_CLIENT_CONNECTIONS``) applies to the attacker, as it would to one
+client on the Internet. Prints a Markdown table (the one in
+docs/performance.md, "Slow clients").
+
+``gthread``, ``gevent`` and ``granian`` are started exactly as ``bench/run.py
+--server`` starts them (``bench/stack.py``: the shipped config and its worker
+count; Granian with as many workers, and as many blocking threads per worker
+as a gthread worker has threads).
+
+Bounded: every server is stopped at the end, the attacking sockets are closed
 after the probes, and wrk runs for ``--wrk-seconds``.
 """
 
@@ -17,10 +31,12 @@ import argparse
 import contextlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,29 +46,99 @@ if __package__ in (None, ""):
 
 import httpx
 
+from bench import stack
 from bench.stack import session_cpu_seconds
 from checkout_links.testing import add_merchant, make_app
-from checkout_links.testing.realapp import SECRET, gunicorn_app, render_nginx_conf
+from checkout_links.testing.realapp import gunicorn_app, render_nginx_conf
 from checkout_links.testing.servers import HOST, ProcessServer, RedisServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
+SECRET = secrets.token_urlsafe(32)
 STALLED = 64
 DECLARED = 100_000
+#: Slowloris: this many connections, each sending one byte of its head every TRICKLE_S.
+TRICKLERS = 256
+TRICKLE_S = 0.5
+#: The attackers' source address: another loopback address than the probes'.
+ATTACKER = "127.0.0.2"
 PROBES = 5
 
 
-def stall(port: int, path: str, count: int = STALLED) -> list[socket.socket]:
+def _attacker(port: int) -> socket.socket:
+    return socket.create_connection((HOST, port), timeout=5, source_address=(ATTACKER, 0))
+
+
+@contextlib.contextmanager
+def stalled_uploads(port: int, path: str, count: int = STALLED) -> Iterator[None]:
     """``count`` connections each sending a POST's headers and 10 bytes of its body."""
-    socks = []
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded"
         f"\r\nContent-Length: {DECLARED}\r\n\r\n"
     ).encode()
-    for _ in range(count):
-        sock = socket.create_connection((HOST, port), timeout=5)
-        sock.sendall(head + b"email=a%40b")
-        socks.append(sock)
-    return socks
+    socks = []
+    try:
+        for _ in range(count):
+            try:
+                sock = _attacker(port)
+                socks.append(sock)
+                sock.sendall(head + b"email=a%40b")
+            except OSError:
+                continue  # refused, or cut at once (gevent's cap per address): not stalled
+        yield
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+class Slowloris:
+    """``count`` connections sending a GET's head one byte every :data:`TRICKLE_S`, forever.
+
+    The head never ends: after the request line and Host, one header's value
+    grows a byte at a time. ``cut`` counts the connections the server closed
+    or answered (a 400 or 503) meanwhile.
+    """
+
+    def __init__(self, port: int, count: int = TRICKLERS) -> None:
+        self.port, self.count = port, count
+        self.cut = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Slowloris:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        head = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nX-Slow: ".encode()
+        socks: list[socket.socket] = []
+        for _ in range(self.count):
+            try:
+                socks.append(_attacker(self.port))
+            except OSError:
+                self.cut += 1
+        for sock in socks:
+            sock.setblocking(False)
+        sent = 0
+        while not self._stop.wait(TRICKLE_S):
+            byte = head[sent : sent + 1] or b"a"
+            sent += 1
+            for sock in list(socks):
+                try:
+                    sock.send(byte)
+                    sock.recv(1024)  # anything at all (an answer, or EOF) ends the hang
+                except BlockingIOError:
+                    continue  # nothing to read: still hanging, as intended
+                except OSError:
+                    pass
+                socks.remove(sock)
+                sock.close()
+                self.cut += 1
+        for sock in socks:
+            sock.close()
 
 
 def probe(url: str) -> float | None:
@@ -106,11 +192,18 @@ def leader(server: ProcessServer) -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(directory: Path, redis_url: str, env: dict[str, str]) -> Iterator[Served]:
-    server = gunicorn_app(directory, redis_url, workers=2, env=env)
-    with server:
-        server.wait_http("/readyz", timeout=60)
-        yield server.url, [leader(server)]
+def as_bench_runs_it(
+    kind: str, directory: Path, redis_url: str, extra: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """The service under ``kind`` exactly as ``bench/run.py --server kind`` starts it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {**stack.gunicorn_env(redis_url, SECRET, port, directory), **(extra or {})}
+    server = stack.start_server(kind, kind, "wsgi:app", directory, env, port)
+    try:
+        yield server.url, [server.leader]
+    finally:
+        server.server.stop(timeout=20)
 
 
 @contextlib.contextmanager
@@ -142,54 +235,51 @@ def serve_cli(directory: Path, redis_url: str) -> Iterator[Served]:
         yield server.url, [leader(server)]
 
 
-@contextlib.contextmanager
-def granian(directory: Path, redis_url: str, threads: int) -> Iterator[Served]:
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "2"]
-    argv += ["--blocking-threads", str(threads), "--host", HOST, "--port", str(port), "wsgi:app"]
-    server = ProcessServer(
-        argv,
-        port=port,
-        log_path=directory / "granian.log",
-        env=app_env(redis_url, port, base),
-        cwd=REPO,
-        name="granian",
-    )
-    with server:
-        server.wait_http("/readyz", timeout=60)
-        yield server.url, [leader(server)]
-
+_WORKERS, _THREADS = stack.process_layout({})
 
 SETUPS: dict[str, tuple[str, Setup]] = {
     "gthread": (
-        "gunicorn gthread 2x4, facing clients",
-        lambda d, r: gunicorn(d, r, {}),
+        f"gunicorn gthread {_WORKERS}x{_THREADS} (`--server gthread`), facing clients",
+        lambda d, r: as_bench_runs_it("gthread", d, r),
     ),
     "nginx": ("gunicorn gthread 2x4 behind the shipped nginx", behind_nginx),
-    "gthread-2x64": (
-        "gunicorn gthread 2x64, facing clients",
-        lambda d, r: gunicorn(d, r, {"GUNICORN_THREADS": "64"}),
+    "gthread-x64": (
+        f"gunicorn gthread {_WORKERS}x64, facing clients",
+        lambda d, r: as_bench_runs_it("gthread", d, r, {"GUNICORN_THREADS": "64"}),
     ),
     "gevent": (
-        "gunicorn gevent 2 workers, facing clients",
-        lambda d, r: gunicorn(d, r, {"GUNICORN_WORKER_CLASS": "gevent"}),
+        f"gunicorn gevent {_WORKERS} workers (`--server gevent`), facing clients",
+        lambda d, r: as_bench_runs_it("gevent", d, r),
     ),
     "serve": ("`checkout-links serve` (gevent, 2 workers), facing clients", serve_cli),
     "granian": (
-        "Granian WSGI 2 workers x 4 blocking threads, facing clients",
-        lambda d, r: granian(d, r, 4),
+        f"Granian WSGI {_WORKERS} workers x {_THREADS} blocking threads (`--server granian`), "
+        "facing clients",
+        lambda d, r: as_bench_runs_it("granian", d, r),
     ),
-    "granian-2x64": (
-        "Granian WSGI 2 workers x 64 blocking threads, facing clients",
-        lambda d, r: granian(d, r, 64),
+    "granian-x64": (
+        f"Granian WSGI {_WORKERS} workers x 64 blocking threads, facing clients",
+        lambda d, r: as_bench_runs_it("granian", d, r, {"GUNICORN_THREADS": "64"}),
     ),
+}
+ATTACKS = {
+    "body": "{stalled} stalled uploads",
+    "headers": f"slowloris: {TRICKLERS} heads, a byte per {TRICKLE_S:g} s",
 }
 
 
-def measure(name: str, directory: Path, redis_url: str, api_key: str, wrk_s: int) -> str:
+def measure(
+    name: str,
+    attacks: list[str],
+    directory: Path,
+    redis_url: str,
+    api_key: str,
+    wrk_s: int,
+    stalled: int = STALLED,
+) -> list[str]:
+    """One Markdown row per attack on setup ``name``, then one of its cart-page req/s."""
     label, setup = SETUPS[name]
+    rows = []
     with setup(directory / name, redis_url) as (url, leaders):
         with httpx.Client(base_url=url, trust_env=False, timeout=10) as web:
             link = web.post(
@@ -197,42 +287,64 @@ def measure(name: str, directory: Path, redis_url: str, api_key: str, wrk_s: int
                 json={"products": [{"id": "kit"}]},
                 headers={"Authorization": f"Bearer {api_key}"},
             ).json()
-        cart = url + "/c/" + link["url"].rsplit("/c/", 1)[1]
+        path = "/c/" + link["url"].rsplit("/c/", 1)[1]
         port = int(url.rsplit(":", 1)[1])
-        socks = stall(port, "/c/" + link["url"].rsplit("/c/", 1)[1])
-        time.sleep(0.5)
-        health = [probe(url + "/healthz") for _ in range(PROBES)]
-        pages = [probe(cart) for _ in range(PROBES)]
-        for sock in socks:
-            sock.close()
-        time.sleep(1)
+        for attack in attacks:
+            loris = Slowloris(port)
+            hold = stalled_uploads(port, path, stalled) if attack == "body" else loris
+            with hold:
+                time.sleep(0.5 if attack == "body" else 3 * TRICKLE_S)
+                health = [probe(url + "/healthz") for _ in range(PROBES)]
+                pages = [probe(url + path) for _ in range(PROBES)]
+            cut = f"{loris.cut}/{TRICKLERS}" if attack == "headers" else "-"
+            what = ATTACKS[attack].format(stalled=stalled)
+            rows.append(f"| {label} | {what} | {cell(health)} | {cell(pages)} | {cut} |")
+            time.sleep(1)
         cpu_before = sum(session_cpu_seconds(pid) for pid in leaders)
-        rps, count = wrk_run(cart, wrk_s)
+        rps, count = wrk_run(url + path, wrk_s)
         cpu_us = (sum(session_cpu_seconds(pid) for pid in leaders) - cpu_before) / count * 1e6
+    rows.append(
+        f"| {label} | none: `wrk -t2 -c16` {rps:.0f} req/s, {cpu_us:.0f} µs CPU/page | | | |"
+    )
+    return rows
 
-    def cell(times: list[float | None]) -> str:
-        answered = [t for t in times if t is not None and t < 1.0]
-        worst = max((t for t in times if t is not None), default=None)
-        worst_s = f"{worst * 1000:.0f} ms" if worst is not None else "timeout"
-        return f"{len(answered)}/{len(times)} (max {worst_s})"
 
-    return f"| {label} | {cell(health)} | {cell(pages)} | {rps:.0f} | {cpu_us:.0f} |"
+def cell(times: list[float | None]) -> str:
+    answered = [t for t in times if t is not None and t < 1.0]
+    worst = max((t for t in times if t is not None), default=None)
+    worst_s = f"{worst * 1000:.0f} ms" if worst is not None else "timeout"
+    return f"{len(answered)}/{len(times)} (max {worst_s})"
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--setups", default=",".join(SETUPS))
+    p.add_argument("--setups", default=",".join(SETUPS), help=", ".join(SETUPS))
+    p.add_argument("--attacks", default=",".join(ATTACKS), help=", ".join(ATTACKS))
     p.add_argument("--wrk-seconds", type=int, default=8)
+    p.add_argument(
+        "--stalled",
+        type=int,
+        default=STALLED,
+        help=f"stalled uploads of the body attack ({STALLED}; more than a server's threads "
+        "shows whether more threads only move the threshold)",
+    )
     args = p.parse_args()
+    attacks = args.attacks.split(",")
+    if set(attacks) - set(ATTACKS) or set(args.setups.split(",")) - set(SETUPS):
+        p.error(f"setups are {', '.join(SETUPS)}; attacks are {', '.join(ATTACKS)}")
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as tmp:
         directory = Path(tmp)
         with RedisServer(directory / "redis") as redis_server:
             api_key = add_merchant(make_app(None, redis_url=redis_server.url), "slow")
             url, wrk_s = redis_server.url, args.wrk_seconds
-            rows = [measure(n, directory, url, api_key, wrk_s) for n in args.setups.split(",")]
+            rows = [
+                row
+                for n in args.setups.split(",")
+                for row in measure(n, attacks, directory, url, api_key, wrk_s, args.stalled)
+            ]
     print(
-        f"| Server | /healthz under 1 s, {STALLED} stalled uploads | cart page under 1 s "
-        "| cart page req/s (wrk -t2 -c16) | server CPU per cart page (µs) |"
+        "| Server | attack | /healthz under 1 s | cart page under 1 s "
+        "| attacking connections the server cut |"
     )
     print("|---|---|---|---|---|")
     print("\n".join(rows))

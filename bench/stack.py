@@ -1,4 +1,4 @@
-"""The processes under test: one redis-server and two gunicorns (service, floor).
+"""The processes under test: one redis-server and two app servers (service, floor).
 
 Servers come from ``checkout_links/testing/servers.py``: each runs in its own session,
 dies with the harness (``PR_SET_PDEATHSIG``) and is killed at exit, so no
@@ -65,24 +65,33 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / _TICK
 
 
+#: The servers ``bench/run.py --server`` runs both sides under (docs/performance.md, "Servers").
+SERVERS = ("gthread", "gevent", "granian")
+#: Granian's access log: one line a request, as gunicorn writes, but no path (a path holds
+#: a checkout token; gunicorn's RedactingLogger cuts it, Granian's format cannot).
+GRANIAN_ACCESS_FORMAT = '%(addr)s "%(method)s" %(status)d %(dt_ms).3f'
+
+
 @dataclass
-class Gunicorn:
-    """One side: ``gunicorn -c deploy/gunicorn.conf.py <app>`` on a free loopback port."""
+class AppServer:
+    """One side: the app under one of :data:`SERVERS` on a free loopback port."""
 
     name: str
+    kind: str
     server: ProcessServer
-    pidfile: Path
 
     @property
     def url(self) -> str:
         return self.server.url
 
     @property
-    def master_pid(self) -> int:
-        return int(self.pidfile.read_text().strip())
+    def leader(self) -> int:
+        """The server's first process: gunicorn's master or Granian's main process."""
+        assert self.server._proc is not None
+        return self.server._proc.pid
 
     def cpu_seconds(self) -> float:
-        return session_cpu_seconds(self.master_pid)
+        return session_cpu_seconds(self.leader)
 
 
 def gunicorn_env(redis_url: str, secret: str, port: int, workdir: Path) -> dict[str, str]:
@@ -98,24 +107,66 @@ def gunicorn_env(redis_url: str, secret: str, port: int, workdir: Path) -> dict[
     }
 
 
-def start_gunicorn(
+def process_layout(env: dict[str, str]) -> tuple[int, int]:
+    """Workers and threads per worker as ``deploy/gunicorn.conf.py`` resolves them under ``env``.
+
+    Granian gets the same: its workers, and as many blocking threads per worker
+    (the threads that run the WSGI app) as a gthread worker has threads.
+    """
+    cores = len(os.sched_getaffinity(0))
+    workers = int(env.get("GUNICORN_WORKERS") or 2 * cores)
+    threads = int(env.get("GUNICORN_THREADS") or 4)
+    return workers, threads
+
+
+def server_argv(kind: str, app_spec: str, port: int, env: dict[str, str], conf: Path) -> list[str]:
+    """The command that serves ``app_spec`` under ``kind`` (one of :data:`SERVERS`)."""
+    if kind in ("gthread", "gevent"):
+        return [sys.executable, "-m", "gunicorn", "-c", str(conf), app_spec]
+    if kind == "granian":
+        workers, threads = process_layout(env)
+        return [
+            *(sys.executable, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws"),
+            *("--workers", str(workers), "--blocking-threads", str(threads)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--access-log", "--access-log-fmt", GRANIAN_ACCESS_FORMAT),
+            app_spec,
+        ]
+    raise ValueError(f"unknown server {kind!r}; one of {', '.join(SERVERS)}")
+
+
+def start_server(
+    kind: str,
     name: str,
     app_spec: str,
     workdir: Path,
     env: dict[str, str],
     port: int,
     conf: Path = GUNICORN_CONF,
-) -> Gunicorn:
-    """Start one side under ``conf`` (the shipped config); returns once ``/healthz`` answers."""
-    pidfile = workdir / "gunicorn.pid"
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(conf)]
-    argv += ["--pid", str(pidfile), app_spec]
+) -> AppServer:
+    """Start one side under ``kind``; returns once ``/healthz`` answers.
+
+    gunicorn runs ``conf`` (the shipped config) with ``GUNICORN_WORKER_CLASS=kind``.
+    Granian has no config file: the metrics directory the config would create is
+    made here.
+    """
+    env = {**env, "GUNICORN_WORKER_CLASS": kind} if kind != "granian" else dict(env)
+    if kind == "granian" and env.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    argv = server_argv(kind, app_spec, port, env, conf)
+    if kind != "granian":  # for py-spy and kill: bench/README.md, "Profiling"
+        argv[-1:-1] = ["--pid", str(workdir / "gunicorn.pid")]
     server = ProcessServer(
-        argv, port=port, log_path=workdir / "gunicorn.log", env=env, cwd=REPO, name=name
+        argv,
+        port=port,
+        log_path=workdir / f"{kind}.log",
+        env=env,
+        cwd=REPO,
+        name=name,
     )
     server.start()
     server.wait_http("/healthz", timeout=60)
-    return Gunicorn(name, server, pidfile)
+    return AppServer(name, kind, server)
 
 
 def new_port() -> int:
