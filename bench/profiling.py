@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         "--link",
         choices=sorted(LINK_REQUESTS),
         default="plain",
-        help="the link: the benchmark cart, with cart choices, or for a merchant with tax rates",
+        help="the link: the benchmark cart, without its physical item, with cart choices, "
+        "or for a merchant with tax rates",
     )
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="checkout-profile-"))

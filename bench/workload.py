@@ -90,6 +90,12 @@ def _with_choices(request: dict[str, Any]) -> dict[str, Any]:
 #: link can add (``tax`` is the same link for a merchant with tax rates; see profiling.py).
 LINK_REQUESTS: dict[str, dict[str, Any]] = {
     "plain": LINK_REQUEST,
+    # Without the physical kit: no delivery address asked (the link uses none of the
+    # checkout's optional features).
+    "digital": {
+        **LINK_REQUEST,
+        "products": [line for line in LINK_REQUEST["products"] if line["id"] != "kit"],
+    },
     "choices": _with_choices(LINK_REQUEST),
     "tax": LINK_REQUEST,
 }

@@ -180,7 +180,9 @@ def country_options(words: str, babel_locale: str, selected: str) -> str:
     return "".join(parts)
 
 
-#: A part of the form: literal HTML, or a field (name, head) whose value and error vary.
+#: A part of the form: literal HTML (``("", html)``), a text input (name, its label and
+#: input up to the value), or a part drawn per value (name, ``""``): ``country``,
+#: ``delivery_country``, ``<name>:check`` or ``<name>:select``.
 Part = tuple[str, str]
 
 
@@ -353,37 +355,37 @@ def fields(
         if not name:
             parts.append(head)
             continue
+        if head:
+            # A text input (most of the form): its value, and its error if any.
+            value = escape(values.get(name, ""))
+            error = errors.get(name)
+            if error:
+                parts += [
+                    f'<div class="field invalid">{head} value="{value}" aria-invalid="true" ',
+                    f'aria-describedby="e-{name}">\n<p class="error" id="e-{name}">',
+                    escape(error),
+                    "</p>\n</div>\n",
+                ]
+            else:
+                parts.append(f'<div class="field">{head} value="{value}">\n</div>\n')
+            continue
+        # The parts drawn per value: the country selects, the delivery box, listed regions.
         if name == "country":
             parts.append(
                 _country_html(t, babel_locale, words, country, errors.get("country"), True)
             )
-            continue
-        if name == "delivery_country":
+        elif name == "delivery_country":
             error, where = errors.get(name), delivery or ""
             parts.append(_country_html(t, babel_locale, words, where, error, True, name))
-            continue
-        if name.endswith(":check"):
+        elif name.endswith(":check"):
             parts.append(_same_as_billing(t, values.get(SAME_AS_BILLING, "yes") != "no"))
-            continue
-        if name.endswith(":select"):
+        else:
             name = name.removesuffix(":select")
             prefix = "delivery_" if name.startswith("delivery_") else ""
             value, error = values.get(name, ""), errors.get(name)
             where = (delivery or "") if prefix else country
             base = name.removeprefix(prefix)
             parts.append(_select_html(words, babel_locale, where, base, value, error, prefix))
-            continue
-        value = escape(values.get(name, ""))
-        error = errors.get(name)
-        if error:
-            parts += [
-                f'<div class="field invalid">{head} value="{value}" aria-invalid="true" ',
-                f'aria-describedby="e-{name}">\n<p class="error" id="e-{name}">',
-                escape(error),
-                "</p>\n</div>\n",
-            ]
-        else:
-            parts.append(f'<div class="field">{head} value="{value}">\n</div>\n')
     # S704: values and errors went through escape(); the heads are built from escaped text.
     return Markup("".join(parts))  # noqa: S704
 
