@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian machine: installs what the tests
-# use (Debian: redis-server, nginx, chromium; PyPI: the test and dev extras at
+# use (Debian: redis-server, nginx, chromium; PyPI: the test, dev and bench extras at
 # the versions of constraints.txt), runs the
 # linters and type checker, then pytest. Servers are started by the fixtures.
 set -euo pipefail
@@ -24,7 +24,7 @@ fi
 
 # Exactly the versions in constraints.txt (the lock; refresh it with
 # tools/lock.sh), then a check that the lock and pyproject.toml agree.
-python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,dev]'
+python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,dev,bench]'
 echo "== lock";  python3 tools/check_lock.py
 
 echo "== ruff";  python3 -m ruff check . && python3 -m ruff format --check .

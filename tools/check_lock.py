@@ -1,7 +1,8 @@
 """Fail when constraints.txt and pyproject.toml disagree.
 
 The lock (``constraints.txt``) pins every package that ``pip install -e
-'.[test,dev]'`` brings, so the README's two commands install the same
+'.[test,dev,bench]'`` brings (every extra: ``tests/run.sh`` installs them
+all), so the README's two commands install the same
 versions on every machine. Run after installing from it (``tests/run.sh``
 does); it checks, for the interpreter it runs under:
 
