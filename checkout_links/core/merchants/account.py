@@ -146,13 +146,14 @@ class LegalPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), text.NoControls] = Field(
-        ..., description="The seller's legal name.", examples=["Ruiz Software GmbH"]
+    name: Annotated[str, StringConstraints(max_length=200), text.NoControls, *text.NotBlank] = (
+        Field(..., description="The seller's legal name.", examples=["Ruiz Software GmbH"])
     )
     address: Annotated[
         str,
-        StringConstraints(min_length=1, max_length=500, pattern=text.MULTILINE_PATTERN),
+        StringConstraints(max_length=500, pattern=text.MULTILINE_PATTERN),
         AfterValidator(_lines),
+        *text.NotBlank,
     ] = Field(
         ...,
         description="Postal address; lines separated by newlines (no other control character).",
@@ -186,7 +187,7 @@ class AccountPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     display_name: (
-        Annotated[str, StringConstraints(min_length=1, max_length=80), text.NoControls] | None
+        Annotated[str, StringConstraints(max_length=80), text.NoControls, *text.NotBlank] | None
     ) = Field(
         None,
         description="The name customers see; null shows the merchant id.",

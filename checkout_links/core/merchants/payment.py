@@ -25,6 +25,7 @@ from checkout_links.core.crypto.encoding import b64decode, b64encode
 from checkout_links.core.crypto.keyring import KeyRing
 from checkout_links.core.errors import FieldError, ValidationFailed
 from checkout_links.core.i18n.messages import INVALID
+from checkout_links.core.primitives import text
 from checkout_links.core.records import (
     Merchant,
     PaymentSettings,
@@ -93,7 +94,8 @@ class PaymentPatch(BaseModel):
     instructions: (
         Annotated[
             str,
-            StringConstraints(min_length=1, max_length=MAX_INSTRUCTIONS, pattern=_MULTILINE),
+            StringConstraints(max_length=MAX_INSTRUCTIONS, pattern=_MULTILINE),
+            *text.NotBlank,
         ]
         | None
     ) = Field(

@@ -17,7 +17,7 @@ class MarkPaidIn(_Strict):
     """Body of ``POST /api/v1/orders/{id}/mark_paid`` (may be empty)."""
 
     reference: (
-        Annotated[str, StringConstraints(min_length=1, max_length=255), text.NoControls] | None
+        Annotated[str, StringConstraints(max_length=255), text.NoControls, *text.NotBlank] | None
     ) = Field(
         None,
         description="Your reference of the payment received (a bank transfer's id).",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 #: Every refused character, as inclusive code point ranges.
 REFUSED: tuple[tuple[int, int], ...] = (
@@ -86,6 +86,19 @@ FORBIDDEN = re.compile(f"[{_CLASS}]")
 
 #: Add to a ``str`` field's ``Annotated`` metadata (a field without its own pattern).
 NoControls = StringConstraints(pattern=PATTERN)
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty or only white space")
+    return value
+
+
+#: A text field that must hold more than white space, for a model that strips white
+#: space (``str_strip_whitespace``): the document states ``minLength: 1``, and a
+#: text of spaces alone (U+00A0 too, which the schema cannot tell) is refused by
+#: this check rather than as "too short" after the model stripped it.
+NotBlank = (Field(json_schema_extra={"minLength": 1}), AfterValidator(_not_blank))
 
 #: The same rule for the one multi-line text (a postal address): newline (U+000A) allowed.
 MULTILINE_PATTERN = "^[^{}]*$".format(

@@ -231,3 +231,26 @@ def test_the_cli_sets_and_shows_the_account(fake_redis: fakeredis.FakeRedis) -> 
     bad = run.invoke(cli, ["merchant", "set-account", "ruiz", "--logo-url", "http://x"], obj=obj)
     assert bad.exit_code == 2
     assert bad.output == "Error: --logo-url: Must be an absolute https URL.\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"display_name": " \u00a0 "}, ["body", "display_name"]),
+        ({"legal": {"name": "\u00a0", "address": "Invalidenstr. 1"}}, ["body", "legal", "name"]),
+        ({"legal": {"name": "Ruiz GmbH", "address": "\u00a0\n "}}, ["body", "legal", "address"]),
+    ],
+)
+def test_a_text_of_white_space_alone_is_refused_as_blank(
+    client: FlaskClient, auth: dict[str, str], body: dict[str, Any], loc: list[str]
+) -> None:
+    """Spaces alone (a no-break space too, which the schema's minLength lets through) are
+    refused by name as blank, not as "too short" after stripping; the document says
+    minLength 1."""
+    answer = _patch(client, auth, body)
+    assert answer.status_code == 422
+    errors = answer.get_json()["errors"]
+    assert [e["loc"] for e in errors] == [loc]
+    assert "white space" in errors[0]["msg"]
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schema["LegalPatch"]["properties"]["name"]["minLength"] == 1
