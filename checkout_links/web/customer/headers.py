@@ -18,14 +18,14 @@ CSP = (
 )
 
 
+_NOSNIFF = ("X-Content-Type-Options", "nosniff")
 _PAGE_HEADERS = [
     ("Cache-Control", "no-store"),
     # no-referrer: the path holds the token, so it must never leave in a Referer.
     ("Referrer-Policy", "no-referrer"),
     ("X-Frame-Options", "DENY"),
-    ("X-Content-Type-Options", "nosniff"),
+    _NOSNIFF,
 ]
-_NOSNIFF = ("X-Content-Type-Options", "nosniff")
 _DEFAULTCSP = ("Content-Security-Policy", CSP.format(extra=""))
 #: API answers carry customers' personal data (orders, events, links with their
 #: customer, exports) and merchants' secrets: no cache on the way may keep one.
