@@ -330,10 +330,13 @@ def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     if problems:
         fail(*problems)  # every one at once, before gevent or the app
     from checkout_links.serving import gunicorn as serving
+    from checkout_links.web.warm import warm
 
     if worker_class == "gevent":
         serving.patch_for_gevent()
-    serving.run(_factory(), bind, workers, threads, worker_class)
+    app = _factory()
+    warm(app)  # before the workers fork (web/warm.py)
+    serving.run(app, bind, workers, threads, worker_class)
 
 
 @cli.command("demo", short_help="Try it out: the service on an embedded store, with a demo shop.")
