@@ -21,13 +21,15 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
+        # From the environ: request.headers raises and catches a KeyError for a
+        # header that is absent, as this one is on most requests.
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
         # Accept the proxy's id only when it looks like one, so a client cannot
         # inject text into our logs through it. ASCII only, the same rule as
         # deploy/nginx.conf's.
         ok = incoming and _REQUEST_ID.fullmatch(incoming)
-        g.request_id = incoming if ok else os.urandom(16).hex()
-        g.request_id_reset = logs.REQUEST_ID.set(g.request_id)
+        request_id = g.request_id = incoming if ok else os.urandom(16).hex()
+        g.request_id_reset = logs.REQUEST_ID.set(request_id)
 
     @app.after_request
     def _echo(response: Response) -> Response:

@@ -69,7 +69,7 @@ def parse_body(model: type[M]) -> tuple[M, bytes]:
 
 @bp.before_request
 def _authenticate() -> None:
-    g.merchant = services().merchants.authenticate(request.headers.get("Authorization"))
+    g.merchant = services().merchants.authenticate(request.environ.get("HTTP_AUTHORIZATION"))
 
 
 def _merchant() -> Merchant:

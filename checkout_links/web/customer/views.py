@@ -80,7 +80,7 @@ def _context(svc: Services, payload: LinkPayload) -> tuple[PageLocale, Seller]:
     """The page's locale and seller, also kept for an error page of this request."""
     customer = payload.customer
     language = customer.language if customer else None
-    accept = request.headers.get("Accept-Language")
+    accept = request.environ.get("HTTP_ACCEPT_LANGUAGE")
     if payload.locale or language:
         # Known before the store is asked: a 503 for this link speaks its language.
         pages.remember(negotiate(payload.locale, language, accept, None), None)
@@ -156,7 +156,7 @@ def _render_cart(
 
     country = values.get("country", "")
     if country not in customer_form.countries():
-        accept = request.headers.get("Accept-Language")
+        accept = request.environ.get("HTTP_ACCEPT_LANGUAGE")
         country = (browser_country(accept) if accept else "") or locale.territory
     texts = {name: translate(t, message) for name, message in errors.items()}
     total = money(total_of(lines))
@@ -421,7 +421,7 @@ def confirmation(ref: str) -> Response:
         raise InvalidToken() from None
     order = load_order(svc.redis, svc.keyring, order_id)
     seller = pages.seller(svc, order.merchant_id)
-    locale = negotiate(order.locale, None, request.headers.get("Accept-Language"), None)
+    locale = negotiate(order.locale, None, request.environ.get("HTTP_ACCEPT_LANGUAGE"), None)
     pages.remember(locale, seller)
     t = catalog(locale.words)
     currency, babel = order.currency, locale.babel

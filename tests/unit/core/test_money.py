@@ -145,12 +145,26 @@ def test_format_money_follows_the_locale_and_falls_back() -> None:
     assert format_money(Decimal("1500"), "JPY", None) == "¥1,500"
 
 
+def _latin_page_locales() -> list[str]:
+    """The CLDR locale of every page language whose digits are Latin (the others below)."""
+    from checkout_links.core.i18n.locales import SUPPORTED, page_locale
+    from checkout_links.core.primitives import digits
+
+    babel = {page.babel for tag in SUPPORTED if (page := page_locale(tag)) is not None}
+    return sorted(b for b in babel if digits.numbering_system(b) == "latn")
+
+
 @pytest.mark.parametrize(
-    "locale", ["en", "de", "fr", "de_CH", "en_IN", "hi", "ja", "ar", "he", "pt_BR"]
+    "locale",
+    sorted(
+        {"en", "de", "fr", "de_CH", "en_IN", "hi", "ja", "ar", "he", "pt_BR"}
+        | set(_latin_page_locales())
+    ),
 )
 @pytest.mark.parametrize("currency", ["EUR", "JPY", "KWD", "USD", "INR", "CHF"])
 def test_fast_money_format_matches_babel(locale: str, currency: str) -> None:
-    """The cached formatter prints exactly what Babel's format_currency prints."""
+    """The cached formatter prints exactly what Babel's format_currency prints, in every
+    page locale with Latin digits (groups of three and India's 3;2 alike)."""
     from babel.numbers import format_currency
 
     from checkout_links.core.money import format_money, quantize
