@@ -30,7 +30,7 @@ def _indent_for_curl(response: Response) -> Response:
     # The header by hand: ``response.vary`` parses it into a set and writes it back.
     vary = response.headers.get("Vary")
     response.headers["Vary"] = f"{vary}, User-Agent" if vary else "User-Agent"
-    if not request.headers.get("User-Agent", "").startswith("curl/"):
+    if not request.environ.get("HTTP_USER_AGENT", "").startswith("curl/"):
         return response
     try:
         indented = msgspec.json.format(response.get_data(), indent=2)
