@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -126,22 +127,54 @@ def cpu_per_request(app: Flask, environs: list[Environ], expected: int) -> float
     return took / len(environs) * 1e6
 
 
+#: Budgets of issue 24: the service's in-process CPU per request at most this many times
+#: the floor's (same run, median of the paired batches).
+BUDGETS = {"issue": 1.25, "cart": 1.40, "order": 1.30}
+
+
 def profile(
-    apps: dict[str, Flask], minter: Minter, api_key: str, scenario: str, n: int, lines: int
-) -> None:
+    apps: dict[str, Flask],
+    minter: Minter,
+    api_key: str,
+    scenario: str,
+    n: int,
+    lines: int,
+    runs: int = 7,
+) -> dict[str, float]:
+    """Print the CPU per request of both sides and the service's profile; return the medians.
+
+    The sides are measured in ``runs`` alternating batches (service, floor, floor,
+    service, ...) of ``n // 2 // runs`` requests each: on a shared virtual machine one
+    long batch per side drifts with the host, while the median of paired batches,
+    and of their ratios, holds still.
+    """
     expected = EXPECTED[scenario]
-    cpu = {}
     for side, app in apps.items():
-        floor = side == "floor"
         # Warm every per-process cache first, as a long-running worker has them.
-        cpu_per_request(app, _environs(minter, api_key, scenario, 50, floor), expected)
-        cpu[side] = cpu_per_request(
-            app, _environs(minter, api_key, scenario, n // 2, floor), expected
-        )
+        cpu_per_request(app, _environs(minter, api_key, scenario, 50, side == "floor"), expected)
+    batch = max(50, n // 2 // runs)
+    samples: dict[str, list[float]] = {side: [] for side in apps}
+    ratios: list[float] = []
+    for run in range(runs):
+        order = list(apps) if run % 2 == 0 else list(reversed(apps))
+        pair: dict[str, float] = {}
+        for side in order:
+            environs = _environs(minter, api_key, scenario, batch, side == "floor")
+            pair[side] = cpu_per_request(apps[side], environs, expected)
+            samples[side].append(pair[side])
+        ratios.append(pair["service"] / pair["floor"])
+    cpu = {side: statistics.median(values) for side, values in samples.items()}
+    ratio = statistics.median(ratios)
+    budget = BUDGETS[scenario]
+    verdict = "within" if ratio <= budget else "over"
     print(
         f"\n==== {scenario}: in-process CPU per request: service {cpu['service']:.0f} µs, "
-        f"floor {cpu['floor']:.0f} µs (no HTTP server, no access log)"
+        f"floor {cpu['floor']:.0f} µs, service/floor {ratio:.2f} ({verdict} the budget of "
+        f"{budget:.2f}; medians of {runs} paired batches of {batch}, ratios "
+        f"{min(ratios):.2f} to {max(ratios):.2f}; no HTTP server, no access log)"
     )
+    if lines <= 0:
+        return {**cpu, "ratio": ratio}
     environs = _environs(minter, api_key, scenario, n // 2)
     profiler = Profiler(interval=0.0002)
     profiler.start()
@@ -153,13 +186,15 @@ def profile(
     flat = profiler.output_text(flat=True, time="percent_of_total")
     print("--- flat, self time ---")
     print("\n".join(line for line in flat.splitlines()[:40] if "%" in line))
+    return {**cpu, "ratio": ratio}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--requests", type=int, default=2000, help="requests per scenario")
     p.add_argument("--scenarios", default="issue,cart,order")
-    p.add_argument("--lines", type=int, default=70, help="lines of the call tree to print")
+    p.add_argument("--lines", type=int, default=70, help="call tree lines (0: none)")
+    p.add_argument("--runs", type=int, default=7, help="paired batches per scenario (median)")
     p.add_argument(
         "--payment",
         choices=sorted(PAYMENT),
@@ -201,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         floor: Flask = importlib.import_module("bench.floor").app
         apps = {"service": app, "floor": floor}
         for scenario in args.scenarios.split(","):
-            profile(apps, minter, api_key, scenario.strip(), args.requests, args.lines)
+            profile(apps, minter, api_key, scenario.strip(), args.requests, args.lines, args.runs)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -207,19 +207,44 @@ def as_bench_runs_it(
 
 
 @contextlib.contextmanager
-def behind_nginx(directory: Path, redis_url: str) -> Iterator[Served]:
-    port = free_port()
-    app = gunicorn_app(directory, redis_url, workers=2, base_url=f"http://{HOST}:{port}")
+def _nginx(directory: Path, upstream: str, port: int) -> Iterator[ProcessServer]:
+    """The shipped deploy/nginx.conf on ``port`` in front of ``upstream``."""
     conf = directory / "nginx.conf"
-    conf.write_text(render_nginx_conf([f"{HOST}:{app.port}"], f"{HOST}:{port}"))
+    conf.write_text(render_nginx_conf([upstream], f"{HOST}:{port}"))
     directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
     argv = ["nginx", "-p", f"{directory}/", "-e", "stderr", "-c", str(conf), "-g", directives]
     nginx = ProcessServer(argv, port=port, log_path=directory / "nginx.log", name="nginx")
+    with nginx:
+        nginx.wait_http("/readyz")
+        yield nginx
+
+
+@contextlib.contextmanager
+def behind_nginx(directory: Path, redis_url: str) -> Iterator[Served]:
+    port = free_port()
+    app = gunicorn_app(directory, redis_url, workers=2, base_url=f"http://{HOST}:{port}")
     with app:
         app.wait_http("/readyz", timeout=60)
-        with nginx:
-            nginx.wait_http("/readyz")
+        with _nginx(directory, f"{HOST}:{app.port}", port) as nginx:
             yield nginx.url, [leader(app), leader(nginx)]
+
+
+@contextlib.contextmanager
+def granian_behind_nginx(directory: Path, redis_url: str) -> Iterator[Served]:
+    """Granian as ``bench/run.py --server granian`` starts it, 2 workers, behind nginx."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port, app_port = free_port(), free_port()
+    env = {
+        **stack.gunicorn_env(redis_url, SECRET, app_port, directory),
+        "CHECKOUT_BASE_URL": f"http://{HOST}:{port}",
+        "GUNICORN_WORKERS": "2",
+    }
+    app = stack.start_server("granian", "granian", "wsgi:app", directory, env, app_port)
+    try:
+        with _nginx(directory, f"{HOST}:{app_port}", port) as nginx:
+            yield nginx.url, [app.leader, leader(nginx)]
+    finally:
+        app.server.stop(timeout=20)
 
 
 @contextlib.contextmanager
@@ -256,6 +281,10 @@ SETUPS: dict[str, tuple[str, Setup]] = {
         f"Granian WSGI {_WORKERS} workers x {_THREADS} blocking threads (`--server granian`), "
         "facing clients",
         lambda d, r: as_bench_runs_it("granian", d, r),
+    ),
+    "granian-nginx": (
+        f"Granian WSGI 2 workers x {_THREADS} blocking threads behind the shipped nginx",
+        granian_behind_nginx,
     ),
     "granian-x64": (
         f"Granian WSGI {_WORKERS} workers x 64 blocking threads, facing clients",
