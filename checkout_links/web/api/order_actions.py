@@ -63,7 +63,7 @@ def _run(order_id: str, action: str, raw: bytes, act: Callable[[Order], Order]) 
     def answer() -> OrderView:
         return act(orders.get_order(svc.redis, svc.keyring, merchant_id, order_id)).public()
 
-    key = request.headers.get("Idempotency-Key")
+    key = request.environ.get("HTTP_IDEMPOTENCY_KEY")
     if key is None:
         return Reply(answer(), 200)
     body, replayed = idempotency.run_action(

@@ -200,7 +200,7 @@ def patch_account() -> Any:
 def create_link() -> Reply:
     req, raw = parse_body(LinkChoicesIn)
     svc = services()
-    key = request.headers.get("Idempotency-Key")
+    key = request.environ.get("HTTP_IDEMPOTENCY_KEY")
     if key is None:
         body, replayed = svc.links.issue(_merchant(), req), False
     else:
