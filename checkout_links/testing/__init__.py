@@ -112,3 +112,15 @@ def csrf_of(html: str) -> str:
 def link_path(url: str) -> str:
     """The path of a link URL (``/c/<token>``), for the test client."""
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def new_cart_path(app: Flask) -> str:
+    """The cart page path of a one-line link, issued by a new merchant of ``app``."""
+    key = add_merchant(app)
+    answer = app.test_client().post(
+        "/api/v1/links",
+        json={"products": [{"id": "pro-licence", "price": "10.00"}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return link_path(answer.get_json()["url"])
