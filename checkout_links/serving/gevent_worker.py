@@ -16,6 +16,14 @@ them all: 2,100 uploads that never finish, from one address, stopped
   deadline as if it had hung up (the app answers 400 for a short body), so a
   connection cannot be held forever a byte at a time.
 
+It also yields to the worker's other connections after each request
+(``gevent.sleep(0)``). A gevent worker only switches greenlets when one waits
+on I/O, and a request that never does (an issuance with warm caches,
+``/healthz``) on a keep-alive connection whose next request is already there
+held the worker: under ``wrk -c32`` issuance had a p50 of 4 ms and a p99 of
+1.5–2.6 s, the starved connections' share; with the yield, p50 11 ms and p99
+46–114 ms at the same req/s (docs/performance.md, "Servers").
+
 ``deploy/gunicorn.conf.py`` and ``checkout-links serve`` run it whenever the
 worker class is gevent; ``tests/system/test_slow_clients.py`` pins both bounds.
 """
@@ -29,6 +37,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import gevent
 from gunicorn.workers.ggevent import GeventWorker
 
 #: The worker class to give gunicorn (``worker_class``) for gevent.
@@ -136,3 +145,10 @@ class GuardedGeventWorker(GeventWorker):  # type: ignore[misc]
             self.open_by_client[host] -= 1
             if self.open_by_client[host] <= 0:
                 del self.open_by_client[host]
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+        super().handle_request(listener_name, req, sock, addr)
+        # A turn for the worker's other connections before this one's next request:
+        # a request that never waits on I/O (an issuance with warm caches) does not
+        # yield by itself, so one busy keep-alive connection could hold the worker.
+        gevent.sleep(0)

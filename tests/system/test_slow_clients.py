@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import socket
 import time
@@ -229,3 +230,37 @@ def test_a_request_that_never_finishes_arriving_ends_at_the_read_deadline(
         finally:
             upload.close()
             trickle.close()
+
+
+PIPELINED = 200
+
+
+def test_a_busy_keep_alive_connection_does_not_hold_a_gevent_worker(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A connection with 200 pipelined requests that never wait on I/O (``/healthz``)
+    does not keep a gevent worker from another client: in the access log, the worker
+    served the other client's request (``/metrics``, 401 without the token) before half
+    of the busy connection's."""
+    with serve_cli(tmp_path, redis_url, args=["--workers", "1"]) as server:
+        server.wait_http("/readyz", timeout=60)
+        busy = socket.create_connection((HOST, server.port), timeout=30)
+        other = socket.create_connection((HOST, server.port), timeout=30)
+        try:
+            busy.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * PIPELINED)
+            other.sendall(b"GET /metrics HTTP/1.1\r\nHost: y\r\nConnection: close\r\n\r\n")
+            assert other.recv(65536).startswith(b"HTTP/1.1 401")
+            answered = b""
+            while answered.count(b"HTTP/1.1 200") < PIPELINED:
+                chunk = busy.recv(65536)
+                assert chunk, "the busy connection was closed before all its answers"
+                answered += chunk
+        finally:
+            busy.close()
+            other.close()
+        # The access log has a line per request, in the order the worker served them.
+        served = re.findall(r"GET (/healthz|/metrics) HTTP", server.log_path.read_text())
+    assert served.count("/metrics") == 1
+    assert len(served) == PIPELINED + 1
+    before = served.index("/metrics")
+    assert before < PIPELINED // 2, f"{before} of the busy connection's requests went first"
