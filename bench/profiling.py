@@ -140,8 +140,8 @@ def profile(
     n: int,
     lines: int,
     runs: int = 7,
-) -> dict[str, float]:
-    """Print the CPU per request of both sides and the service's profile; return the medians.
+) -> None:
+    """Print the CPU per request of both sides, their ratio, and the service's profile.
 
     The sides are measured in ``runs`` alternating batches (service, floor, floor,
     service, ...) of ``n // 2 // runs`` requests each: on a shared virtual machine one
@@ -174,7 +174,7 @@ def profile(
         f"{min(ratios):.2f} to {max(ratios):.2f}; no HTTP server, no access log)"
     )
     if lines <= 0:
-        return {**cpu, "ratio": ratio}
+        return
     environs = _environs(minter, api_key, scenario, n // 2)
     profiler = Profiler(interval=0.0002)
     profiler.start()
@@ -186,7 +186,6 @@ def profile(
     flat = profiler.output_text(flat=True, time="percent_of_total")
     print("--- flat, self time ---")
     print("\n".join(line for line in flat.splitlines()[:40] if "%" in line))
-    return {**cpu, "ratio": ratio}
 
 
 def main(argv: list[str] | None = None) -> int:

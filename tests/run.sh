@@ -27,7 +27,10 @@ fi
 python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,dev,bench]'
 echo "== lock";  python3 tools/check_lock.py
 
-echo "== ruff";  python3 -m ruff check . && python3 -m ruff format --check .
+# One command a line: under set -e a failure inside an && list other than its
+# last command does not stop the script, and a ruff finding went by unnoticed.
+echo "== ruff";  python3 -m ruff check .
+python3 -m ruff format --check .
 echo "== mypy";  python3 -m mypy checkout_links
 echo "== import-linter"; lint-imports --no-cache
 echo "== pytest"

@@ -330,10 +330,12 @@ def serve(bind: str, workers: int, worker_class: str, threads: int) -> None:
     if problems:
         fail(*problems)  # every one at once, before gevent or the app
     from checkout_links.serving import gunicorn as serving
-    from checkout_links.web.warm import warm
 
     if worker_class == "gevent":
         serving.patch_for_gevent()
+    # Imported after the patch, like the app: it imports Flask and the core.
+    from checkout_links.web.warm import warm
+
     app = _factory()
     warm(app)  # before the workers fork (web/warm.py)
     serving.run(app, bind, workers, threads, worker_class)

@@ -150,22 +150,10 @@ def _formatter(currency: str, locale: str) -> Callable[[Decimal], str] | None:
 
     quantum = _quantum(currency)
 
-    def grouped(amount: Decimal) -> str:
+    def fmt(amount: Decimal) -> str:
         whole, _, frac = f"{amount.quantize(quantum):f}".partition(".")
         number = _group(whole, primary, secondary, group)
         return prefix + number + (decimal + frac if frac else "") + suffix
-
-    swap = str.maketrans({",": group, ".": decimal}) if (group, decimal) != (",", ".") else None
-
-    def fast(amount: Decimal) -> str:
-        # Groups of three (most locales): Python's own "," grouping in one C call, its
-        # separators then swapped for the locale's; a third of the time of grouped().
-        if amount < 0:
-            return grouped(amount)
-        number = f"{amount.quantize(quantum):,f}"
-        return prefix + (number.translate(swap) if swap else number) + suffix
-
-    fmt = fast if primary == secondary == 3 else grouped
 
     for check in (probe, Decimal(0), Decimal("5.5"), Decimal("100000"), Decimal("999999999.99")):
         if check < 0 or fmt(check) != _babel_format(quantize(check, currency), currency, locale):

@@ -21,8 +21,9 @@ It also yields to the worker's other connections after each request
 on I/O, and a request that never does (an issuance with warm caches,
 ``/healthz``) on a keep-alive connection whose next request is already there
 held the worker: under ``wrk -c32`` issuance had a p50 of 4 ms and a p99 of
-1.5–2.6 s, the starved connections' share; with the yield, p50 11 ms and p99
-46–114 ms at the same req/s (docs/performance.md, "Servers").
+1.5 to 2.6 s, the starved connections' share; with the yield, p50 11 ms and p99
+46 to 114 ms at the same req/s (docs/performance.md, "gevent: one busy connection held a
+worker").
 
 ``deploy/gunicorn.conf.py`` and ``checkout-links serve`` run it whenever the
 worker class is gevent; ``tests/system/test_slow_clients.py`` pins both bounds.
